@@ -1,0 +1,1 @@
+"""Choice values of the compute app."""

@@ -1,0 +1,32 @@
+"""Portal roles (auth groups) and the model permissions each carries.
+
+Kept as code, and applied after every migration, so a fresh database and a test database
+always hold the same roles. Object-level rights (a chair over their committee) are granted
+with django-guardian by the services, not here.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+from governance.choices import PortalRole
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    PortalRole.COMMITTEE_MEMBER: [],
+    PortalRole.CO_CHAIR: ["governance.view_auditevent"],
+    PortalRole.SECRETARY: ["governance.view_auditevent"],
+    PortalRole.PROGRAM_MANAGER: [],
+    PortalRole.STAFF: [],
+    PortalRole.AUDITOR: ["governance.view_auditevent", "governance.view_user"],
+}
+
+
+def ensure_portal_roles(**kwargs) -> None:
+    """Create the role groups and give each exactly its listed permissions (idempotent)."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

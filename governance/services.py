@@ -1,0 +1,257 @@
+"""The write path of the governance app: every change to the body's people goes through here.
+
+Each function validates, writes, keeps roles and object permissions in step, and appends the
+audit event, all in one transaction. Views, the API, the admin and tasks call these.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
+
+from governance.audit import record_event, snapshot
+from governance.choices import PortalRole, Role
+from governance.models import Committee, Membership, Organization, User
+from governance.models.people import can_administer
+
+ORGANIZATION_FIELDS = ["name", "short_name", "sector", "jurisdiction", "website"]
+COMMITTEE_FIELDS = [
+    "name",
+    "description",
+    "quorum",
+    "method_charter",
+    "method_credit_request",
+    "method_roadmap",
+    "method_sop",
+    "method_motion",
+]
+MEMBERSHIP_FIELDS = ["user", "committee", "organization", "role", "voting", "term_start", "term_end"]
+USER_FIELDS = ["username", "email", "first_name", "last_name", "organization", "is_active"]
+
+# Which portal groups each committee role puts its holder in.
+ROLE_GROUPS: dict[str, tuple[str, ...]] = {
+    Role.CHAIR: (PortalRole.CO_CHAIR, PortalRole.COMMITTEE_MEMBER),
+    Role.MEMBER: (PortalRole.COMMITTEE_MEMBER,),
+    Role.SECRETARY: (PortalRole.SECRETARY,),
+    Role.OBSERVER: (),
+}
+MEMBERSHIP_GROUPS = {PortalRole.CO_CHAIR, PortalRole.COMMITTEE_MEMBER, PortalRole.SECRETARY}
+MANAGE_COMMITTEE = "governance.manage_committee"
+
+
+def require(condition: bool, message: str) -> None:
+    """Refuse with 403 and a message unless the actor may act."""
+    if not condition:
+        raise PermissionDenied(message)
+
+
+def _apply(obj, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(obj, name, value)
+
+
+# --- Users and roles ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_user(actor: User | None, *, password: str, **fields: Any) -> User:
+    """Create a person's account; only administrators may."""
+    require(actor is None or can_administer(actor), "Only administrators create users.")
+    user = User(**{k: v for k, v in fields.items() if k in USER_FIELDS})
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from error
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    record_event(actor, "user.created", user, after=snapshot(user, USER_FIELDS))
+    return user
+
+
+@transaction.atomic
+def update_user(actor: User, user: User, **fields: Any) -> User:
+    """Change a person's details; administrators, or people changing their own name and email."""
+    own_fields = {"email", "first_name", "last_name"}
+    require(
+        can_administer(actor) or (actor.pk == user.pk and set(fields) <= own_fields),
+        "You may change only your own name and email.",
+    )
+    before = snapshot(user, USER_FIELDS)
+    _apply(user, {k: v for k, v in fields.items() if k in USER_FIELDS})
+    user.full_clean(exclude=["password"])
+    user.save()
+    record_event(actor, "user.updated", user, before=before, after=snapshot(user, USER_FIELDS))
+    return user
+
+
+def _set_groups(actor: User | None, user: User, names: set[str], managed: set[str]) -> None:
+    """Make the user's groups among `managed` exactly `names`, auditing any change."""
+    current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
+    if current == names:
+        return
+    user.groups.remove(*Group.objects.filter(name__in=current - names))
+    user.groups.add(*Group.objects.filter(name__in=names - current))
+    record_event(
+        actor,
+        "user.roles_changed",
+        user,
+        before={"roles": sorted(current)},
+        after={"roles": sorted(names)},
+    )
+
+
+@transaction.atomic
+def grant_role(actor: User | None, user: User, role: str) -> None:
+    """Give a person a portal role (program manager, staff, auditor…); administrators only."""
+    require(actor is None or can_administer(actor), "Only administrators grant portal roles.")
+    if role not in PortalRole.values:
+        raise ValidationError({"role": f"Unknown role '{role}'."})
+    current = set(user.groups.values_list("name", flat=True))
+    _set_groups(actor, user, current | {role}, current | {role})
+
+
+@transaction.atomic
+def revoke_role(actor: User | None, user: User, role: str) -> None:
+    """Take a portal role away from a person; administrators only."""
+    require(actor is None or can_administer(actor), "Only administrators revoke portal roles.")
+    current = set(user.groups.values_list("name", flat=True))
+    _set_groups(actor, user, current - {role}, current)
+
+
+def sync_committee_roles(actor: User | None, user: User, at: datetime.date | None = None) -> None:
+    """Bring a person's committee-derived groups and object permissions in line with the
+    memberships active at `at`: chairs and secretaries manage their committee."""
+    active = list(Membership.objects.active(at).filter(user=user).select_related("committee"))
+    groups = {group for m in active for group in ROLE_GROUPS[m.role]}
+    _set_groups(actor, user, groups, MEMBERSHIP_GROUPS)
+
+    should_manage = {m.committee for m in active if m.role in (Role.CHAIR, Role.SECRETARY)}
+    manages = set(
+        get_objects_for_user(user, MANAGE_COMMITTEE, klass=Committee, with_superuser=False, accept_global_perms=False)
+    )
+    for committee in should_manage - manages:
+        assign_perm(MANAGE_COMMITTEE, user, committee)
+        record_event(actor, "permission.granted", committee, after={"user": user.pk, "permission": MANAGE_COMMITTEE})
+    for committee in manages - should_manage:
+        remove_perm(MANAGE_COMMITTEE, user, committee)
+        record_event(actor, "permission.revoked", committee, before={"user": user.pk, "permission": MANAGE_COMMITTEE})
+
+
+def can_manage_committee(user: User, committee: Committee) -> bool:
+    """Administrators manage every committee; its co-chairs and secretary manage their own."""
+    return can_administer(user) or user.has_perm(MANAGE_COMMITTEE, committee)
+
+
+# --- Organizations and committees ----------------------------------------------------------
+
+
+@transaction.atomic
+def create_organization(actor: User | None, **fields: Any) -> Organization:
+    """Admit a member organization; administrators only."""
+    require(actor is None or can_administer(actor), "Only administrators add organizations.")
+    organization = Organization(**{k: v for k, v in fields.items() if k in ORGANIZATION_FIELDS})
+    organization.full_clean()
+    organization.save()
+    record_event(actor, "organization.created", organization, after=snapshot(organization, ORGANIZATION_FIELDS))
+    return organization
+
+
+@transaction.atomic
+def update_organization(actor: User, organization: Organization, **fields: Any) -> Organization:
+    """Change an organization's details. Its sector is fixed once it holds a seat, because
+    moving it would silently change the balance of every committee it sits on."""
+    require(can_administer(actor), "Only administrators change organizations.")
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    before = snapshot(organization, ORGANIZATION_FIELDS)
+    if "sector" in fields and fields["sector"] != organization.sector and organization.memberships.exists():
+        raise ValidationError({"sector": "This organization holds committee seats; its sector cannot change."})
+    _apply(organization, {k: v for k, v in fields.items() if k in ORGANIZATION_FIELDS})
+    organization.full_clean()
+    organization.save()
+    record_event(
+        actor, "organization.updated", organization, before=before, after=snapshot(organization, ORGANIZATION_FIELDS)
+    )
+    return organization
+
+
+@transaction.atomic
+def create_committee(actor: User | None, **fields: Any) -> Committee:
+    """Set up a committee; administrators only."""
+    require(actor is None or can_administer(actor), "Only administrators create committees.")
+    committee = Committee(**{k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
+    committee.full_clean()
+    committee.save()
+    record_event(actor, "committee.created", committee, after=snapshot(committee, COMMITTEE_FIELDS))
+    return committee
+
+
+@transaction.atomic
+def update_committee(actor: User, committee: Committee, **fields: Any) -> Committee:
+    """Change a committee's name, quorum or default methods; administrators or its co-chairs."""
+    require(can_manage_committee(actor, committee), "Only administrators and this committee's co-chairs change it.")
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    before = snapshot(committee, COMMITTEE_FIELDS)
+    _apply(committee, {k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
+    committee.full_clean()
+    committee.save()
+    record_event(actor, "committee.updated", committee, before=before, after=snapshot(committee, COMMITTEE_FIELDS))
+    return committee
+
+
+# --- Memberships ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_membership(actor: User | None, **fields: Any) -> Membership:
+    """Seat a person on a committee for a term, and give them the roles that go with it."""
+    committee = fields.get("committee")
+    require(
+        actor is None or (committee is not None and can_manage_committee(actor, committee)),
+        "Only administrators and this committee's co-chairs or secretary seat members.",
+    )
+    membership = Membership(**{k: v for k, v in fields.items() if k in MEMBERSHIP_FIELDS})
+    if membership.role == Role.OBSERVER:
+        membership.voting = False
+    membership.full_clean()
+    membership.save()
+    record_event(actor, "membership.created", membership, after=snapshot(membership, MEMBERSHIP_FIELDS))
+    sync_committee_roles(actor, membership.user)
+    return membership
+
+
+@transaction.atomic
+def update_membership(actor: User, membership: Membership, **fields: Any) -> Membership:
+    """Change a seat's role, voting right or term. The person and committee are fixed."""
+    require(
+        can_manage_committee(actor, membership.committee),
+        "Only administrators and this committee's co-chairs or secretary change memberships.",
+    )
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    for fixed in ("user", "committee"):
+        if fixed in fields and fields[fixed] != getattr(membership, fixed):
+            raise ValidationError({fixed: "A membership's person and committee cannot change; end it and add another."})
+    before = snapshot(membership, MEMBERSHIP_FIELDS)
+    _apply(membership, {k: v for k, v in fields.items() if k in MEMBERSHIP_FIELDS})
+    membership.full_clean()
+    membership.save()
+    record_event(actor, "membership.updated", membership, before=before, after=snapshot(membership, MEMBERSHIP_FIELDS))
+    sync_committee_roles(actor, membership.user)
+    return membership
+
+
+@transaction.atomic
+def end_membership(actor: User, membership: Membership, on: datetime.date | None = None) -> Membership:
+    """End a term (yesterday by default, so the seat is empty from today). Memberships are
+    never deleted: past ballots name the people who were eligible."""
+    on = on or (timezone.localdate() - datetime.timedelta(days=1))
+    if on < membership.term_start:
+        raise ValidationError({"term_end": "A term cannot end before it starts."})
+    return update_membership(actor, membership, term_end=on)

@@ -1,0 +1,37 @@
+"""Root URLs: the pages of each app, the API under /api/, the admin."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from governance import views
+from governance.api.views import obtain_token
+
+api_patterns = [
+    path("auth/token/", obtain_token, name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("governance.api.urls")),
+    path("", include("charters.api.urls")),
+    path("", include("compute.api.urls")),
+    path("", include("roadmap.api.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("", include("governance.page_urls")),
+    path("charters/", include("charters.urls")),
+    path("compute/", include("compute.urls")),
+    path("roadmap/", include("roadmap.urls")),
+    path("api/", include(api_patterns)),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "governance.views.bad_request"
+handler403 = "governance.views.permission_denied"
+handler404 = "governance.views.page_not_found"
+handler500 = "governance.views.server_error"

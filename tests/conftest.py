@@ -1,0 +1,91 @@
+"""Suite-wide fixtures and the rule that service tests fail, not skip, in CI.
+
+Locally a test marked `postgres` or `redis` skips when the service is missing, with the
+reason. With CI=true (or TGB_REQUIRE_SERVICES=1) it fails instead: CI must never go green
+because a real service was silently out of reach.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def services_required() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("TGB_REQUIRE_SERVICES") == "1"
+
+
+def missing(reason: str) -> None:
+    """Fail in CI, skip elsewhere."""
+    if services_required():
+        pytest.fail(f"{reason} (required in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+def redis_reachable() -> str | None:
+    """The reason Redis cannot be used, or None when it answers a PING."""
+    if not settings.REDIS_URL:
+        return "REDIS_URL is not set"
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"Redis at {settings.REDIS_URL} is unreachable: {error}"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _require_marked_services(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        missing("needs PostgreSQL: set DATABASE_URL to a postgres:// URL")
+    if request.node.get_closest_marker("redis"):
+        reason = redis_reachable()
+        if reason:
+            missing(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium (Debian's), driven by Playwright."""
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        missing(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are ordinary synchronous ones.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context per test; a screenshot of the last state is kept on failure."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    artifacts = settings.BASE_DIR / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / f"{request.node.name}.png"), full_page=True)
+    context.close()
