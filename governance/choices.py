@@ -27,6 +27,16 @@ class VotingMethod(models.TextChoices):
     DOUBLE_SUPERMAJORITY = "double_supermajority", "Double supermajority"
 
 
+class SubjectType(models.TextChoices):
+    """What a ballot decides on. Each type's rules live in the subject's app (governance.subjects)."""
+
+    CHARTER = "charter", "Project charter"
+    CREDIT_REQUEST = "credit_request", "Credit request"
+    ROADMAP = "roadmap", "Roadmap"
+    SOP = "sop", "Standard operating procedure"
+    MOTION = "motion", "Motion"
+
+
 class PortalRole(models.TextChoices):
     """Portal roles, each kept as an auth Group of this name."""
 

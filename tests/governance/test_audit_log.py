@@ -98,9 +98,7 @@ class AuditLogTests(PortalTestCase):
         self.assertEqual(response.json(), {"ok": True, "checked": AuditEvent.objects.count(), "first_broken": None})
         victim = AuditEvent.objects.order_by("sequence")[2]
         tamper(victim, verb="membership.deleted")
-        self.assertEqual(
-            self.api(self.auditor).get("/api/audit-events/verify/").json()["first_broken"], victim.pk
-        )
+        self.assertEqual(self.api(self.auditor).get("/api/audit-events/verify/").json()["first_broken"], victim.pk)
 
     def test_members_and_outsiders_cannot_read_the_audit_log(self):
         for person in (self.public_member, self.staff, self.outsider):

@@ -81,15 +81,23 @@ class ConstitutionTests(PortalTestCase):
         )
         with self.assertRaisesMessage(ValidationError, "sits for the organization they belong to"):
             services.add_membership(
-                self.admin, user=user, committee=self.committee, organization=self.orgs.council,
-                role=Role.MEMBER, term_start=self.term_start,
+                self.admin,
+                user=user,
+                committee=self.committee,
+                organization=self.orgs.council,
+                role=Role.MEMBER,
+                term_start=self.term_start,
             )
 
     def test_overlapping_terms_on_one_committee_are_refused(self):
         with self.assertRaisesMessage(ValidationError, "already holds a term"):
             services.add_membership(
-                self.admin, user=self.public_member, committee=self.committee, organization=self.orgs.council,
-                role=Role.MEMBER, term_start=self.term_start + datetime.timedelta(days=3),
+                self.admin,
+                user=self.public_member,
+                committee=self.committee,
+                organization=self.orgs.council,
+                role=Role.MEMBER,
+                term_start=self.term_start + datetime.timedelta(days=3),
             )
 
     def test_an_organization_holding_seats_cannot_change_sector(self):
