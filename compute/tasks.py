@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from compute import services
+from compute.services import metrics as services
 
 
 @shared_task(ignore_result=True)

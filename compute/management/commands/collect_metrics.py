@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from compute import services
+from compute.services import metrics as services
 
 
 class Command(BaseCommand):

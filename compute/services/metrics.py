@@ -1,4 +1,4 @@
-"""The write path of the compute app."""
+"""Metrics: sources, collection passes, the metric store and security posture."""
 
 import logging
 

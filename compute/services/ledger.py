@@ -1,0 +1,1 @@
+"""Credits: pools, accounts, the double-entry ledger, credit requests and usage metering."""
