@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "compute.tasks.collect_all_metrics",
         "schedule": timedelta(minutes=env.int("COLLECT_EVERY_MINUTES", default=1)),
     },
+    "expire-credit-pools": {
+        "task": "compute.tasks.expire_credit_pools",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 LOGGING = {
