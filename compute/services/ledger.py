@@ -642,7 +642,7 @@ def create_request(actor, *, submit: bool = False, **fields) -> CreditRequest:
     request.save()
     record_event(actor, "credit_request.created", request, after=snapshot(request, REQUEST_FIELDS))
     if submit:
-        submit_request(actor, request)
+        request = submit_request(actor, request)
     return request
 
 
