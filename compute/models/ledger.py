@@ -15,7 +15,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from compute.choices import (
@@ -181,6 +182,36 @@ class CreditAccountQuerySet(models.QuerySet):
 
     def with_owner(self) -> CreditAccountQuerySet:
         return self.select_related("charter", "charter__lead_organization", "pool")
+
+    def with_figures(self, since) -> CreditAccountQuerySet:
+        """Annotate allocated, consumed and expired credits, and what was consumed since
+        `since` (for the burn rate), from the entries: one query for any number of accounts.
+        A reversal counts with the kind of the transaction it reverses."""
+
+        def of_kind(*kinds):
+            return Q(entries__transaction__kind__in=kinds) | Q(
+                entries__transaction__kind=TransactionKind.REVERSAL, entries__transaction__reverses__kind__in=kinds
+            )
+
+        zero = models.Value(ZERO, output_field=models.DecimalField(**CREDITS))
+        return self.annotate(
+            allocated=Coalesce(
+                Sum("entries__amount", filter=of_kind(TransactionKind.ALLOCATION, TransactionKind.TRANSFER)), zero
+            ),
+            consumed=-Coalesce(Sum("entries__amount", filter=of_kind(TransactionKind.USAGE)), zero),
+            expired=-Coalesce(Sum("entries__amount", filter=of_kind(TransactionKind.EXPIRY)), zero),
+            recent_consumption=-Coalesce(
+                Sum(
+                    "entries__amount",
+                    filter=Q(
+                        entries__transaction__kind=TransactionKind.USAGE,
+                        entries__transaction__occurred_at__gte=since,
+                        entries__transaction__reversed_by__isnull=True,
+                    ),
+                ),
+                zero,
+            ),
+        )
 
 
 class CreditAccount(TimeStampedModel):
