@@ -42,6 +42,7 @@ from compute.models import (
     Resource,
     ResourceRate,
 )
+from compute.models.ledger import exact
 from compute.services import ledger
 from governance.choices import Sector
 from governance.exceptions import DomainError
@@ -392,7 +393,7 @@ def _sector_split(pool: CreditPool) -> list[dict]:
     split: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in rows:
         kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        split[row["account__charter__lead_organization__sector"]][kind] += row["total"]
+        split[row["account__charter__lead_organization__sector"]][kind] += exact(row["total"])
     labels = dict(Sector.choices)
     result = []
     for sector in [*Sector.values, *sorted(set(split) - set(Sector.values))]:
@@ -434,7 +435,7 @@ def pool_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "compute/pool_detail.html",
-        {"pool": pool, "split": split, "page": page, "pending": pending["total"] or Decimal(0), "chart": chart},
+        {"pool": pool, "split": split, "page": page, "pending": exact(pending["total"]), "chart": chart},
     )
 
 
@@ -458,9 +459,9 @@ def oversubscription(request: HttpRequest) -> HttpResponse:
             .order_by()
         ):
             if row["status"] == RequestStatus.SUBMITTED:
-                sums[row["resource"]]["pending"] += row["asked"]
+                sums[row["resource"]]["pending"] += exact(row["asked"])
             else:
-                sums[row["resource"]]["awarded"] += row["awarded"]
+                sums[row["resource"]]["awarded"] += exact(row["awarded"])
         rates = defaultdict(list)
         for rate in ResourceRate.objects.order_by("effective_from"):
             rates[rate.resource_id].append(rate)

@@ -22,6 +22,7 @@ from compute.models import (
     ResourceRate,
     UsageRecord,
 )
+from compute.models.ledger import exact
 from compute.services import ledger
 from governance.api.base import CleanModelSerializer
 
@@ -115,7 +116,7 @@ class CreditAccountSerializer(serializers.ModelSerializer):
         ]
 
     def _burn(self, account):
-        return (account.recent_consumption / ledger.BURN_WINDOW_DAYS).quantize(ledger.CREDIT_QUANTUM)
+        return (exact(account.recent_consumption) / ledger.BURN_WINDOW_DAYS).quantize(ledger.CREDIT_QUANTUM)
 
     def get_burn_rate(self, account) -> str:
         return str(self._burn(account))

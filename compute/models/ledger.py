@@ -10,7 +10,7 @@ Nothing in the ledger is updated or deleted: a correction is a reversing transac
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -37,6 +37,15 @@ from governance.models.people import can_administer
 CREDITS = {"max_digits": 18, "decimal_places": 4}
 CREDIT_QUANTUM = Decimal("0.0001")
 ZERO = Decimal("0")
+
+
+def exact(total) -> Decimal:
+    """A SQL SUM of credits as an exact Decimal. SQLite adds decimals in floating point and
+    leaves residues like 1e-13; every credit has four places, so rounding to them restores the
+    exact sum (PostgreSQL's numeric is exact already). None, the sum of nothing, is zero."""
+    if total is None:
+        return ZERO
+    return Decimal(total).quantize(CREDIT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def sees_all_credits(user) -> bool:

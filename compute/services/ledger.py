@@ -59,7 +59,7 @@ from compute.models import (
     ResourceRate,
     UsageRecord,
 )
-from compute.models.ledger import CREDIT_QUANTUM, ZERO
+from compute.models.ledger import CREDIT_QUANTUM, ZERO, exact
 from governance.audit import _CHAIN_LOCK_KEY, record_event, snapshot
 from governance.choices import Role, Sector
 from governance.exceptions import DomainError, IllegalTransition
@@ -229,7 +229,7 @@ def lot_balances(account: CreditAccount) -> list[dict]:
             "pool": row["pool"],
             "period_end": row["pool__period_end"],
             "expired": row["pool__expired_at"] is not None,
-            "balance": row["balance"],
+            "balance": exact(row["balance"]),
         }
         for row in rows
     ]
@@ -478,7 +478,7 @@ def account_summary(account: CreditAccount) -> AccountSummary:
     sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
         kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        sums[kind] += row["total"]
+        sums[kind] += exact(row["total"])
     return AccountSummary(
         allocated=sums[TransactionKind.ALLOCATION] + sums[TransactionKind.TRANSFER],
         consumed=-sums[TransactionKind.USAGE],
@@ -492,14 +492,13 @@ def burn_rate(account: CreditAccount, today: datetime.date | None = None) -> Dec
     today = today or timezone.localdate()
     start = today - datetime.timedelta(days=BURN_WINDOW_DAYS)
     since = timezone.make_aware(datetime.datetime.combine(start, datetime.time()))
-    consumed = -(
+    consumed = -exact(
         LedgerEntry.objects.filter(
             account=account,
             transaction__kind=TransactionKind.USAGE,
             transaction__occurred_at__gte=since,
             transaction__reversed_by__isnull=True,
         ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
     )
     return (consumed / BURN_WINDOW_DAYS).quantize(CREDIT_QUANTUM)
 
@@ -533,7 +532,7 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
     for row in rows:
         kind = row["transaction__reverses__kind"] or row["transaction__kind"]
         day = by_day.setdefault(row["day"], defaultdict(lambda: ZERO))
-        day[kind] += row["total"]
+        day[kind] += exact(row["total"])
     days, allocated, consumed, balance = [], [], [], []
     run_alloc = run_used = run_balance = ZERO
     for day in sorted(by_day):
@@ -1210,13 +1209,14 @@ def expire_pool(pool: CreditPool, *, today: datetime.date | None = None, actor=N
     pool = CreditPool.objects.select_for_update().select_related("account").get(pk=pool.pk)
     if pool.period_end >= today:
         raise DomainError(f"The period of {pool.name} ends on {pool.period_end:%Y-%m-%d}.", code="pool_not_ended")
-    holders = list(
+    sums = (
         LedgerEntry.objects.filter(pool=pool, account__kind=AccountKind.CHARTER)
         .values("account")
         .annotate(balance=Sum("amount"))
-        .filter(balance__gt=0)
         .order_by("account")
     )
+    holders = [{"account": row["account"], "balance": exact(row["balance"])} for row in sums]
+    holders = [holder for holder in holders if holder["balance"] > 0]
     written = 0
     if holders:
         locked = _lock_accounts([pool.account, *(CreditAccount(pk=h["account"]) for h in holders)])
@@ -1255,9 +1255,8 @@ def _reverse(actor, original: LedgerTransaction, memo: str) -> LedgerTransaction
     # (usage can overdraw an account; a reversal cannot).
     for leg in legs:
         if leg.amount < 0 and leg.account.kind in (AccountKind.CHARTER, AccountKind.POOL):
-            held = (
+            held = exact(
                 LedgerEntry.objects.filter(account=leg.account, pool=leg.pool).aggregate(total=Sum("amount"))["total"]
-                or ZERO
             )
             if held + leg.amount < 0:
                 raise DomainError(
@@ -1348,18 +1347,17 @@ def verify_ledger() -> LedgerReport:
     zero (overall and per pool), every cached balance equals its entries' sum, every pool's
     total equals its funding, and no pool has allocated more than it holds."""
     problems: list[str] = []
-    unbalanced = (
-        LedgerEntry.objects.values("transaction", "pool").annotate(total=Sum("amount")).exclude(total=0).order_by()
-    )
+    per_pool = LedgerEntry.objects.values("transaction", "pool").annotate(total=Sum("amount")).order_by("transaction")
     problems += [
-        f"Transaction #{row['transaction']} does not sum to zero for pool {row['pool']}: {row['total']}"
-        for row in unbalanced
+        f"Transaction #{row['transaction']} does not sum to zero for pool {row['pool']}: {exact(row['total'])}"
+        for row in per_pool.iterator(chunk_size=5000)
+        if exact(row["total"]) != 0
     ]
     empty = LedgerTransaction.objects.filter(entries__isnull=True).values_list("pk", flat=True)
     problems += [f"Transaction #{pk} has no entries." for pk in empty]
     sums = dict(LedgerEntry.objects.values("account").annotate(total=Sum("amount")).values_list("account", "total"))
     for account in CreditAccount.objects.order_by("pk"):
-        expected = sums.get(account.pk, ZERO)
+        expected = exact(sums.get(account.pk))
         if account.balance != expected:
             problems.append(f"{account} (#{account.pk}) caches {account.balance} but its entries sum to {expected}.")
         if account.kind == AccountKind.POOL and expected < 0:
@@ -1371,7 +1369,7 @@ def verify_ledger() -> LedgerReport:
         .values_list("pool", "total")
     )
     for pool in CreditPool.objects.order_by("pk"):
-        if pool.total != funded.get(pool.pk, ZERO):
-            funding = funded.get(pool.pk, ZERO)
+        funding = exact(funded.get(pool.pk))
+        if pool.total != funding:
             problems.append(f"{pool.name} says its total is {pool.total} but it was funded {funding}.")
     return LedgerReport(transactions=LedgerTransaction.objects.count(), problems=problems)
