@@ -414,7 +414,7 @@ def update_pool(actor, pool: CreditPool, **fields) -> CreditPool:
         "Only administrators and this committee's co-chairs or secretary change pools.",
     )
     _lock_ledger()
-    pool = CreditPool.objects.select_for_update().select_related("account").get(pk=pool.pk)
+    pool = CreditPool.objects.select_for_update(of=("self",)).select_related("account").get(pk=pool.pk)
     before = snapshot(pool, POOL_FIELDS)
     for fixed in ("committee", "period_start", "period_end"):
         if fixed in fields and fields[fixed] != getattr(pool, fixed):
@@ -675,7 +675,11 @@ def update_request(actor, request: CreditRequest, **fields) -> CreditRequest:
 def submit_request(actor, request: CreditRequest) -> CreditRequest:
     """Put a draft before the committee: co-chairs sign it at or below the dual-control limit;
     above it a ballot decides."""
-    request = CreditRequest.objects.select_for_update().select_related("charter", "resource", "pool").get(pk=request.pk)
+    request = (
+        CreditRequest.objects.select_for_update(of=("self",))
+        .select_related("charter", "resource", "pool")
+        .get(pk=request.pk)
+    )
     require(request.requested_by_id == actor.pk or can_administer(actor), "Only the requester submits a request.")
     _check_transition(request, RequestStatus.SUBMITTED)
     problems = eligibility_problems(
@@ -747,7 +751,11 @@ def sign_request(actor, request: CreditRequest, *, amount=None, reason_code: str
             "only a passed ballot approves it.",
             code="needs_ballot",
         )
-    request = CreditRequest.objects.select_for_update().select_related("charter__committee", "pool").get(pk=request.pk)
+    request = (
+        CreditRequest.objects.select_for_update(of=("self",))
+        .select_related("charter__committee", "pool")
+        .get(pk=request.pk)
+    )
     seat = co_chair_seat(actor, request.charter.committee)
     require(seat is not None, "Only the committee's co-chairs sign credit requests.")
     if request.needs_ballot:
@@ -783,7 +791,9 @@ def sign_request(actor, request: CreditRequest, *, amount=None, reason_code: str
 def reject_request(actor, request: CreditRequest, *, reason_code: str, note: str = "", ballot_id=None) -> CreditRequest:
     """A co-chair turns down a submitted request at or below the limit (one is enough to
     refuse: dual control guards spending). Above the limit only a ballot decides."""
-    request = CreditRequest.objects.select_for_update().select_related("charter__committee").get(pk=request.pk)
+    request = (
+        CreditRequest.objects.select_for_update(of=("self",)).select_related("charter__committee").get(pk=request.pk)
+    )
     if ballot_id is None:
         require(
             co_chair_seat(actor, request.charter.committee) is not None,
@@ -815,7 +825,7 @@ def _approve(actor, request: CreditRequest, *, amount: Decimal, reason_code="", 
     """Approve a locked, submitted request and allocate `amount` from its pool, in the
     caller's transaction (which holds the request's row lock and the ledger lock)."""
     _check_transition(request, RequestStatus.APPROVED)
-    pool = CreditPool.objects.select_for_update().select_related("account").get(pk=request.pool_id)
+    pool = CreditPool.objects.select_for_update(of=("self",)).select_related("account").get(pk=request.pool_id)
     request.pool = pool
     problems = eligibility_problems(charter=request.charter, resource=request.resource, pool=pool)
     if problems:
@@ -866,12 +876,14 @@ def approve_by_ballot(actor, request: CreditRequest, *, ballot_id: int) -> Credi
     """Apply a passed ballot: approve and allocate, exactly once. If the pool can no longer
     fund the whole request, it awards what the pool holds (a partial award saying why), or
     rejects the request when the pool is empty; a passed ballot never fails to close."""
-    request = CreditRequest.objects.select_for_update().select_related("charter", "resource").get(pk=request.pk)
+    request = (
+        CreditRequest.objects.select_for_update(of=("self",)).select_related("charter", "resource").get(pk=request.pk)
+    )
     if request.status != RequestStatus.SUBMITTED:
         # Withdrawn meanwhile, or this outcome was already applied: nothing more to do.
         return request
     _lock_ledger()
-    pool = CreditPool.objects.select_for_update().select_related("account").get(pk=request.pool_id)
+    pool = CreditPool.objects.select_for_update(of=("self",)).select_related("account").get(pk=request.pool_id)
     available = _lock_accounts([pool.account])[pool.account.pk].balance
     if available >= request.amount:
         _approve(actor, request, amount=request.amount, ballot_id=ballot_id)
@@ -1124,7 +1136,7 @@ def propose_transfer(actor, *, source: CreditAccount, target: CreditAccount, amo
 def consent_transfer(actor, transfer: CreditTransfer) -> CreditTransfer:
     """The other charter's lead consents; with both consents the credits move at once."""
     transfer = (
-        CreditTransfer.objects.select_for_update()
+        CreditTransfer.objects.select_for_update(of=("self",))
         .select_related("source__charter", "target__charter")
         .get(pk=transfer.pk)
     )
@@ -1170,7 +1182,7 @@ def _complete_transfer(actor, transfer: CreditTransfer) -> None:
 def decline_transfer(actor, transfer: CreditTransfer) -> CreditTransfer:
     """Either charter's lead declines a proposed transfer; the proposer may cancel it."""
     transfer = (
-        CreditTransfer.objects.select_for_update()
+        CreditTransfer.objects.select_for_update(of=("self",))
         .select_related("source__charter", "target__charter")
         .get(pk=transfer.pk)
     )
@@ -1206,7 +1218,7 @@ def expire_pool(pool: CreditPool, *, today: datetime.date | None = None, actor=N
     """Move the unspent credits of an ended pool from each charter account back to the pool."""
     today = today or timezone.localdate()
     _lock_ledger()
-    pool = CreditPool.objects.select_for_update().select_related("account").get(pk=pool.pk)
+    pool = CreditPool.objects.select_for_update(of=("self",)).select_related("account").get(pk=pool.pk)
     if pool.period_end >= today:
         raise DomainError(f"The period of {pool.name} ends on {pool.period_end:%Y-%m-%d}.", code="pool_not_ended")
     sums = (
@@ -1309,7 +1321,11 @@ def request_refund(actor, *, account: CreditAccount, debits: list[LedgerTransact
 @transaction.atomic
 def decide_refund(actor, refund: CreditRefund, *, approve: bool, note: str = "") -> CreditRefund:
     """A co-chair approves (the debits are reversed, in this transaction) or rejects a refund."""
-    refund = CreditRefund.objects.select_for_update().select_related("account__charter__committee").get(pk=refund.pk)
+    refund = (
+        CreditRefund.objects.select_for_update(of=("self",))
+        .select_related("account__charter__committee")
+        .get(pk=refund.pk)
+    )
     require(
         co_chair_seat(actor, refund.account.charter.committee) is not None,
         "Only the committee's co-chairs decide refunds.",
