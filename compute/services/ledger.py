@@ -65,6 +65,7 @@ from governance.choices import Role, Sector
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import Membership
 from governance.models.people import can_administer
+from governance.outbox import enqueue
 from governance.services import can_manage_committee, require
 
 logger = logging.getLogger(__name__)
@@ -1038,7 +1039,7 @@ def import_usage(rows: Iterable[dict], *, source: str, actor=None) -> ImportResu
 
 def check_alerts(account: CreditAccount) -> list[CreditAlert]:
     """Raise the 75/90/100 % alerts the account has crossed and not yet raised for its current
-    allocation, and e-mail the highest new one after commit. Idempotent."""
+    allocation, and email the highest new one after commit. Idempotent."""
     if account.kind != AccountKind.CHARTER:
         return []
     summary = account_summary(account)
@@ -1072,9 +1073,7 @@ def check_alerts(account: CreditAccount) -> list[CreditAlert]:
                 "balance": summary.balance,
             },
         )
-        from compute.tasks import send_credit_alert
-
-        transaction.on_commit(lambda: send_credit_alert.delay(highest.pk))
+        enqueue("compute.tasks.send_credit_alert", highest.pk)
     return new
 
 

@@ -3,7 +3,6 @@ of tests/base.py. Sam (staff, National Research Council) works on the council's 
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from decimal import Decimal
 
@@ -13,22 +12,9 @@ from charters.choices import CharterStatus, DataClassification, IPFramework
 from charters.models import Charter
 from compute.choices import ResourceKind
 from compute.services import ledger
-from governance.celery import app as celery_app
 from tests.base import PortalTestCase
 
 D = Decimal
-
-
-@contextlib.contextmanager
-def eager_tasks():
-    """Run Celery tasks in-process (Celery's own test mode) instead of sending them to a broker."""
-    # The app reads Django's CELERY_-prefixed settings, so the flag is set under that name.
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
-    try:
-        yield
-    finally:
-        celery_app.conf.CELERY_TASK_ALWAYS_EAGER = before
 
 
 def make_charter(body, title, *, lead, status=CharterStatus.APPROVED, jurisdictions=("EU",), **extra) -> Charter:

@@ -16,7 +16,7 @@ from compute.models import CreditAccount, CreditAlert, LedgerEntry, LedgerTransa
 from compute.services import ledger
 from governance.exceptions import DomainError
 from governance.models.audit import AppendOnlyError
-from tests.compute.credits import CreditsTestCase, eager_tasks, make_charter
+from tests.compute.credits import CreditsTestCase, make_charter
 
 D = Decimal
 
@@ -137,7 +137,6 @@ class LedgerOperationTests(CreditsTestCase):
 
     # Alerts and forecast
 
-    @eager_tasks()
     def test_alerts_fire_once_per_threshold(self):
         mail.outbox.clear()
         with self.captureOnCommitCallbacks(execute=True):
