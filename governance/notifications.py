@@ -25,7 +25,7 @@ REMINDER_BEFORE = datetime.timedelta(hours=24)
 
 
 def ballot_link(ballot: Ballot) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("ballot-detail", args=[ballot.pk])
+    return settings.SITE_URL.rstrip("/") + reverse("ballots:detail", args=[ballot.pk])
 
 
 def _claim(ballot_id: int, field: str, condition: Q | None = None) -> Ballot | None:
