@@ -136,19 +136,20 @@ class SOPCategory(models.TextChoices):
 
 
 class SOPVersionStatus(models.TextChoices):
-    """A version is drafted, put to a ballot, and adopted (superseding the one before) or not."""
+    """A version is drafted, put to a ballot, and adopted (superseding the one before) or not.
+
+    While its ballot is open a draft cannot be edited (the services check for the open ballot);
+    a deadlock or a missed quorum leaves it a draft, ready for a second ballot.
+    """
 
     DRAFT = "draft", "Draft"
-    BALLOTING = "balloting", "On ballot"
     ADOPTED = "adopted", "Adopted"
     SUPERSEDED = "superseded", "Superseded"
     REJECTED = "rejected", "Rejected"
 
 
 SOP_VERSION_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    SOPVersionStatus.DRAFT: (SOPVersionStatus.BALLOTING,),
-    # A deadlock or a missed quorum sends the version back to draft, ready for a second ballot.
-    SOPVersionStatus.BALLOTING: (SOPVersionStatus.ADOPTED, SOPVersionStatus.REJECTED, SOPVersionStatus.DRAFT),
+    SOPVersionStatus.DRAFT: (SOPVersionStatus.ADOPTED, SOPVersionStatus.REJECTED),
     SOPVersionStatus.ADOPTED: (SOPVersionStatus.SUPERSEDED,),
     SOPVersionStatus.SUPERSEDED: (),
     SOPVersionStatus.REJECTED: (),

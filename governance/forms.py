@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from governance.choices import SubjectType, VoteChoice, VotingMethod
+from governance.choices import SOPCategory, SubjectType, VoteChoice, VotingMethod
 from governance.models import Committee
 
 
@@ -67,3 +67,51 @@ class RecuseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What the conflict of interest is. It is shown with the tally and in the minutes.",
     )
+
+
+class MeetingForm(forms.Form):
+    committee = forms.ModelChoiceField(queryset=Committee.objects.none())
+    title = forms.CharField(max_length=200)
+    starts_at = forms.DateTimeField(widget=DateTimeInput())
+    location = forms.CharField(max_length=200, required=False, help_text="A room, or the video link's name.")
+
+    def __init__(self, *args, committees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
+
+
+class AgendaItemForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    ballot = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="A ballot of this committee the meeting decides, if any."
+    )
+
+    def __init__(self, *args, ballots=None, **kwargs):
+        from governance.models import Ballot
+
+        super().__init__(*args, **kwargs)
+        self.fields["ballot"].queryset = ballots if ballots is not None else Ballot.objects.none()
+
+
+class MinutesForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Discussion and decisions. Attendance, ballots, tallies and recusals are added from the record.",
+    )
+
+
+class SOPForm(forms.Form):
+    committee = forms.ModelChoiceField(queryset=Committee.objects.none())
+    title = forms.CharField(max_length=200)
+    category = forms.ChoiceField(choices=SOPCategory.choices)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text of the procedure")
+
+    def __init__(self, *args, committees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
+
+
+class SOPVersionForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text of the procedure")
+    change_summary = forms.CharField(max_length=300, required=False, help_text="What this version changes, in a line.")

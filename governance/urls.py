@@ -25,6 +25,8 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("", include("governance.page_urls")),
     path("ballots/", include((page_urls.ballot_patterns, "ballots"))),
+    path("meetings/", include((page_urls.meeting_patterns, "meetings"))),
+    path("sops/", include((page_urls.sop_patterns, "sops"))),
     path("charters/", include("charters.urls")),
     path("compute/", include("compute.urls")),
     path("roadmap/", include("roadmap.urls")),

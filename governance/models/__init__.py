@@ -1,18 +1,26 @@
-"""Models of the governance app: the body's people, its ballots and its audit log."""
+"""Models of the governance app: the body's people, ballots, meetings, SOPs and its audit log."""
 
 from governance.models.audit import AuditEvent
 from governance.models.ballots import Ballot, Eligibility, Recusal, Vote
 from governance.models.base import TimeStampedModel
+from governance.models.meetings import AgendaItem, Attendance, Meeting, Minutes
 from governance.models.people import Committee, Membership, Organization, User
+from governance.models.sops import SOP, SOPVersion
 
 __all__ = [
+    "SOP",
+    "AgendaItem",
+    "Attendance",
     "AuditEvent",
     "Ballot",
     "Committee",
     "Eligibility",
+    "Meeting",
     "Membership",
+    "Minutes",
     "Organization",
     "Recusal",
+    "SOPVersion",
     "TimeStampedModel",
     "User",
     "Vote",

@@ -1,7 +1,9 @@
 """The write path of the governance app: every change to the body goes through here.
 
 - governance.services.people: users, roles, organizations, committees and seats;
-- governance.services.ballots: ballots, votes, recusals and closing (DESIGN.md 2.1).
+- governance.services.ballots: ballots, votes, recusals and closing (DESIGN.md 2.1);
+- governance.services.meetings: meetings, agendas, attendance and minutes;
+- governance.services.sops: standard operating procedures and their versions.
 
 Each function validates, writes, audits and notifies in one transaction. Views, the API, the
 admin, tasks and the other apps call them as `governance.services.<name>`.
@@ -21,6 +23,15 @@ from governance.services.ballots import (
     open_ballot,
     start_second_ballot,
     update_ballot,
+)
+from governance.services.meetings import (
+    add_agenda_item,
+    approve_minutes,
+    draft_minutes,
+    record_attendance,
+    schedule_meeting,
+    set_meeting_status,
+    update_meeting,
 )
 from governance.services.people import (
     COMMITTEE_FIELDS,
@@ -45,9 +56,26 @@ from governance.services.people import (
     update_organization,
     update_user,
 )
+from governance.services.sops import (
+    create_sop,
+    draft_sop_version,
+    put_sop_version_to_ballot,
+    update_sop_version,
+)
 from governance.tally import compute_tally
 
 __all__ = [
+    "update_sop_version",
+    "put_sop_version_to_ballot",
+    "draft_sop_version",
+    "create_sop",
+    "update_meeting",
+    "set_meeting_status",
+    "schedule_meeting",
+    "record_attendance",
+    "draft_minutes",
+    "approve_minutes",
+    "add_agenda_item",
     "BALLOT_FIELDS",
     "COMMITTEE_FIELDS",
     "MANAGE_COMMITTEE",

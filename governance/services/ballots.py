@@ -415,12 +415,17 @@ def close_ballot(actor: User | None, ballot: Ballot, *, now: datetime.datetime |
     A person closing an already closed ballot is refused (409). `now` is the system's clock
     (the current time unless given).
     """
+    return _close(actor, ballot, now)[0]
+
+
+def _close(actor: User | None, ballot: Ballot, now: datetime.datetime | None) -> tuple[Ballot, bool]:
+    """close_ballot's work; also says whether this call did the closing."""
     with transaction.atomic():
         ballot = _locked(ballot)
         if actor is None:
             now = now or timezone.now()
             if ballot.status != BallotStatus.OPEN or ballot.closes_at is None or ballot.closes_at > now:
-                return ballot
+                return ballot, False
         else:
             require(can_run_ballots(actor, ballot.committee), "Only the committee's co-chairs close ballots.")
             _move(ballot, BallotStatus.CLOSED)
@@ -454,19 +459,20 @@ def close_ballot(actor: User | None, ballot: Ballot, *, now: datetime.datetime |
                 after={"co_chairs": [user.pk for user in co_chairs(ballot.committee)]},
             )
         _enqueue("notify_ballot_result", ballot.pk)
-    return ballot
+    return ballot, True
 
 
 def close_due_ballots(now: datetime.datetime | None = None) -> list[int]:
     """Close every open ballot whose closing time has come (the beat task's work), each in
-    its own transaction so one failing subject does not hold the others back."""
+    its own transaction so one failing subject does not hold the others back. Returns the
+    ids this call closed (not those another worker closed first)."""
     closed = []
     for ballot in Ballot.objects.due(now).order_by("closes_at"):
         try:
-            result = close_ballot(None, ballot, now=now)
+            _, did_close = _close(None, ballot, now)
         except Exception:
             logger.exception("Could not close ballot %s at its closing time", ballot.pk)
             continue
-        if result.closed_by_id is None and result.status == BallotStatus.CLOSED:
-            closed.append(result.pk)
+        if did_close:
+            closed.append(ballot.pk)
     return closed

@@ -124,3 +124,20 @@ class ConcurrentBallotTests(TransactionTestCase):
             if isinstance(vote, Exception):
                 self.assertIsInstance(vote, DomainError)
                 self.assertEqual(stored, 0)
+
+    def test_two_workers_closing_an_sop_ballot_adopt_the_version_once(self):
+        sop = services.create_sop(self.secretary, committee=self.committee, title="Decision-making", body="Text.")
+        version = sop.versions.get()
+        ballot = services.put_sop_version_to_ballot(
+            self.secretary, version, closes_at=timezone.now() + datetime.timedelta(hours=1)
+        )
+        services.open_ballot(self.public_chair, ballot)
+        for voter in (self.public_chair, self.public_member, self.private_chair, self.private_member):
+            services.cast_vote(voter, ballot, "yes")
+        later = timezone.now() + datetime.timedelta(hours=2)
+        results = together(lambda: services.close_due_ballots(later), lambda: services.close_due_ballots(later))
+        self.assertFalse([r for r in results if isinstance(r, Exception)], results)
+        self.assertEqual(sorted(len(r) for r in results), [0, 1])
+        self.assertEqual(AuditEvent.objects.filter(verb="sop.version_adopted").count(), 1)
+        version.refresh_from_db()
+        self.assertEqual(version.status, "adopted")
