@@ -13,12 +13,8 @@ from django.urls import reverse
 from compute.choices import DecisionReason, RequestStatus
 from compute.models import CreditRequest
 from compute.services import ledger as services
+from governance.choices import Outcome
 from governance.exceptions import DomainError
-
-# Ballot outcomes (governance.choices.BallotOutcome once the ballots work lands); compared as
-# plain values so this module does not depend on where that enum lives.
-PASSED = "passed"
-REJECTED = "rejected"
 
 
 def get_subject(subject_id: int, *, for_update: bool = False) -> CreditRequest:
@@ -61,9 +57,9 @@ def apply_outcome(subject: CreditRequest, ballot, actor) -> None:
     reject. Deadlocked or without quorum, the request stays submitted for a second ballot."""
     if subject.status != RequestStatus.SUBMITTED:
         return
-    if ballot.outcome == PASSED:
+    if ballot.outcome == Outcome.PASSED:
         services.approve_by_ballot(actor, subject, ballot_id=ballot.pk)
-    elif ballot.outcome == REJECTED:
+    elif ballot.outcome == Outcome.REJECTED:
         services.reject_request(
             actor,
             subject,

@@ -44,8 +44,11 @@ from compute.models import (
 )
 from compute.models.ledger import exact
 from compute.services import ledger
-from governance.choices import Sector
+from governance import services as governance
+from governance.choices import BallotStatus, Sector, SubjectType
 from governance.exceptions import DomainError
+from governance.models import Ballot
+from governance.services import can_prepare_ballots
 
 
 def _refused(request: HttpRequest, error: Exception) -> None:
@@ -210,6 +213,17 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     signed_sectors = {s.sector for s in signatures}
     missing = [label for value, label in Sector.choices if value not in signed_sectors]
+    ballots = list(
+        Ballot.objects.visible_to(user)
+        .filter(subject_type=SubjectType.CREDIT_REQUEST, subject_id=credit_request.pk)
+        .order_by("-created_at")
+    )
+    actions["ballot"] = (
+        submitted
+        and credit_request.needs_ballot
+        and can_prepare_ballots(user, credit_request.charter.committee)
+        and not any(b.status in (BallotStatus.DRAFT, BallotStatus.OPEN) for b in ballots)
+    )
     return render(
         request,
         "compute/request_detail.html",
@@ -217,6 +231,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "req": credit_request,
             "signatures": signatures,
             "missing_sectors": missing,
+            "ballots": ballots,
             "actions": actions,
             "sign_form": forms.SignForm(),
             "reject_form": forms.RejectForm(),
@@ -246,6 +261,16 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
                 messages.success(request, f"Signed: the request is {signed.get_status_display().lower()}.")
             else:
                 messages.success(request, "Signed. The other sector's co-chair signs next.")
+        elif act == "ballot":
+            ballot = governance.create_ballot(
+                request.user,
+                committee=credit_request.charter.committee,
+                title=f"Credit request #{credit_request.pk} for {credit_request.charter}"[:200],
+                subject_type=SubjectType.CREDIT_REQUEST,
+                subject_id=credit_request.pk,
+            )
+            messages.success(request, "The draft ballot is ready; a co-chair opens it.")
+            return redirect("ballots:detail", ballot.pk)
         elif act == "reject":
             form = forms.RejectForm(request.POST)
             if not form.is_valid():

@@ -181,7 +181,6 @@ class CreditSignatureSerializer(serializers.ModelSerializer):
 
 
 class CreditRequestSerializer(CleanModelSerializer):
-    ballot = serializers.IntegerField(source="ballot_id", read_only=True, allow_null=True)
     needs_ballot = serializers.BooleanField(read_only=True)
     signatures = CreditSignatureSerializer(many=True, read_only=True)
 
@@ -210,7 +209,7 @@ class CreditRequestSerializer(CleanModelSerializer):
             "signatures",
             "created_at",
         ]
-        read_only_fields = ["status", "reason_code", "decision_note", "requested_by", "created_at"]
+        read_only_fields = ["status", "reason_code", "decision_note", "requested_by", "created_at", "ballot"]
         extra_kwargs = {"period_start": {"required": False}, "period_end": {"required": False}}
 
     def validate(self, attrs):

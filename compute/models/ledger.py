@@ -448,8 +448,14 @@ class CreditRequest(TimeStampedModel):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
     )
-    ballot_id = models.PositiveBigIntegerField(
-        null=True, blank=True, editable=False, help_text="The ballot that decided the request, above the limit."
+    ballot = models.ForeignKey(
+        "governance.Ballot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The ballot that decided the request, above the dual-control limit.",
     )
     allocation = models.OneToOneField(
         LedgerTransaction,

@@ -2,7 +2,6 @@
 above the dual-control limit, a passed ballot approves and allocates exactly once."""
 
 from decimal import Decimal
-from types import SimpleNamespace
 
 from django.test import override_settings
 
@@ -10,6 +9,8 @@ from compute import ballots
 from compute.choices import DecisionReason, RequestStatus
 from compute.models import LedgerTransaction
 from compute.services import ledger
+from governance import services as governance
+from governance.choices import Outcome, SubjectType
 from governance.exceptions import DomainError
 from governance.subjects import subject_module
 from tests.compute.credits import CreditsTestCase
@@ -17,14 +18,23 @@ from tests.compute.credits import CreditsTestCase
 D = Decimal
 
 
-def closed_ballot(outcome: str, pk: int = 41):
-    """What apply_outcome reads of a closed ballot: its id and outcome."""
-    return SimpleNamespace(pk=pk, outcome=outcome)
+class CreditRequestBallotTests(CreditsTestCase):
+    def ballot_on(self, request, **votes):
+        """Prepare and open a ballot on the request, and cast the votes given by persona."""
+        ballot = governance.create_ballot(
+            self.secretary,
+            committee=self.committee,
+            title=f"Credits for request #{request.pk}",
+            subject_type=SubjectType.CREDIT_REQUEST,
+            subject_id=request.pk,
+        )
+        ballot = governance.open_ballot(self.public_chair, ballot)
+        for persona, choice in votes.items():
+            governance.cast_vote(getattr(self, persona), ballot, choice)
+        return ballot
 
-
-class CreditRequestSubjectTests(CreditsTestCase):
     def test_the_subject_module_of_a_credit_request_is_this_one(self):
-        self.assertIs(subject_module("credit_request"), ballots)
+        self.assertIs(subject_module(SubjectType.CREDIT_REQUEST), ballots)
 
     def test_the_parties_are_the_charter_lead_and_the_requesters_organization(self):
         request = self.request_credits(20000, by=self.private_staff)  # Tara of Helios, for the council's charter
@@ -44,39 +54,82 @@ class CreditRequestSubjectTests(CreditsTestCase):
         with self.assertRaises(DomainError):
             ballots.check_can_open(self.request_credits(20000))
 
-    def test_a_passed_ballot_approves_and_allocates_exactly_once(self):
+    def test_a_ballot_approved_request_allocates_once(self):
         request = self.request_credits(20000)
-        subject = ballots.get_subject(request.pk, for_update=True)
-        ballots.apply_outcome(subject, closed_ballot("passed"), self.public_chair)
-        ballots.apply_outcome(ballots.get_subject(request.pk), closed_ballot("passed"), self.public_chair)
+        # Carla (National Research Council) is recused: her organization leads the charter.
+        ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
+        self.assertIn(self.public_member.pk, set(ballot.recusals.values_list("user_id", flat=True)))
+        ballot = governance.close_ballot(self.public_chair, ballot)
+        self.assertEqual(ballot.outcome, Outcome.PASSED)
         request = self.refresh(request)
-        self.assertEqual((request.status, request.approved_amount, request.ballot_id), ("approved", D("20000"), 41))
+        self.assertEqual((request.status, request.approved_amount, request.ballot), ("approved", D("20000"), ballot))
+        # Applying the outcome again (a re-run, a second close attempt) allocates nothing more.
+        with self.assertRaises(DomainError):
+            governance.close_ballot(self.public_chair, ballot)
+        ballots.apply_outcome(ballots.get_subject(request.pk, for_update=True), ballot, self.public_chair)
         self.assertEqual(LedgerTransaction.objects.filter(kind="allocation").count(), 1)
         self.assertEqual(self.account().balance, D("20000"))
+        self.assertTrue(ledger.verify_ledger().ok)
 
     def test_a_passed_ballot_awards_what_the_pool_still_holds(self):
         ledger.update_pool(self.admin, self.pool, total=D("15000"))
         request = self.request_credits(20000)
-        ballots.apply_outcome(ballots.get_subject(request.pk), closed_ballot("passed"), None)
+        ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
+        governance.close_ballot(self.private_chair, ballot)
         request = self.refresh(request)
         self.assertEqual((request.status, request.approved_amount), (RequestStatus.PARTIALLY_APPROVED, D("15000")))
         self.assertEqual(request.reason_code, DecisionReason.POOL_LIMITED)
 
-    def test_a_rejected_ballot_rejects_and_an_inconclusive_one_leaves_it_for_a_second_ballot(self):
-        rejected, deadlocked = self.request_credits(20000), self.request_credits(30000)
-        ballots.apply_outcome(ballots.get_subject(rejected.pk), closed_ballot("rejected"), None)
-        ballots.apply_outcome(ballots.get_subject(deadlocked.pk), closed_ballot("deadlocked"), None)
-        ballots.apply_outcome(ballots.get_subject(deadlocked.pk), closed_ballot("no_quorum"), None)
-        self.assertEqual(self.refresh(rejected).status, RequestStatus.REJECTED)
-        self.assertEqual(self.refresh(rejected).reason_code, DecisionReason.BALLOT_REJECTED)
-        self.assertEqual(self.refresh(deadlocked).status, RequestStatus.SUBMITTED)
+    def test_a_rejected_ballot_rejects_the_request(self):
+        request = self.request_credits(20000)
+        ballot = self.ballot_on(request, public_chair="no", private_chair="no", private_member="no")
+        self.assertEqual(governance.close_ballot(self.public_chair, ballot).outcome, Outcome.REJECTED)
+        request = self.refresh(request)
+        self.assertEqual(
+            (request.status, request.reason_code), (RequestStatus.REJECTED, DecisionReason.BALLOT_REJECTED)
+        )
+
+    def test_a_deadlock_leaves_the_request_submitted_for_a_second_ballot(self):
+        request = self.request_credits(20000)
+        ballot = self.ballot_on(request, public_chair="yes", private_chair="no", private_member="no")
+        ballot = governance.close_ballot(self.public_chair, ballot)
+        self.assertEqual(ballot.outcome, Outcome.DEADLOCKED)
+        self.assertEqual(self.refresh(request).status, RequestStatus.SUBMITTED)
+        second = governance.open_ballot(self.public_chair, governance.start_second_ballot(self.public_chair, ballot))
+        for persona in ("public_chair", "private_chair", "private_member"):
+            governance.cast_vote(getattr(self, persona), second, "yes")
+        governance.close_ballot(self.public_chair, second)
+        self.assertEqual(self.refresh(request).status, RequestStatus.APPROVED)
 
     def test_a_request_withdrawn_before_the_ballot_closes_is_not_funded(self):
         request = self.request_credits(20000)
+        ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
         ledger.withdraw_request(self.staff, request)
-        ballots.apply_outcome(ballots.get_subject(request.pk), closed_ballot("passed"), None)
+        governance.close_ballot(self.public_chair, ballot)
         self.assertEqual(self.refresh(request).status, RequestStatus.WITHDRAWN)
         self.assertFalse(LedgerTransaction.objects.filter(kind="allocation").exists())
+
+    def test_no_ballot_opens_on_a_request_within_dual_control(self):
+        request = self.request_credits(5000)
+        ballot = governance.create_ballot(
+            self.secretary,
+            committee=self.committee,
+            title="Small request",
+            subject_type=SubjectType.CREDIT_REQUEST,
+            subject_id=request.pk,
+        )
+        with self.assertRaisesMessage(DomainError, "dual-control limit"):
+            governance.open_ballot(self.public_chair, ballot)
+
+    def test_the_request_page_prepares_a_ballot_for_the_secretary(self):
+        request = self.request_credits(20000)
+        self.client.force_login(self.secretary)
+        page = self.client.get(f"/compute/requests/{request.pk}/")
+        self.assertContains(page, "Prepare a ballot on this request")
+        response = self.client.post(f"/compute/requests/{request.pk}/ballot/")
+        self.assertEqual(response.status_code, 302)
+        self.assertIn("/ballots/", response["Location"])
+        self.assertNotContains(self.client.get(f"/compute/requests/{request.pk}/"), "Prepare a ballot")
 
     def test_describe_and_url(self):
         request = self.request_credits(20000)

@@ -71,7 +71,9 @@ class CreditPageTests(CreditsTestCase):
         self.client.force_login(self.staff)
         response = self.client.get(f"/compute/requests/quote/?pool={self.pool.pk}&resource={self.gpu.pk}")
         self.assertContains(response, "<strong>100,000</strong> credits of 100,000")
-        self.assertContains(response, "<strong>2.50</strong> credits per GPU-hour on Aurora GPU cluster (EU, TEE-capable)")
+        self.assertContains(
+            response, "<strong>2.50</strong> credits per GPU-hour on Aurora GPU cluster (EU, TEE-capable)"
+        )
 
     def test_co_chairs_see_what_awaits_their_signature_and_sign_on_the_page(self):
         request = self.request_credits(3000)

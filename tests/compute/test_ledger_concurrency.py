@@ -13,6 +13,8 @@ from django.utils import timezone
 from compute.choices import RequestStatus, TransactionKind
 from compute.models import CreditRequest, LedgerTransaction, UsageRecord
 from compute.services import ledger
+from governance import services as governance
+from governance.choices import SubjectType
 from governance.exceptions import DomainError
 from tests.base import make_body
 from tests.compute.credits import make_world
@@ -146,5 +148,38 @@ class ConcurrentLedgerTests(TransactionTestCase):
         self.pool.refresh_from_db()
         self.assertEqual(self.pool.account.balance, 0)
         self.assertEqual(ledger.open_account(self.charter).balance, D("6000") - 30 * D("5"))
+        report = ledger.verify_ledger()
+        self.assertTrue(report.ok, report.problems)
+
+    def test_a_ballot_closing_while_co_chairs_sign_on_the_same_pool_neither_deadlocks_nor_over_commits(self):
+        ledger.update_pool(self.body.admin, self.pool, total=D("25000"))
+        (big,) = self.submitted(D("20000"), 1)
+        small = self.submitted(D("2000"), 6)
+        for request in small:
+            ledger.sign_request(self.body.public_chair, request)
+        ballot = governance.create_ballot(
+            self.body.public_chair,
+            committee=self.body.committee,
+            title="Big request",
+            subject_type=SubjectType.CREDIT_REQUEST,
+            subject_id=big.pk,
+        )
+        ballot = governance.open_ballot(self.body.public_chair, ballot)
+        for person in (self.body.public_chair, self.body.private_chair, self.body.private_member):
+            governance.cast_vote(person, ballot, "yes")
+
+        def work(n):
+            if n == 0:
+                return governance.close_ballot(self.body.public_chair, ballot)
+            return ledger.sign_request(self.body.private_chair, small[n - 1])
+
+        results, errors = race(work, range(7))
+        self.assertTrue(all(isinstance(e, DomainError) and e.code == "pool_exhausted" for e in errors), errors)
+        big.refresh_from_db()
+        self.assertIn(big.status, (RequestStatus.APPROVED, RequestStatus.PARTIALLY_APPROVED, RequestStatus.REJECTED))
+        self.pool.refresh_from_db()
+        self.assertGreaterEqual(self.pool.account.balance, 0)
+        awarded = sum(r.approved_amount or 0 for r in CreditRequest.objects.all())
+        self.assertEqual(awarded + self.pool.account.balance, D("25000"))
         report = ledger.verify_ledger()
         self.assertTrue(report.ok, report.problems)
