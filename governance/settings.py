@@ -210,7 +210,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"VotingMethodEnum": "governance.choices.VotingMethod"},
+    "ENUM_NAME_OVERRIDES": {
+        "VotingMethodEnum": "governance.choices.VotingMethod",
+        "VoteChoiceEnum": "governance.choices.VoteChoice",
+        "BallotOutcomeEnum": "governance.choices.Outcome",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise a filesystem broker in var/ that the web

@@ -206,6 +206,9 @@ class BallotViewSet(ServiceModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
+        if self.action in ("vote", "recuse", "open", "close"):
+            # The acts lock and re-read the ballot themselves; they only need to find it.
+            return Ballot.objects.visible_to(user).select_related("committee")
         return (
             Ballot.objects.visible_to(user)
             .with_voter_state(user)
@@ -245,6 +248,7 @@ class BallotViewSet(ServiceModelViewSet):
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def _fresh(self, ballot: Ballot) -> Response:
+        self.action = "retrieve"  # answer with the full ballot, as its detail would show it
         return Response(self.get_serializer(self.get_queryset().get(pk=ballot.pk)).data)
 
     @extend_schema(request=None, responses=BallotSerializer)

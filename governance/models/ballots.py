@@ -19,16 +19,15 @@ from governance.tally import SectorCount, compute_tally
 MANAGE_COMMITTEE = "governance.manage_committee"
 
 
-def managed_committee_ids(user) -> list[int]:
-    """Ids of the committees the user manages through guardian (co-chairs, the secretary)."""
+def managed_committees(user) -> models.QuerySet:
+    """The committees the user manages through guardian (co-chairs, the secretary), as a
+    lazy queryset: used as a subquery, it costs no query of its own."""
     from guardian.shortcuts import get_objects_for_user
 
     from governance.models.people import Committee
 
-    return list(
-        get_objects_for_user(
-            user, MANAGE_COMMITTEE, klass=Committee, with_superuser=False, accept_global_perms=False
-        ).values_list("pk", flat=True)
+    return get_objects_for_user(
+        user, MANAGE_COMMITTEE, klass=Committee, with_superuser=False, accept_global_perms=False
     )
 
 
@@ -48,8 +47,12 @@ class BallotQuerySet(models.QuerySet):
             return self.none()
         if can_administer(user):
             return self
-        committees = member_committee_ids(user) | set(managed_committee_ids(user))
-        return self.filter(~Q(status=BallotStatus.DRAFT) | Q(committee_id__in=committees))
+        seated = Membership.objects.active().filter(user=user).values("committee_id")
+        return self.filter(
+            ~Q(status=BallotStatus.DRAFT)
+            | Q(committee_id__in=seated)
+            | Q(committee_id__in=managed_committees(user).values("pk"))
+        )
 
     def with_voter_state(self, user) -> BallotQuerySet:
         """Annotate `my_vote` (choice or None), `my_recused` and `my_eligible` for one user,
