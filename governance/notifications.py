@@ -1,4 +1,6 @@
-"""Emails about ballots: opened, the reminder 24 hours before closing, the result, and the
+"""Emails the portal sends, from Celery tasks, never inside a request.
+
+About ballots: opened, the reminder 24 hours before closing, the result, and the
 deadlock flag to both co-chairs. The Celery tasks in governance.tasks call these.
 
 Each sending first claims its ballot's notice with a conditional UPDATE in the same
@@ -126,3 +128,21 @@ def send_ballot_result(ballot_id: int) -> int:
             )
             sent += _send("governance/email/ballot_deadlocked.txt", list(chairs), context)
         return sent
+
+
+def send_account_created(user_id: int) -> bool:
+    """Tell a person their portal account exists (never with the password). Returns whether
+    an email went out; a person without an email address or a deactivated account gets none."""
+    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if user is None:
+        return False
+    EmailMessage(
+        subject="Your account on the TGB portal",
+        body=(
+            f"Hello {user.get_full_name() or user.username},\n\n"
+            f"An account with the username '{user.username}' has been created for you on the portal of the "
+            "Technical Governance Body. Your administrator will give you your first password.\n"
+        ),
+        to=[user.email],
+    ).send()
+    return True

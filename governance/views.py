@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import difflib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -122,6 +123,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if database == "ok" else "degraded", "database": database},
         status=200 if database == "ok" else 503,
     )
+
+
+def locked_out(request, credentials=None, *args, **kwargs) -> HttpResponse:
+    """django-axes' answer to a locked-out login: JSON for the API, a page otherwise (429)."""
+    message = (
+        "Too many failed log-in attempts for this account from this address. "
+        f"Try again in {settings.AXES_COOLOFF_TIME.seconds // 60} minutes, or ask an administrator to unlock it."
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)
 
 
 def _error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:

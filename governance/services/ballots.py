@@ -24,6 +24,7 @@ from governance.choices import BALLOT_TRANSITIONS, BallotStatus, Outcome, Role, 
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import Ballot, Committee, Eligibility, Membership, Recusal, User, Vote
 from governance.models.people import can_administer
+from governance.outbox import enqueue
 from governance.services.people import can_manage_committee, require
 
 logger = logging.getLogger(__name__)
@@ -103,12 +104,9 @@ def _refuse_unless_voting(ballot: Ballot) -> None:
 
 
 def _enqueue(task_name: str, *args: Any) -> None:
-    """Hand a notification task to Celery once the transaction has committed."""
-    from governance import tasks
-
-    task = getattr(tasks, task_name)
-    # robust: a broker hiccup after the commit is logged, it does not undo or fail the request.
-    transaction.on_commit(lambda: task.delay(*args), robust=True)
+    """Record a notification task with this transaction; it goes to Celery on commit, or
+    from the outbox once the broker is back (governance.outbox)."""
+    enqueue(f"governance.tasks.{task_name}", *args)
 
 
 def _subject_label(subject_type: str) -> str:

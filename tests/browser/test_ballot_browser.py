@@ -8,15 +8,8 @@ from playwright.sync_api import expect
 from governance import services
 from governance.choices import SubjectType
 from tests.base import PASSWORD, make_body
-from tests.governance.ballot_support import empty_audit_log_for_flush
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _flushable_audit_log(transactional_db):
-    yield
-    empty_audit_log_for_flush()
 
 
 def log_in(page, live_server, username: str) -> None:
