@@ -34,7 +34,8 @@ def test_a_member_votes_and_sees_the_tally_change(page, live_server, settings):
 
     public_yes = page.locator('#tally-live tr[data-sector="public"] [data-count="yes"]')
     expect(public_yes).to_have_text("0")
-    expect(page.locator("#tally-chart .main-svg").first).to_be_visible()
+    # plotly.js is a few megabytes: give a busy machine time to load and draw it.
+    expect(page.locator("#tally-chart .main-svg").first).to_be_visible(timeout=30_000)
 
     page.get_by_role("button", name="Yes").click()
     expect(page.get_by_text("Your vote is recorded: yes.")).to_be_visible()
@@ -43,5 +44,5 @@ def test_a_member_votes_and_sees_the_tally_change(page, live_server, settings):
 
     # Another member votes elsewhere: the open page picks it up by itself (htmx polling).
     services.cast_vote(body.private_member, ballot, "no")
-    expect(page.locator('#tally-live tr[data-sector="private"] [data-count="no"]')).to_have_text("1", timeout=15_000)
+    expect(page.locator('#tally-live tr[data-sector="private"] [data-count="no"]')).to_have_text("1", timeout=30_000)
     expect(page.locator("#tally-chart .main-svg").first).to_be_visible()
