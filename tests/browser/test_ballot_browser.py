@@ -28,6 +28,8 @@ def test_a_member_votes_and_sees_the_tally_change(page, live_server, settings):
     )
     services.open_ballot(body.public_chair, ballot)
 
+    refused = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and refused.append(message.text))
     log_in(page, live_server, "carla")
     expect(page.get_by_role("heading", name="Waiting for your vote")).to_be_visible()
     page.get_by_role("link", name="Adopt the meeting calendar").first.click()
@@ -46,3 +48,4 @@ def test_a_member_votes_and_sees_the_tally_change(page, live_server, settings):
     services.cast_vote(body.private_member, ballot, "no")
     expect(page.locator('#tally-live tr[data-sector="private"] [data-count="no"]')).to_have_text("1", timeout=30_000)
     expect(page.locator("#tally-chart .main-svg").first).to_be_visible()
+    assert refused == [], refused  # the page's scripts all obey the strict CSP
