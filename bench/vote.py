@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.common import median, p99, row
+
 ROOT = Path(__file__).resolve().parent.parent
 VOTERS = int(os.environ.get("BENCH_VOTE_VOTERS", "200"))
 CLIENTS = int(os.environ.get("BENCH_VOTE_CLIENTS", "16"))
@@ -38,11 +39,6 @@ WORKERS = int(os.environ.get("BENCH_VOTE_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_VOTE_THREADS", "8"))
 TALLY_MEMBERS = 1000
 SCRATCH_SUFFIX = "_bench_vote"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 # --- The parent: a scratch database, then the child ------------------------------------------
@@ -300,46 +296,44 @@ def child() -> list[dict]:
     small_queries, small_times = _tally_cost(small)
     large_queries, large_times = _tally_cost(large)
 
-    median_latency = statistics.median(latencies)
+    median_latency = median(latencies)
     return [
-        {
-            "benchmark": "vote",
-            "metric": "api_vote_latency",
-            "median": round(median_latency, 2),
-            "p99": round(percentile(latencies, 0.99), 2),
-            "ratio": round(percentile(latencies, 0.99) / median_latency, 2),
-            "unit": "ms",
-            "note": f"{len(latencies)} POSTs (a cast and a change each); {setup}; ratio = p99/median; "
+        row(
+            "vote",
+            "api_vote_latency",
+            round(median_latency, 2),
+            round(p99(latencies), 2),
+            round(p99(latencies) / median_latency, 2),
+            "ms",
+            f"{len(latencies)} POSTs (a cast and a change each); {setup}; ratio = p99/median; "
             f"{len(errors)} errors; tally {'matches' if consistent else 'DOES NOT match'} the votes sent",
-        },
-        {
-            "benchmark": "vote",
-            "metric": "api_vote_throughput",
-            "median": round(len(latencies) / wall, 1),
-            "p99": None,
-            "ratio": None,
-            "unit": "votes/s",
-            "note": f"{len(latencies)} votes in {wall:.2f} s; {setup}",
-        },
-        {
-            "benchmark": "vote",
-            "metric": "tally_queries",
-            "median": large_queries,
-            "p99": large_queries,
-            "ratio": round(large_queries / small_queries, 2),
-            "unit": "queries",
-            "note": f"tally of a {TALLY_MEMBERS}-member ballot; ratio = against a 10-member ballot "
+        ),
+        row(
+            "vote",
+            "api_vote_throughput",
+            round(len(latencies) / wall, 1),
+            unit="votes/s",
+            note=f"{len(latencies)} votes in {wall:.2f} s; {setup}",
+        ),
+        row(
+            "vote",
+            "tally_queries",
+            large_queries,
+            large_queries,
+            round(large_queries / small_queries, 2),
+            "queries",
+            f"tally of a {TALLY_MEMBERS}-member ballot; ratio = against a 10-member ballot "
             f"({small_queries} queries): 1.0 is constant; {vendor}",
-        },
-        {
-            "benchmark": "vote",
-            "metric": "tally_time",
-            "median": round(statistics.median(large_times), 2),
-            "p99": round(percentile(large_times, 0.99), 2),
-            "ratio": round(statistics.median(large_times) / statistics.median(small_times), 2),
-            "unit": "ms",
-            "note": f"tally of a {TALLY_MEMBERS}-member ballot, 30 runs; ratio = against a 10-member ballot; {vendor}",
-        },
+        ),
+        row(
+            "vote",
+            "tally_time",
+            round(median(large_times), 2),
+            round(p99(large_times), 2),
+            round(median(large_times) / median(small_times), 2),
+            "ms",
+            f"tally of a {TALLY_MEMBERS}-member ballot, 30 runs; ratio = against a 10-member ballot; {vendor}",
+        ),
     ]
 
 
