@@ -9,5 +9,7 @@ router.register("committees", views.CommitteeViewSet, basename="committee")
 router.register("memberships", views.MembershipViewSet, basename="membership")
 router.register("audit-events", views.AuditEventViewSet, basename="auditevent")
 router.register("ballots", views.BallotViewSet, basename="ballot")
+router.register("meetings", views.MeetingViewSet, basename="meeting")
+router.register("sops", views.SOPViewSet, basename="sop")
 
 urlpatterns = router.urls
