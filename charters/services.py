@@ -486,6 +486,26 @@ TRANSITION_SERVICES = {
 }
 
 
+def may_take(user, charter: Charter, name: str) -> bool:
+    """Whether the person may take this step (its permission only; the step may still be
+    refused by the lifecycle or a gate). Approval and rejection are never a person's step."""
+    if name in ("approve", "reject"):
+        return False
+    if name == "submit":
+        return can_edit(user, charter)
+    if name == "start_review":
+        return is_secretary(user, charter.committee)
+    if name == "request_revision":
+        return can_manage_committee(user, charter.committee)
+    if name in ("activate", "complete"):
+        return can_edit(user, charter) or is_co_chair(user, charter.committee)
+    return is_co_chair(user, charter.committee)
+
+
+# Steps that ask the person for a reason.
+REASONED_STEPS = {"request_revision", "suspend", "resume", "terminate"}
+
+
 # --- Amendments ----------------------------------------------------------------------------
 
 
