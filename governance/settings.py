@@ -208,7 +208,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"VotingMethodEnum": "governance.choices.VotingMethod"},
+    "ENUM_NAME_OVERRIDES": {
+        "VotingMethodEnum": "governance.choices.VotingMethod",
+        "DataClassificationEnum": "charters.choices.DataClassification",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise a filesystem broker in var/ that the web
@@ -243,6 +246,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "collect-metrics": {
         "task": "compute.tasks.collect_all_metrics",
         "schedule": timedelta(minutes=env.int("COLLECT_EVERY_MINUTES", default=1)),
+    },
+    # charters: expired data use agreements suspend the data use of their charters.
+    "flag-expired-agreements": {
+        "task": "charters.tasks.flag_expired_agreements",
+        "schedule": timedelta(hours=1),
     },
 }
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -165,7 +165,7 @@ class CharterViewSet(ServiceModelViewSet):
         version = services.withdraw_amendment(request.user, self.get_object())
         return Response(CharterVersionSerializer(version).data)
 
-    @extend_schema(responses={200: drf_serializers.DictField()})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def readiness(self, request, pk=None):
         """What still stands between the charter and a ballot, and the portal's own
@@ -265,7 +265,7 @@ class RegisteredModelViewSet(ServiceModelViewSet):
         data["lineage"] = [ancestor.pk for ancestor in model.lineage()]
         return Response(data)
 
-    @extend_schema(responses={200: drf_serializers.DictField()})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def prov(self, request, pk=None):
         """The model's provenance as a W3C PROV-JSON document."""

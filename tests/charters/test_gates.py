@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from charters import ballots, services
+from charters import ballots, services, tasks
 from charters.choices import CharterStatus, DataClassification, ReviewKind
 from governance.exceptions import DomainError
 from tests.charters.base import CharterTestCase, ballot_outcome
@@ -107,6 +108,19 @@ class ExpiryTests(CharterTestCase):
         services.sign_agreement(self.staff, agreement)
         services.sign_agreement(self.private_staff, agreement)
         self.assertEqual(services.resume(self.public_chair, self.refreshed(charter)).status, CharterStatus.ACTIVE)
+
+    def test_the_hourly_task_does_the_flagging(self):
+        agreement = self.agreement(signed_by=[self.staff, self.private_staff])
+        charter = self.active(self.draft(data_use_agreements=[agreement]))
+        type(agreement).objects.filter(pk=agreement.pk).update(
+            expires_on=timezone.localdate() - datetime.timedelta(days=1)
+        )
+        self.assertEqual(
+            settings.CELERY_BEAT_SCHEDULE["flag-expired-agreements"]["task"], tasks.flag_expired_agreements.name
+        )
+        self.assertEqual(tasks.flag_expired_agreements(), 1)
+        self.assertEqual(tasks.flag_expired_agreements(), 0)
+        self.assertEqual(self.refreshed(charter).status, CharterStatus.SUSPENDED)
 
 
 class ReviewGateTests(CharterTestCase):
