@@ -280,6 +280,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "flush-outbox": {
+        "task": "governance.tasks.flush_outbox",
+        "schedule": timedelta(seconds=env.int("OUTBOX_FLUSH_SECONDS", default=30)),
+    },
     "collect-metrics": {
         "task": "compute.tasks.collect_all_metrics",
         "schedule": timedelta(minutes=env.int("COLLECT_EVERY_MINUTES", default=1)),
