@@ -49,6 +49,7 @@ from governance.choices import Role
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import Committee, Membership, Organization, User
 from governance.models.people import can_administer
+from governance.outbox import enqueue
 from governance.services import can_manage_committee, require
 
 # Fields a person may set when drafting or editing a charter (the rest the services set).
@@ -263,6 +264,7 @@ def _finish(actor, charter: Charter, name: str, *, reason: str = "", **after: An
     charter.status_reason = reason
     charter.save(update_fields=["status", "status_reason", "version", "updated_at"])
     record_event(actor, f"charter.{name}", charter, before=before, after={"status": charter.status, **after})
+    enqueue("charters.tasks.notify_charter_status", charter.pk, name)
     return charter
 
 

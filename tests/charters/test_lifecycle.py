@@ -3,6 +3,8 @@ with 409 naming the legal ones."""
 
 from __future__ import annotations
 
+from django.core import mail
+
 from charters import services
 from charters.choices import CHARTER_TRANSITIONS, CharterStatus, VersionStatus, legal_targets
 from charters.models import Charter
@@ -135,3 +137,16 @@ class IllegalTransitionTests(CharterTestCase):
                 response = self.api(self.outsider).post(f"/api/charters/{charter.pk}/{name}/")
                 # Olga cannot even see the draft: the action exists and answers 404, not 405.
                 self.assertEqual(response.status_code, 404)
+
+
+class NotificationTests(CharterTestCase):
+    def test_the_secretary_hears_of_a_submission_and_the_author_of_each_step(self):
+        charter = self.draft()
+        with self.captureOnCommitCallbacks(execute=True):
+            services.submit(self.staff, charter)
+        self.assertEqual(sorted(message.to[0] for message in mail.outbox), ["grace@example.org", "sam@example.org"])
+        self.assertEqual(mail.outbox[0].subject, "Charter “Federated triage model” is now submitted")
+        mail.outbox.clear()
+        with self.captureOnCommitCallbacks(execute=True):
+            services.start_review(self.secretary, charter)
+        self.assertEqual([message.to for message in mail.outbox], [["sam@example.org"]])
