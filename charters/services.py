@@ -355,6 +355,8 @@ def _require_outcome(ballot, charter: Charter, outcome: str, what: str) -> None:
         or getattr(ballot, "outcome", None) != outcome
     ):
         raise PermissionDenied(f"A charter is {what} only by the outcome of a ballot on it.")
+    if getattr(ballot, "committee_id", charter.committee_id) != charter.committee_id:
+        raise PermissionDenied(f"Only a ballot of {charter.committee} decides on this charter.")
 
 
 @transaction.atomic

@@ -66,6 +66,10 @@ class StepPermissionTests(CharterTestCase):
         other = self.draft(title="Another")
         with self.assertRaises(PermissionDenied):
             services.approve(self.admin, charter, ballot=ballot_outcome(other, "passed"))
+        elsewhere = ballot_outcome(charter, "passed")
+        elsewhere.committee_id = self.committee.pk + 1000
+        with self.assertRaisesMessage(PermissionDenied, "Only a ballot of Technical Governance Body"):
+            services.approve(self.admin, charter, ballot=elsewhere)
         response = self.api(self.public_chair).post(f"/api/charters/{charter.pk}/approve/", {})
         self.assertEqual(response.status_code, 403)
         self.assertEqual(self.refreshed(charter).status, CharterStatus.UNDER_REVIEW)
