@@ -18,6 +18,7 @@ urlpatterns = [
     path("agreements/", views.agreement_list, name="agreement-list"),
     path("agreements/new/", views.agreement_create, name="agreement-create"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement-detail"),
+    path("agreements/<int:pk>/edit/", views.agreement_edit, name="agreement-edit"),
     path("agreements/<int:pk>/sign/", views.agreement_sign, name="agreement-sign"),
     path("agreements/<int:pk>/renew/", views.agreement_renew, name="agreement-renew"),
     path("models/", views.model_list, name="model-list"),

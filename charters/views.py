@@ -356,6 +356,27 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change an agreement's terms while no party has signed it."""
+    agreement = get_object_or_404(DataUseAgreement.objects.visible_to(request.user), pk=pk)
+    if not services.can_change_agreement(request.user, agreement):
+        raise PermissionDenied("Only its author and people of its parties change an agreement.")
+    form = AgreementForm(request.POST or None, instance=DataUseAgreement.objects.get(pk=agreement.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_agreement(request.user, agreement, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except DomainError as error:
+            _refusal(request, error)
+            return redirect("charters:agreement-detail", agreement.pk)
+        else:
+            messages.success(request, "Agreement saved.")
+            return redirect("charters:agreement-detail", agreement.pk)
+    return render(request, "charters/agreement_form.html", {"form": form, "agreement": agreement})
+
+
+@login_required
 def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = get_object_or_404(DataUseAgreement.objects.visible_to(request.user).with_signatures(), pk=pk)
     user = request.user
@@ -371,6 +392,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and user.organization_id not in signed_ids
             and not agreement.is_expired(),
             "can_renew": services.can_change_agreement(user, agreement),
+            "can_edit": services.can_change_agreement(user, agreement) and not signed_ids,
             "renew_form": RenewForm(),
             "charters": Charter.objects.visible_to(user)
             .filter(data_use_agreements=agreement)

@@ -243,6 +243,31 @@ class AgreementPageTests(CharterTestCase):
         )
         self.assertContains(response, "The steward of Hospital discharge records must be a party")
 
+    def test_the_terms_are_edited_until_the_first_signature(self):
+        agreement = self.agreement()
+        self.client.force_login(self.staff)
+        page = self.client.get(f"/charters/agreements/{agreement.pk}/edit/")
+        self.assertEqual(page.status_code, 200)
+        data = {
+            "title": agreement.title,
+            "purpose": "Train the triage model only.",
+            "parties": [self.orgs.council.pk, self.orgs.helios.pk],
+            "datasets": [self.health_records.pk],
+            "anonymization_standard": "k_anonymity",
+            "insights_owner": "joint",
+            "audit_rights": "Twice a year.",
+            "expires_on": agreement.expires_on.isoformat(),
+        }
+        self.assertRedirects(
+            self.client.post(f"/charters/agreements/{agreement.pk}/edit/", data),
+            f"/charters/agreements/{agreement.pk}/",
+        )
+        agreement.refresh_from_db()
+        self.assertEqual(agreement.purpose, "Train the triage model only.")
+        services.sign_agreement(self.staff, agreement)
+        response = self.client.post(f"/charters/agreements/{agreement.pk}/edit/", data, follow=True)
+        self.assertContains(response, "Signed agreements do not change")
+
 
 class HomePanelTests(CharterTestCase):
     def test_the_home_page_shows_my_drafts_and_what_waits_for_me(self):
