@@ -215,6 +215,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="TGB portal <tgb-portal@localhost>")
+# The portal's own address, for links in notification emails (sent by workers, outside a request).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Domain settings.
 DUAL_CONTROL_LIMIT = Decimal(env.str("DUAL_CONTROL_LIMIT", default="10000"))
@@ -247,6 +249,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "VotingMethodEnum": "governance.choices.VotingMethod",
+        "VoteChoiceEnum": "governance.choices.VoteChoice",
         "DataClassificationEnum": "charters.choices.DataClassification",
     },
 }
@@ -287,6 +290,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "collect-metrics": {
         "task": "compute.tasks.collect_all_metrics",
         "schedule": timedelta(minutes=env.int("COLLECT_EVERY_MINUTES", default=1)),
+    },
+    # Ballots: close those whose time has come, and remind the voters who have not voted
+    # 24 hours before a ballot closes. Both tasks are idempotent; running them often is cheap.
+    "close-due-ballots": {
+        "task": "governance.tasks.close_due_ballots",
+        "schedule": timedelta(seconds=env.int("CLOSE_BALLOTS_EVERY_SECONDS", default=60)),
+    },
+    "send-ballot-reminders": {
+        "task": "governance.tasks.send_ballot_reminders",
+        "schedule": timedelta(minutes=10),
     },
     # charters: expired data use agreements suspend the data use of their charters.
     "flag-expired-agreements": {
