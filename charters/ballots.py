@@ -16,12 +16,13 @@ Every change goes through charters.services.
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.urls import reverse
 
 from charters import services
 from charters.models import Charter
+from governance.choices import BallotStatus, SubjectType
 from governance.exceptions import DomainError
+from governance.models import Ballot
 
 
 def get_subject(subject_id: int, *, for_update: bool = False) -> Charter:
@@ -61,22 +62,19 @@ def url(subject: Charter) -> str:
     return reverse("charters:detail", args=[subject.pk])
 
 
-def open_ballot_on(charter: Charter):
+def ballots_on(charter: Charter):
+    """Every ballot on this charter, newest first."""
+    return Ballot.objects.filter(subject_type=SubjectType.CHARTER, subject_id=charter.pk).order_by("-created_at")
+
+
+def open_ballot_on(charter: Charter) -> Ballot | None:
     """The ballot on this charter that is open now, if any."""
-    try:
-        ballot_model = apps.get_model("governance", "Ballot")
-    except LookupError:  # the ballot models are not installed yet: no ballot can be open
-        return None
-    return ballot_model.objects.filter(subject_type="charter", subject_id=charter.pk, status="open").first()
+    return ballots_on(charter).filter(status=BallotStatus.OPEN).first()
 
 
-def resolve_ballot(ballot_id: int | None):
-    """The ballot with this id, for the API steps that apply a ballot's outcome; None when
-    there is none (the service then refuses: only a ballot approves or rejects a charter)."""
+def resolve_ballot(ballot_id: int | None) -> Ballot | None:
+    """The closed ballot with this id, for the API steps that apply a ballot's outcome; None
+    when there is none (the service then refuses: only a ballot approves or rejects a charter)."""
     if ballot_id is None:
         return None
-    try:
-        ballot_model = apps.get_model("governance", "Ballot")
-    except LookupError:
-        return None
-    return ballot_model.objects.filter(pk=ballot_id).first()
+    return Ballot.objects.filter(pk=ballot_id, status=BallotStatus.CLOSED).first()

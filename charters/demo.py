@@ -1,6 +1,6 @@
 """Demo charters: one in every state of the lifecycle, data use agreements signed and unsigned
-(one expired), technical reviews, an amendment before the committee, and a few models with a
-lineage. Everything goes through the services, and every decision through a real ballot.
+(one expired), technical reviews, an amendment before the committee with its ballot open, and
+a few models with a lineage. Everything goes through the services, and every decision through a real ballot.
 
 Adds to the context: "charters" (by a short key, see CHARTERS), "agreements" and "datasets".
 """
@@ -395,6 +395,20 @@ def seed_demo(context: dict) -> None:
         summary="A triage model for adult and paediatric emergencies, trained across hospitals without "
         "moving patient records.",
     )
+    _review(context, triage)
+    chair = people["ana.public"]
+    amendment_ballot = governance.open_ballot(
+        chair,
+        governance.create_ballot(
+            chair,
+            committee=context["committee"],
+            title="Approve amendment (version 2) of the charter “Federated triage model”",
+            subject_type="charter",
+            subject_id=triage.pk,
+            closes_at=timezone.now() + datetime.timedelta(days=5),
+        ),
+    )
+    governance.cast_vote(chair, amendment_ballot, "yes")
 
     forecast = _decided(
         context,

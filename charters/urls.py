@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.charter_edit, name="edit"),
     path("<int:pk>/steps/<slug:name>/", views.charter_step, name="step"),
     path("<int:pk>/reviews/<slug:kind>/", views.review_form, name="review"),
+    path("<int:pk>/ballot/", views.prepare_ballot, name="prepare-ballot"),
     path("<int:pk>/amend/", views.amendment_form, name="amend"),
     path("<int:pk>/amend/withdraw/", views.amendment_withdraw, name="amendment-withdraw"),
     path("<int:pk>/versions/<int:number>/", views.version_detail, name="version"),

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from charters import services
-from charters.ballots import open_ballot_on
+from charters.ballots import ballots_on
 from charters.choices import (
     CHARTER_TRANSITIONS,
     IP_FRAMEWORK_COMPARISON,
@@ -33,8 +33,11 @@ from charters.forms import (
 from charters.models import Charter, CharterVersion, Dataset, DataUseAgreement, RegisteredModel, TechnicalReview
 from charters.prov import model_provenance
 from charters.versions import diff
-from governance.choices import Sector
+from governance import services as governance_services
+from governance.choices import Outcome, Sector, SubjectType
 from governance.exceptions import DomainError
+from governance.models import Ballot
+from governance.models.ballots import tallies_for
 
 
 def _visible_charter(request: HttpRequest, pk: int) -> Charter:
@@ -135,6 +138,8 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if services.may_take(user, charter, t.name)
     ]
     agreements = DataUseAgreement.objects.with_signatures().filter(charters=charter).order_by("title")
+    ballots = list(ballots_on(charter).filter(pk__in=Ballot.objects.visible_to(user)))
+    tallies = tallies_for(ballots)
     context = {
         "charter": charter,
         "parties_by_sector": _parties_by_sector(charter),
@@ -155,9 +160,47 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "models": charter.models.select_related("parent").order_by("name", "version"),
         "can_edit": services.can_edit(user, charter),
         "can_amend": services.can_edit(user, charter) and charter.status in ("approved", "active", "suspended"),
-        "open_ballot": open_ballot_on(charter),
+        "open_ballot": next((b for b in ballots if b.status == "open"), None),
+        "ballot_sectors": [label for _, label in Sector.choices],
+        "ballots": [
+            {
+                "ballot": b,
+                "tally": tallies[b.pk],
+                "provisional": dict(Outcome.choices).get((tallies[b.pk] or {}).get("outcome"), "—"),
+                "sectors": [(tallies[b.pk] or {}).get("sectors", {}).get(value) for value, _ in Sector.choices],
+            }
+            for b in ballots
+        ],
+        "can_prepare_ballot": in_review
+        and governance_services.can_prepare_ballots(user, charter.committee)
+        and not any(b.status in ("draft", "open") for b in ballots),
     }
     return render(request, "charters/charter_detail.html", context)
+
+
+@login_required
+@require_POST
+def prepare_ballot(request: HttpRequest, pk: int) -> HttpResponse:
+    """Prepare a draft ballot on the version before the committee, then go to the ballot."""
+    charter = _visible_charter(request, pk)
+    version = services.pending_version(charter)
+    if version is not None and version.is_amendment:
+        title = f"Approve amendment (version {version.number}) of the charter “{charter.title}”"
+    else:
+        title = f"Approve the charter “{charter.title}”"
+    try:
+        ballot = governance_services.create_ballot(
+            request.user,
+            committee=charter.committee,
+            title=title[:200],
+            subject_type=SubjectType.CHARTER,
+            subject_id=charter.pk,
+        )
+    except (DomainError, ValidationError, PermissionDenied) as error:
+        _refusal(request, error)
+        return redirect("charters:detail", charter.pk)
+    messages.success(request, "Ballot prepared as a draft: a co-chair opens it.")
+    return redirect("ballots:detail", ballot.pk)
 
 
 @login_required
