@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
         "VotingMethodEnum": "governance.choices.VotingMethod",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "BallotOutcomeEnum": "governance.choices.Outcome",
+        "DataClassificationEnum": "charters.choices.DataClassification",
     },
 }
 
@@ -300,6 +301,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "send-ballot-reminders": {
         "task": "governance.tasks.send_ballot_reminders",
         "schedule": timedelta(minutes=10),
+    },
+    # charters: expired data use agreements suspend the data use of their charters.
+    "flag-expired-agreements": {
+        "task": "charters.tasks.flag_expired_agreements",
+        "schedule": timedelta(hours=1),
     },
 }
 
