@@ -252,6 +252,12 @@ SPECTACULAR_SETTINGS = {
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "BallotOutcomeEnum": "governance.choices.Outcome",
         "DataClassificationEnum": "charters.choices.DataClassification",
+        "ResourceKindEnum": "compute.choices.ResourceKind",
+        "AccountKindEnum": "compute.choices.AccountKind",
+        "TransactionKindEnum": "compute.choices.TransactionKind",
+        "CreditRequestStatusEnum": "compute.choices.RequestStatus",
+        # Named here because the credit ledger's "kind" fields would otherwise collide with it.
+        "ReviewKindEnum": "charters.choices.ReviewKind",
     },
 }
 
