@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "charters.tasks.flag_expired_agreements",
         "schedule": timedelta(hours=1),
     },
+    # Credits: return unspent allocations of ended pools (idempotent).
+    "expire-credit-pools": {
+        "task": "compute.tasks.expire_credit_pools",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 LOGGING = {
