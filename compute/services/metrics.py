@@ -367,7 +367,7 @@ def attribute_usage(source: MetricSource, *, now: datetime.datetime | None = Non
     save_attribution(source, rows)
     note = f"Unattributed {source.charter_label} values: {', '.join(sorted(unmatched))[:300]}" if unmatched else ""
     MetricSource.objects.filter(pk=source.pk).update(attributed_until=last_complete, status_note=note)
-    source.status_note = note
+    source.status_note, source.attributed_until = note, last_complete
     return rows
 
 
