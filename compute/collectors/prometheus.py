@@ -120,7 +120,9 @@ class PrometheusClient:
                 for timestamp, raw in item.get("values", []):
                     value = parse_value(raw)
                     if value is not None:
-                        series.points.append((datetime.datetime.fromtimestamp(float(timestamp), tz=datetime.UTC), value))
+                        series.points.append(
+                            (datetime.datetime.fromtimestamp(float(timestamp), tz=datetime.UTC), value)
+                        )
         return list(merged.values())
 
 

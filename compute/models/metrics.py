@@ -139,9 +139,7 @@ class MetricSource(TimeStampedModel):
     def attribution_query(self) -> str | None:
         if not self.charter_label:
             return None
-        return catalogue.render(
-            catalogue.ATTRIBUTION_QUERY, selector=self.selector, charter_label=self.charter_label
-        )
+        return catalogue.render(catalogue.ATTRIBUTION_QUERY, selector=self.selector, charter_label=self.charter_label)
 
 
 class Metric(models.Model):
@@ -192,12 +190,12 @@ class Rollup(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self.metric_id}@{self.resource_id} {self.bucket:%Y-%m-%d %H:%M} mean {self.mean:.3g}"
+
     @property
     def mean(self) -> float:
         return self.sum / self.count
-
-    def __str__(self) -> str:
-        return f"{self.metric_id}@{self.resource_id} {self.bucket:%Y-%m-%d %H:%M} mean {self.mean:.3g}"
 
 
 class HourlyRollup(Rollup):

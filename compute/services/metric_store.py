@@ -119,12 +119,12 @@ def _upsert_samples(cursor) -> None:
     )
 
 
-def _touched(unit: str, source: str = STAGE, column: str = "time") -> str:
+def _touched(unit: str) -> str:
+    """The distinct (resource, metric, bucket) of the staged batch."""
+    lite_format = "%Y-%m-%d %H:00:00" if unit == "hour" else "%Y-%m-%d 00:00:00"
     return _sql(
-        f"SELECT DISTINCT resource_id, metric_id, date_trunc('{unit}', {column}) AS bucket FROM {source}",
-        f"SELECT DISTINCT resource_id, metric_id, "
-        f"strftime('{'%Y-%m-%d %H:00:00' if unit == 'hour' else '%Y-%m-%d 00:00:00'}', {column}) AS bucket "
-        f"FROM {source}",
+        f"SELECT DISTINCT resource_id, metric_id, date_trunc('{unit}', time) AS bucket FROM {STAGE}",  # noqa: S608
+        f"SELECT DISTINCT resource_id, metric_id, strftime('{lite_format}', time) AS bucket FROM {STAGE}",  # noqa: S608
     )
 
 
@@ -191,9 +191,7 @@ class Plan:
         return int((self.end - self.start).total_seconds() // self.step)
 
 
-def plan(
-    start: datetime.datetime, end: datetime.datetime, step: int | None, *, max_points: int | None = None
-) -> Plan:
+def plan(start: datetime.datetime, end: datetime.datetime, step: int | None, *, max_points: int | None = None) -> Plan:
     """The step and the table a series over [start, end) is read at.
 
     The step is the one asked for, raised to the next nice step that keeps the chart within

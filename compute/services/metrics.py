@@ -25,7 +25,7 @@ from django.utils.timesince import timesince
 from charters.models import Charter
 from compute.choices import MetricSourceKind
 from compute.collectors import catalogue, local, push
-from compute.collectors.prometheus import CollectorError, PrometheusClient, Series, SourceRefused
+from compute.collectors.prometheus import CollectorError, PrometheusClient, Series
 from compute.models import Metric, MetricSource, Resource, UsageAttribution
 from compute.models.metrics import hash_token
 from compute.services import metric_store
@@ -246,8 +246,8 @@ def collect_all_metrics() -> int:
     A failing source is recorded and skipped; the others are still collected. Returns the
     number of sources collected successfully."""
     collected = 0
-    for source_id in MetricSource.objects.filter(enabled=True).exclude(kind=MetricSourceKind.PUSH).values_list(
-        "pk", flat=True
+    for source_id in (
+        MetricSource.objects.filter(enabled=True).exclude(kind=MetricSourceKind.PUSH).values_list("pk", flat=True)
     ):
         try:
             collect_source(source_id)
@@ -439,7 +439,8 @@ def freshness(source: MetricSource | None, now: datetime.datetime | None = None)
     if source.failing_since:
         return {
             "state": "down",
-            "text": f"Source {source.name} down since {source.failing_since:%Y-%m-%d %H:%M} UTC: {source.last_error[:160]}",
+            "text": f"Source {source.name} down since {source.failing_since:%Y-%m-%d %H:%M} UTC: "
+            f"{source.last_error[:160]}",
             "since": source.failing_since.isoformat(),
         }
     if not source.last_success_at:
@@ -470,9 +471,7 @@ def _parse_time(raw: str | None, default: datetime.datetime, name: str) -> datet
     return moment
 
 
-def series(
-    user, *, resources: list[str], metric: str, start: str | None, end: str | None, step: str | None
-) -> dict:
+def series(user, *, resources: list[str], metric: str, start: str | None, end: str | None, step: str | None) -> dict:
     """Downsampled series of one metric for one or more resources: the answer of
     /api/metrics/series/ and the data of the dashboards.
 
@@ -544,4 +543,3 @@ def series(
 
 def purge_raw_samples() -> int:
     return metric_store.purge_raw()
-

@@ -159,4 +159,3 @@ def create_blocks(openmetrics_path: Path, data_dir: Path) -> None:
         capture_output=True,
         timeout=1800,
     )
-

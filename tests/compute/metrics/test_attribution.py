@@ -33,7 +33,10 @@ class UsageRowTests(PortalTestCase):
 
     def test_usage_is_split_at_the_top_of_the_hour(self):
         rows, _ = self.rows([gpus("alpha", [2] * 90)], {"alpha": 11})
-        self.assertEqual([(r.hour, r.unit_hours) for r in rows], [(HOUR, Decimal("2.0000")), (HOUR + datetime.timedelta(hours=1), Decimal("1.0000"))])
+        self.assertEqual(
+            [(r.hour, r.unit_hours) for r in rows],
+            [(HOUR, Decimal("2.0000")), (HOUR + datetime.timedelta(hours=1), Decimal("1.0000"))],
+        )
 
     def test_a_missing_scrape_charges_nothing_for_its_step(self):
         rows, _ = self.rows([gpus("alpha", [1] * 30 + [None] * 30)], {"alpha": 11})

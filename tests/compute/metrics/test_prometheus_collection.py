@@ -94,7 +94,9 @@ def test_a_second_pass_adds_no_duplicates(node_prometheus, admin, cluster):
     times = list(cpu_samples(cluster).values_list("time", flat=True))
     assert len(times) == len(set(times))
     assert set(times) > first
-    hourly_count = sum(HourlyRollup.objects.filter(resource=cluster, metric__name="cpu_utilization").values_list("count", flat=True))
+    hourly_count = sum(
+        HourlyRollup.objects.filter(resource=cluster, metric__name="cpu_utilization").values_list("count", flat=True)
+    )
     assert hourly_count == len(times)
 
 
@@ -128,7 +130,9 @@ def test_a_stopped_prometheus_is_recorded_and_the_next_pass_after_restart_fills_
     assert source.failing_since is None
     assert source.consecutive_failures == 0
     # The seconds scraped before the stop, which the failed pass could not read, are in now.
-    filled = cpu_samples(cluster).filter(time__gt=collected_until, time__lt=collected_until + datetime.timedelta(seconds=3))
+    filled = cpu_samples(cluster).filter(
+        time__gt=collected_until, time__lt=collected_until + datetime.timedelta(seconds=3)
+    )
     assert filled.exists()
     assert cpu_samples(cluster).count() > before
 
@@ -190,7 +194,12 @@ def backfilled_prometheus(tmp_path):
     end = int(time.time()) // 3600 * 3600  # the top of the current hour
     start = end - 4 * 3600
     lines = ["# TYPE DCGM_FI_DEV_GPU_UTIL gauge"]
-    for gpu, project, since in (("0", "alpha", start), ("1", "alpha", start), ("2", "beta", end - 7200), ("3", "", start)):
+    for gpu, project, since in (
+        ("0", "alpha", start),
+        ("1", "alpha", start),
+        ("2", "beta", end - 7200),
+        ("3", "", start),
+    ):
         labels = f'gpu="{gpu}",Hostname="node-1"' + (f',project="{project}"' if project else "")
         lines.extend(f"DCGM_FI_DEV_GPU_UTIL{{{labels}}} {50 + int(gpu)} {t}" for t in range(since, end, 15))
     lines.append("# EOF")

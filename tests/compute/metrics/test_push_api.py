@@ -54,7 +54,11 @@ class PushAPITests(PortalTestCase):
         body = {
             "samples": [
                 {"metric": "DCGM_FI_DEV_POWER_USAGE", "time": self.now.isoformat(), "value": None},
-                {"metric": "DCGM_FI_DEV_POWER_USAGE", "time": (self.now - datetime.timedelta(minutes=1)).isoformat(), "value": "NaN"},
+                {
+                    "metric": "DCGM_FI_DEV_POWER_USAGE",
+                    "time": (self.now - datetime.timedelta(minutes=1)).isoformat(),
+                    "value": "NaN",
+                },
                 {"metric": "DCGM_FI_DEV_POWER_USAGE", "time": int(self.now.timestamp()) - 120, "value": "310.5"},
             ]
         }
@@ -101,7 +105,12 @@ class PushAPITests(PortalTestCase):
             "empty": {"samples": []},
             "bad metric name": {"samples": [*good, {"metric": "gpu util!", "time": self.now.isoformat(), "value": 1}]},
             "no offset": {"samples": [*good, {"metric": "x", "time": "2026-01-01T00:00:00", "value": 1}]},
-            "future": {"samples": [*good, {"metric": "x", "time": (self.now + datetime.timedelta(hours=1)).isoformat(), "value": 1}]},
+            "future": {
+                "samples": [
+                    *good,
+                    {"metric": "x", "time": (self.now + datetime.timedelta(hours=1)).isoformat(), "value": 1},
+                ]
+            },
             "text value": {"samples": [*good, {"metric": "x", "time": self.now.isoformat(), "value": "high"}]},
             "boolean value": {"samples": [*good, {"metric": "x", "time": self.now.isoformat(), "value": True}]},
             "no value": {"samples": [*good, {"metric": "x", "time": self.now.isoformat()}]},

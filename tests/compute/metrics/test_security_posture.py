@@ -127,7 +127,14 @@ class SecurityReportAPITests(PortalTestCase):
         return self.api(user).post(self.URL, payload, format="multipart")
 
     def test_an_administrator_uploads_each_kind_of_report(self):
-        for name in ("oscap-debian-all-results.xml", "lynis-report.dat", "trivy-current.json", "trivy-legacy.json", "grype.json", "attestation.json"):
+        for name in (
+            "oscap-debian-all-results.xml",
+            "lynis-report.dat",
+            "trivy-current.json",
+            "trivy-legacy.json",
+            "grype.json",
+            "attestation.json",
+        ):
             with self.subTest(name):
                 response = self.upload(self.admin, name)
                 self.assertEqual(response.status_code, 201, response.content)
@@ -172,10 +179,12 @@ class SecurityReportAPITests(PortalTestCase):
             data = fixture("lynis-report.dat").replace(b"hardening_index=55", f"hardening_index={index}".encode())
             data = data.replace(
                 b"report_datetime_end=2026-11-23 07:28:36",
-                f"report_datetime_end={(timezone.now() - datetime.timedelta(days=days_ago)):%Y-%m-%d %H:%M:%S}".encode(),
+                f"report_datetime_end={timezone.now() - datetime.timedelta(days=days_ago):%Y-%m-%d %H:%M:%S}".encode(),
             )
             self.assertEqual(self.upload(self.admin, "lynis-report.dat", data=data).status_code, 201)
-        scores = list(SecurityScan.objects.filter(resource=self.cluster).order_by("scanned_at").values_list("score", flat=True))
+        scores = list(
+            SecurityScan.objects.filter(resource=self.cluster).order_by("scanned_at").values_list("score", flat=True)
+        )
         self.assertEqual(scores, [48.0, 52.0, 61.0])
 
     @override_settings(SECURITY_SCAN_STALE_DAYS=7)
@@ -183,7 +192,9 @@ class SecurityReportAPITests(PortalTestCase):
         fresh = Resource.objects.create(name="Fresh", kind="cpu_pool", capacity=1, jurisdiction="EU")
         never = Resource.objects.create(name="Never", kind="cpu_pool", capacity=1, jurisdiction="EU")
         self.upload(self.admin, "trivy-legacy.json")  # no date inside: scanned when received
-        SecurityScan.objects.filter(resource=self.cluster).update(scanned_at=timezone.now() - datetime.timedelta(days=9))
+        SecurityScan.objects.filter(resource=self.cluster).update(
+            scanned_at=timezone.now() - datetime.timedelta(days=9)
+        )
         security.ingest_report(self.admin, resource=fresh, data=fixture("grype.json"), filename="grype.json")
         SecurityScan.objects.filter(resource=fresh).update(scanned_at=timezone.now() - datetime.timedelta(days=1))
         posture = {p["resource_name"]: p for p in self.api(self.public_member).get(f"{self.URL}posture/").json()}

@@ -71,7 +71,10 @@ class RollupTests(PortalTestCase):
     def test_non_finite_values_are_never_stored(self):
         stored = services.store(
             self.resource.pk,
-            [("cpu_utilization", NOW, float("nan")), ("cpu_utilization", NOW - datetime.timedelta(minutes=1), float("inf"))],
+            [
+                ("cpu_utilization", NOW, float("nan")),
+                ("cpu_utilization", NOW - datetime.timedelta(minutes=1), float("inf")),
+            ],
         )
         self.assertEqual(stored, 0)
         self.assertFalse(Sample.objects.exists())
@@ -90,7 +93,9 @@ class RollupTests(PortalTestCase):
         self.assertTrue(Sample.objects.filter(time__gte=horizon).exists())
         self.assertEqual(HourlyRollup.objects.count(), hourly_before)
         # Data older than the horizon is not taken in any more (its buckets could not be recomputed).
-        self.assertEqual(services.store(self.resource.pk, [("cpu_utilization", horizon - datetime.timedelta(hours=1), 1.0)]), 0)
+        self.assertEqual(
+            services.store(self.resource.pk, [("cpu_utilization", horizon - datetime.timedelta(hours=1), 1.0)]), 0
+        )
 
 
 class RollupPropertyTests(HypothesisTestCase):
@@ -126,7 +131,8 @@ class SeriesAPITests(PortalTestCase):
     def setUpTestData(cls):
         super().setUpTestData()
         cls.resources = [
-            Resource.objects.create(name=f"Node {n}", kind="gpu_cluster", capacity=8, jurisdiction="EU") for n in range(3)
+            Resource.objects.create(name=f"Node {n}", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+            for n in range(3)
         ]
         start = NOW - datetime.timedelta(days=30)
         for n, resource in enumerate(cls.resources):
@@ -134,7 +140,11 @@ class SeriesAPITests(PortalTestCase):
                 ("DCGM_FI_DEV_GPU_UTIL", start + datetime.timedelta(minutes=10 * i), float((i + n) % 100))
                 for i in range(30 * 24 * 6)
                 # A gap of six hours, five days ago: missing data, not zero.
-                if not (NOW - datetime.timedelta(days=5) <= start + datetime.timedelta(minutes=10 * i) < NOW - datetime.timedelta(days=5, hours=-6))
+                if not (
+                    NOW - datetime.timedelta(days=5)
+                    <= start + datetime.timedelta(minutes=10 * i)
+                    < NOW - datetime.timedelta(days=5, hours=-6)
+                )
             ]
             services.store(resource.pk, rows)
 
@@ -204,20 +214,34 @@ class SeriesAPITests(PortalTestCase):
         gap = [
             v
             for t, v in zip(series["times"], series["values"], strict=True)
-            if NOW - datetime.timedelta(days=5) <= datetime.datetime.fromisoformat(t) < NOW - datetime.timedelta(days=5, hours=-6)
+            if NOW - datetime.timedelta(days=5)
+            <= datetime.datetime.fromisoformat(t)
+            < NOW - datetime.timedelta(days=5, hours=-6)
         ]
         self.assertEqual(gap, [None] * 6)
         self.assertNotIn(0, [v for v in series["values"] if v is not None][:0])
 
     def test_hourly_means_equal_the_raw_means(self):
         start = NOW - datetime.timedelta(days=2)
-        hourly = self.get(resource=self.resources[1].pk, metric="DCGM_FI_DEV_GPU_UTIL", start=start.isoformat(), end=NOW.isoformat(), step=3600).json()
-        raw = Sample.objects.filter(resource=self.resources[1], time__gte=start, time__lt=start + datetime.timedelta(hours=1))
+        hourly = self.get(
+            resource=self.resources[1].pk,
+            metric="DCGM_FI_DEV_GPU_UTIL",
+            start=start.isoformat(),
+            end=NOW.isoformat(),
+            step=3600,
+        ).json()
+        raw = Sample.objects.filter(
+            resource=self.resources[1], time__gte=start, time__lt=start + datetime.timedelta(hours=1)
+        )
         expected = sum(raw.values_list("value", flat=True)) / raw.count()
         self.assertAlmostEqual(hourly["series"][0]["values"][0], expected, places=3)
 
     def test_several_resources_in_one_query_cost_the_same_queries_as_one(self):
-        params = {"metric": "DCGM_FI_DEV_GPU_UTIL", "start": (NOW - datetime.timedelta(days=30)).isoformat(), "step": 3600}
+        params = {
+            "metric": "DCGM_FI_DEV_GPU_UTIL",
+            "start": (NOW - datetime.timedelta(days=30)).isoformat(),
+            "step": 3600,
+        }
         client = self.api(self.public_member)
         client.get(self.URL, {**params, "resource": self.resources[0].pk})
         with CaptureQueriesContext(connection) as one:
@@ -233,7 +257,12 @@ class SeriesAPITests(PortalTestCase):
             {"resource": self.resources[0].pk},
             {"resource": self.resources[0].pk, "metric": "m", "start": "yesterday"},
             {"resource": self.resources[0].pk, "metric": "m", "step": "-5"},
-            {"resource": self.resources[0].pk, "metric": "m", "start": NOW.isoformat(), "end": (NOW - datetime.timedelta(hours=1)).isoformat()},
+            {
+                "resource": self.resources[0].pk,
+                "metric": "m",
+                "start": NOW.isoformat(),
+                "end": (NOW - datetime.timedelta(hours=1)).isoformat(),
+            },
             {"resource": 999999, "metric": "m"},
         ]
         for params in cases:
@@ -277,7 +306,9 @@ class MetricSourceAPITests(APIResourceChecks, PortalTestCase):
         return {"enabled": False}
 
     def test_a_push_source_shows_its_token_once(self):
-        response = self.api(self.admin).post(self.url, {"name": "Agent", "kind": "push", "resource": self.resource.pk}, format="json")
+        response = self.api(self.admin).post(
+            self.url, {"name": "Agent", "kind": "push", "resource": self.resource.pk}, format="json"
+        )
         self.assertEqual(response.status_code, 201, response.content)
         self.assertTrue(response.json()["token"].startswith("tgbm_"))
         again = self.api(self.admin).get(f"{self.url}{response.json()['id']}/").json()
