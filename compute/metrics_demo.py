@@ -92,14 +92,16 @@ def seed_demo(context: dict) -> None:
 def _utilization_history(resources: list[Resource], now: datetime.datetime, rng: random.Random) -> None:
     """Two weeks of five-minute samples with a daily rhythm, and a six-hour outage three days ago."""
     start = now - datetime.timedelta(days=HISTORY_DAYS)
+    recent = now - datetime.timedelta(days=2)
     outage = (now - datetime.timedelta(days=3, hours=8), now - datetime.timedelta(days=3, hours=2))
-    steps = int((now - start) / STEP)
+    # Every five minutes for the older history, every minute for the last two days.
+    moments = [start + i * STEP for i in range(int((recent - start) / STEP))]
+    moments += [recent + datetime.timedelta(minutes=i) for i in range(int((now - recent).total_seconds() // 60))]
     for index, resource in enumerate(resources):
         gpu = resource.kind == ResourceKind.GPU_CLUSTER
         gpus = float(resource.capacity) if gpu else 0.0
         rows = []
-        for i in range(steps):
-            moment = start + i * STEP
+        for moment in moments:
             if outage[0] <= moment < outage[1]:
                 continue  # missing, not zero
             hour = moment.hour + moment.minute / 60

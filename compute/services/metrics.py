@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -504,12 +505,18 @@ def series(user, *, resources: list[str], metric: str, start: str | None, end: s
     unknown = [r for r in resource_ids if r not in visible]
     if unknown:
         raise ValidationError({"resource": f"Unknown resource(s): {', '.join(map(str, unknown))}."})
-    plan = metric_store.plan(start_at, end_at, step_seconds)
-    metric_row = Metric.objects.filter(name=metric).first()
-    data = metric_store.read_series(resource_ids, metric_row.pk, plan) if metric_row else {}
     sources: dict[int, MetricSource] = {}
     for source in MetricSource.objects.filter(resource_id__in=resource_ids).order_by("-enabled", "pk"):
         sources.setdefault(source.resource_id, source)
+    if step_seconds is None:
+        # A chart wants a few hundred points, and never slots finer than the data arrives in
+        # (a 2-minute grid over 5-minute data would be mostly gaps).
+        span = (end_at - start_at).total_seconds()
+        sampled = max((s.step_seconds for s in sources.values() if s.enabled), default=60)
+        step_seconds = max(sampled, math.ceil(span / settings.METRICS_DEFAULT_POINTS))
+    plan = metric_store.plan(start_at, end_at, step_seconds)
+    metric_row = Metric.objects.filter(name=metric).first()
+    data = metric_store.read_series(resource_ids, metric_row.pk, plan) if metric_row else {}
     first = int(plan.start.timestamp())
     slots = [first + i * plan.step for i in range(plan.slots)]
     times = [datetime.datetime.fromtimestamp(s, tz=datetime.UTC).isoformat().replace("+00:00", "Z") for s in slots]
