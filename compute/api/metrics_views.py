@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -65,6 +66,14 @@ class SourceTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="metrics"'
+
+
+class SourceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = SourceTokenAuthentication
+    name = "sourceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "The token of a push metric source."}
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -132,10 +141,7 @@ class SecurityReportViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return SecurityScan.objects.visible_to(self.request.user).order_by("-scanned_at", "-pk")
 
-    def get_parsers(self):
-        if getattr(self, "action", None) == "create" or self.request.method == "POST":
-            return [MultiPartParser(), FormParser()]
-        return super().get_parsers()
+    parser_classes = [MultiPartParser, FormParser]  # reports arrive as files
 
     @extend_schema(request=SecurityReportUploadSerializer, responses={201: SecurityScanSerializer})
     def create(self, request):

@@ -143,3 +143,20 @@ class PushAPITests(PortalTestCase):
         listed = self.api(self.admin).get(f"/api/metric-sources/{self.source.pk}/").json()
         self.assertIsNone(listed["token"])
         self.assertNotIn("token_hash", listed)
+
+
+class MetricsSchemaTests(PortalTestCase):
+    def test_the_schema_describes_the_metrics_endpoints(self):
+        self.client.force_login(self.public_member)
+        response = self.client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        self.assertEqual(response.status_code, 200)
+        schema = response.json()
+        for path in (
+            "/api/metric-sources/",
+            "/api/metrics/ingest/",
+            "/api/metrics/series/",
+            "/api/security-reports/",
+            "/api/security-reports/posture/",
+        ):
+            self.assertIn(path, schema["paths"])
+        self.assertEqual(schema["components"]["securitySchemes"]["sourceToken"]["scheme"], "bearer")
