@@ -232,11 +232,19 @@ def read_series(resource_ids: list[int], metric_id: int, plan_: Plan) -> dict[in
     )
     placeholders = ", ".join(["%s"] * len(resource_ids))
     adapt = connection.ops.adapt_datetimefield_value
-    query = (
-        f"SELECT resource_id, {slot} AS slot, {aggregates} FROM {table} "  # noqa: S608 - constant names
-        f"WHERE metric_id = %s AND resource_id IN ({placeholders}) AND {time_col} >= %s AND {time_col} < %s "
-        "GROUP BY resource_id, slot ORDER BY resource_id, slot"
-    )
+    where = f"WHERE metric_id = %s AND resource_id IN ({placeholders}) AND {time_col} >= %s AND {time_col} < %s"
+    bucket = {Resolution.HOUR: HOUR, Resolution.DAY: DAY}.get(plan_.resolution)
+    if step == bucket:
+        # One rollup row per slot: read the rows as they lie in the primary key, no grouping.
+        query = (
+            f"SELECT resource_id, {slot} AS slot, sum / count, min, max FROM {table} {where} "  # noqa: S608
+            f"ORDER BY resource_id, {time_col}"
+        )
+    else:
+        query = (
+            f"SELECT resource_id, {slot} AS slot, {aggregates} FROM {table} {where} "  # noqa: S608
+            "GROUP BY resource_id, slot ORDER BY resource_id, slot"
+        )
     result: dict[int, dict[int, tuple]] = {rid: {} for rid in resource_ids}
     with connection.cursor() as cursor:
         cursor.execute(query, [metric_id, *resource_ids, adapt(plan_.start), adapt(plan_.end)])

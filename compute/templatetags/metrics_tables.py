@@ -11,7 +11,7 @@ def series_rows(data: dict) -> list[dict]:
     series = data.get("series") or []
     if not series:
         return []
-    times = series[0]["times"]
+    times = data["times"]
     return [
         {"time": t.replace("T", " ").replace("Z", ""), "values": [s["values"][i] for s in series]}
         for i, t in enumerate(times)

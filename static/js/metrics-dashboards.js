@@ -29,7 +29,7 @@
     var traces = payload.series.map(function (s, i) {
       return {
         type: "scatter", mode: "lines", name: s.resource_name,
-        x: s.times, y: s.values, connectgaps: false,
+        x: payload.times, y: s.values, connectgaps: false,
         line: { color: COLOURS[i % COLOURS.length], width: 2, dash: i >= COLOURS.length ? "dot" : "solid" },
         hovertemplate: "%{y:.1f} " + (payload.unit || "") + "<extra>" + s.resource_name + "</extra>"
       };
