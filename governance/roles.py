@@ -15,7 +15,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     PortalRole.COMMITTEE_MEMBER: [],
     PortalRole.CO_CHAIR: ["governance.view_auditevent"],
     PortalRole.SECRETARY: ["governance.view_auditevent"],
-    PortalRole.PROGRAM_MANAGER: [],
+    PortalRole.PROGRAM_MANAGER: ["roadmap.manage_roadmap"],
     PortalRole.STAFF: [],
     PortalRole.AUDITOR: ["governance.view_auditevent", "governance.view_user"],
 }

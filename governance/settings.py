@@ -178,9 +178,15 @@ MEDIA_ROOT = VAR_DIR / "media"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="TGB portal <tgb-portal@localhost>")
+# The portal's own address, for links in notification emails (sent by workers, outside a request).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Domain settings.
 DUAL_CONTROL_LIMIT = Decimal(env.str("DUAL_CONTROL_LIMIT", default="10000"))
+# Roadmap: a progress report is due this many days after its period ends, and its owner is
+# reminded this many days before it is due.
+ROADMAP_REPORT_DUE_DAYS = env.int("ROADMAP_REPORT_DUE_DAYS", default=10)
+ROADMAP_REPORT_REMINDER_DAYS = env.int("ROADMAP_REPORT_REMINDER_DAYS", default=7)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -240,6 +246,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Roadmap: remind owners of progress reports falling due (claimed once per period, so hourly is cheap).
+    "roadmap-report-reminders": {
+        "task": "roadmap.tasks.send_report_reminders",
+        "schedule": timedelta(hours=1),
+    },
     "collect-metrics": {
         "task": "compute.tasks.collect_all_metrics",
         "schedule": timedelta(minutes=env.int("COLLECT_EVERY_MINUTES", default=1)),

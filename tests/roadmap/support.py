@@ -1,0 +1,100 @@
+"""A small joint roadmap for the roadmap tests, planned by Paula, the program manager.
+
+Two initiatives: the sovereign foundation model (owned by Sam, sponsored by the ministry and
+Northwind) with data → pretraining → release in a dependency chain, and federated health data
+(owned by Tara, sponsored by the council and Helios) whose federation waits on both consent and
+the model's data pipeline.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from types import SimpleNamespace
+
+from django.utils import timezone
+
+from roadmap import ballots, services
+from roadmap.choices import MilestoneStatus
+from tests.base import PortalTestCase
+
+_ballot_ids = itertools.count(9000)
+
+
+def decided_ballot(subject, outcome: str = "passed") -> SimpleNamespace:
+    """A closed ballot on a roadmap, as the governance app hands it to roadmap.ballots.apply_outcome."""
+    return SimpleNamespace(
+        pk=next(_ballot_ids), outcome=outcome, status="closed", subject_type="roadmap", subject_id=subject.pk
+    )
+
+
+def days(n: int) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=n)
+
+
+class RoadmapTestCase(PortalTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        pm = cls.program_manager
+        cls.foundation = services.create_theme(pm, name="Sovereign foundation model", slug="foundation-model")
+        cls.health = services.create_theme(pm, name="Federated health data", slug="health-data")
+        cls.model_initiative = services.create_initiative(
+            pm,
+            title="Sovereign foundation model",
+            national_impact_score=5,
+            priority="critical",
+            starts_on=days(-120),
+            owner=cls.staff,
+            themes=[cls.foundation],
+            sponsors=[cls.orgs.ministry, cls.orgs.northwind],
+        )
+        cls.health_initiative = services.create_initiative(
+            pm,
+            title="Federated health data",
+            national_impact_score=4,
+            priority="high",
+            starts_on=days(-60),
+            owner=cls.private_staff,
+            themes=[cls.health],
+            sponsors=[cls.orgs.council, cls.orgs.helios],
+        )
+        cls.roadmap = services.create_roadmap(
+            pm,
+            committee=cls.committee,
+            title="Joint R&D roadmap 2026–2027",
+            starts_on=days(-120),
+            ends_on=days(600),
+            initiatives=[cls.model_initiative, cls.health_initiative],
+        )
+        cls.data = cls.milestone(cls.model_initiative, "Training data pipeline", 30)
+        cls.pretraining = cls.milestone(cls.model_initiative, "Pretraining run", 120, depends_on=[cls.data])
+        cls.release = cls.milestone(cls.model_initiative, "Open-weights release", 200, depends_on=[cls.pretraining])
+        cls.consent = cls.milestone(cls.health_initiative, "Consent framework", 60)
+        cls.federation = cls.milestone(
+            cls.health_initiative, "Federated training", 150, depends_on=[cls.consent, cls.data]
+        )
+
+    @classmethod
+    def milestone(cls, initiative, title, in_days, depends_on=(), **fields):
+        return services.create_milestone(
+            cls.program_manager,
+            initiative=initiative,
+            title=title,
+            baseline_date=days(in_days),
+            forecast_date=days(in_days),
+            status=fields.pop("status", MilestoneStatus.PLANNED),
+            depends_on=depends_on,
+            **fields,
+        )
+
+    def approve(self, roadmap=None):
+        """Approve the roadmap as a passed ballot would."""
+        roadmap = roadmap or self.roadmap
+        ballots.apply_outcome(roadmap, decided_ballot(roadmap), None)
+        roadmap.refresh_from_db()
+        return roadmap
+
+    def refresh(self, *objects):
+        for obj in objects:
+            obj.refresh_from_db()
