@@ -370,7 +370,9 @@ class Baseline(ImmutableModel):
         "roadmap.RebaselineRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="baseline"
     )
     created_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = ImmutableQuerySet.as_manager()
 
