@@ -3,6 +3,7 @@ through governance.services."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -88,6 +89,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if database == "ok" else "degraded", "database": database},
         status=200 if database == "ok" else 503,
     )
+
+
+def locked_out(request, credentials=None, *args, **kwargs) -> HttpResponse:
+    """django-axes' answer to a locked-out login: JSON for the API, a page otherwise (429)."""
+    message = (
+        "Too many failed log-in attempts for this account from this address. "
+        f"Try again in {settings.AXES_COOLOFF_TIME.seconds // 60} minutes, or ask an administrator to unlock it."
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)
 
 
 def _error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:

@@ -42,7 +42,8 @@ def obtain_token(request):
     """Exchange a username and password for the API token of that user."""
     serializer = TokenRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    user = authenticate(request=request, **serializer.validated_data)
+    # The plain HttpRequest, so django-axes can mark a lockout where its middleware looks.
+    user = authenticate(request=request._request, **serializer.validated_data)
     if user is None or not user.is_active:
         return Response(
             {"detail": "Unable to log in with the username and password given.", "code": "authentication_failed"},

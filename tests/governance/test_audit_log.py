@@ -39,7 +39,6 @@ def remove(event: AuditEvent) -> None:
             cursor.execute(f"DELETE FROM {table} WHERE id = %s", [event.pk])  # noqa: S608
             cursor.execute("SET session_replication_role = origin")
         else:
-            cursor.execute("DROP TRIGGER governance_auditevent_no_delete")
             cursor.execute(f"DELETE FROM {table} WHERE id = %s", [event.pk])  # noqa: S608
 
 

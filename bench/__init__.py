@@ -1,0 +1,1 @@
+"""Benchmarks of the TGB portal (`make bench`, or `make bench B=vote`)."""

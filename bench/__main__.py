@@ -1,0 +1,73 @@
+"""Run the benchmarks and print one table: medians, p99 and ratios against same-run baselines.
+
+Each benchmark is a module of this package with `run() -> list[dict]` (rows from
+bench.common.row). They run against a throwaway database of the configured backend:
+PostgreSQL when DATABASE_URL points at one, otherwise a SQLite file in var/.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+
+BENCHMARKS = ["audit", "vote", "ledger", "metrics", "pages"]
+
+
+def _format(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if value == 0 or abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
+
+
+def print_table(rows: list[dict]) -> None:
+    columns = ["benchmark", "metric", "median", "p99", "ratio", "unit", "note"]
+    cells = [[_format(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(line[i]) for line in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for line in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)))
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = str(settings.VAR_DIR / "bench.sqlite3")
+    names = argv or BENCHMARKS
+    print(f"Benchmarks on {connection.vendor}: {', '.join(names)}", flush=True)
+    original = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    rows: list[dict] = []
+    try:
+        for name in names:
+            try:
+                module = importlib.import_module(f"bench.{name}")
+            except ModuleNotFoundError as error:
+                if error.name == f"bench.{name}":
+                    print(f"(no benchmark named {name!r} yet)", flush=True)
+                    continue
+                raise
+            started = time.perf_counter()
+            rows.extend(module.run())
+            print(f"  {name}: done in {time.perf_counter() - started:.1f} s", flush=True)
+    finally:
+        connection.creation.destroy_test_db(original, verbosity=0)
+    print()
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
