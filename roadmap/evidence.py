@@ -97,7 +97,7 @@ class Evidence:
 
 
 def _names(items: Sequence[str]) -> str:
-    shown = ", ".join(f"'{name}'" for name in items[:3])
+    shown = ", ".join(f"“{name}”" for name in items[:3])
     return shown + (f" and {len(items) - 3} more" if len(items) > 3 else "")
 
 
@@ -108,11 +108,11 @@ def evidence_rag(inputs: EvidenceInputs) -> Evidence:
 
     for title, days in sorted(inputs.slipped, key=lambda item: -item[1]):
         if days >= RED_SLIP_DAYS:
-            red.append(f"'{title}' has slipped {days} days past its baseline.")
+            red.append(f"“{title}” has slipped {days} days past its baseline.")
         elif days >= AMBER_SLIP_DAYS:
-            amber.append(f"'{title}' has slipped {days} days past its baseline.")
+            amber.append(f"“{title}” has slipped {days} days past its baseline.")
     for title, days in sorted(inputs.overdue, key=lambda item: -item[1]):
-        message = f"'{title}' is {days} day{'s' if days != 1 else ''} past its forecast and not done."
+        message = f"“{title}” is {days} day{'s' if days != 1 else ''} past its forecast and not done."
         (red if days >= RED_OVERDUE_DAYS else amber).append(message)
     if inputs.blocked:
         amber.append(f"Blocked: {_names(inputs.blocked)}.")

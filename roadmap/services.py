@@ -512,7 +512,7 @@ def _set_dependencies(milestone: Milestone, depends_on: Iterable[Milestone]) -> 
     cycle = planning.dependency_cycle(milestone.pk, wanted, edges)
     if cycle:
         titles = dict(Milestone.objects.filter(pk__in=cycle).values_list("pk", "title"))
-        path = " → ".join(f"'{titles[pk]}'" for pk in cycle)
+        path = " → ".join(f"“{titles[pk]}”" for pk in cycle)
         raise ValidationError({"depends_on": f"This dependency would create a cycle: {path} (each waits on the next)."})
     milestone.depends_on.set(wanted)
 
@@ -552,7 +552,7 @@ def update_milestone(
     if "baseline_date" in fields and fields["baseline_date"] != milestone.baseline_date:
         if _is_baselined(milestone):
             raise DomainError(
-                f"'{milestone.title}' is in a baseline; its baseline date changes only by re-baselining, "
+                f"“{milestone.title}” is in a baseline; its baseline date changes only by re-baselining, "
                 "which needs a passed ballot.",
                 code="baselined",
             )

@@ -310,7 +310,7 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     initiative = get_object_or_404(selectors.with_standing_data(Initiative.objects.visible_to(user)), pk=pk)
     standing = selectors.standings([initiative])[initiative.pk]
-    reports = initiative.reports.select_related("author").order_by("-period_start")
+    reports = ProgressReport.objects.filter(initiative=initiative).select_related("author").order_by("-period_start")
     return render(
         request,
         "roadmap/initiative_detail.html",

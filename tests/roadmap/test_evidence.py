@@ -20,7 +20,7 @@ class EvidenceRuleTests(SimpleTestCase):
         self.assertEqual(evidence_rag(EvidenceInputs(slipped=[("Data", 59)])).rag, "amber")
         red = evidence_rag(EvidenceInputs(slipped=[("Data", 20), ("Pretraining", 60)]))
         self.assertEqual(red.rag, "red")
-        self.assertEqual(red.reasons[0], "'Pretraining' has slipped 60 days past its baseline.")
+        self.assertEqual(red.reasons[0], "“Pretraining” has slipped 60 days past its baseline.")
 
     def test_a_milestone_past_its_forecast_is_amber_and_a_month_past_it_red(self):
         self.assertEqual(evidence_rag(EvidenceInputs(overdue=[("Data", 1)])).rag, "amber")
@@ -73,11 +73,11 @@ class EvidenceFromTheScheduleTests(RoadmapTestCase):
         response = self.api(self.public_member).get("/api/initiatives/")
         evidence = {row["title"]: row["evidence"] for row in response.json()["results"]}
         self.assertEqual(evidence["Sovereign foundation model"]["rag"], "red")
-        self.assertIn("'Pretraining run' has slipped 70 days", evidence["Sovereign foundation model"]["reasons"][0])
+        self.assertIn("“Pretraining run” has slipped 70 days", evidence["Sovereign foundation model"]["reasons"][0])
         self.assertEqual(evidence["Federated health data"]["rag"], "amber")
-        self.assertIn("Blocked: 'Consent framework'.", evidence["Federated health data"]["reasons"])
+        self.assertIn("Blocked: “Consent framework”.", evidence["Federated health data"]["reasons"])
         self.assertIn(
-            "Waiting on a blocked dependency: 'Federated training'.", evidence["Federated health data"]["reasons"]
+            "Waiting on a blocked dependency: “Federated training”.", evidence["Federated health data"]["reasons"]
         )
         self.assertEqual(evidence["Federated health data"]["credit_burn"], "unknown")
 

@@ -12,8 +12,8 @@ class DependencyTests(RoadmapTestCase):
     def test_a_dependency_cycle_is_refused_and_the_error_names_the_cycle(self):
         with self.assertRaisesMessage(
             ValidationError,
-            "This dependency would create a cycle: 'Training data pipeline' → 'Open-weights release' → "
-            "'Pretraining run' → 'Training data pipeline' (each waits on the next).",
+            "This dependency would create a cycle: “Training data pipeline” → “Open-weights release” → "
+            "“Pretraining run” → “Training data pipeline” (each waits on the next).",
         ):
             services.update_milestone(self.program_manager, self.data, depends_on=[self.release])
         self.assertEqual(list(self.data.depends_on.all()), [])
@@ -23,7 +23,7 @@ class DependencyTests(RoadmapTestCase):
             f"/api/milestones/{self.consent.pk}/", {"depends_on": [self.federation.pk]}
         )
         self.assertEqual(response.status_code, 400)
-        self.assertIn("would create a cycle: 'Consent framework' → 'Federated training'", response.json()["detail"])
+        self.assertIn("would create a cycle: “Consent framework” → “Federated training”", response.json()["detail"])
 
     def test_a_milestone_cannot_depend_on_itself(self):
         with self.assertRaisesMessage(ValidationError, "cannot depend on itself"):
