@@ -1,7 +1,7 @@
 """The roadmap timeline as a plotly Gantt figure, built on the server.
 
-One row per milestone, grouped by initiative: a grey bar for the baseline and a coloured bar
-for the forecast (each from the milestone's start to its date), the milestone as a marker whose
+One row per milestone, grouped by initiative: a grey bar for the baseline and a dark bar for
+the forecast (each from the milestone's start to its date), the milestone as a marker whose
 shape and colour both say its status, dependency lines from a dependency's marker to the start
 of the milestone that waits on it (dashed red where the forecast comes before the dependency's),
 and a line for today. The page script draws it with the plotly.js served from static.
@@ -28,6 +28,7 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     MilestoneStatus.BLOCKED: ("x", "#a3161b"),
 }
 BASELINE_COLOUR = "#9aa5b1"
+FORECAST_COLOUR = "#12355b"
 CONFLICT_COLOUR = "#a3161b"
 DAY_MS = 86_400_000
 
@@ -51,7 +52,7 @@ def figure(initiatives: list[Initiative], *, today: datetime.date, milestone_url
     row_of = {m.pk: f"m{m.pk}" for _, m in rows}
 
     baseline_bars = {"base": [], "x": [], "y": [], "text": []}
-    forecast_bars = {"base": [], "x": [], "y": [], "text": [], "color": []}
+    forecast_bars = {"base": [], "x": [], "y": [], "text": []}
     markers: dict[str, dict[str, list]] = {status: {"x": [], "y": [], "text": [], "url": []} for status in STATUS_STYLE}
     baseline_marks = {"x": [], "y": []}
     links = {"x": [], "y": []}
@@ -68,7 +69,6 @@ def figure(initiatives: list[Initiative], *, today: datetime.date, milestone_url
         forecast_bars["x"].append((end - start).days * DAY_MS)
         forecast_bars["y"].append(y)
         forecast_bars["text"].append(f"Forecast {start:%d %b %Y} → {end:%d %b %Y} ({slip_text})")
-        forecast_bars["color"].append(STATUS_STYLE[m.status][1])
         if m.baseline_date is not None:
             baseline_start = _start([d.baseline_date for d in deps], initiative.starts_on, m.baseline_date)
             baseline_bars["base"].append(baseline_start.isoformat())
@@ -117,7 +117,7 @@ def figure(initiatives: list[Initiative], *, today: datetime.date, milestone_url
             y=forecast_bars["y"],
             hovertext=forecast_bars["text"],
             hoverinfo="text",
-            marker={"color": forecast_bars["color"]},
+            marker={"color": FORECAST_COLOUR},
         )
     )
     fig.add_trace(

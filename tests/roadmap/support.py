@@ -32,61 +32,76 @@ def days(n: int) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=n)
 
 
+def add_milestone(body, initiative, title, in_days, depends_on=(), **fields):
+    """A milestone planned (baseline and forecast) `in_days` from today."""
+    return services.create_milestone(
+        body.program_manager,
+        initiative=initiative,
+        title=title,
+        baseline_date=days(in_days),
+        forecast_date=days(in_days),
+        status=fields.pop("status", MilestoneStatus.PLANNED),
+        depends_on=depends_on,
+        **fields,
+    )
+
+
+def plan_roadmap(body) -> SimpleNamespace:
+    """Paula plans the draft roadmap of this module's docstring for the body of tests.base."""
+    pm = body.program_manager
+    plan = SimpleNamespace()
+    plan.foundation = services.create_theme(pm, name="Sovereign foundation model", slug="foundation-model")
+    plan.health = services.create_theme(pm, name="Federated health data", slug="health-data")
+    plan.model_initiative = services.create_initiative(
+        pm,
+        title="Sovereign foundation model",
+        national_impact_score=5,
+        priority="critical",
+        starts_on=days(-120),
+        owner=body.staff,
+        themes=[plan.foundation],
+        sponsors=[body.orgs.ministry, body.orgs.northwind],
+    )
+    plan.health_initiative = services.create_initiative(
+        pm,
+        title="Federated health data",
+        national_impact_score=4,
+        priority="high",
+        starts_on=days(-60),
+        owner=body.private_staff,
+        themes=[plan.health],
+        sponsors=[body.orgs.council, body.orgs.helios],
+    )
+    plan.roadmap = services.create_roadmap(
+        pm,
+        committee=body.committee,
+        title="Joint R&D roadmap 2026–2027",
+        starts_on=days(-120),
+        ends_on=days(600),
+        initiatives=[plan.model_initiative, plan.health_initiative],
+    )
+    plan.data = add_milestone(body, plan.model_initiative, "Training data pipeline", 30)
+    plan.pretraining = add_milestone(body, plan.model_initiative, "Pretraining run", 120, depends_on=[plan.data])
+    plan.release = add_milestone(
+        body, plan.model_initiative, "Open-weights release", 200, depends_on=[plan.pretraining]
+    )
+    plan.consent = add_milestone(body, plan.health_initiative, "Consent framework", 60)
+    plan.federation = add_milestone(
+        body, plan.health_initiative, "Federated training", 150, depends_on=[plan.consent, plan.data]
+    )
+    return plan
+
+
 class RoadmapTestCase(PortalTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        pm = cls.program_manager
-        cls.foundation = services.create_theme(pm, name="Sovereign foundation model", slug="foundation-model")
-        cls.health = services.create_theme(pm, name="Federated health data", slug="health-data")
-        cls.model_initiative = services.create_initiative(
-            pm,
-            title="Sovereign foundation model",
-            national_impact_score=5,
-            priority="critical",
-            starts_on=days(-120),
-            owner=cls.staff,
-            themes=[cls.foundation],
-            sponsors=[cls.orgs.ministry, cls.orgs.northwind],
-        )
-        cls.health_initiative = services.create_initiative(
-            pm,
-            title="Federated health data",
-            national_impact_score=4,
-            priority="high",
-            starts_on=days(-60),
-            owner=cls.private_staff,
-            themes=[cls.health],
-            sponsors=[cls.orgs.council, cls.orgs.helios],
-        )
-        cls.roadmap = services.create_roadmap(
-            pm,
-            committee=cls.committee,
-            title="Joint R&D roadmap 2026–2027",
-            starts_on=days(-120),
-            ends_on=days(600),
-            initiatives=[cls.model_initiative, cls.health_initiative],
-        )
-        cls.data = cls.milestone(cls.model_initiative, "Training data pipeline", 30)
-        cls.pretraining = cls.milestone(cls.model_initiative, "Pretraining run", 120, depends_on=[cls.data])
-        cls.release = cls.milestone(cls.model_initiative, "Open-weights release", 200, depends_on=[cls.pretraining])
-        cls.consent = cls.milestone(cls.health_initiative, "Consent framework", 60)
-        cls.federation = cls.milestone(
-            cls.health_initiative, "Federated training", 150, depends_on=[cls.consent, cls.data]
-        )
+        for name, value in vars(plan_roadmap(cls.body)).items():
+            setattr(cls, name, value)
 
     @classmethod
     def milestone(cls, initiative, title, in_days, depends_on=(), **fields):
-        return services.create_milestone(
-            cls.program_manager,
-            initiative=initiative,
-            title=title,
-            baseline_date=days(in_days),
-            forecast_date=days(in_days),
-            status=fields.pop("status", MilestoneStatus.PLANNED),
-            depends_on=depends_on,
-            **fields,
-        )
+        return add_milestone(cls.body, initiative, title, in_days, depends_on, **fields)
 
     def approve(self, roadmap=None):
         """Approve the roadmap as a passed ballot would."""
@@ -94,7 +109,3 @@ class RoadmapTestCase(PortalTestCase):
         ballots.apply_outcome(roadmap, decided_ballot(roadmap), None)
         roadmap.refresh_from_db()
         return roadmap
-
-    def refresh(self, *objects):
-        for obj in objects:
-            obj.refresh_from_db()
