@@ -20,6 +20,7 @@ from governance.audit import record_event, snapshot
 from governance.choices import PortalRole, Role
 from governance.models import Committee, Membership, Organization, User
 from governance.models.people import can_administer
+from governance.outbox import enqueue
 
 ORGANIZATION_FIELDS = ["name", "short_name", "sector", "jurisdiction", "website"]
 COMMITTEE_FIELDS = [
@@ -73,6 +74,7 @@ def create_user(actor: User | None, *, password: str, **fields: Any) -> User:
     user.full_clean(exclude=["password"])
     user.save()
     record_event(actor, "user.created", user, after=snapshot(user, USER_FIELDS))
+    enqueue("governance.tasks.send_account_created_email", user.pk)
     return user
 
 

@@ -283,6 +283,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "flush-outbox": {
+        "task": "governance.tasks.flush_outbox",
+        "schedule": timedelta(seconds=env.int("OUTBOX_FLUSH_SECONDS", default=30)),
+    },
     # Roadmap: remind owners of progress reports falling due (claimed once per period, so hourly is cheap).
     "roadmap-report-reminders": {
         "task": "roadmap.tasks.send_report_reminders",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import secrets
 from collections.abc import Iterable, Mapping
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -26,8 +25,9 @@ from django.utils import timezone
 from governance.audit import record_event, snapshot
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import Committee, User
+from governance.outbox import enqueue
 from governance.services import require
-from roadmap import evidence, planning, tasks
+from roadmap import evidence, planning
 from roadmap.choices import (
     REBASELINE_TRANSITIONS,
     ROADMAP_TRANSITIONS,
@@ -657,7 +657,7 @@ def send_report_reminders(today: datetime.date | None = None) -> list[ReportRemi
         )
         if created:
             claimed.append(reminder)
-            transaction.on_commit(partial(tasks.email_report_reminder.delay, reminder.pk))
+            enqueue("roadmap.tasks.email_report_reminder", reminder.pk)
     return claimed
 
 

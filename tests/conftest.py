@@ -41,6 +41,26 @@ def redis_reachable() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_tasks_in_process():
+    """Tasks run in the test process when their transaction commits; tests of the real
+    worker and broker switch this off for themselves (see `real_celery`)."""
+    from governance.celery import app
+
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
+    yield
+
+
+@pytest.fixture
+def real_celery():
+    """Send tasks to the real broker for this test, as production does."""
+    from governance.celery import app
+
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
+    yield app
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
+
+
 @pytest.fixture(autouse=True)
 def _require_marked_services(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":

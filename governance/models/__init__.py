@@ -2,6 +2,7 @@
 
 from governance.models.audit import AuditEvent
 from governance.models.base import TimeStampedModel
+from governance.models.outbox import OutboxTask
 from governance.models.people import Committee, Membership, Organization, User
 
-__all__ = ["AuditEvent", "Committee", "Membership", "Organization", "TimeStampedModel", "User"]
+__all__ = ["AuditEvent", "Committee", "Membership", "Organization", "OutboxTask", "TimeStampedModel", "User"]

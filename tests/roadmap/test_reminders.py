@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import SimpleTestCase
 
+from governance.models import OutboxTask
 from roadmap import planning, services, tasks
 from roadmap.models import ReportReminder
 from tests.roadmap.support import RoadmapTestCase, days
@@ -54,7 +55,9 @@ class ReminderTests(RoadmapTestCase):
             claimed = services.send_report_reminders(self.reminder_day)
         self.assertEqual({r.recipient for r in claimed}, {self.staff, self.private_staff})
         self.assertEqual({r.due_on for r in claimed}, {self.due_on})
-        self.assertEqual(len(callbacks), 2, "one email task per reminder, enqueued on commit")
+        self.assertEqual(len(callbacks), 2, "one email task per reminder, sent on commit")
+        queued = OutboxTask.objects.filter(task="roadmap.tasks.email_report_reminder")
+        self.assertEqual(sorted(queued.values_list("args", flat=True)), sorted([[r.pk] for r in claimed]))
         self.assertEqual(len(mail.outbox), 0)
 
         reminder = ReportReminder.objects.get(initiative=self.model_initiative)
@@ -94,6 +97,12 @@ class ReminderTests(RoadmapTestCase):
         with self.captureOnCommitCallbacks(execute=False):
             claimed = services.send_report_reminders(self.reminder_day)
         self.assertNotIn(extra, [r.initiative for r in claimed])
+
+    def test_the_reminder_email_is_sent_when_the_transaction_commits(self):
+        with self.captureOnCommitCallbacks(execute=True):
+            services.send_report_reminders(self.reminder_day)
+        self.assertEqual(sorted(m.to[0] for m in mail.outbox), sorted([self.staff.email, self.private_staff.email]))
+        self.assertEqual(ReportReminder.objects.filter(sent_at__isnull=True).count(), 0)
 
     def test_beat_runs_the_reminders_hourly(self):
         entry = settings.CELERY_BEAT_SCHEDULE["roadmap-report-reminders"]
