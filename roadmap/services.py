@@ -500,14 +500,21 @@ def _milestone_snapshot(milestone: Milestone) -> dict:
     return {**snapshot(milestone, MILESTONE_FIELDS), "depends_on": _ids(milestone.depends_on.all())}
 
 
+def _lock_dependency_graph() -> None:
+    """Serialize changes to the dependency graph until the transaction ends (PostgreSQL; SQLite's
+    write lock, taken at BEGIN, already does). Taken before any row lock, so two edits never
+    wait on each other in opposite orders."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_DEPENDENCY_LOCK_KEY])
+
+
 def _set_dependencies(milestone: Milestone, depends_on: Iterable[Milestone]) -> None:
     """Replace the milestone's dependencies, refusing one that would close a cycle."""
     wanted = set(_ids(depends_on))
     if milestone.pk in wanted:
         raise ValidationError({"depends_on": "A milestone cannot depend on itself."})
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_DEPENDENCY_LOCK_KEY])
+    _lock_dependency_graph()
     edges = MilestoneDependency.objects.values_list("milestone_id", "depends_on_id")
     cycle = planning.dependency_cycle(milestone.pk, wanted, edges)
     if cycle:
@@ -545,7 +552,10 @@ def update_milestone(
     only by re-baselining, which needs a passed ballot.
     """
     _require_planner(actor)
-    milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    if depends_on is not None:
+        _lock_dependency_graph()
+    # NO KEY UPDATE: other transactions may still insert rows that refer to this milestone.
+    milestone = Milestone.objects.select_for_update(no_key=True).get(pk=milestone.pk)
     fields = _pick(fields, MILESTONE_FIELDS)
     if "initiative" in fields and fields["initiative"].pk != milestone.initiative_id:
         raise ValidationError({"initiative": "A milestone stays with its initiative."})
