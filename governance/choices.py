@@ -54,3 +54,103 @@ GROUP_OF_ROLE = {
     Role.MEMBER: PortalRole.COMMITTEE_MEMBER,
     Role.SECRETARY: PortalRole.SECRETARY,
 }
+
+
+class BallotStatus(models.TextChoices):
+    """A ballot's lifecycle: prepared as a draft, opened by a co-chair, closed for good."""
+
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+# The only moves a ballot makes. A closed ballot is immutable: nothing leaves `closed`.
+BALLOT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    BallotStatus.DRAFT: (BallotStatus.OPEN,),
+    BallotStatus.OPEN: (BallotStatus.CLOSED,),
+    BallotStatus.CLOSED: (),
+}
+
+
+class Outcome(models.TextChoices):
+    """The result of a closed ballot (DESIGN.md 2.1)."""
+
+    PASSED = "passed", "Passed"
+    REJECTED = "rejected", "Rejected"
+    DEADLOCKED = "deadlocked", "Deadlocked"
+    NO_QUORUM = "no_quorum", "No quorum"
+
+
+class VoteChoice(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    ABSTAIN = "abstain", "Abstain"
+
+
+class MeetingStatus(models.TextChoices):
+    """A meeting is scheduled, then held; its minutes have their own status."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+MEETING_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    MeetingStatus.SCHEDULED: (MeetingStatus.HELD, MeetingStatus.CANCELLED),
+    MeetingStatus.HELD: (),
+    MeetingStatus.CANCELLED: (),
+}
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", "Present"
+    REMOTE = "remote", "Present remotely"
+    EXCUSED = "excused", "Excused"
+    ABSENT = "absent", "Absent"
+
+
+# Who counts as taking part in the meeting.
+ATTENDING = (AttendanceStatus.PRESENT, AttendanceStatus.REMOTE)
+
+
+class MinutesStatus(models.TextChoices):
+    """Minutes are drafted by the secretary and frozen once approved."""
+
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+
+
+MINUTES_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    MinutesStatus.DRAFT: (MinutesStatus.APPROVED,),
+    MinutesStatus.APPROVED: (),
+}
+
+
+class SOPCategory(models.TextChoices):
+    """What a standard operating procedure governs."""
+
+    DECISION_MAKING = "decision_making", "Decision-making"
+    CONFLICT_RESOLUTION = "conflict_resolution", "Conflict resolution"
+    PROGRESS_REPORTING = "progress_reporting", "Progress reporting"
+    OTHER = "other", "Other"
+
+
+class SOPVersionStatus(models.TextChoices):
+    """A version is drafted, put to a ballot, and adopted (superseding the one before) or not.
+
+    While its ballot is open a draft cannot be edited (the services check for the open ballot);
+    a deadlock or a missed quorum leaves it a draft, ready for a second ballot.
+    """
+
+    DRAFT = "draft", "Draft"
+    ADOPTED = "adopted", "Adopted"
+    SUPERSEDED = "superseded", "Superseded"
+    REJECTED = "rejected", "Rejected"
+
+
+SOP_VERSION_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    SOPVersionStatus.DRAFT: (SOPVersionStatus.ADOPTED, SOPVersionStatus.REJECTED),
+    SOPVersionStatus.ADOPTED: (SOPVersionStatus.SUPERSEDED,),
+    SOPVersionStatus.SUPERSEDED: (),
+    SOPVersionStatus.REJECTED: (),
+}

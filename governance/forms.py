@@ -1,1 +1,117 @@
-"""Forms of the governance app."""
+"""Forms of the governance app. They only collect input: the services validate and write,
+and their ValidationErrors are shown on the form (see `apply_errors`)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from governance.choices import SOPCategory, SubjectType, VoteChoice, VotingMethod
+from governance.models import Committee
+
+
+def apply_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its fields where they exist."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class BallotForm(forms.Form):
+    """Prepare a draft ballot. Method and quorum left empty take the committee's defaults."""
+
+    committee = forms.ModelChoiceField(queryset=Committee.objects.none())
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    subject_type = forms.ChoiceField(choices=SubjectType.choices, initial=SubjectType.MOTION)
+    subject_id = forms.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The id of the charter, request, roadmap or SOP version; empty for a motion.",
+    )
+    method = forms.ChoiceField(
+        choices=[("", "The committee's default for this subject"), *VotingMethod.choices], required=False
+    )
+    quorum = forms.DecimalField(
+        required=False,
+        min_value=0.01,
+        max_value=1,
+        decimal_places=3,
+        help_text="Share of each sector's eligible members who must take part; empty for the committee's quorum.",
+    )
+    closes_at = forms.DateTimeField(
+        required=False, widget=DateTimeInput(), help_text="Empty: a co-chair closes the ballot."
+    )
+
+    def __init__(self, *args, committees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
+
+
+class VoteForm(forms.Form):
+    choice = forms.ChoiceField(choices=VoteChoice.choices, widget=forms.RadioSelect)
+
+
+class RecuseForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the conflict of interest is. It is shown with the tally and in the minutes.",
+    )
+
+
+class MeetingForm(forms.Form):
+    committee = forms.ModelChoiceField(queryset=Committee.objects.none())
+    title = forms.CharField(max_length=200)
+    starts_at = forms.DateTimeField(widget=DateTimeInput())
+    location = forms.CharField(max_length=200, required=False, help_text="A room, or the video link's name.")
+
+    def __init__(self, *args, committees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
+
+
+class AgendaItemForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    ballot = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="A ballot of this committee the meeting decides, if any."
+    )
+
+    def __init__(self, *args, ballots=None, **kwargs):
+        from governance.models import Ballot
+
+        super().__init__(*args, **kwargs)
+        self.fields["ballot"].queryset = ballots if ballots is not None else Ballot.objects.none()
+
+
+class MinutesForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text="Discussion and decisions. Attendance, ballots, tallies and recusals are added from the record.",
+    )
+
+
+class SOPForm(forms.Form):
+    committee = forms.ModelChoiceField(queryset=Committee.objects.none())
+    title = forms.CharField(max_length=200)
+    category = forms.ChoiceField(choices=SOPCategory.choices)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text of the procedure")
+
+    def __init__(self, *args, committees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
+
+
+class SOPVersionForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text of the procedure")
+    change_summary = forms.CharField(max_length=300, required=False, help_text="What this version changes, in a line.")

@@ -1,11 +1,133 @@
-"""Emails the portal sends. Called from Celery tasks, never inside a request."""
+"""Emails the portal sends, from Celery tasks, never inside a request.
+
+About ballots: opened, the reminder 24 hours before closing, the result, and the
+deadlock flag to both co-chairs. The Celery tasks in governance.tasks call these.
+
+Each sending first claims its ballot's notice with a conditional UPDATE in the same
+transaction as the sending: a retry or a second worker finds the notice claimed and sends
+nothing, and a failed sending rolls the claim back so the retry can try again.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
+import datetime
 
-from governance.models import User
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from governance.choices import BallotStatus, Outcome, Role
+from governance.models import Ballot, Membership, User
+
+REMINDER_BEFORE = datetime.timedelta(hours=24)
+
+
+def ballot_link(ballot: Ballot) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("ballots:detail", args=[ballot.pk])
+
+
+def _claim(ballot_id: int, field: str, condition: Q | None = None) -> Ballot | None:
+    """Mark the notice as sent, if nobody has; the ballot when this caller won the claim."""
+    rows = Ballot.objects.filter(pk=ballot_id, **{f"{field}__isnull": True})
+    if condition is not None:
+        rows = rows.filter(condition)
+    if rows.update(**{field: timezone.now()}) == 0:
+        return None
+    return Ballot.objects.select_related("committee").get(pk=ballot_id)
+
+
+def _send(template: str, recipients: list[User], context: dict) -> int:
+    """One message per recipient (nobody sees the others' addresses). The template's first
+    line is the subject, the rest the body."""
+    messages = []
+    for user in recipients:
+        if not user.email:
+            continue
+        subject, _, body = render_to_string(template, {**context, "recipient": user}).strip().partition("\n")
+        messages.append(EmailMessage(subject=subject.strip(), body=body.strip() + "\n", to=[user.email]))
+    if not messages:
+        return 0
+    return get_connection().send_messages(messages) or 0
+
+
+def _voters(ballot: Ballot, *, include_recused: bool = True, only_missing_votes: bool = False) -> list[User]:
+    users = User.objects.filter(pk__in=ballot.roll.values("user_id"), is_active=True)
+    if not include_recused:
+        users = users.exclude(pk__in=ballot.recusals.values("user_id"))
+    if only_missing_votes:
+        users = users.exclude(pk__in=ballot.votes.values("voter_id"))
+    return list(users.order_by("username"))
+
+
+def send_ballot_opened(ballot_id: int) -> int:
+    """Tell everyone on the roll the ballot is open (the recused are told why they are)."""
+    with transaction.atomic():
+        ballot = _claim(ballot_id, "opened_notice_at", Q(status__in=[BallotStatus.OPEN, BallotStatus.CLOSED]))
+        if ballot is None:
+            return 0
+        recusals = {r.user_id: r.reason for r in ballot.recusals.all()}
+        sent = 0
+        for user in _voters(ballot):
+            sent += _send(
+                "governance/email/ballot_opened.txt",
+                [user],
+                {"ballot": ballot, "link": ballot_link(ballot), "recusal": recusals.get(user.pk)},
+            )
+        return sent
+
+
+def send_ballot_reminder(ballot_id: int, now: datetime.datetime | None = None) -> int:
+    """Remind the voters who have not voted, once, within 24 hours of the closing time."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ballot = _claim(
+            ballot_id,
+            "reminder_sent_at",
+            Q(status=BallotStatus.OPEN, closes_at__gt=now, closes_at__lte=now + REMINDER_BEFORE),
+        )
+        if ballot is None:
+            return 0
+        return _send(
+            "governance/email/ballot_reminder.txt",
+            _voters(ballot, include_recused=False, only_missing_votes=True),
+            {"ballot": ballot, "link": ballot_link(ballot)},
+        )
+
+
+def ballots_needing_reminders(now: datetime.datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Ballot.objects.filter(
+            status=BallotStatus.OPEN,
+            reminder_sent_at__isnull=True,
+            closes_at__gt=now,
+            closes_at__lte=now + REMINDER_BEFORE,
+        ).values_list("pk", flat=True)
+    )
+
+
+def send_ballot_result(ballot_id: int) -> int:
+    """Tell the roll and the secretary the outcome; on a deadlock, flag it to both co-chairs."""
+    with transaction.atomic():
+        ballot = _claim(ballot_id, "result_notice_at", Q(status=BallotStatus.CLOSED))
+        if ballot is None:
+            return 0
+        context = {"ballot": ballot, "link": ballot_link(ballot), "tally": ballot.result}
+        secretaries = User.objects.filter(
+            pk__in=Membership.objects.active().filter(committee=ballot.committee, role=Role.SECRETARY).values("user_id")
+        )
+        recipients = {user.pk: user for user in [*_voters(ballot), *secretaries]}
+        sent = _send("governance/email/ballot_result.txt", list(recipients.values()), context)
+        if ballot.outcome == Outcome.DEADLOCKED:
+            chairs = User.objects.filter(
+                pk__in=Membership.objects.active().filter(committee=ballot.committee, role=Role.CHAIR).values("user_id")
+            )
+            sent += _send("governance/email/ballot_deadlocked.txt", list(chairs), context)
+        return sent
 
 
 def send_account_created(user_id: int) -> bool:
@@ -14,14 +136,13 @@ def send_account_created(user_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
     if user is None:
         return False
-    send_mail(
+    EmailMessage(
         subject="Your account on the TGB portal",
-        message=(
+        body=(
             f"Hello {user.get_full_name() or user.username},\n\n"
             f"An account with the username '{user.username}' has been created for you on the portal of the "
             "Technical Governance Body. Your administrator will give you your first password.\n"
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-    )
+        to=[user.email],
+    ).send()
     return True

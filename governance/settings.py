@@ -251,7 +251,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"VotingMethodEnum": "governance.choices.VotingMethod"},
+    "ENUM_NAME_OVERRIDES": {
+        "VotingMethodEnum": "governance.choices.VotingMethod",
+        "VoteChoiceEnum": "governance.choices.VoteChoice",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise a filesystem broker in var/ that the web
@@ -295,6 +298,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "collect-metrics": {
         "task": "compute.tasks.collect_all_metrics",
         "schedule": timedelta(minutes=env.int("COLLECT_EVERY_MINUTES", default=1)),
+    },
+    # Ballots: close those whose time has come, and remind the voters who have not voted
+    # 24 hours before a ballot closes. Both tasks are idempotent; running them often is cheap.
+    "close-due-ballots": {
+        "task": "governance.tasks.close_due_ballots",
+        "schedule": timedelta(seconds=env.int("CLOSE_BALLOTS_EVERY_SECONDS", default=60)),
+    },
+    "send-ballot-reminders": {
+        "task": "governance.tasks.send_ballot_reminders",
+        "schedule": timedelta(minutes=10),
     },
 }
 

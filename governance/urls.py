@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from governance import views
+from governance import page_urls, views
 from governance.api.views import obtain_token
 
 api_patterns = [
@@ -25,6 +25,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
     path("", include("governance.page_urls")),
+    path("ballots/", include((page_urls.ballot_patterns, "ballots"))),
+    path("meetings/", include((page_urls.meeting_patterns, "meetings"))),
+    path("sops/", include((page_urls.sop_patterns, "sops"))),
     path("charters/", include("charters.urls")),
     path("compute/", include("compute.urls")),
     path("roadmap/", include("roadmap.urls")),

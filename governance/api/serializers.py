@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.api.base import CleanModelSerializer
-from governance.models import AuditEvent, Committee, Membership, Organization, User
-from governance.models.people import constitution_problems
+from governance.choices import BallotStatus, Outcome, VoteChoice
+from governance.models import AuditEvent, Ballot, Committee, Membership, Organization, Recusal, User, Vote
+from governance.models.ballots import member_committee_ids
+from governance.models.people import can_administer, constitution_problems
 
 
 class UserSerializer(CleanModelSerializer):
@@ -140,3 +143,146 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+# --- Ballots -------------------------------------------------------------------------------
+
+
+class SectorTallySerializer(serializers.Serializer):
+    eligible = serializers.IntegerField()
+    recused = serializers.IntegerField()
+    yes = serializers.IntegerField()
+    no = serializers.IntegerField()
+    abstain = serializers.IntegerField()
+    support = serializers.FloatField()
+    quorum_met = serializers.BooleanField()
+
+
+class TallySerializer(serializers.Serializer):
+    """DESIGN.md's tally: per-sector counts, parity support, quorum and outcome."""
+
+    sectors = serializers.DictField(child=SectorTallySerializer())
+    parity_support = serializers.FloatField()
+    quorum_met = serializers.BooleanField()
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+
+
+class RecusalSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="user.__str__", read_only=True)
+
+    class Meta:
+        model = Recusal
+        fields = ["id", "ballot", "user", "name", "organization", "sector", "reason", "automatic", "created_at"]
+        read_only_fields = fields
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vote
+        fields = ["id", "ballot", "voter", "sector", "choice", "changes", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class VoteRequestSerializer(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=VoteChoice.choices)
+
+
+class RecuseRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class BallotSerializer(CleanModelSerializer):
+    """A ballot with its tally. Tallies and recusals of open ballots are shown to the
+    committee's members only; once closed they are part of the public record."""
+
+    subject = serializers.CharField(source="subject_title", read_only=True)
+    tally = serializers.SerializerMethodField()
+    recusals = serializers.SerializerMethodField()
+    my_vote = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ballot
+        fields = [
+            "id",
+            "committee",
+            "title",
+            "description",
+            "subject_type",
+            "subject_id",
+            "subject",
+            "method",
+            "quorum",
+            "closes_at",
+            "status",
+            "outcome",
+            "tally",
+            "recusals",
+            "my_vote",
+            "previous_ballot",
+            "opened_at",
+            "closed_at",
+            "created_by",
+            "opened_by",
+            "closed_by",
+            "created_at",
+        ]
+        read_only_fields = [
+            "status",
+            "outcome",
+            "opened_at",
+            "closed_at",
+            "created_by",
+            "opened_by",
+            "closed_by",
+            "created_at",
+        ]
+        extra_kwargs = {"method": {"required": False}, "quorum": {"required": False}}
+        # The model's constraints are checked by full_clean (CleanModelSerializer); DRF's own
+        # copy of the conditional one-open-ballot-per-subject constraint cannot read `status`.
+        validators = []
+
+    def validate(self, attrs):
+        if self.instance is None and attrs.get("committee") and attrs.get("subject_type"):
+            # The committee's defaults, so the model's own validation sees the real ballot.
+            draft = Ballot(
+                committee=attrs["committee"],
+                subject_type=attrs["subject_type"],
+                method=attrs.get("method", ""),
+                quorum=attrs.get("quorum"),
+            )
+            draft.apply_committee_defaults()
+            attrs.setdefault("method", draft.method)
+            attrs.setdefault("quorum", draft.quorum)
+        return super().validate(attrs)
+
+    def _shows_tally(self, ballot: Ballot) -> bool:
+        if ballot.status == BallotStatus.CLOSED:
+            return True
+        if ballot.status == BallotStatus.DRAFT:
+            return False
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if can_administer(user):
+            return True
+        if "_member_committees" not in self.context:
+            self.context["_member_committees"] = member_committee_ids(user)
+        return ballot.committee_id in self.context["_member_committees"]
+
+    @extend_schema_field(TallySerializer(allow_null=True))
+    def get_tally(self, ballot: Ballot) -> dict | None:
+        if not self._shows_tally(ballot):
+            return None
+        tallies = self.context.get("tallies")
+        if tallies is not None and ballot.pk in tallies:
+            return tallies[ballot.pk]
+        return ballot.tally
+
+    @extend_schema_field(RecusalSerializer(many=True))
+    def get_recusals(self, ballot: Ballot) -> list[dict]:
+        if ballot.status == BallotStatus.DRAFT or not self._shows_tally(ballot):
+            return []
+        return RecusalSerializer(ballot.recusals.all(), many=True).data
+
+    @extend_schema_field(serializers.ChoiceField(choices=VoteChoice.choices, allow_null=True))
+    def get_my_vote(self, ballot: Ballot) -> str | None:
+        return getattr(ballot, "my_vote", None)

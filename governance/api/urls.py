@@ -8,5 +8,6 @@ router.register("organizations", views.OrganizationViewSet, basename="organizati
 router.register("committees", views.CommitteeViewSet, basename="committee")
 router.register("memberships", views.MembershipViewSet, basename="membership")
 router.register("audit-events", views.AuditEventViewSet, basename="auditevent")
+router.register("ballots", views.BallotViewSet, basename="ballot")
 
 urlpatterns = router.urls

@@ -4,6 +4,7 @@ through governance.services."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.db.models import Case, Value, When
 from drf_spectacular.utils import extend_schema
 from guardian.shortcuts import get_objects_for_user
 from rest_framework import mixins, status, viewsets
@@ -16,16 +17,23 @@ from rest_framework.throttling import AnonRateThrottle
 from governance import services
 from governance.api.serializers import (
     AuditEventSerializer,
+    BallotSerializer,
     ChainReportSerializer,
     CommitteeSerializer,
     MembershipSerializer,
     OrganizationSerializer,
+    RecusalSerializer,
+    RecuseRequestSerializer,
     TokenRequestSerializer,
     TokenSerializer,
     UserSerializer,
+    VoteRequestSerializer,
+    VoteSerializer,
 )
 from governance.audit import verify_chain
-from governance.models import AuditEvent, Committee, Membership, Organization, User
+from governance.choices import BallotStatus
+from governance.models import AuditEvent, Ballot, Committee, Membership, Organization, User
+from governance.models.ballots import tallies_for
 from governance.models.people import can_administer
 
 
@@ -181,3 +189,93 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     def verify(self, request):
         """Recompute the hash chain and report the first broken link."""
         return Response(verify_chain().as_dict())
+
+
+# --- Ballots -------------------------------------------------------------------------------
+
+
+class BallotViewSet(ServiceModelViewSet):
+    """Ballots (DESIGN.md section 3). Drafts are prepared by the co-chairs and the secretary,
+    opened and closed by the co-chairs; members vote and declare conflicts. Nothing about an
+    open ballot's rules changes, and a closed ballot does not change at all (409)."""
+
+    serializer_class = BallotSerializer
+    filterset_fields = ["committee", "status", "outcome", "subject_type", "subject_id", "method"]
+    ordering_fields = ["created_at", "opened_at", "closes_at", "closed_at"]
+    create_service = staticmethod(services.create_ballot)
+    update_service = staticmethod(services.update_ballot)
+
+    def get_queryset(self):
+        user = self.request.user
+        return (
+            Ballot.objects.visible_to(user)
+            .with_voter_state(user)
+            .select_related("committee")
+            .prefetch_related("recusals__user")
+            .annotate(
+                # Open ballots first, then drafts, then the record of closed ones.
+                status_rank=Case(
+                    When(status=BallotStatus.OPEN, then=Value(0)),
+                    When(status=BallotStatus.DRAFT, then=Value(1)),
+                    default=Value(2),
+                )
+            )
+            .order_by("status_rank", "-opened_at", "-created_at")
+        )
+
+    def may_create(self, user) -> bool:
+        # Which committee is checked by the service, once the input names it.
+        return can_administer(user) or bool(
+            get_objects_for_user(user, services.MANAGE_COMMITTEE, klass=Committee, with_superuser=False).exists()
+        )
+
+    def may_change(self, user, obj) -> bool:
+        if self.action in ("vote", "recuse"):
+            return True  # the service decides who is on the roll, and says why not
+        if self.action in ("open", "close"):
+            return services.can_run_ballots(user, obj.committee)
+        return services.can_prepare_ballots(user, obj.committee)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        # Every open ballot on the page is counted in the same two queries.
+        context = {**self.get_serializer_context(), "tallies": tallies_for(rows)}
+        data = self.get_serializer(rows, many=True, context=context).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def _fresh(self, ballot: Ballot) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=ballot.pk)).data)
+
+    @extend_schema(request=None, responses=BallotSerializer)
+    @action(detail=True, methods=["post"])
+    def open(self, request, pk=None):
+        """Open a draft: freeze the roll, recuse the parties' members, notify the voters."""
+        return self._fresh(services.open_ballot(request.user, self.get_object()))
+
+    @extend_schema(request=None, responses=BallotSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close an open ballot, count it and apply the outcome to its subject."""
+        return self._fresh(services.close_ballot(request.user, self.get_object()))
+
+    @extend_schema(request=VoteRequestSerializer, responses=VoteSerializer)
+    @action(detail=True, methods=["post"])
+    def vote(self, request, pk=None):
+        """Cast or change your vote; the last one counts until the ballot closes."""
+        ballot = self.get_object()
+        serializer = VoteRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        vote = services.cast_vote(request.user, ballot, serializer.validated_data["choice"])
+        return Response(VoteSerializer(vote).data)
+
+    @extend_schema(request=RecuseRequestSerializer, responses={201: RecusalSerializer})
+    @action(detail=True, methods=["post"])
+    def recuse(self, request, pk=None):
+        """Declare a conflict of interest (before voting): you leave your sector's denominator."""
+        ballot = self.get_object()
+        serializer = RecuseRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recusal = services.declare_conflict(request.user, ballot, serializer.validated_data["reason"])
+        return Response(RecusalSerializer(recusal).data, status=status.HTTP_201_CREATED)

@@ -1,8 +1,29 @@
-"""Models of the governance app: the body's people and its audit log."""
+"""Models of the governance app: the body's people, ballots, meetings, SOPs, its audit log and task outbox."""
 
 from governance.models.audit import AuditEvent
+from governance.models.ballots import Ballot, Eligibility, Recusal, Vote
 from governance.models.base import TimeStampedModel
+from governance.models.meetings import AgendaItem, Attendance, Meeting, Minutes
 from governance.models.outbox import OutboxTask
 from governance.models.people import Committee, Membership, Organization, User
+from governance.models.sops import SOP, SOPVersion
 
-__all__ = ["AuditEvent", "Committee", "Membership", "Organization", "OutboxTask", "TimeStampedModel", "User"]
+__all__ = [
+    "SOP",
+    "AgendaItem",
+    "Attendance",
+    "AuditEvent",
+    "Ballot",
+    "Committee",
+    "Eligibility",
+    "Meeting",
+    "Membership",
+    "Minutes",
+    "Organization",
+    "OutboxTask",
+    "Recusal",
+    "SOPVersion",
+    "TimeStampedModel",
+    "User",
+    "Vote",
+]

@@ -1,4 +1,4 @@
-"""The write path of the governance app: every change to the body's people goes through here.
+"""The write path for the body's people: users, roles, organizations, committees and seats.
 
 Each function validates, writes, keeps roles and object permissions in step, and appends the
 audit event, all in one transaction. Views, the API, the admin and tasks call these.

@@ -1,0 +1,114 @@
+"""The write path of the governance app: every change to the body goes through here.
+
+- governance.services.people: users, roles, organizations, committees and seats;
+- governance.services.ballots: ballots, votes, recusals and closing (DESIGN.md 2.1);
+- governance.services.meetings: meetings, agendas, attendance and minutes;
+- governance.services.sops: standard operating procedures and their versions.
+
+Each function validates, writes, audits and notifies in one transaction. Views, the API, the
+admin, tasks and the other apps call them as `governance.services.<name>`.
+"""
+
+from governance.services.ballots import (
+    BALLOT_FIELDS,
+    can_prepare_ballots,
+    can_run_ballots,
+    cast_vote,
+    close_ballot,
+    close_due_ballots,
+    co_chairs,
+    create_ballot,
+    declare_conflict,
+    is_co_chair,
+    open_ballot,
+    start_second_ballot,
+    update_ballot,
+)
+from governance.services.meetings import (
+    add_agenda_item,
+    approve_minutes,
+    draft_minutes,
+    record_attendance,
+    schedule_meeting,
+    set_meeting_status,
+    update_meeting,
+)
+from governance.services.people import (
+    COMMITTEE_FIELDS,
+    MANAGE_COMMITTEE,
+    MEMBERSHIP_FIELDS,
+    MEMBERSHIP_GROUPS,
+    ORGANIZATION_FIELDS,
+    ROLE_GROUPS,
+    USER_FIELDS,
+    add_membership,
+    can_manage_committee,
+    create_committee,
+    create_organization,
+    create_user,
+    end_membership,
+    grant_role,
+    require,
+    revoke_role,
+    sync_committee_roles,
+    update_committee,
+    update_membership,
+    update_organization,
+    update_user,
+)
+from governance.services.sops import (
+    create_sop,
+    draft_sop_version,
+    put_sop_version_to_ballot,
+    update_sop_version,
+)
+from governance.tally import compute_tally
+
+__all__ = [
+    "update_sop_version",
+    "put_sop_version_to_ballot",
+    "draft_sop_version",
+    "create_sop",
+    "update_meeting",
+    "set_meeting_status",
+    "schedule_meeting",
+    "record_attendance",
+    "draft_minutes",
+    "approve_minutes",
+    "add_agenda_item",
+    "BALLOT_FIELDS",
+    "COMMITTEE_FIELDS",
+    "MANAGE_COMMITTEE",
+    "MEMBERSHIP_FIELDS",
+    "MEMBERSHIP_GROUPS",
+    "ORGANIZATION_FIELDS",
+    "ROLE_GROUPS",
+    "USER_FIELDS",
+    "add_membership",
+    "can_manage_committee",
+    "can_prepare_ballots",
+    "can_run_ballots",
+    "cast_vote",
+    "close_ballot",
+    "close_due_ballots",
+    "co_chairs",
+    "compute_tally",
+    "create_ballot",
+    "create_committee",
+    "create_organization",
+    "create_user",
+    "declare_conflict",
+    "end_membership",
+    "grant_role",
+    "is_co_chair",
+    "open_ballot",
+    "require",
+    "revoke_role",
+    "start_second_ballot",
+    "sync_committee_roles",
+    "update_ballot",
+    "update_committee",
+    "update_membership",
+    "update_organization",
+    "update_user",
+]

@@ -1,0 +1,476 @@
+"""The write path of ballots: prepare, open, vote, declare a conflict, close (DESIGN.md 2.1).
+
+Every function runs in one transaction that starts by locking the ballot's row, so votes,
+recusals and the closing of one ballot are serialized: a vote can never slip in after the
+tally that closes the ballot was counted, two votes of one member cannot both be written, and
+two workers closing the same ballot apply its outcome once. Notifications are enqueued with
+transaction.on_commit, so nobody is told of a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from governance.audit import record_event, snapshot
+from governance.choices import BALLOT_TRANSITIONS, BallotStatus, Outcome, Role, Sector, SubjectType, VoteChoice
+from governance.exceptions import DomainError, IllegalTransition
+from governance.models import Ballot, Committee, Eligibility, Membership, Recusal, User, Vote
+from governance.models.people import can_administer
+from governance.outbox import enqueue
+from governance.services.people import can_manage_committee, require
+
+logger = logging.getLogger(__name__)
+
+BALLOT_FIELDS = [
+    "committee",
+    "title",
+    "description",
+    "subject_type",
+    "subject_id",
+    "method",
+    "quorum",
+    "closes_at",
+    "previous_ballot",
+]
+# What may still change while a ballot is a draft; nothing changes once it is open.
+DRAFT_EDITABLE = ["title", "description", "method", "quorum", "closes_at"]
+
+
+# --- Who may do what -----------------------------------------------------------------------
+
+
+def is_co_chair(user: User | None, committee: Committee, at: datetime.date | None = None) -> bool:
+    """Whether the user is one of the committee's co-chairs today."""
+    if not (user and user.is_authenticated):
+        return False
+    return Membership.objects.active(at).filter(committee=committee, user=user, role=Role.CHAIR).exists()
+
+
+def can_run_ballots(user: User | None, committee: Committee) -> bool:
+    """Opening and closing ballots is the co-chairs' act (and administrators')."""
+    return bool(user and user.is_authenticated) and (can_administer(user) or is_co_chair(user, committee))
+
+
+def can_prepare_ballots(user: User | None, committee: Committee) -> bool:
+    """Drafting ballots: administrators, the co-chairs and the secretary."""
+    return bool(user and user.is_authenticated) and can_manage_committee(user, committee)
+
+
+def co_chairs(committee: Committee) -> list[User]:
+    """Today's co-chairs, one per sector when the committee is constituted."""
+    return [
+        m.user
+        for m in Membership.objects.active()
+        .filter(committee=committee, role=Role.CHAIR)
+        .select_related("user")
+        .order_by("user__username")
+    ]
+
+
+# --- Helpers -------------------------------------------------------------------------------
+
+
+def _locked(ballot: Ballot) -> Ballot:
+    """The ballot's row, locked for the rest of the transaction, read afresh."""
+    return Ballot.objects.select_for_update().get(pk=ballot.pk)
+
+
+def _move(ballot: Ballot, target: str) -> None:
+    legal = BALLOT_TRANSITIONS[ballot.status]
+    if target not in legal:
+        raise IllegalTransition("ballot", ballot.status, target, list(legal))
+
+
+def _refuse_unless_voting(ballot: Ballot) -> None:
+    """Votes and declared conflicts change only an open ballot before its closing time."""
+    if ballot.status == BallotStatus.CLOSED:
+        raise DomainError("This ballot is closed: its votes and recusals can no longer change.", code="ballot_closed")
+    if ballot.status != BallotStatus.OPEN:
+        raise DomainError("This ballot is not open yet.", code="ballot_not_open")
+    if ballot.is_past_closing:
+        raise DomainError(
+            f"This ballot closed at {timezone.localtime(ballot.closes_at):%Y-%m-%d %H:%M %Z}; "
+            "its result is being counted.",
+            code="ballot_closed",
+        )
+
+
+def _enqueue(task_name: str, *args: Any) -> None:
+    """Record a notification task with this transaction; it goes to Celery on commit, or
+    from the outbox once the broker is back (governance.outbox)."""
+    enqueue(f"governance.tasks.{task_name}", *args)
+
+
+def _subject_label(subject_type: str) -> str:
+    return SubjectType(subject_type).label.lower()
+
+
+# --- Preparing ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_ballot(
+    actor: User | None,
+    *,
+    committee: Committee,
+    title: str,
+    subject_type: str,
+    subject_id: int | None = None,
+    method: str | None = None,
+    quorum: Decimal | None = None,
+    closes_at: datetime.datetime | None = None,
+    description: str = "",
+    previous_ballot: Ballot | None = None,
+) -> Ballot:
+    """Prepare a draft ballot on a subject. The method and quorum default to the committee's
+    for this kind of subject; the subject must exist and its app must provide ballots."""
+    require(
+        actor is None or can_prepare_ballots(actor, committee),
+        "Only administrators and this committee's co-chairs or secretary prepare ballots.",
+    )
+    ballot = Ballot(
+        committee=committee,
+        title=title,
+        description=description,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        method=method or "",
+        quorum=quorum,
+        closes_at=closes_at,
+        previous_ballot=previous_ballot,
+        created_by=actor,
+    )
+    ballot.apply_committee_defaults()
+    ballot.full_clean()
+    module = ballot.subject_module()
+    ballot.subject_title = (module.describe(ballot.get_subject()) if module else title)[:300]
+    ballot.save()
+    record_event(actor, "ballot.created", ballot, after=snapshot(ballot, BALLOT_FIELDS))
+    return ballot
+
+
+@transaction.atomic
+def update_ballot(actor: User, ballot: Ballot, **fields: Any) -> Ballot:
+    """Change a draft's title, description, method, quorum or closing time."""
+    ballot = _locked(ballot)
+    require(
+        can_prepare_ballots(actor, ballot.committee),
+        "Only administrators and this committee's co-chairs or secretary change ballots.",
+    )
+    if ballot.status != BallotStatus.DRAFT:
+        raise DomainError("Only a draft ballot can be changed; an open or closed one is fixed.", code="ballot_fixed")
+    fixed = set(fields) - set(DRAFT_EDITABLE)
+    changed_fixed = [name for name in fixed if fields[name] != getattr(ballot, name)]
+    if changed_fixed:
+        raise ValidationError({name: "This cannot change; prepare another ballot." for name in changed_fixed})
+    before = snapshot(ballot, BALLOT_FIELDS)
+    for name in DRAFT_EDITABLE:
+        if name in fields:
+            setattr(ballot, name, fields[name])
+    ballot.apply_committee_defaults()
+    ballot.full_clean()
+    ballot.save()
+    record_event(actor, "ballot.updated", ballot, before=before, after=snapshot(ballot, BALLOT_FIELDS))
+    return ballot
+
+
+def start_second_ballot(actor: User, ballot: Ballot, **overrides: Any) -> Ballot:
+    """Put the subject of a closed ballot (a deadlock, most often) to a further ballot,
+    linked to this one. It starts as a draft with the same method and quorum."""
+    fields = {
+        "committee": ballot.committee,
+        "title": overrides.pop("title", None) or f"Second ballot: {ballot.title}"[:200],
+        "subject_type": ballot.subject_type,
+        "subject_id": ballot.subject_id,
+        "method": ballot.method,
+        "quorum": ballot.quorum,
+        "description": ballot.description,
+        "previous_ballot": ballot,
+    }
+    fields.update(overrides)
+    return create_ballot(actor, **fields)
+
+
+# --- Opening --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_ballot(actor: User | None, ballot: Ballot) -> Ballot:
+    """Open a draft: check the committee is constituted and the subject may be decided, freeze
+    the roll of eligible voters, recuse the members whose organization is a party, and tell
+    the voters.
+
+    Refused (409) when the committee is not constituted (saying which sector is short), when a
+    sector would have no eligible voter left after recusal, and when the subject says no.
+    """
+    ballot = _locked(ballot)
+    committee = ballot.committee
+    require(actor is None or can_run_ballots(actor, committee), "Only the committee's co-chairs open ballots.")
+    _move(ballot, BallotStatus.OPEN)
+    now = timezone.now()
+    today = timezone.localdate(now)
+
+    problems = committee.constitution_problems(today)
+    if problems:
+        raise DomainError(
+            f"{committee} is not constituted, so no ballot can open. {' '.join(problems)}",
+            code="not_constituted",
+            problems=problems,
+        )
+    if ballot.closes_at is not None and ballot.closes_at <= now:
+        raise ValidationError({"closes_at": "The closing time must be in the future."})
+
+    module = ballot.subject_module()
+    subject = module.get_subject(ballot.subject_id, for_update=True) if module else None
+    if module is not None:
+        module.check_can_open(subject)
+        if (
+            Ballot.objects.filter(
+                status=BallotStatus.OPEN, subject_type=ballot.subject_type, subject_id=ballot.subject_id
+            )
+            .exclude(pk=ballot.pk)
+            .exists()
+        ):
+            raise DomainError(
+                f"Another ballot on this {_subject_label(ballot.subject_type)} is already open.",
+                code="subject_on_ballot",
+            )
+    parties = set(module.parties(subject)) if module else set()
+
+    seats = list(
+        Membership.objects.active(today)
+        .filter(committee=committee, voting=True)
+        .select_related("organization", "user")
+        .order_by("organization__sector", "user__username")
+    )
+    Eligibility.objects.bulk_create(
+        Eligibility(
+            ballot=ballot,
+            user=seat.user,
+            membership=seat,
+            organization=seat.organization,
+            sector=seat.organization.sector,
+            role=seat.role,
+        )
+        for seat in seats
+    )
+    declared = {r.user_id for r in ballot.recusals.all()}
+    automatic = [
+        Recusal(
+            ballot=ballot,
+            user=seat.user,
+            organization=seat.organization,
+            sector=seat.organization.sector,
+            reason=f"{seat.organization} is a party to this {_subject_label(ballot.subject_type)}.",
+            automatic=True,
+        )
+        for seat in seats
+        if seat.organization_id in parties and seat.user_id not in declared
+    ]
+    Recusal.objects.bulk_create(automatic)
+
+    recused = declared | {r.user_id for r in automatic}
+    voters = Counter(seat.organization.sector for seat in seats if seat.user_id not in recused)
+    labels = dict(Sector.choices)
+    for sector in Sector.values:
+        if voters[sector] == 0:
+            raise DomainError(
+                f"No member of the {labels[sector].lower()} sector can vote on this ballot once the members "
+                "whose organizations are parties to it are recused; the sectors could not be counted alike.",
+                code="sector_without_voters",
+                sector=sector,
+            )
+
+    ballot.status = BallotStatus.OPEN
+    ballot.opened_at = now
+    ballot.opened_by = actor
+    ballot.save(update_fields=["status", "opened_at", "opened_by", "updated_at"])
+    record_event(
+        actor,
+        "ballot.opened",
+        ballot,
+        before={"status": BallotStatus.DRAFT},
+        after={
+            "status": BallotStatus.OPEN,
+            "method": ballot.method,
+            "quorum": ballot.quorum,
+            "closes_at": ballot.closes_at,
+            "roll": {sector: [s.user_id for s in seats if s.organization.sector == sector] for sector in Sector.values},
+            "recused": {
+                **{str(r.user_id): r.reason for r in automatic},
+                **{str(r.user_id): r.reason for r in ballot.recusals.filter(automatic=False)},
+            },
+        },
+    )
+    _enqueue("notify_ballot_opened", ballot.pk)
+    return ballot
+
+
+# --- Voting and recusal -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
+    """Cast or change the actor's vote. The last vote counts; every cast and change is audited.
+
+    One vote per member: the ballot's row lock serializes a member's concurrent votes, and the
+    database's unique constraint would refuse a second row if anything ever got past it.
+    """
+    if choice not in VoteChoice.values:
+        raise ValidationError({"choice": "A vote is one of: yes, no, abstain."})
+    ballot = _locked(ballot)
+    _refuse_unless_voting(ballot)
+    seat = Eligibility.objects.filter(ballot=ballot, user_id=getattr(actor, "pk", None)).first()
+    if seat is None:
+        raise PermissionDenied("You are not on this ballot's roll: only the voting members seated when it opened vote.")
+    recusal = Recusal.objects.filter(ballot=ballot, user=actor).first()
+    if recusal is not None:
+        raise PermissionDenied(f"You are recused from this ballot ({recusal.reason}) and cannot vote on it.")
+
+    vote = Vote.objects.filter(ballot=ballot, voter=actor).first()
+    if vote is None:
+        vote = Vote.objects.create(ballot=ballot, voter=actor, sector=seat.sector, choice=choice)
+        record_event(actor, "vote.cast", vote, after={"ballot": ballot.pk, "sector": seat.sector, "choice": choice})
+    elif vote.choice != choice:
+        before = vote.choice
+        vote.choice = choice
+        vote.changes += 1
+        vote.save(update_fields=["choice", "changes", "updated_at"])
+        record_event(
+            actor,
+            "vote.changed",
+            vote,
+            before={"ballot": ballot.pk, "choice": before},
+            after={"ballot": ballot.pk, "choice": choice},
+        )
+    return vote
+
+
+@transaction.atomic
+def declare_conflict(actor: User, ballot: Ballot, reason: str) -> Recusal:
+    """Stand aside from a ballot because of a conflict of interest, before voting on it.
+
+    Allowed on a draft (for a voting member of the committee) and on an open ballot (for a
+    voter on its roll). The member leaves the denominator of their sector; the reason is shown
+    with the tally and in the minutes.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say what the conflict of interest is."})
+    ballot = _locked(ballot)
+    if ballot.status == BallotStatus.DRAFT:
+        seat = (
+            Membership.objects.active()
+            .filter(committee_id=ballot.committee_id, user_id=getattr(actor, "pk", None), voting=True)
+            .select_related("organization")
+            .first()
+        )
+        if seat is None:
+            raise PermissionDenied("Only voting members of this committee declare a conflict on its ballots.")
+        organization, sector = seat.organization, seat.organization.sector
+    else:
+        _refuse_unless_voting(ballot)
+        seat = (
+            Eligibility.objects.filter(ballot=ballot, user_id=getattr(actor, "pk", None))
+            .select_related("organization")
+            .first()
+        )
+        if seat is None:
+            raise PermissionDenied("Only the voters on this ballot's roll declare a conflict on it.")
+        organization, sector = seat.organization, seat.sector
+    existing = Recusal.objects.filter(ballot=ballot, user=actor).first()
+    if existing is not None:
+        raise DomainError(f"You are already recused from this ballot: {existing.reason}", code="already_recused")
+    if Vote.objects.filter(ballot=ballot, voter=actor).exists():
+        raise DomainError(
+            "You have voted on this ballot; a conflict of interest is declared before voting.",
+            code="already_voted",
+        )
+    recusal = Recusal.objects.create(
+        ballot=ballot, user=actor, organization=organization, sector=sector, reason=reason, automatic=False
+    )
+    record_event(actor, "conflict.declared", recusal, after={"ballot": ballot.pk, "sector": sector, "reason": reason})
+    return recusal
+
+
+# --- Closing --------------------------------------------------------------------------------
+
+
+def close_ballot(actor: User | None, ballot: Ballot, *, now: datetime.datetime | None = None) -> Ballot:
+    """Close an open ballot: count it, freeze the tally, apply the outcome to the subject
+    through the subject's own app, all in one transaction; then tell the voters.
+
+    `actor` None is the system closing a ballot at its closing time. That path is idempotent:
+    when two workers race, the second finds the ballot closed under the lock and does nothing.
+    A person closing an already closed ballot is refused (409). `now` is the system's clock
+    (the current time unless given).
+    """
+    return _close(actor, ballot, now)[0]
+
+
+def _close(actor: User | None, ballot: Ballot, now: datetime.datetime | None) -> tuple[Ballot, bool]:
+    """close_ballot's work; also says whether this call did the closing."""
+    with transaction.atomic():
+        ballot = _locked(ballot)
+        if actor is None:
+            now = now or timezone.now()
+            if ballot.status != BallotStatus.OPEN or ballot.closes_at is None or ballot.closes_at > now:
+                return ballot, False
+        else:
+            require(can_run_ballots(actor, ballot.committee), "Only the committee's co-chairs close ballots.")
+            _move(ballot, BallotStatus.CLOSED)
+
+        tally = ballot.live_tally()
+        ballot.status = BallotStatus.CLOSED
+        ballot.outcome = tally["outcome"]
+        ballot.result = tally
+        ballot.closed_at = timezone.now()
+        ballot.closed_by = actor
+        ballot.save(update_fields=["status", "outcome", "result", "closed_at", "closed_by", "updated_at"])
+
+        module = ballot.subject_module()
+        if module is not None:
+            module.apply_outcome(module.get_subject(ballot.subject_id, for_update=True), ballot, actor)
+
+        record_event(
+            actor,
+            "ballot.closed",
+            ballot,
+            before={"status": BallotStatus.OPEN},
+            after={"status": BallotStatus.CLOSED, "outcome": ballot.outcome, "tally": tally},
+        )
+        if ballot.outcome == Outcome.DEADLOCKED:
+            # The conflict-resolution procedure starts: both co-chairs are told, and the ballot
+            # is listed as an unresolved deadlock until a second ballot follows it.
+            record_event(
+                actor,
+                "ballot.deadlocked",
+                ballot,
+                after={"co_chairs": [user.pk for user in co_chairs(ballot.committee)]},
+            )
+        _enqueue("notify_ballot_result", ballot.pk)
+    return ballot, True
+
+
+def close_due_ballots(now: datetime.datetime | None = None) -> list[int]:
+    """Close every open ballot whose closing time has come (the beat task's work), each in
+    its own transaction so one failing subject does not hold the others back. Returns the
+    ids this call closed (not those another worker closed first)."""
+    closed = []
+    for ballot in Ballot.objects.due(now).order_by("closes_at"):
+        try:
+            _, did_close = _close(None, ballot, now)
+        except Exception:
+            logger.exception("Could not close ballot %s at its closing time", ballot.pk)
+            continue
+        if did_close:
+            closed.append(ballot.pk)
+    return closed

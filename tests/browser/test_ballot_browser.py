@@ -1,0 +1,54 @@
+"""A member votes in a real browser and watches the per-sector tally change in place."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from governance import services
+from governance.choices import SubjectType
+from tests.base import PASSWORD, make_body
+from tests.governance.ballot_support import empty_audit_log_for_flush
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _flushable_audit_log(transactional_db):
+    yield
+    empty_audit_log_for_flush()
+
+
+def log_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+
+
+def test_a_member_votes_and_sees_the_tally_change(page, live_server, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    body = make_body()
+    ballot = services.create_ballot(
+        body.public_chair, committee=body.committee, title="Adopt the meeting calendar", subject_type=SubjectType.MOTION
+    )
+    services.open_ballot(body.public_chair, ballot)
+
+    log_in(page, live_server, "carla")
+    expect(page.get_by_role("heading", name="Waiting for your vote")).to_be_visible()
+    page.get_by_role("link", name="Adopt the meeting calendar").first.click()
+
+    public_yes = page.locator('#tally-live tr[data-sector="public"] [data-count="yes"]')
+    expect(public_yes).to_have_text("0")
+    expect(page.locator("#tally-chart .main-svg").first).to_be_visible()
+
+    page.get_by_role("button", name="Yes").click()
+    expect(page.get_by_text("Your vote is recorded: yes.")).to_be_visible()
+    expect(public_yes).to_have_text("1")
+    expect(page.locator("#my-vote-status")).to_contain_text("You voted yes")
+
+    # Another member votes elsewhere: the open page picks it up by itself (htmx polling).
+    services.cast_vote(body.private_member, ballot, "no")
+    expect(page.locator('#tally-live tr[data-sector="private"] [data-count="no"]')).to_have_text("1", timeout=15_000)
+    expect(page.locator("#tally-chart .main-svg").first).to_be_visible()
