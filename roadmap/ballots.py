@@ -90,11 +90,3 @@ def describe(subject: Roadmap) -> str:
 
 def url(subject: Roadmap) -> str:
     return reverse("roadmap:roadmap-detail", args=[subject.pk])
-
-
-def open_ballot_on(subject: Roadmap):
-    """The open ballot deciding on this roadmap version, or None.
-
-    No ballot can be open before the governance app's ballots exist; this is where the roadmap
-    looks them up by subject once they do.
-    """

@@ -228,7 +228,11 @@ def seed_demo(context: dict) -> None:
         v1,
         name="After the GPU delivery delay",
         reason="Cluster phase 1 went into service seven weeks late; pretraining and everything after it moves.",
-        dates={milestones[step].pk: _day(day) for step, day in REBASELINED.items()},
+        # Only these dates move; every other milestone keeps the date the body committed to.
+        dates={
+            **{m.pk: m.baseline_date for m in v1.milestones()},
+            **{milestones[step].pk: _day(day) for step, day in REBASELINED.items()},
+        },
     )
     _decide_by_ballot(context, v1, "Re-baseline the roadmap after the GPU delivery delay")
 

@@ -162,8 +162,10 @@ class RebaselineForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.milestones = milestones
         for m in milestones:
+            # Today's forecast for open work; a done milestone keeps the date it was committed to.
+            initial = m.baseline_date if m.status == MilestoneStatus.DONE and m.baseline_date else m.forecast_date
             self.fields[f"date_{m.pk}"] = forms.DateField(
-                label=f"{m.title} ({m.initiative.title})", initial=m.forecast_date, widget=DateInput()
+                label=f"{m.title} ({m.initiative.title})", initial=initial, widget=DateInput()
             )
 
     def rows(self):

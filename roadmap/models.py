@@ -99,8 +99,14 @@ class Roadmap(TimeStampedModel):
     status = models.CharField(max_length=16, choices=RoadmapStatus.choices, default=RoadmapStatus.DRAFT, editable=False)
     initiatives = models.ManyToManyField("roadmap.Initiative", blank=True, related_name="roadmaps")
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
-    approval_ballot_id = models.PositiveBigIntegerField(
-        null=True, blank=True, editable=False, help_text="The passed ballot that approved this version."
+    approval_ballot = models.ForeignKey(
+        "governance.Ballot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The passed ballot that approved this version.",
     )
     superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -365,7 +371,9 @@ class Baseline(ImmutableModel):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=BaselineKind.choices)
     reason = models.TextField(blank=True)
-    ballot_id = models.PositiveBigIntegerField(help_text="The passed ballot that made this baseline.")
+    ballot = models.ForeignKey(
+        "governance.Ballot", on_delete=models.PROTECT, related_name="+", help_text="The passed ballot that made it."
+    )
     request = models.OneToOneField(
         "roadmap.RebaselineRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="baseline"
     )
@@ -434,8 +442,14 @@ class RebaselineRequest(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
-    ballot_id = models.PositiveBigIntegerField(
-        null=True, blank=True, editable=False, help_text="The ballot that decided it."
+    ballot = models.ForeignKey(
+        "governance.Ballot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The ballot that decided it.",
     )
 
     objects = BodyVisibleQuerySet.as_manager()

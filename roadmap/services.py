@@ -23,8 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.audit import record_event, snapshot
+from governance.choices import BallotStatus, Outcome, SubjectType
 from governance.exceptions import DomainError, IllegalTransition
-from governance.models import Committee, User
+from governance.models import Ballot, Committee, User
 from governance.outbox import enqueue
 from governance.services import require
 from roadmap import evidence, planning
@@ -32,6 +33,7 @@ from roadmap.choices import (
     REBASELINE_TRANSITIONS,
     ROADMAP_TRANSITIONS,
     BaselineKind,
+    MilestoneStatus,
     RebaselineStatus,
     RoadmapStatus,
 )
@@ -75,9 +77,8 @@ MILESTONE_FIELDS = [
     "status_note",
 ]
 REPORT_FIELDS = ["period_start", "rag", "summary", "risks", "issues", "next_steps"]
-PASSED = "passed"
-REJECTED = "rejected"
-ROADMAP_SUBJECT = "roadmap"
+PASSED = Outcome.PASSED
+REJECTED = Outcome.REJECTED
 
 # Any constant will do: it names the one lock that serializes changes to the dependency graph,
 # so two concurrent edits cannot each add half of a cycle.
@@ -175,24 +176,28 @@ def draft_next_version(actor: User | None, roadmap: Roadmap, **fields: Any) -> R
     return create_roadmap(actor, initiatives=list(roadmap.initiatives.all()), **{**base, **fields})
 
 
+def open_ballot_on(roadmap: Roadmap) -> Ballot | None:
+    """The open ballot deciding on this roadmap version, if any."""
+    return Ballot.objects.filter(
+        subject_type=SubjectType.ROADMAP, subject_id=roadmap.pk, status=BallotStatus.OPEN
+    ).first()
+
+
 def _refuse_while_balloting(roadmap: Roadmap, message: str) -> None:
-    """What a ballot is deciding must not move under it.
-
-    Until the ballots of the governance app land, no ballot can be open; the check is the
-    ballot's `status`, looked up by subject (see roadmap.ballots)."""
-    from roadmap.ballots import open_ballot_on
-
+    """What a ballot is deciding must not move under it: a draft's scope and planned dates, or
+    a pending re-baselining, stay as the voters saw them until the ballot closes."""
     if open_ballot_on(roadmap) is not None:
         raise DomainError(message, code="ballot_open")
 
 
-def _require_passed(ballot, roadmap: Roadmap, what: str) -> None:
-    """Refuse unless `ballot` is a passed ballot on this roadmap."""
+def _require_passed(ballot: Ballot | None, roadmap: Roadmap, what: str) -> None:
+    """Refuse unless `ballot` is a closed, passed ballot on this roadmap version."""
     if (
-        ballot is None
-        or getattr(ballot, "outcome", None) != PASSED
-        or getattr(ballot, "subject_type", None) != ROADMAP_SUBJECT
-        or getattr(ballot, "subject_id", None) != roadmap.pk
+        not isinstance(ballot, Ballot)
+        or ballot.status != BallotStatus.CLOSED
+        or ballot.outcome != Outcome.PASSED
+        or ballot.subject_type != SubjectType.ROADMAP
+        or ballot.subject_id != roadmap.pk
     ):
         raise DomainError(f"Only a passed ballot on roadmap v{roadmap.version} can {what}.", code="ballot_required")
 
@@ -225,8 +230,8 @@ def approve_roadmap(actor: User | None, roadmap: Roadmap, ballot) -> Roadmap:
             _decide(actor, request, RebaselineStatus.WITHDRAWN, ballot=None)
     roadmap.status = RoadmapStatus.APPROVED
     roadmap.approved_at = now
-    roadmap.approval_ballot_id = ballot.pk
-    roadmap.save(update_fields=["status", "approved_at", "approval_ballot_id", "updated_at"])
+    roadmap.approval_ballot = ballot
+    roadmap.save(update_fields=["status", "approved_at", "approval_ballot", "updated_at"])
     record_event(
         actor,
         "roadmap.approved",
@@ -268,7 +273,7 @@ def _take_baseline(
         name=name,
         kind=kind,
         reason=reason,
-        ballot_id=ballot.pk,
+        ballot=ballot,
         request=request,
         created_at=timezone.now(),
         created_by=actor if actor is not None and actor.is_authenticated else None,
@@ -319,8 +324,9 @@ def propose_rebaseline(
 ) -> RebaselineRequest:
     """Propose new committed dates for the approved roadmap, to be put to a ballot.
 
-    Every milestone is proposed at `dates[milestone id]` when given, else at its forecast: the
-    usual re-baselining makes today's forecasts the commitment.
+    Each milestone is proposed at `dates[milestone id]` when given; otherwise an open milestone
+    at its forecast (the usual re-baselining makes today's forecasts the commitment) and a done
+    one at the date it was committed to, so a milestone that finished late stays on record as late.
     """
     _require_planner(actor)
     roadmap = Roadmap.objects.select_for_update().get(pk=roadmap.pk)
@@ -346,7 +352,7 @@ def propose_rebaseline(
     request = RebaselineRequest(roadmap=roadmap, name=name, reason=reason, proposed_by=actor)
     request.full_clean()
     entries = [
-        RebaselineEntry(milestone=m, previous_date=m.baseline_date, proposed_date=dates.get(m.pk, m.forecast_date))
+        RebaselineEntry(milestone=m, previous_date=m.baseline_date, proposed_date=dates.get(m.pk, _proposed_default(m)))
         for m in milestones
     ]
     if all(entry.previous_date == entry.proposed_date for entry in entries):
@@ -373,13 +379,19 @@ def propose_rebaseline(
     return request
 
 
+def _proposed_default(milestone: Milestone) -> datetime.date:
+    if milestone.status == MilestoneStatus.DONE and milestone.baseline_date is not None:
+        return milestone.baseline_date
+    return milestone.forecast_date
+
+
 def _decide(actor: User | None, request: RebaselineRequest, status: str, *, ballot) -> None:
     _transition("re-baselining", REBASELINE_TRANSITIONS, request.status, status)
     before = request.status
     request.status = status
     request.decided_at = timezone.now()
-    request.ballot_id = getattr(ballot, "pk", None)
-    request.save(update_fields=["status", "decided_at", "ballot_id", "updated_at"])
+    request.ballot = ballot
+    request.save(update_fields=["status", "decided_at", "ballot", "updated_at"])
     record_event(
         actor,
         f"rebaseline.{status}",
@@ -424,7 +436,7 @@ def adopt_rebaseline(actor: User | None, request: RebaselineRequest, ballot) -> 
 def reject_rebaseline(actor: User | None, request: RebaselineRequest, ballot) -> RebaselineRequest:
     """Close a proposal that its ballot rejected; the committed dates stay as they are."""
     request = RebaselineRequest.objects.select_for_update().get(pk=request.pk)
-    if getattr(ballot, "outcome", None) != REJECTED:
+    if not isinstance(ballot, Ballot) or ballot.outcome != Outcome.REJECTED:
         raise DomainError("Only a rejected ballot rejects a re-baselining.", code="ballot_required")
     _decide(actor, request, RebaselineStatus.REJECTED, ballot=ballot)
     return request

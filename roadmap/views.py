@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from governance.choices import Sector
+from governance import services as governance
+from governance.choices import Sector, SubjectType
 from governance.exceptions import DomainError
+from governance.models import Ballot
 from roadmap import exports, selectors, services, timeline
 from roadmap.choices import RebaselineStatus, RoadmapStatus
 from roadmap.forms import (
@@ -151,6 +153,10 @@ def roadmap_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "baselines": list(roadmap.baselines.all()),
             "pending": pending.first(),
             "past_requests": roadmap.rebaseline_requests.exclude(status=RebaselineStatus.PROPOSED),
+            "ballots": Ballot.objects.visible_to(user)
+            .filter(subject_type=SubjectType.ROADMAP, subject_id=roadmap.pk)
+            .order_by("-created_at"),
+            "can_prepare_ballots": governance.can_prepare_ballots(user, roadmap.committee),
             "can_plan": can_plan(user),
         },
     )

@@ -112,7 +112,8 @@ class RebaselineRequestSerializer(CleanModelSerializer):
         child=serializers.DateField(),
         write_only=True,
         required=False,
-        help_text="Proposed date per milestone id; every other milestone is proposed at its forecast.",
+        help_text="Proposed date per milestone id; any other open milestone is proposed at its forecast, "
+        "any other done one at its current committed date.",
     )
     entries = RebaselineEntrySerializer(many=True, read_only=True)
     ballot = serializers.IntegerField(source="ballot_id", read_only=True, allow_null=True)

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from roadmap import ballots, services
+from roadmap import services
 from tests.base import PASSWORD, make_body
-from tests.roadmap.support import decided_ballot, plan_roadmap
+from tests.roadmap.support import plan_roadmap, run_ballot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +22,7 @@ def log_in(page, live_server, username):
 def test_a_member_opens_the_timeline_filters_it_and_opens_a_milestone(live_server, page):
     body = make_body()
     plan = plan_roadmap(body)
-    ballots.apply_outcome(plan.roadmap, decided_ballot(plan.roadmap), None)
+    run_ballot(body, plan.roadmap)
     services.update_milestone(body.program_manager, plan.consent, status="blocked", status_note="Ethics board")
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -9,23 +9,42 @@ the model's data pipeline.
 from __future__ import annotations
 
 import datetime
-import itertools
 from types import SimpleNamespace
 
 from django.utils import timezone
 
-from roadmap import ballots, services
+from governance import services as governance
+from roadmap import services
 from roadmap.choices import MilestoneStatus
 from tests.base import PortalTestCase
 
-_ballot_ids = itertools.count(9000)
+# How the four voting members of tests.base vote for a ballot to end in each outcome
+# (parity majority: each sector weighs the same).
+VOTES = {
+    "passed": {"public_chair": "yes", "public_member": "yes", "private_chair": "yes", "private_member": "yes"},
+    "rejected": {"public_chair": "no", "public_member": "no", "private_chair": "no", "private_member": "no"},
+    "deadlocked": {"public_chair": "yes", "public_member": "yes", "private_chair": "no", "private_member": "no"},
+    "no_quorum": {},
+}
 
 
-def decided_ballot(subject, outcome: str = "passed") -> SimpleNamespace:
-    """A closed ballot on a roadmap, as the governance app hands it to roadmap.ballots.apply_outcome."""
-    return SimpleNamespace(
-        pk=next(_ballot_ids), outcome=outcome, status="closed", subject_type="roadmap", subject_id=subject.pk
+def run_ballot(body, subject, outcome: str = "passed", *, subject_type: str = "roadmap", title: str = ""):
+    """A real ballot of the committee on `subject`, voted to end in `outcome`, and closed by the
+    public co-chair. Closing applies the outcome: governance calls roadmap.ballots.apply_outcome."""
+    chair = body.public_chair
+    ballot = governance.create_ballot(
+        chair,
+        committee=body.committee,
+        title=title or f"Decide {subject or 'the motion'}",
+        subject_type=subject_type,
+        subject_id=subject.pk if subject is not None else None,
     )
+    ballot = governance.open_ballot(chair, ballot)
+    for persona, choice in VOTES[outcome].items():
+        governance.cast_vote(getattr(body, persona), ballot, choice)
+    ballot = governance.close_ballot(chair, ballot)
+    assert ballot.outcome == outcome, ballot.result
+    return ballot
 
 
 def days(n: int) -> datetime.date:
@@ -103,9 +122,13 @@ class RoadmapTestCase(PortalTestCase):
     def milestone(cls, initiative, title, in_days, depends_on=(), **fields):
         return add_milestone(cls.body, initiative, title, in_days, depends_on, **fields)
 
+    def decide(self, subject, outcome: str = "passed", **options):
+        """Put the subject to a real ballot that ends in `outcome`; returns the closed ballot."""
+        return run_ballot(self.body, subject, outcome, **options)
+
     def approve(self, roadmap=None):
-        """Approve the roadmap as a passed ballot would."""
+        """Approve the draft by a passed ballot."""
         roadmap = roadmap or self.roadmap
-        ballots.apply_outcome(roadmap, decided_ballot(roadmap), None)
+        self.decide(roadmap)
         roadmap.refresh_from_db()
         return roadmap

@@ -1,8 +1,8 @@
 """The roadmap API: who reads and who writes each resource, and what lists cost."""
 
-from roadmap import ballots, planning, services
+from roadmap import planning, services
 from tests.api_checks import APIResourceChecks
-from tests.roadmap.support import RoadmapTestCase, days, decided_ballot
+from tests.roadmap.support import RoadmapTestCase, days, run_ballot
 
 
 class RoadmapResourceTests(APIResourceChecks, RoadmapTestCase):
@@ -224,7 +224,7 @@ class BaselineResourceTests(APIResourceChecks, RoadmapTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        ballots.apply_outcome(cls.roadmap, decided_ballot(cls.roadmap), None)
+        run_ballot(cls.body, cls.roadmap)
 
     def make_object(self, n):
         draft = services.create_roadmap(
@@ -235,7 +235,7 @@ class BaselineResourceTests(APIResourceChecks, RoadmapTestCase):
             ends_on=days(365),
             initiatives=[self.model_initiative, self.health_initiative],
         )
-        ballots.apply_outcome(draft, decided_ballot(draft), None)
+        run_ballot(self.body, draft)
         return draft.baselines.get()
 
     def test_a_baseline_lists_every_milestone_with_its_dates(self):

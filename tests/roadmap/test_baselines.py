@@ -8,7 +8,7 @@ from governance.models import AuditEvent
 from roadmap import ballots, services
 from roadmap.choices import BaselineKind, RebaselineStatus, RoadmapStatus
 from roadmap.models import Baseline, BaselineEntry, BaselineImmutable, Milestone
-from tests.roadmap.support import RoadmapTestCase, days, decided_ballot
+from tests.roadmap.support import RoadmapTestCase, days
 
 
 class ApprovalBaselineTests(RoadmapTestCase):
@@ -124,9 +124,10 @@ class RebaseliningTests(RoadmapTestCase):
         self.assertEqual(proposed[self.data.pk], (days(30), days(30)))
 
     def test_rebaselining_is_refused_without_a_passed_ballot(self):
-        for outcome in ("rejected", "deadlocked", "no_quorum"):
+        for outcome in ("deadlocked", "no_quorum", "rejected"):
+            ballot = self.decide(self.roadmap, outcome)
             with self.subTest(outcome=outcome), self.assertRaisesMessage(DomainError, "Only a passed ballot"):
-                services.adopt_rebaseline(self.program_manager, self.request, decided_ballot(self.roadmap, outcome))
+                services.adopt_rebaseline(self.program_manager, self.request, ballot)
         with self.assertRaisesMessage(DomainError, "Only a passed ballot"):
             services.adopt_rebaseline(self.program_manager, self.request, None)
         self.assertEqual(self.roadmap.baselines.count(), 1)
@@ -134,18 +135,16 @@ class RebaseliningTests(RoadmapTestCase):
         self.assertEqual(self.pretraining.baseline_date, days(120))
 
     def test_a_ballot_on_another_subject_cannot_rebaseline(self):
-        other = services.create_roadmap(
-            self.program_manager, committee=self.committee, title="Other", starts_on=days(0), ends_on=days(10)
-        )
+        motion = self.decide(None, subject_type="motion")
         with self.assertRaisesMessage(DomainError, "Only a passed ballot on roadmap v1"):
-            services.adopt_rebaseline(self.program_manager, self.request, decided_ballot(other))
+            services.adopt_rebaseline(self.program_manager, self.request, motion)
 
     def test_a_passed_ballot_adopts_the_new_named_baseline_and_moves_the_committed_dates(self):
-        ballot = decided_ballot(self.roadmap)
-        ballots.apply_outcome(self.roadmap, ballot, self.public_chair)
+        ballot = self.decide(self.roadmap)
+        self.assertEqual(ballot.subject_title, "Roadmap v1: re-baselining 'After the GPU delivery delay'")
         self.request.refresh_from_db()
         self.assertEqual(self.request.status, RebaselineStatus.ADOPTED)
-        self.assertEqual(self.request.ballot_id, ballot.pk)
+        self.assertEqual(self.request.ballot, ballot)
         baseline = self.roadmap.baselines.get(name="After the GPU delivery delay")
         self.assertEqual(baseline.kind, BaselineKind.REBASELINE)
         self.assertEqual(baseline.reason, "The cluster arrived seven weeks late.")
@@ -159,13 +158,13 @@ class RebaseliningTests(RoadmapTestCase):
         )
 
     def test_a_rejected_ballot_rejects_the_proposal_and_keeps_the_dates(self):
-        ballots.apply_outcome(self.roadmap, decided_ballot(self.roadmap, "rejected"), self.public_chair)
+        self.decide(self.roadmap, "rejected")
         self.request.refresh_from_db()
         self.assertEqual(self.request.status, RebaselineStatus.REJECTED)
         self.assertEqual(self.roadmap.baselines.count(), 1)
 
     def test_a_deadlock_leaves_the_proposal_pending_for_a_further_ballot(self):
-        ballots.apply_outcome(self.roadmap, decided_ballot(self.roadmap, "deadlocked"), self.public_chair)
+        self.decide(self.roadmap, "deadlocked")
         self.request.refresh_from_db()
         self.assertEqual(self.request.status, RebaselineStatus.PROPOSED)
         ballots.check_can_open(self.roadmap)  # a second ballot may open
@@ -222,7 +221,7 @@ class ComparisonTests(RoadmapTestCase):
         self.roadmap = self.approve()
         services.update_milestone(self.program_manager, self.pretraining, forecast_date=days(170))
         request = services.propose_rebaseline(self.program_manager, self.roadmap, name="Replan", reason="Delay")
-        ballots.apply_outcome(self.roadmap, decided_ballot(self.roadmap), None)
+        self.decide(self.roadmap)
         self.first, self.second = request.roadmap.baselines.order_by("created_at", "pk")
         services.update_milestone(self.program_manager, self.release, forecast_date=days(230))
 

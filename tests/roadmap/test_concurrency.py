@@ -7,12 +7,13 @@ import pytest
 from django.db import connection
 from django.test import TransactionTestCase
 
-from roadmap import ballots, services
+from governance import services as governance
+from roadmap import services
 from roadmap.choices import RoadmapStatus
 from roadmap.models import MilestoneDependency, Roadmap
 from roadmap.planning import dependency_cycle
 from tests.base import make_body
-from tests.roadmap.support import decided_ballot, plan_roadmap
+from tests.roadmap.support import plan_roadmap
 
 
 def race(*calls):
@@ -60,13 +61,25 @@ class ConcurrentRoadmapTests(TransactionTestCase):
             self.assertFalse({(plan.release.pk, plan.consent.pk), (plan.consent.pk, plan.release.pk)} <= set(edges))
 
     def test_two_drafts_approved_at_once_leave_one_approved_version(self):
-        pm = self.body.program_manager
+        body = self.body
         first = self.plan.roadmap
-        second = services.draft_next_version(pm, first)
-        results = race(
-            lambda: ballots.apply_outcome(first, decided_ballot(first), None),
-            lambda: ballots.apply_outcome(second, decided_ballot(second), None),
-        )
+        second = services.draft_next_version(body.program_manager, first)
+        open_ballots = []
+        for draft in (first, second):
+            ballot = governance.open_ballot(
+                body.public_chair,
+                governance.create_ballot(
+                    body.public_chair,
+                    committee=body.committee,
+                    title=f"Approve v{draft.version}",
+                    subject_type="roadmap",
+                    subject_id=draft.pk,
+                ),
+            )
+            for voter in (body.public_chair, body.private_chair, body.public_member, body.private_member):
+                governance.cast_vote(voter, ballot, "yes")
+            open_ballots.append(ballot)
+        results = race(*(lambda b=b: governance.close_ballot(body.public_chair, b) for b in open_ballots))
         # Whichever came second either failed or superseded the first: never two approved.
         self.assertEqual(Roadmap.objects.filter(status=RoadmapStatus.APPROVED).count(), 1, results)
         self.assertLessEqual(sum(isinstance(r, Exception) for r in results), 1, results)

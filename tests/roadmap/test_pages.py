@@ -6,9 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from roadmap import ballots, services
+from roadmap import services
 from roadmap.models import Baseline
-from tests.roadmap.support import RoadmapTestCase, days, decided_ballot
+from tests.roadmap.support import RoadmapTestCase, days
 
 
 class TimelinePageTests(RoadmapTestCase):
@@ -116,7 +116,7 @@ class VersionAndBaselinePageTests(RoadmapTestCase):
         roadmap = self.approve()
         services.update_milestone(self.program_manager, self.release, forecast_date=days(260))
         services.propose_rebaseline(self.program_manager, roadmap, name="Release replan", reason="Eval found gaps")
-        ballots.apply_outcome(roadmap, decided_ballot(roadmap), None)
+        self.decide(roadmap)
         first, second = Baseline.objects.order_by("created_at", "pk")
         self.client.force_login(self.private_member)
         response = self.client.get(reverse("roadmap:baseline-compare"), {"a": first.pk, "b": second.pk})
