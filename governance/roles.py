@@ -15,8 +15,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     PortalRole.COMMITTEE_MEMBER: [],
     PortalRole.CO_CHAIR: ["governance.view_auditevent"],
     PortalRole.SECRETARY: ["governance.view_auditevent"],
-    PortalRole.PROGRAM_MANAGER: ["roadmap.manage_roadmap"],
-    PortalRole.STAFF: [],
+    PortalRole.PROGRAM_MANAGER: ["charters.add_charter", "roadmap.manage_roadmap"],
+    PortalRole.STAFF: ["charters.add_charter", "charters.add_datauseagreement", "charters.add_dataset"],
     PortalRole.AUDITOR: ["governance.view_auditevent", "governance.view_user"],
 }
 

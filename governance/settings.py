@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VotingMethodEnum": "governance.choices.VotingMethod",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
+        "DataClassificationEnum": "charters.choices.DataClassification",
     },
 }
 
@@ -308,6 +309,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "send-ballot-reminders": {
         "task": "governance.tasks.send_ballot_reminders",
         "schedule": timedelta(minutes=10),
+    },
+    # charters: expired data use agreements suspend the data use of their charters.
+    "flag-expired-agreements": {
+        "task": "charters.tasks.flag_expired_agreements",
+        "schedule": timedelta(hours=1),
     },
 }
 

@@ -1,0 +1,80 @@
+"""What a ballot needs to know about a charter (the contract of governance.subjects).
+
+A ballot on a charter decides the version before the committee: the charter itself while it
+is under review, or a proposed amendment of an approved charter. How each outcome lands:
+
+- passed → the charter is approved (an amendment comes into force);
+- rejected → the charter is rejected (an amendment is refused; the version in force stays);
+- deadlocked, no_quorum → nothing changes: the charter stays under review (the amendment stays
+  proposed). A deadlock starts conflict resolution (DESIGN.md 2.1): the co-chairs may put it
+  to a second ballot, or send it back to its authors with request_revision. Sending it back
+  automatically would throw away two sectors' agreement on everything but the disputed point,
+  and a missed quorum says nothing about the charter at all. The outcome is in the audit log.
+
+Every change goes through charters.services.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from charters import services
+from charters.models import Charter
+from governance.choices import BallotStatus, SubjectType
+from governance.exceptions import DomainError
+from governance.models import Ballot
+
+
+def get_subject(subject_id: int, *, for_update: bool = False) -> Charter:
+    """The charter; raises Charter.DoesNotExist. `for_update` locks its row."""
+    charters = Charter.objects.select_related("lead_organization", "committee")
+    if for_update:
+        charters = charters.select_for_update(of=("self",))
+    return charters.get(pk=subject_id)
+
+
+def parties(subject: Charter) -> set[int]:
+    """The lead and participating organizations: their members are recused."""
+    return subject.party_organization_ids()
+
+
+def check_can_open(subject: Charter) -> None:
+    """Refuse a ballot unless the charter (or its amendment) is under review with both technical
+    reviews passed and every data use agreement it names signed by all its parties."""
+    problems = services.ballot_problems(subject)
+    if problems:
+        raise DomainError("No ballot can open on this charter yet. " + " ".join(problems), code="charter_not_ready")
+
+
+def apply_outcome(subject: Charter, ballot, actor) -> None:
+    """Apply the closed ballot's outcome through the charter services (see the module doc)."""
+    services.apply_ballot_outcome(actor, subject, ballot)
+
+
+def describe(subject: Charter) -> str:
+    version = services.pending_version(subject)
+    if version is not None and version.is_amendment:
+        return f"Amendment (version {version.number}) of the charter “{subject.title}”"
+    return f"Charter “{subject.title}”"
+
+
+def url(subject: Charter) -> str:
+    return reverse("charters:detail", args=[subject.pk])
+
+
+def ballots_on(charter: Charter):
+    """Every ballot on this charter, newest first."""
+    return Ballot.objects.filter(subject_type=SubjectType.CHARTER, subject_id=charter.pk).order_by("-created_at")
+
+
+def open_ballot_on(charter: Charter) -> Ballot | None:
+    """The ballot on this charter that is open now, if any."""
+    return ballots_on(charter).filter(status=BallotStatus.OPEN).first()
+
+
+def resolve_ballot(ballot_id: int | None) -> Ballot | None:
+    """The closed ballot with this id, for the API steps that apply a ballot's outcome; None
+    when there is none (the service then refuses: only a ballot approves or rejects a charter)."""
+    if ballot_id is None:
+        return None
+    return Ballot.objects.filter(pk=ballot_id, status=BallotStatus.CLOSED).first()

@@ -1,0 +1,152 @@
+"""A charter moves only along its lifecycle: every legal step works, every other step is refused
+with 409 naming the legal ones."""
+
+from __future__ import annotations
+
+from django.core import mail
+
+from charters import services
+from charters.choices import CHARTER_TRANSITIONS, CharterStatus, VersionStatus, legal_targets
+from charters.models import Charter
+from governance.exceptions import IllegalTransition
+from governance.models import AuditEvent
+from tests.charters.base import CharterTestCase, ballot_outcome
+
+
+class LegalTransitionTests(CharterTestCase):
+    def test_staff_submit_their_draft_and_it_becomes_version_one(self):
+        charter = services.submit(self.staff, self.draft())
+        self.assertEqual(charter.status, CharterStatus.SUBMITTED)
+        version = charter.versions.get()
+        self.assertEqual((version.number, version.status), (1, VersionStatus.PROPOSED))
+        self.assertEqual(version.content["title"], "Federated triage model")
+
+    def test_the_secretary_takes_a_submitted_charter_into_review(self):
+        charter = services.submit(self.staff, self.draft())
+        charter = services.start_review(self.secretary, charter)
+        self.assertEqual(charter.status, CharterStatus.UNDER_REVIEW)
+
+    def test_a_passed_ballot_approves_and_brings_the_version_into_force(self):
+        charter = self.ready_for_ballot(self.draft())
+        charter = services.approve(self.public_chair, charter, ballot=ballot_outcome(charter, "passed"))
+        self.assertEqual((charter.status, charter.version), (CharterStatus.APPROVED, 1))
+        self.assertEqual(charter.versions.get().status, VersionStatus.APPROVED)
+
+    def test_a_rejected_ballot_rejects(self):
+        charter = self.ready_for_ballot(self.draft())
+        charter = services.reject(self.public_chair, charter, ballot=ballot_outcome(charter, "rejected"))
+        self.assertEqual(charter.status, CharterStatus.REJECTED)
+        self.assertEqual(charter.versions.get().status, VersionStatus.REJECTED)
+
+    def test_a_co_chair_requests_a_revision_and_the_authors_resubmit_a_second_version(self):
+        charter = self.under_review(self.draft())
+        charter = services.request_revision(self.private_chair, charter, reason="Name the evaluation hospitals.")
+        self.assertEqual(charter.status, CharterStatus.REVISION_REQUESTED)
+        self.assertEqual(charter.status_reason, "Name the evaluation hospitals.")
+        charter = services.update_charter(self.staff, charter, objectives="Cut waiting times in six hospitals.")
+        charter = services.submit(self.staff, charter)
+        self.assertEqual(charter.status, CharterStatus.SUBMITTED)
+        self.assertEqual(
+            list(charter.versions.values_list("number", "status")),
+            [(1, VersionStatus.REVISION_REQUESTED), (2, VersionStatus.PROPOSED)],
+        )
+
+    def test_the_lead_organization_activates_an_approved_charter(self):
+        charter = services.activate(self.staff, self.approved())
+        self.assertEqual(charter.status, CharterStatus.ACTIVE)
+
+    def test_a_co_chair_suspends_and_resumes_an_active_charter(self):
+        charter = services.suspend(self.public_chair, self.active(), reason="Security incident under review.")
+        self.assertEqual(charter.status, CharterStatus.SUSPENDED)
+        charter = services.resume(self.private_chair, charter)
+        self.assertEqual(charter.status, CharterStatus.ACTIVE)
+
+    def test_the_lead_organization_completes_an_active_charter(self):
+        charter = services.complete(self.staff, self.active())
+        self.assertEqual(charter.status, CharterStatus.COMPLETED)
+
+    def test_a_co_chair_terminates_an_approved_active_or_suspended_charter(self):
+        approved = self.approved()
+        active = self.active(self.draft(title="Second"))
+        suspended = services.suspend(self.public_chair, self.active(self.draft(title="Third")), reason="Paused.")
+        for charter in (approved, active, suspended):
+            with self.subTest(status=charter.status):
+                charter = services.terminate(self.public_chair, charter, reason="Funding withdrawn.")
+                self.assertEqual(charter.status, CharterStatus.TERMINATED)
+
+    def test_every_step_is_in_the_audit_log(self):
+        charter = self.active()
+        verbs = list(
+            AuditEvent.objects.filter(object_type="charters.charter", object_id=str(charter.pk)).values_list(
+                "verb", flat=True
+            )
+        )
+        self.assertEqual(
+            [v for v in verbs if v != "charter.reviewed"],
+            ["charter.created", "charter.submit", "charter.start_review", "charter.approve", "charter.activate"],
+        )
+
+
+class IllegalTransitionTests(CharterTestCase):
+    """Every step from every status its row of CHARTER_TRANSITIONS does not list is refused."""
+
+    def take(self, name: str, charter: Charter):
+        if name in ("approve", "reject"):
+            outcome = "passed" if name == "approve" else "rejected"
+            return services.TRANSITION_SERVICES[name](
+                self.public_chair, charter, ballot=ballot_outcome(charter, outcome)
+            )
+        actors = {"submit": self.staff, "start_review": self.secretary, "activate": self.staff, "complete": self.staff}
+        if name in actors:
+            return services.TRANSITION_SERVICES[name](actors[name], charter)
+        return services.TRANSITION_SERVICES[name](self.public_chair, charter, reason="Because.")
+
+    def test_every_step_from_a_status_it_does_not_start_from_is_refused_naming_the_legal_ones(self):
+        charter = self.draft()
+        refused = 0
+        for name, transition in CHARTER_TRANSITIONS.items():
+            for status in CharterStatus.values:
+                if status in transition.sources:
+                    continue
+                Charter.objects.filter(pk=charter.pk).update(status=status)
+                with self.subTest(step=name, status=status), self.assertRaises(IllegalTransition) as refusal:
+                    self.take(name, self.refreshed(charter))
+                self.assertEqual(refusal.exception.extra["legal"], legal_targets(status))
+                self.assertEqual(self.refreshed(charter).status, status)
+                refused += 1
+        self.assertEqual(refused, sum(len(CharterStatus.values) - len(t.sources) for t in CHARTER_TRANSITIONS.values()))
+
+    def test_the_api_answers_409_with_the_legal_steps(self):
+        charter = self.approved()
+        response = self.api(self.staff).post(f"/api/charters/{charter.pk}/submit/")
+        self.assertEqual(response.status_code, 409, response.content)
+        self.assertEqual(
+            response.json()["detail"],
+            "A charter cannot go from 'approved' to 'submitted'. From 'approved' it can go to: active, terminated.",
+        )
+        self.assertEqual(response.json()["legal"], ["active", "terminated"])
+
+    def test_terminated_completed_and_rejected_charters_go_nowhere(self):
+        for status in (CharterStatus.TERMINATED, CharterStatus.COMPLETED, CharterStatus.REJECTED):
+            self.assertEqual(legal_targets(status), [])
+
+    def test_each_step_has_an_api_action(self):
+        charter = self.draft()
+        for name in CHARTER_TRANSITIONS:
+            with self.subTest(step=name):
+                response = self.api(self.outsider).post(f"/api/charters/{charter.pk}/{name}/")
+                # Olga cannot even see the draft: the action exists and answers 404, not 405.
+                self.assertEqual(response.status_code, 404)
+
+
+class NotificationTests(CharterTestCase):
+    def test_the_secretary_hears_of_a_submission_and_the_author_of_each_step(self):
+        charter = self.draft()
+        with self.captureOnCommitCallbacks(execute=True):
+            services.submit(self.staff, charter)
+        self.assertEqual(sorted(message.to[0] for message in mail.outbox), ["grace@example.org", "sam@example.org"])
+        self.assertEqual(mail.outbox[0].subject, "Charter “Federated triage model” is now submitted")
+        mail.outbox.clear()
+        with self.captureOnCommitCallbacks(execute=True):
+            services.start_review(self.secretary, charter)
+        self.assertEqual([message.to for message in mail.outbox], [["sam@example.org"]])
