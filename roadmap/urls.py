@@ -10,6 +10,7 @@ urlpatterns = [
     path("versions/<int:pk>/", views.roadmap_detail, name="roadmap-detail"),
     path("versions/<int:pk>/edit/", views.roadmap_edit, name="roadmap-edit"),
     path("versions/<int:pk>/revise/", views.roadmap_revise, name="roadmap-revise"),
+    path("versions/<int:pk>/ballot/", views.prepare_ballot, name="prepare-ballot"),
     path("versions/<int:pk>/timeline/", views.timeline_view, name="timeline"),
     path("versions/<int:pk>/print/", views.roadmap_print, name="roadmap-print"),
     path("versions/<int:pk>/milestones.csv", views.milestones_csv, name="milestones-csv"),

@@ -21,6 +21,7 @@ from governance import services as governance
 from governance.choices import Sector, SubjectType
 from governance.exceptions import DomainError
 from governance.models import Ballot
+from roadmap import ballots as roadmap_ballots
 from roadmap import exports, selectors, services, timeline
 from roadmap.choices import RebaselineStatus, RoadmapStatus
 from roadmap.forms import (
@@ -213,6 +214,32 @@ def roadmap_revise(request: HttpRequest, pk: int) -> HttpResponse:
     draft = services.draft_next_version(request.user, roadmap)
     messages.success(request, f"Roadmap v{draft.version} drafted from v{roadmap.version}.")
     return redirect("roadmap:roadmap-detail", draft.pk)
+
+
+@require_POST
+@body_required
+def prepare_ballot(request: HttpRequest, pk: int) -> HttpResponse:
+    """Prepare a draft ballot on the version (its approval, or its pending re-baselining), then
+    go to the ballot; co-chairs open it from there."""
+    roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user), pk=pk)
+    pending = roadmap_ballots.pending_rebaseline(roadmap)
+    if pending is not None:
+        title = f"Re-baseline roadmap v{roadmap.version}: “{pending.name}”"
+    else:
+        title = f"Approve roadmap v{roadmap.version}: {roadmap.title}"
+    try:
+        ballot = governance.create_ballot(
+            request.user,
+            committee=roadmap.committee,
+            title=title[:200],
+            subject_type=SubjectType.ROADMAP,
+            subject_id=roadmap.pk,
+        )
+    except (DomainError, ValidationError, PermissionDenied) as error:
+        messages.error(request, getattr(error, "message", None) or " ".join(getattr(error, "messages", [str(error)])))
+        return redirect("roadmap:roadmap-detail", roadmap.pk)
+    messages.success(request, "Ballot prepared as a draft: a co-chair opens it.")
+    return redirect("ballots:detail", ballot.pk)
 
 
 @body_required

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from governance.models import Ballot
 from roadmap import services
 from roadmap.models import Baseline
 from tests.roadmap.support import RoadmapTestCase, days
@@ -139,6 +140,27 @@ class VersionAndBaselinePageTests(RoadmapTestCase):
         self.assertRedirects(response, reverse("roadmap:roadmap-detail", args=[roadmap.pk]))
         page = self.client.get(reverse("roadmap:roadmap-detail", args=[roadmap.pk]))
         self.assertContains(page, "Pending: “Move the release”")
+
+    def test_a_co_chair_prepares_the_approval_ballot_from_the_version_page(self):
+        self.client.force_login(self.public_chair)
+        page = self.client.get(reverse("roadmap:roadmap-detail", args=[self.roadmap.pk]))
+        self.assertContains(page, "Prepare the approval ballot")
+        response = self.client.post(reverse("roadmap:prepare-ballot", args=[self.roadmap.pk]))
+        ballot = Ballot.objects.get(subject_type="roadmap", subject_id=self.roadmap.pk)
+        self.assertRedirects(response, reverse("ballots:detail", args=[ballot.pk]))
+        self.assertEqual((ballot.status, ballot.method), ("draft", "parity_majority"))
+        self.assertEqual(ballot.subject_title, "Roadmap v1: Joint R&D roadmap 2026–2027")
+        page = self.client.get(reverse("roadmap:roadmap-detail", args=[self.roadmap.pk]))
+        self.assertContains(page, "Approve roadmap v1: Joint R&amp;D roadmap 2026–2027</a> — draft")
+
+    def test_a_member_cannot_prepare_a_ballot(self):
+        self.client.force_login(self.public_member)
+        self.assertNotContains(
+            self.client.get(reverse("roadmap:roadmap-detail", args=[self.roadmap.pk])), "Prepare the approval ballot"
+        )
+        response = self.client.post(reverse("roadmap:prepare-ballot", args=[self.roadmap.pk]), follow=True)
+        self.assertContains(response, "prepare ballots")
+        self.assertFalse(Ballot.objects.exists())
 
     def test_the_printable_roadmap_lists_every_initiative_and_milestone(self):
         self.client.force_login(self.auditor)
