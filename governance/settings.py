@@ -255,6 +255,12 @@ SPECTACULAR_SETTINGS = {
         "VotingMethodEnum": "governance.choices.VotingMethod",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "DataClassificationEnum": "charters.choices.DataClassification",
+        "RoadmapStatusEnum": "roadmap.choices.RoadmapStatus",
+        "MilestoneStatusEnum": "roadmap.choices.MilestoneStatus",
+        "RebaselineStatusEnum": "roadmap.choices.RebaselineStatus",
+        "BaselineKindEnum": "roadmap.choices.BaselineKind",
+        # Named here because the roadmap's baselines also have a field called "kind".
+        "ReviewKindEnum": "charters.choices.ReviewKind",
     },
 }
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from governance.api.views import ServiceModelViewSet
 from roadmap import selectors, services
+from roadmap.api.filters import InitiativeFilter, MilestoneFilter
 from roadmap.api.serializers import (
     BaselineSerializer,
     ComparedDateSerializer,
@@ -69,7 +70,7 @@ class RoadmapViewSet(PlannerWrites, ServiceModelViewSet):
 
 class InitiativeViewSet(PlannerWrites, ServiceModelViewSet):
     serializer_class = InitiativeSerializer
-    filterset_fields = ["priority", "owner", "roadmaps", "report_cadence"]
+    filterset_class = InitiativeFilter
     ordering_fields = ["title", "national_impact_score", "starts_on"]
     create_service = staticmethod(services.create_initiative)
     update_service = staticmethod(services.update_initiative)
@@ -80,7 +81,7 @@ class InitiativeViewSet(PlannerWrites, ServiceModelViewSet):
 
 class MilestoneViewSet(PlannerWrites, ServiceModelViewSet):
     serializer_class = MilestoneSerializer
-    filterset_fields = ["initiative", "status", "initiative__roadmaps"]
+    filterset_class = MilestoneFilter
     ordering_fields = ["forecast_date", "baseline_date", "title"]
     create_service = staticmethod(services.create_milestone)
     update_service = staticmethod(services.update_milestone)

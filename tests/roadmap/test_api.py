@@ -1,5 +1,10 @@
 """The roadmap API: who reads and who writes each resource, and what lists cost."""
 
+import io
+import tempfile
+
+from django.core.management import call_command
+
 from roadmap import planning, services
 from tests.api_checks import APIResourceChecks
 from tests.roadmap.support import RoadmapTestCase, days, run_ballot
@@ -96,6 +101,18 @@ class InitiativeResourceTests(APIResourceChecks, RoadmapTestCase):
         response = self.api(self.program_manager).post(self.url, payload, format="json")
         self.assertEqual(response.status_code, 400)
 
+    def test_initiatives_filter_like_the_timeline(self):
+        services.update_initiative(self.program_manager, self.health_initiative, sponsors=[self.orgs.council])
+        client = self.api(self.public_member)
+
+        def titles(**query):
+            return [row["title"] for row in client.get(self.url, query).json()["results"]]
+
+        self.assertEqual(titles(theme="health-data"), ["Federated health data"])
+        self.assertEqual(titles(sector="private"), ["Sovereign foundation model"])
+        self.assertEqual(titles(sector="public"), ["Federated health data", "Sovereign foundation model"])
+        self.assertEqual(len(titles(roadmap=self.roadmap.pk)), 2)
+
     def test_an_initiative_shows_its_sponsor_sectors_and_latest_report(self):
         response = self.api(self.public_member).get(f"{self.url}{self.model_initiative.pk}/")
         self.assertEqual(response.json()["sponsor_sectors"], ["private", "public"])
@@ -130,9 +147,7 @@ class MilestoneResourceTests(APIResourceChecks, RoadmapTestCase):
 
     def test_milestones_filter_by_roadmap_and_status(self):
         services.update_milestone(self.program_manager, self.consent, status="at_risk")
-        response = self.api(self.public_member).get(
-            self.url, {"initiative__roadmaps": self.roadmap.pk, "status": "at_risk"}
-        )
+        response = self.api(self.public_member).get(self.url, {"roadmap": self.roadmap.pk, "status": "at_risk"})
         self.assertEqual([row["id"] for row in response.json()["results"]], [self.consent.pk])
 
 
@@ -264,3 +279,21 @@ class WhoReadsTheRoadmapTests(RoadmapTestCase):
         response = self.api(self.staff).patch(f"/api/milestones/{self.data.pk}/", {"percent_complete": 50})
         self.assertEqual(response.status_code, 403)
         self.assertEqual(response.json()["detail"], "You do not have permission to perform this action.")
+
+
+class RoadmapSchemaTests(RoadmapTestCase):
+    def test_the_schema_lists_the_roadmap_paths_and_generates_without_warnings(self):
+        self.client.force_login(self.public_member)
+        paths = self.client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+        for path in (
+            "/api/roadmaps/",
+            "/api/roadmaps/{id}/revise/",
+            "/api/initiatives/",
+            "/api/milestones/",
+            "/api/progress-reports/",
+            "/api/baselines/{id}/compare/",
+            "/api/rebaseline-requests/{id}/withdraw/",
+        ):
+            self.assertIn(path, paths)
+        with tempfile.NamedTemporaryFile(suffix=".yml") as schema:
+            call_command("spectacular", "--fail-on-warn", "--file", schema.name, stderr=io.StringIO())
