@@ -220,6 +220,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Domain settings.
 DUAL_CONTROL_LIMIT = Decimal(env.str("DUAL_CONTROL_LIMIT", default="10000"))
+# Roadmap: a progress report is due this many days after its period ends, and its owner is
+# reminded this many days before it is due.
+ROADMAP_REPORT_DUE_DAYS = env.int("ROADMAP_REPORT_DUE_DAYS", default=10)
+ROADMAP_REPORT_REMINDER_DAYS = env.int("ROADMAP_REPORT_REMINDER_DAYS", default=7)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -252,6 +256,12 @@ SPECTACULAR_SETTINGS = {
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "BallotOutcomeEnum": "governance.choices.Outcome",
         "DataClassificationEnum": "charters.choices.DataClassification",
+        "RoadmapStatusEnum": "roadmap.choices.RoadmapStatus",
+        "MilestoneStatusEnum": "roadmap.choices.MilestoneStatus",
+        "RebaselineStatusEnum": "roadmap.choices.RebaselineStatus",
+        "BaselineKindEnum": "roadmap.choices.BaselineKind",
+        # Named here because the roadmap's baselines also have a field called "kind".
+        "ReviewKindEnum": "charters.choices.ReviewKind",
     },
 }
 
@@ -287,6 +297,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "flush-outbox": {
         "task": "governance.tasks.flush_outbox",
         "schedule": timedelta(seconds=env.int("OUTBOX_FLUSH_SECONDS", default=30)),
+    },
+    # Roadmap: remind owners of progress reports falling due (claimed once per period, so hourly is cheap).
+    "roadmap-report-reminders": {
+        "task": "roadmap.tasks.send_report_reminders",
+        "schedule": timedelta(hours=1),
     },
     "collect-metrics": {
         "task": "compute.tasks.collect_all_metrics",
