@@ -262,6 +262,12 @@ SPECTACULAR_SETTINGS = {
         "BaselineKindEnum": "roadmap.choices.BaselineKind",
         # Named here because the roadmap's baselines also have a field called "kind".
         "ReviewKindEnum": "charters.choices.ReviewKind",
+        # compute has five choice sets on fields called "kind".
+        "ResourceKindEnum": "compute.choices.ResourceKind",
+        "MetricSourceKindEnum": "compute.choices.MetricSourceKind",
+        "ScanKindEnum": "compute.choices.ScanKind",
+        "AccountKindEnum": "compute.choices.AccountKind",
+        "TransactionKindEnum": "compute.choices.TransactionKind",
     },
 }
 
