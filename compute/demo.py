@@ -45,7 +45,7 @@ def _person_of(organization, people: dict, admin):
 
 def _fundable_charters(context, resources) -> list[tuple[Charter, object]]:
     """Approved or active charters with a resource they may use, from the charters demo when it
-    ran; otherwise (or when it left too few) charters made here for the demo."""
+    ran (its charters were decided by ballot); only without it are charters made here."""
     candidates = list((context.get("charters") or {}).values())
     chosen = []
     for charter in candidates:
@@ -62,7 +62,7 @@ def _fundable_charters(context, resources) -> list[tuple[Charter, object]]:
         ("Grid load forecasting", "Helios", DataClassification.INTERNAL),
     ]
     for title, lead, classification in fallback:
-        if len(chosen) >= 3:
+        if len(chosen) >= 3 or context.get("charters"):
             break
         if any(c.title == title for c, _ in chosen):
             continue
@@ -180,7 +180,7 @@ def seed_demo(context: dict) -> None:
     # Burn per posting, in unit-hours (two postings a day, at 02:00 and 14:00): the first
     # account burns near its allocation, the second past it, the third comfortably within.
     (first, first_resource), *rest = funded
-    plans = [(first, first_resource, 19)]
+    plans = [(first, first_resource, 18)]
     if rest:
         plans.append((rest[0][0], rest[0][1], 9 if rest[0][1].kind == ResourceKind.GPU_CLUSTER else 280))
     if len(rest) > 1:
@@ -214,19 +214,21 @@ def seed_demo(context: dict) -> None:
                     note="Energy prices: the committee raised the GPU rate by 12 %.",
                 )
         if n == 75:
-            both_sign(request(first, first_resource, "6000", day(n, 9)), day(n, 10))
-        if n == 40 and len(rest) > 1:
+            both_sign(request(first, first_resource, "7500", day(n, 9)), day(n, 10))
+        if n == 40 and rest:
+            # The third charter hands over what it will not use; with two, the first lends.
+            source, target, amount = (third, first, "1500") if len(rest) > 1 else (first, rest[0][0], "1000")
             with _clock(day(n)):
                 transfer = ledger.propose_transfer(
-                    speakers[third.pk],
-                    source=ledger.open_account(third),
-                    target=ledger.open_account(first),
-                    amount=D("1500"),
-                    reason="Our pre-processing finished early; the flood model needs the credits.",
+                    speakers[source.pk],
+                    source=ledger.open_account(source),
+                    target=ledger.open_account(target),
+                    amount=D(amount),
+                    reason="Our runs finished early; the other project needs the credits now.",
                 )
             if transfer.status == "proposed":
                 with _clock(day(n, 15)):
-                    ledger.consent_transfer(speakers[first.pk], transfer)
+                    ledger.consent_transfer(speakers[target.pk], transfer)
         if n == 25 and rest:
             debits = LedgerTransaction.objects.filter(
                 kind="usage", entries__account__charter=second, occurred_at__gte=day(n + 2, 0)

@@ -776,7 +776,7 @@ def sign_request(actor, request: CreditRequest, *, amount=None, reason_code: str
         )
     request = (
         CreditRequest.objects.select_for_update(of=("self",))
-        .select_related("charter__committee", "pool")
+        .select_related("charter__committee", "pool", "resource")
         .get(pk=request.pk)
     )
     seat = co_chair_seat(actor, request.charter.committee)
@@ -955,6 +955,9 @@ def post_usage(
     if unit_hours < 0:
         raise ValidationError({"unit_hours": "Usage cannot be negative."})
     key = {"source": source, "resource": resource, "charter": charter, "hour": hour}
+    if UsageRecord.objects.filter(**key).exists():
+        # Already posted (records are never removed): answer without waiting for any lock.
+        return None
     try:
         with transaction.atomic():
             return _post_usage(key, unit_hours, actor)

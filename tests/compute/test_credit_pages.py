@@ -188,3 +188,14 @@ class CreditPageTests(CreditsTestCase):
             for script in html.split("<script")[1:]:
                 head = script.split(">", 1)[0]
                 self.assertTrue("src=" in head or 'type="application/json"' in head, f"{url}: inline script {head}")
+
+    def test_the_admin_shows_the_ledger_read_only(self):
+        self.approve(self.request_credits(100))
+        self.client.force_login(self.admin)
+        for model in ("resource", "creditpool", "ledgertransaction", "creditaccount", "creditrequest", "usagerecord"):
+            self.assertEqual(self.client.get(f"/admin/compute/{model}/").status_code, 200, model)
+        txn = self.charter.credit_requests.get().allocation
+        page = self.client.get(f"/admin/compute/ledgertransaction/{txn.pk}/change/")
+        self.assertEqual(page.status_code, 200)
+        self.assertNotContains(page, 'name="_save"')
+        self.assertEqual(self.client.get("/admin/compute/ledgertransaction/add/").status_code, 403)
