@@ -355,6 +355,9 @@ METRICS_MAX_BACKFILL_HOURS = env.int("METRICS_MAX_BACKFILL_HOURS", default=72)
 METRICS_HTTP_TIMEOUT = env.float("METRICS_HTTP_TIMEOUT", default=10.0)
 SECURITY_SCAN_STALE_DAYS = env.int("SECURITY_SCAN_STALE_DAYS", default=7)
 SECURITY_REPORT_MAX_BYTES = env.int("SECURITY_REPORT_MAX_BYTES", default=25_000_000)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {"MetricSourceKindEnum": "compute.choices.MetricSourceKind", "ScanKindEnum": "compute.choices.ScanKind"}
+)
 SECURITY_REPORTS_ROOT = Path(env.str("SECURITY_REPORTS_ROOT", default=str(VAR_DIR / "security-reports")))
 CELERY_BEAT_SCHEDULE["ingest-security-reports"] = {
     "task": "compute.tasks.ingest_watched_reports",

@@ -58,6 +58,7 @@ class SeriesQuerySerializer(serializers.Serializer):
     start = serializers.CharField(required=False, help_text="ISO 8601 or epoch seconds; default end - 24 h")
     end = serializers.CharField(required=False, help_text="ISO 8601 or epoch seconds; default now")
     step = serializers.IntegerField(required=False, help_text="Seconds; raised to keep at most METRICS_MAX_POINTS")
+    envelope = serializers.BooleanField(required=False, help_text="Also return min and max per slot.")
 
 
 class IngestResultSerializer(serializers.Serializer):

@@ -127,6 +127,7 @@ class MetricSeriesView(APIView):
             start=params.get("start"),
             end=params.get("end"),
             step=params.get("step"),
+            envelope=params.get("envelope", "").lower() in ("1", "true", "yes"),
         )
         return Response(data)
 

@@ -213,41 +213,56 @@ def plan(start: datetime.datetime, end: datetime.datetime, step: int | None, *, 
     return Plan(step=chosen, resolution=resolution, start=aligned_start, end=aligned_end)
 
 
-def read_series(resource_ids: list[int], metric_id: int, plan_: Plan) -> dict[int, dict[int, tuple]]:
-    """resource id → {slot start (epoch seconds): (mean, min, max)} for the planned slots."""
+def _rounded(expression: str) -> str:
+    """A value rounded to 4 decimals by the database: short JSON, no Python loop over it."""
+    # Float arithmetic on PostgreSQL: rounding through numeric costs more than the query.
+    return _sql(f"round(({expression}) * 10000) / 10000", f"round({expression}, 4)")
+
+
+def read_series(
+    resource_ids: list[int], metric_id: int, plan_: Plan, *, envelope: bool = False
+) -> dict[int, list[list]]:
+    """resource id → [means, minima, maxima], each a list over the planned slots with None
+    where a slot holds no data (minima and maxima only with `envelope`)."""
     if not resource_ids:
         return {}
     step = plan_.step
+    bucket = {Resolution.HOUR: HOUR, Resolution.DAY: DAY}.get(plan_.resolution)
     if plan_.resolution == Resolution.RAW:
         table, time_col = Sample._meta.db_table, "time"
-        aggregates = "avg(value), min(value), max(value)"
+        mean, low, high = "avg(value)", "min(value)", "max(value)"
+    elif step == bucket:
+        # One rollup row per slot: read the rows as they lie in the primary key, no grouping.
+        model = HourlyRollup if plan_.resolution == Resolution.HOUR else DailyRollup
+        table, time_col = model._meta.db_table, "bucket"
+        mean, low, high = "sum / count", "min", "max"
     else:
         model = HourlyRollup if plan_.resolution == Resolution.HOUR else DailyRollup
         table, time_col = model._meta.db_table, "bucket"
-        aggregates = "sum(sum) / sum(count), min(min), max(max)"
+        mean, low, high = "sum(sum) / sum(count)", "min(min)", "max(max)"
+    first, slots = int(plan_.start.timestamp()), plan_.slots
+    # The slot's position on the planned grid, computed by the database.
     slot = _sql(
-        f"CAST(floor(extract(epoch from {time_col}) / {step}) AS bigint) * {step}",
-        # Integer division floors for the positive epoch seconds SQLite works with.
-        f"(CAST(strftime('%%s', {time_col}) AS INTEGER) / {step}) * {step}",  # %% : the query has params
+        f"CAST(floor((extract(epoch from {time_col}) - {first}) / {step}) AS bigint)",
+        # Integer division floors for the non-negative offsets SQLite works with here.
+        f"((CAST(strftime('%%s', {time_col}) AS INTEGER) - {first}) / {step})",  # %% : the query has params
     )
+    columns = [_rounded(mean), *([_rounded(low), _rounded(high)] if envelope else [])]
     placeholders = ", ".join(["%s"] * len(resource_ids))
-    adapt = connection.ops.adapt_datetimefield_value
     where = f"WHERE metric_id = %s AND resource_id IN ({placeholders}) AND {time_col} >= %s AND {time_col} < %s"
-    bucket = {Resolution.HOUR: HOUR, Resolution.DAY: DAY}.get(plan_.resolution)
-    if step == bucket:
-        # One rollup row per slot: read the rows as they lie in the primary key, no grouping.
-        query = (
-            f"SELECT resource_id, {slot} AS slot, sum / count, min, max FROM {table} {where} "  # noqa: S608
-            f"ORDER BY resource_id, {time_col}"
-        )
-    else:
-        query = (
-            f"SELECT resource_id, {slot} AS slot, {aggregates} FROM {table} {where} "  # noqa: S608
-            "GROUP BY resource_id, slot ORDER BY resource_id, slot"
-        )
-    result: dict[int, dict[int, tuple]] = {rid: {} for rid in resource_ids}
+    # No ORDER BY: each row lands in its slot by index, whatever order the rows come in.
+    query = f"SELECT resource_id, {slot} AS slot, {', '.join(columns)} FROM {table} {where}"  # noqa: S608
+    if step != bucket:
+        query += " GROUP BY resource_id, slot"
+    result = {rid: [[None] * slots for _ in columns] for rid in resource_ids}
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(query, [metric_id, *resource_ids, adapt(plan_.start), adapt(plan_.end)])
-        for resource_id, slot_start, mean, low, high in cursor.fetchall():
-            result[resource_id][int(slot_start)] = (mean, low, high)
+        if envelope:
+            for resource_id, index, mean_value, low_value, high_value in cursor.fetchall():
+                means, lows, highs = result[resource_id]
+                means[index], lows[index], highs[index] = mean_value, low_value, high_value
+        else:
+            for resource_id, index, mean_value in cursor.fetchall():
+                result[resource_id][0][index] = mean_value
     return result

@@ -472,12 +472,21 @@ def _parse_time(raw: str | None, default: datetime.datetime, name: str) -> datet
     return moment
 
 
-def series(user, *, resources: list[str], metric: str, start: str | None, end: str | None, step: str | None) -> dict:
+def series(
+    user,
+    *,
+    resources: list[str],
+    metric: str,
+    start: str | None,
+    end: str | None,
+    step: str | None,
+    envelope: bool = False,
+) -> dict:
     """Downsampled series of one metric for one or more resources: the answer of
     /api/metrics/series/ and the data of the dashboards.
 
-    `times` holds the start of each slot (UTC); each series has `values` (the mean per slot),
-    `min` and `max` aligned with it.
+    `times` holds the start of each slot (UTC); each series has `values` (the mean per slot)
+    aligned with it, and with `envelope` also `min` and `max` per slot.
 
     Every slot of the planned grid is present; a slot without data is null, so a chart
     draws a gap there, never a zero."""
@@ -519,25 +528,26 @@ def series(user, *, resources: list[str], metric: str, start: str | None, end: s
         step_seconds = max(sampled, math.ceil(span / settings.METRICS_DEFAULT_POINTS))
     plan = metric_store.plan(start_at, end_at, step_seconds)
     metric_row = Metric.objects.filter(name=metric).first()
-    data = metric_store.read_series(resource_ids, metric_row.pk, plan) if metric_row else {}
+    data = metric_store.read_series(resource_ids, metric_row.pk, plan, envelope=envelope) if metric_row else {}
     first = int(plan.start.timestamp())
-    slots = [first + i * plan.step for i in range(plan.slots)]
-    times = [datetime.datetime.fromtimestamp(s, tz=datetime.UTC).isoformat().replace("+00:00", "Z") for s in slots]
+    times = [
+        datetime.datetime.fromtimestamp(first + i * plan.step, tz=datetime.UTC).isoformat().replace("+00:00", "Z")
+        for i in range(plan.slots)
+    ]
+    empty = [None] * plan.slots
     info = catalogue.info(metric)
     out = []
     for resource_id in resource_ids:
-        points = data.get(resource_id, {})
-        values = [points.get(s) for s in slots]
-        out.append(
-            {
-                "resource": resource_id,
-                "resource_name": visible[resource_id].name,
-                "values": [None if v is None else round(v[0], 4) for v in values],
-                "min": [None if v is None else round(v[1], 4) for v in values],
-                "max": [None if v is None else round(v[2], 4) for v in values],
-                "freshness": freshness(sources.get(resource_id), now),
-            }
-        )
+        columns = data.get(resource_id) or [empty, empty, empty]
+        series_out = {
+            "resource": resource_id,
+            "resource_name": visible[resource_id].name,
+            "values": columns[0],
+            "freshness": freshness(sources.get(resource_id), now),
+        }
+        if envelope:
+            series_out["min"], series_out["max"] = columns[1], columns[2]
+        out.append(series_out)
     return {
         "metric": metric,
         "label": metric_row.label if metric_row and metric_row.label else info.label,

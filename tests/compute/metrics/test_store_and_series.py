@@ -209,6 +209,23 @@ class SeriesAPITests(PortalTestCase):
         values = [v for v in data["series"][0]["values"] if v is not None]
         self.assertTrue(30 <= len(values) <= 32)
 
+    def test_the_envelope_gives_min_and_max_per_slot(self):
+        data = self.get(
+            resource=self.resources[0].pk,
+            metric="DCGM_FI_DEV_GPU_UTIL",
+            start=(NOW - datetime.timedelta(days=2)).isoformat(),
+            end=NOW.isoformat(),
+            step=3600,
+            envelope="true",
+        ).json()
+        series = data["series"][0]
+        self.assertEqual(len(series["min"]), len(series["values"]))
+        for low, mean, high in zip(series["min"], series["values"], series["max"], strict=True):
+            if mean is not None:
+                self.assertLessEqual(low, mean)
+                self.assertLessEqual(mean, high)
+        self.assertNotIn("min", self.get(resource=self.resources[0].pk, metric="DCGM_FI_DEV_GPU_UTIL").json()["series"][0])
+
     def test_missing_data_is_a_gap_never_a_zero(self):
         response = self.get(
             resource=self.resources[0].pk,
