@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VotingMethodEnum": "governance.choices.VotingMethod",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
+        "BallotOutcomeEnum": "governance.choices.Outcome",
         "DataClassificationEnum": "charters.choices.DataClassification",
         "RoadmapStatusEnum": "roadmap.choices.RoadmapStatus",
         "MilestoneStatusEnum": "roadmap.choices.MilestoneStatus",
@@ -321,6 +322,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "charters.tasks.flag_expired_agreements",
         "schedule": timedelta(hours=1),
     },
+    # Credits: return unspent allocations of ended pools (idempotent).
+    "expire-credit-pools": {
+        "task": "compute.tasks.expire_credit_pools",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 LOGGING = {
@@ -330,4 +336,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Metrics and security posture (compute app, DESIGN.md 2.4).
+METRICS_RAW_RETENTION_DAYS = env.int("METRICS_RAW_RETENTION_DAYS", default=35)
+METRICS_MAX_POINTS = env.int("METRICS_MAX_POINTS", default=1000)
+METRICS_DEFAULT_POINTS = env.int("METRICS_DEFAULT_POINTS", default=300)
+METRICS_PUSH_MAX_BYTES = env.int("METRICS_PUSH_MAX_BYTES", default=1_000_000)
+METRICS_PUSH_MAX_SAMPLES = env.int("METRICS_PUSH_MAX_SAMPLES", default=10_000)
+METRICS_INITIAL_BACKFILL_HOURS = env.int("METRICS_INITIAL_BACKFILL_HOURS", default=6)
+METRICS_MAX_BACKFILL_HOURS = env.int("METRICS_MAX_BACKFILL_HOURS", default=72)
+METRICS_HTTP_TIMEOUT = env.float("METRICS_HTTP_TIMEOUT", default=10.0)
+SECURITY_SCAN_STALE_DAYS = env.int("SECURITY_SCAN_STALE_DAYS", default=7)
+SECURITY_REPORT_MAX_BYTES = env.int("SECURITY_REPORT_MAX_BYTES", default=25_000_000)
+SECURITY_REPORTS_ROOT = Path(env.str("SECURITY_REPORTS_ROOT", default=str(VAR_DIR / "security-reports")))
+CELERY_BEAT_SCHEDULE["ingest-security-reports"] = {
+    "task": "compute.tasks.ingest_watched_reports",
+    "schedule": timedelta(minutes=env.int("SECURITY_REPORTS_EVERY_MINUTES", default=10)),
+}
+CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
+    "task": "compute.tasks.purge_raw_samples",
+    "schedule": timedelta(hours=6),
 }

@@ -58,13 +58,25 @@ class CreditBurn:
 def credit_burns(charter_ids_by_key: Mapping[int, Iterable[int]]) -> dict[int, CreditBurn | Literal["unknown"]]:
     """The credit burn of each group of charters (one group per initiative), in one go.
 
-    Returns "unknown" for every group until compute.services.ledger offers account balances.
-    When it does, this is the one place to ask it: one call for all the charters at once,
-    summing each group's allocation and spend, e.g.
-        balances = ledger.account_balances(charter_ids)   # {charter id: (allocated, spent)}
-    and a group with no account stays "unknown" rather than reading as zero burn.
+    One question to the ledger for all the charters at once; each group sums its charters'
+    allocation and spend. A group none of whose charters has an account stays "unknown"
+    rather than reading as zero burn.
     """
-    return {key: UNKNOWN for key in charter_ids_by_key}
+    from compute.services.ledger import charter_allocation_and_use
+
+    groups = {key: list(ids) for key, ids in charter_ids_by_key.items()}
+    figures = charter_allocation_and_use({charter_id for ids in groups.values() for charter_id in ids})
+    burns: dict[int, CreditBurn | Literal["unknown"]] = {}
+    for key, ids in groups.items():
+        known = [figures[charter_id] for charter_id in ids if charter_id in figures]
+        burns[key] = (
+            CreditBurn(
+                allocated=sum((a for a, _ in known), Decimal("0")), spent=sum((u for _, u in known), Decimal("0"))
+            )
+            if known
+            else UNKNOWN
+        )
+    return burns
 
 
 @dataclass(frozen=True)

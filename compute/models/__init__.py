@@ -1,5 +1,49 @@
 """Models of the compute app: shared resources, the credit ledger, and collected metrics."""
 
+from compute.models.ledger import (
+    CreditAccount,
+    CreditAlert,
+    CreditPool,
+    CreditRefund,
+    CreditRequest,
+    CreditSignature,
+    CreditTransfer,
+    LedgerEntry,
+    LedgerTransaction,
+    UsageRecord,
+)
+from compute.models.metrics import (
+    DailyRollup,
+    HourlyRollup,
+    Metric,
+    MetricSource,
+    Sample,
+    UsageAttribution,
+)
+from compute.models.rates import ResourceRate
 from compute.models.resources import Resource
+from compute.models.security import ReportDirectory, SecurityScan
 
-__all__ = ["Resource"]
+__all__ = [
+    "CreditAccount",
+    "CreditAlert",
+    "CreditPool",
+    "CreditRefund",
+    "CreditRequest",
+    "CreditSignature",
+    "CreditTransfer",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "Resource",
+    "ResourceRate",
+    "UsageRecord",
+    "DailyRollup",
+    "HourlyRollup",
+    "Metric",
+    "MetricSource",
+    "ReportDirectory",
+    "Resource",
+    "Sample",
+    "SecurityScan",
+    "UsageAttribution",
+]

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.test import SimpleTestCase
 
 from roadmap import services
-from roadmap.evidence import UNKNOWN, CreditBurn, EvidenceInputs, credit_burns, evidence_rag
+from roadmap.evidence import UNKNOWN, CreditBurn, EvidenceInputs, evidence_rag
 from tests.roadmap.support import RoadmapTestCase, days
 
 
@@ -61,9 +61,6 @@ class EvidenceRuleTests(SimpleTestCase):
         result = evidence_rag(EvidenceInputs(slipped=[("Release", 90)], blocked=["Data"], at_risk=["Pretraining"]))
         self.assertEqual(result.rag, "red")
         self.assertEqual(len([r for r in result.reasons if "unknown" not in r]), 3)
-
-    def test_credit_burn_is_unknown_until_the_ledger_reports_balances(self):
-        self.assertEqual(credit_burns({1: [10, 11], 2: []}), {1: UNKNOWN, 2: UNKNOWN})
 
 
 class EvidenceFromTheScheduleTests(RoadmapTestCase):
