@@ -260,8 +260,9 @@ SPECTACULAR_SETTINGS = {
         "MilestoneStatusEnum": "roadmap.choices.MilestoneStatus",
         "RebaselineStatusEnum": "roadmap.choices.RebaselineStatus",
         "BaselineKindEnum": "roadmap.choices.BaselineKind",
-        # Named here because the roadmap's baselines also have a field called "kind".
+        # Named here because several resources have a field called "kind".
         "ReviewKindEnum": "charters.choices.ReviewKind",
+        "ScanKindEnum": "compute.choices.ScanKind",
     },
 }
 
