@@ -372,7 +372,13 @@ def approve(actor, charter: Charter, *, ballot) -> Charter:
     if version is not None:
         _decide(version, VersionStatus.APPROVED)
         charter.version = version.number
-    return _finish(actor, charter, "approve", ballot=ballot.pk, version=charter.version)
+    charter = _finish(actor, charter, "approve", ballot=ballot.pk, version=charter.version)
+    # An approved charter has a credit account from the moment of approval (DESIGN 2.3),
+    # opened in this transaction. Imported here: compute depends on charters, not the reverse.
+    from compute.services.ledger import open_account
+
+    open_account(charter, actor)
+    return charter
 
 
 @transaction.atomic

@@ -6,7 +6,23 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from guardian.admin import GuardedModelAdmin
 
 from governance import services
-from governance.models import AuditEvent, Committee, Membership, Organization, User
+from governance.models import (
+    SOP,
+    AgendaItem,
+    Attendance,
+    AuditEvent,
+    Ballot,
+    Committee,
+    Eligibility,
+    Meeting,
+    Membership,
+    Minutes,
+    Organization,
+    Recusal,
+    SOPVersion,
+    User,
+    Vote,
+)
 
 
 @admin.register(User)
@@ -86,3 +102,91 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Ballots, meetings, SOPs: read-only here; the pages and the API write through services ---
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The record as the services wrote it. Votes, tallies and minutes are never edited in
+    the admin: a change there would skip the locks, the rules and the audit log."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EligibilityInline(ReadOnlyInline):
+    model = Eligibility
+    fields = ["user", "organization", "sector", "role"]
+
+
+class RecusalInline(ReadOnlyInline):
+    model = Recusal
+    fields = ["user", "sector", "reason", "automatic", "created_at"]
+
+
+class VoteInline(ReadOnlyInline):
+    model = Vote
+    fields = ["voter", "sector", "choice", "changes", "updated_at"]
+
+
+@admin.register(Ballot)
+class BallotAdmin(ReadOnlyAdmin):
+    list_display = ["title", "committee", "subject_type", "method", "status", "outcome", "closes_at"]
+    list_filter = ["status", "outcome", "method", "subject_type", "committee"]
+    search_fields = ["title", "subject_title"]
+    inlines = [EligibilityInline, RecusalInline, VoteInline]
+
+
+class AgendaItemInline(ReadOnlyInline):
+    model = AgendaItem
+    fields = ["position", "title", "ballot"]
+
+
+class AttendanceInline(ReadOnlyInline):
+    model = Attendance
+    fields = ["user", "organization", "sector", "role", "voting", "status"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ReadOnlyAdmin):
+    list_display = ["title", "committee", "starts_at", "status"]
+    list_filter = ["status", "committee"]
+    inlines = [AgendaItemInline, AttendanceInline]
+
+
+@admin.register(Minutes)
+class MinutesAdmin(ReadOnlyAdmin):
+    list_display = ["meeting", "status", "approved_at", "digest"]
+
+
+class SOPVersionInline(ReadOnlyInline):
+    model = SOPVersion
+    fields = ["number", "status", "change_summary", "adopted_at"]
+
+
+@admin.register(SOP)
+class SOPAdmin(ReadOnlyAdmin):
+    list_display = ["title", "committee", "category"]
+    list_filter = ["category", "committee"]
+    inlines = [SOPVersionInline]

@@ -12,12 +12,12 @@ from django.contrib.auth.models import Group, Permission
 from governance.choices import PortalRole
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    PortalRole.COMMITTEE_MEMBER: [],
-    PortalRole.CO_CHAIR: ["governance.view_auditevent"],
-    PortalRole.SECRETARY: ["governance.view_auditevent"],
+    PortalRole.COMMITTEE_MEMBER: ["compute.view_creditaccount"],
+    PortalRole.CO_CHAIR: ["governance.view_auditevent", "compute.view_creditaccount"],
+    PortalRole.SECRETARY: ["governance.view_auditevent", "compute.view_creditaccount"],
     PortalRole.PROGRAM_MANAGER: ["charters.add_charter"],
     PortalRole.STAFF: ["charters.add_charter", "charters.add_datauseagreement", "charters.add_dataset"],
-    PortalRole.AUDITOR: ["governance.view_auditevent", "governance.view_user"],
+    PortalRole.AUDITOR: ["governance.view_auditevent", "governance.view_user", "compute.view_creditaccount"],
 }
 
 

@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VotingMethodEnum": "governance.choices.VotingMethod",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
+        "BallotOutcomeEnum": "governance.choices.Outcome",
         "DataClassificationEnum": "charters.choices.DataClassification",
     },
 }
@@ -304,6 +305,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # charters: expired data use agreements suspend the data use of their charters.
     "flag-expired-agreements": {
         "task": "charters.tasks.flag_expired_agreements",
+        "schedule": timedelta(hours=1),
+    },
+    # Credits: return unspent allocations of ended pools (idempotent).
+    "expire-credit-pools": {
+        "task": "compute.tasks.expire_credit_pools",
         "schedule": timedelta(hours=1),
     },
 }

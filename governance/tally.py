@@ -81,15 +81,19 @@ def meets_sector_bar(method: str, share: Fraction) -> bool:
 def compute_tally(
     method: str,
     quorum: Fraction | Decimal | str | float,
-    sectors: Mapping[str, SectorCount],
+    sectors: Mapping[str, SectorCount | Mapping[str, int]],
 ) -> dict:
-    """The tally in DESIGN.md's shape, from the counts of every voting sector.
+    """The tally in DESIGN.md's shape, from the counts of every voting sector (SectorCounts,
+    or plain mappings with the same keys).
 
     {"sectors": {s: {"eligible", "recused", "yes", "no", "abstain", "support", "quorum_met"}},
      "parity_support", "quorum_met", "outcome"}
     """
     if not sectors:
         raise ValueError("A tally needs at least one sector")
+    sectors = {
+        name: count if isinstance(count, SectorCount) else SectorCount(**count) for name, count in sectors.items()
+    }
     bar = as_fraction(quorum)
     shares = {name: support(count) for name, count in sectors.items()}
     quorums = {name: quorum_met(count, bar) for name, count in sectors.items()}

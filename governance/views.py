@@ -195,7 +195,40 @@ def ballot_list(request: HttpRequest) -> HttpResponse:
         ),
     ]
     can_prepare = _managed_committees(request.user).exists()
-    return render(request, "governance/ballot_list.html", {"groups": groups, "can_prepare": can_prepare})
+    return render(
+        request,
+        "governance/ballot_list.html",
+        {"groups": groups, "can_prepare": can_prepare, "turnout": _turnout(groups[2][2][:TURNOUT_BALLOTS])},
+    )
+
+
+TURNOUT_BALLOTS = 12
+
+
+def _turnout(closed: list[Ballot]) -> dict:
+    """Turnout per sector of the latest closed ballots, from their frozen tallies (no query):
+    the share of each sector's eligible members who voted, abstentions included."""
+    labels = dict(Sector.choices)
+    ballots = list(reversed([b for b in closed if b.result]))
+    sectors = list(Sector.values)
+    rows = []
+    for ballot in ballots:
+        cells = []
+        for sector in sectors:
+            row = ballot.result["sectors"].get(sector, {})
+            eligible = row.get("eligible", 0)
+            voted = row.get("yes", 0) + row.get("no", 0) + row.get("abstain", 0)
+            cells.append({"voted": voted, "eligible": eligible, "share": voted / eligible if eligible else 0.0})
+        rows.append({"ballot": ballot, "cells": cells})
+    return {
+        "rows": rows,
+        "sectors": [labels[s] for s in sectors],
+        "chart": {
+            "ballots": [f"{b.title[:40]} (#{b.pk})" for b in ballots],
+            "sectors": [labels[s] for s in sectors],
+            "turnout": [[r["cells"][i]["share"] for r in rows] for i in range(len(sectors))],
+        },
+    }
 
 
 @login_required

@@ -2,9 +2,12 @@
 
 from django import template
 
+from compute.credit_views import credits_panel
+
 register = template.Library()
 
 
 @register.inclusion_tag("compute/_home_panel.html", takes_context=True)
 def compute_home_panel(context):
-    return {"user": context["request"].user}
+    user = context["request"].user
+    return {"user": user, "credits": credits_panel(user)}

@@ -7,9 +7,23 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.api.base import CleanModelSerializer
-from governance.choices import BallotStatus, Outcome, VoteChoice
-from governance.models import AuditEvent, Ballot, Committee, Membership, Organization, Recusal, User, Vote
-from governance.models.ballots import member_committee_ids
+from governance.choices import BallotStatus, MinutesStatus, Outcome, VoteChoice
+from governance.models import (
+    SOP,
+    AgendaItem,
+    AuditEvent,
+    Ballot,
+    Committee,
+    Meeting,
+    Membership,
+    Minutes,
+    Organization,
+    Recusal,
+    SOPVersion,
+    User,
+    Vote,
+)
+from governance.models.ballots import managed_committees, member_committee_ids
 from governance.models.people import can_administer, constitution_problems
 
 
@@ -286,3 +300,98 @@ class BallotSerializer(CleanModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=VoteChoice.choices, allow_null=True))
     def get_my_vote(self, ballot: Ballot) -> str | None:
         return getattr(ballot, "my_vote", None)
+
+
+# --- Meetings and SOPs (read-only: written through the pages and the services) ---------------
+
+
+class AgendaItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgendaItem
+        fields = ["position", "title", "description", "ballot"]
+        read_only_fields = fields
+
+
+class SectorAttendanceSerializer(serializers.Serializer):
+    sector = serializers.CharField()
+    voting = serializers.IntegerField()
+    attending = serializers.IntegerField()
+    excused = serializers.IntegerField()
+    absent = serializers.IntegerField()
+
+
+class MinutesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Minutes
+        fields = ["status", "body", "approved_by", "approved_at", "digest"]
+        read_only_fields = fields
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    """A meeting with its agenda, attendance per sector and minutes. Draft minutes are shown
+    only to those who run the committee; approved minutes are part of the record."""
+
+    agenda = AgendaItemSerializer(source="agenda_items", many=True, read_only=True)
+    attendance_by_sector = serializers.SerializerMethodField()
+    minutes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "committee",
+            "title",
+            "starts_at",
+            "location",
+            "status",
+            "agenda",
+            "attendance_by_sector",
+            "minutes",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SectorAttendanceSerializer(many=True))
+    def get_attendance_by_sector(self, meeting: Meeting) -> list[dict]:
+        return [
+            {key: row[key] for key in ("sector", "voting", "attending", "excused", "absent")}
+            for row in meeting.attendance_by_sector()
+        ]
+
+    @extend_schema_field(MinutesSerializer(allow_null=True))
+    def get_minutes(self, meeting: Meeting) -> dict | None:
+        minutes = getattr(meeting, "minutes", None)
+        if minutes is None:
+            return None
+        if minutes.status != MinutesStatus.APPROVED:
+            user = getattr(self.context.get("request"), "user", None)
+            if "_managed" not in self.context:
+                self.context["_managed"] = (
+                    None if can_administer(user) else set(managed_committees(user).values_list("pk", flat=True))
+                )
+            managed = self.context["_managed"]
+            if managed is not None and meeting.committee_id not in managed:
+                return {"status": minutes.status, "body": None, "approved_by": None, "approved_at": None, "digest": ""}
+        return MinutesSerializer(minutes).data
+
+
+class SOPVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SOPVersion
+        fields = ["id", "number", "status", "change_summary", "body", "adopted_at", "created_at"]
+        read_only_fields = fields
+
+
+class SOPSerializer(serializers.ModelSerializer):
+    versions = SOPVersionSerializer(many=True, read_only=True)
+    in_force = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SOP
+        fields = ["id", "committee", "title", "category", "in_force", "versions"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_in_force(self, sop: SOP) -> int | None:
+        """The number of the adopted version."""
+        version = sop.adopted_version
+        return version.number if version else None

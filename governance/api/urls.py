@@ -9,5 +9,7 @@ router.register("committees", views.CommitteeViewSet, basename="api-committee")
 router.register("memberships", views.MembershipViewSet, basename="api-membership")
 router.register("audit-events", views.AuditEventViewSet, basename="api-auditevent")
 router.register("ballots", views.BallotViewSet, basename="api-ballot")
+router.register("meetings", views.MeetingViewSet, basename="api-meeting")
+router.register("sops", views.SOPViewSet, basename="api-sop")
 
 urlpatterns = router.urls

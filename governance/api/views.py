@@ -4,7 +4,7 @@ through governance.services."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.db.models import Case, Value, When
+from django.db.models import Case, Prefetch, Value, When
 from drf_spectacular.utils import extend_schema
 from guardian.shortcuts import get_objects_for_user
 from rest_framework import mixins, status, viewsets
@@ -20,10 +20,12 @@ from governance.api.serializers import (
     BallotSerializer,
     ChainReportSerializer,
     CommitteeSerializer,
+    MeetingSerializer,
     MembershipSerializer,
     OrganizationSerializer,
     RecusalSerializer,
     RecuseRequestSerializer,
+    SOPSerializer,
     TokenRequestSerializer,
     TokenSerializer,
     UserSerializer,
@@ -32,7 +34,18 @@ from governance.api.serializers import (
 )
 from governance.audit import verify_chain
 from governance.choices import BallotStatus
-from governance.models import AuditEvent, Ballot, Committee, Membership, Organization, User
+from governance.models import (
+    SOP,
+    AgendaItem,
+    Attendance,
+    AuditEvent,
+    Ballot,
+    Committee,
+    Meeting,
+    Membership,
+    Organization,
+    User,
+)
 from governance.models.ballots import tallies_for
 from governance.models.people import can_administer
 
@@ -207,6 +220,9 @@ class BallotViewSet(ServiceModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
+        if self.action in ("vote", "recuse", "open", "close"):
+            # The acts lock and re-read the ballot themselves; they only need to find it.
+            return Ballot.objects.visible_to(user).select_related("committee")
         return (
             Ballot.objects.visible_to(user)
             .with_voter_state(user)
@@ -246,6 +262,7 @@ class BallotViewSet(ServiceModelViewSet):
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     def _fresh(self, ballot: Ballot) -> Response:
+        self.action = "retrieve"  # answer with the full ballot, as its detail would show it
         return Response(self.get_serializer(self.get_queryset().get(pk=ballot.pk)).data)
 
     @extend_schema(request=None, responses=BallotSerializer)
@@ -279,3 +296,35 @@ class BallotViewSet(ServiceModelViewSet):
         serializer.is_valid(raise_exception=True)
         recusal = services.declare_conflict(request.user, ballot, serializer.validated_data["reason"])
         return Response(RecusalSerializer(recusal).data, status=status.HTTP_201_CREATED)
+
+
+class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Meetings with their agenda, attendance per sector and minutes (read-only here: the
+    secretary runs them on the meeting pages, through the same services)."""
+
+    serializer_class = MeetingSerializer
+    filterset_fields = ["committee", "status"]
+    ordering_fields = ["starts_at"]
+
+    def get_queryset(self):
+        return (
+            Meeting.objects.visible_to(self.request.user)
+            .select_related("minutes")
+            .prefetch_related(
+                Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("position")),
+                Prefetch("attendance", queryset=Attendance.objects.order_by()),
+            )
+            .order_by("-starts_at")
+        )
+
+
+class SOPViewSet(viewsets.ReadOnlyModelViewSet):
+    """Standard operating procedures with every version (read-only: versions are drafted on
+    the procedure pages and adopted by ballot)."""
+
+    serializer_class = SOPSerializer
+    filterset_fields = ["committee", "category"]
+    ordering_fields = ["title"]
+
+    def get_queryset(self):
+        return SOP.objects.visible_to(self.request.user).prefetch_related("versions").order_by("title")

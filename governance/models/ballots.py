@@ -19,16 +19,15 @@ from governance.tally import SectorCount, compute_tally
 MANAGE_COMMITTEE = "governance.manage_committee"
 
 
-def managed_committee_ids(user) -> list[int]:
-    """Ids of the committees the user manages through guardian (co-chairs, the secretary)."""
+def managed_committees(user) -> models.QuerySet:
+    """The committees the user manages through guardian (co-chairs, the secretary), as a
+    lazy queryset: used as a subquery, it costs no query of its own."""
     from guardian.shortcuts import get_objects_for_user
 
     from governance.models.people import Committee
 
-    return list(
-        get_objects_for_user(
-            user, MANAGE_COMMITTEE, klass=Committee, with_superuser=False, accept_global_perms=False
-        ).values_list("pk", flat=True)
+    return get_objects_for_user(
+        user, MANAGE_COMMITTEE, klass=Committee, with_superuser=False, accept_global_perms=False
     )
 
 
@@ -36,7 +35,7 @@ def member_committee_ids(user) -> set[int]:
     """Committees where the user holds a seat today (any role): they see open tallies there."""
     if not (user and user.is_authenticated):
         return set()
-    return set(Membership.objects.active().filter(user=user).values_list("committee_id", flat=True))
+    return set(Membership.objects.active().filter(user=user).order_by().values_list("committee_id", flat=True))
 
 
 class BallotQuerySet(models.QuerySet):
@@ -48,8 +47,12 @@ class BallotQuerySet(models.QuerySet):
             return self.none()
         if can_administer(user):
             return self
-        committees = member_committee_ids(user) | set(managed_committee_ids(user))
-        return self.filter(~Q(status=BallotStatus.DRAFT) | Q(committee_id__in=committees))
+        seated = Membership.objects.active().filter(user=user).order_by().values("committee_id")
+        return self.filter(
+            ~Q(status=BallotStatus.DRAFT)
+            | Q(committee_id__in=seated)
+            | Q(committee_id__in=managed_committees(user).values("pk"))
+        )
 
     def with_voter_state(self, user) -> BallotQuerySet:
         """Annotate `my_vote` (choice or None), `my_recused` and `my_eligible` for one user,
@@ -61,7 +64,7 @@ class BallotQuerySet(models.QuerySet):
                 my_eligible=models.Value(False),
             )
         return self.annotate(
-            my_vote=Subquery(Vote.objects.filter(ballot=OuterRef("pk"), voter=user).values("choice")[:1]),
+            my_vote=Subquery(Vote.objects.filter(ballot=OuterRef("pk"), voter=user).order_by().values("choice")[:1]),
             my_recused=Exists(Recusal.objects.filter(ballot=OuterRef("pk"), user=user)),
             my_eligible=Exists(Eligibility.objects.filter(ballot=OuterRef("pk"), user=user)),
         )
@@ -347,7 +350,9 @@ class Eligibility(models.Model):
 
     class Meta:
         verbose_name_plural = "eligibilities"
-        ordering = ["ballot", "sector", "user__username"]
+        # Plain columns: ordering by "ballot" would join the ballot (and its own ordering) in
+        # every list, prefetch and subquery.
+        ordering = ["ballot_id", "sector", "user_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["ballot", "user"],
@@ -373,7 +378,7 @@ class Recusal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["ballot", "sector", "created_at"]
+        ordering = ["ballot_id", "sector", "created_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["ballot", "user"],
@@ -397,7 +402,7 @@ class Vote(TimeStampedModel):
     changes = models.PositiveIntegerField(default=0, help_text="How many times the vote was changed.")
 
     class Meta:
-        ordering = ["ballot", "sector", "voter__username"]
+        ordering = ["ballot_id", "sector", "voter_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["ballot", "voter"],

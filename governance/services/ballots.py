@@ -336,6 +336,8 @@ def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
         raise PermissionDenied(f"You are recused from this ballot ({recusal.reason}) and cannot vote on it.")
 
     vote = Vote.objects.filter(ballot=ballot, voter=actor).first()
+    if vote is not None:
+        vote.ballot, vote.voter = ballot, actor  # already loaded: the audit event names them
     if vote is None:
         vote = Vote.objects.create(ballot=ballot, voter=actor, sector=seat.sector, choice=choice)
         record_event(actor, "vote.cast", vote, after={"ballot": ballot.pk, "sector": seat.sector, "choice": choice})

@@ -39,10 +39,10 @@
     });
     var layout = {
       barmode: "stack",
-      height: 80 + 70 * data.sectors.length,
-      margin: { l: 70, r: 110, t: 10, b: 40 },
+      height: 120 + 70 * data.sectors.length,
+      margin: { l: 70, r: 110, t: 40, b: 50 },
       xaxis: { title: { text: "Eligible members" }, dtick: 1, rangemode: "tozero" },
-      legend: { orientation: "h", y: -0.35 },
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", traceorder: "normal" },
       annotations: annotations,
       font: { family: "system-ui, sans-serif", size: 14 },
     };

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from charters import services
+from compute.models import CreditAccount
 from governance import services as governance
 from governance.exceptions import DomainError
 from governance.models import Ballot
@@ -35,6 +36,9 @@ class CharterBallotTests(CharterTestCase):
         charter = self.refreshed(charter)
         self.assertEqual((charter.status, charter.version), ("approved", 1))
         self.assertEqual(charter.versions.get().status, "approved")
+        # Approval opens the charter's credit account, empty until credits are awarded.
+        account = CreditAccount.objects.get(charter=charter)
+        self.assertEqual(account.balance, 0)
 
     def test_a_rejected_ballot_rejects_the_charter(self):
         charter = self.ready_for_ballot(self.draft())

@@ -8,7 +8,6 @@ charters app ships its own module.
 from __future__ import annotations
 
 import datetime
-import importlib
 from unittest import mock
 
 from django.test import override_settings
@@ -77,22 +76,3 @@ class BallotTestCase(PortalTestCase):
         """Cast votes by persona attribute name: self.votes(b, public_chair="yes", ...)."""
         for persona, choice in choices.items():
             services.cast_vote(getattr(self, persona), ballot, choice)
-
-
-def empty_audit_log_for_flush() -> None:
-    """Let a transactional test's teardown flush the database on SQLite.
-
-    SQLite flushes with DELETE, which the audit log's append-only triggers refuse (PostgreSQL
-    flushes with TRUNCATE, which they allow). Lift the triggers, empty the log, put them back.
-    """
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return
-    migration = importlib.import_module("governance.migrations.0002_audit_append_only")
-    with connection.cursor() as cursor:
-        for statement in migration.SQLITE_DROP:
-            cursor.execute(statement)
-        cursor.execute("DELETE FROM governance_auditevent")
-        for statement in migration.SQLITE:
-            cursor.execute(statement)

@@ -157,3 +157,16 @@ class HomePanelTests(BallotTestCase):
         response = self.client.post(f"/ballots/{ballot.pk}/second/", follow=True)
         self.assertContains(response, "Second ballot: Adopt the data policy")
         self.assertNotContains(self.client.get("/"), "Deadlocked ballots")
+
+
+class TurnoutTests(BallotTestCase):
+    def test_the_ballot_list_shows_turnout_per_sector_of_closed_ballots(self):
+        ballot = self.motion("Adopt the calendar")
+        self.votes(ballot, public_chair="yes", public_member="abstain", private_chair="no")
+        services.close_ballot(self.public_chair, ballot)
+        self.client.force_login(self.auditor)
+        page = self.client.get("/ballots/").content.decode()
+        self.assertIn("Turnout per sector", page)
+        self.assertIn('id="turnout-data"', page)
+        self.assertIn("2 of 2 (100 %)", page)
+        self.assertIn("1 of 2 (50 %)", page)

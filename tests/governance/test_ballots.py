@@ -14,6 +14,7 @@ from governance import services
 from governance.choices import BallotStatus, Outcome, Role, Sector, SubjectType, VotingMethod
 from governance.exceptions import DomainError
 from governance.models import AuditEvent, Ballot, Eligibility, Vote
+from tests.api_checks import APIResourceChecks
 from tests.governance.ballot_support import BallotTestCase, use_stand_in_for_charters
 
 
@@ -586,3 +587,33 @@ class BallotAPITests(BallotTestCase):
             "/api/ballots/{id}/open/",
         ):
             self.assertIn(path, schema["paths"])
+
+
+class BallotResourceChecks(APIResourceChecks, BallotTestCase):
+    """The generic checks every API resource gets, for /api/ballots/."""
+
+    url = "/api/ballots/"
+    allowed_reader = "public_member"
+    refused_writer = "public_member"
+    allowed_writer = "secretary"
+
+    def make_object(self, n):
+        # Half drafts, half open: the list's cost must not depend on the mix either.
+        return self.motion(f"Motion {n}", opened=bool(n % 2)) if n % 2 else self.motion(f"Draft {n}", opened=False)
+
+    def create_payload(self):
+        return {"committee": self.committee.pk, "title": "Adopt the calendar", "subject_type": "motion"}
+
+    def update_payload(self):
+        return {"title": "Adopt the 2027 calendar"}
+
+    def test_listing_costs_the_same_queries_for_few_and_many_rows(self):
+        # An empty list skips the tally and recusal queries: start the baseline from one row.
+        self.make_object(1)
+        super().test_listing_costs_the_same_queries_for_few_and_many_rows()
+
+    def test_a_caller_without_the_right_cannot_create_or_change(self):
+        client = self.api(self.public_member)
+        self.assertEqual(client.post(self.url, self.create_payload(), format="json").status_code, 403)
+        draft = self.motion("A draft", opened=False)
+        self.assertEqual(client.patch(f"{self.url}{draft.pk}/", self.update_payload(), format="json").status_code, 403)

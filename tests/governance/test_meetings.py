@@ -13,6 +13,7 @@ from governance import services
 from governance.choices import AttendanceStatus, MeetingStatus, MinutesStatus
 from governance.exceptions import DomainError
 from governance.models import Attendance
+from tests.api_checks import APIResourceChecks
 from tests.governance.ballot_support import BallotTestCase
 
 
@@ -159,3 +160,41 @@ class MeetingTests(BallotTestCase):
             f"/meetings/{meeting.pk}/attendance/", {f"status-{self.public_member.pk}": "absent"}, follow=True
         )
         self.assertContains(response, "run its meetings")
+
+
+class MeetingAPITests(APIResourceChecks, BallotTestCase):
+    url = "/api/meetings/"
+    read_only = True
+
+    def make_object(self, n):
+        meeting = services.schedule_meeting(
+            self.secretary, committee=self.committee, title=f"Meeting {n}", starts_at=timezone.now()
+        )
+        services.add_agenda_item(self.secretary, meeting, title="Item")
+        services.draft_minutes(self.secretary, meeting, "Draft notes.")
+        return meeting
+
+    def test_the_api_is_read_only(self):
+        meeting = self.make_object(1)
+        client = self.api(self.admin)
+        self.assertEqual(client.post(self.url, {"title": "x"}, format="json").status_code, 405)
+        self.assertEqual(client.patch(f"{self.url}{meeting.pk}/", {"title": "x"}, format="json").status_code, 405)
+
+    def test_draft_minutes_are_shown_only_to_those_who_run_the_committee(self):
+        meeting = self.make_object(1)
+        self.assertEqual(
+            self.api(self.secretary).get(f"{self.url}{meeting.pk}/").json()["minutes"]["body"], "Draft notes."
+        )
+        body = self.api(self.public_member).get(f"{self.url}{meeting.pk}/").json()
+        self.assertEqual(body["minutes"]["status"], "draft")
+        self.assertIsNone(body["minutes"]["body"])
+        self.assertEqual(
+            body["attendance_by_sector"][0],
+            {"sector": "public", "voting": 2, "attending": 0, "excused": 0, "absent": 2},
+        )
+        self.assertEqual(body["agenda"], [{"position": 1, "title": "Item", "description": "", "ballot": None}])
+
+    def test_listing_costs_the_same_queries_for_few_and_many_rows(self):
+        # An empty list skips the prefetches: start the baseline from one row.
+        self.make_object(0)
+        super().test_listing_costs_the_same_queries_for_few_and_many_rows()

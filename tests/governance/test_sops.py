@@ -6,6 +6,7 @@ from governance import services
 from governance.choices import Outcome, SOPCategory, SOPVersionStatus, SubjectType, VotingMethod
 from governance.exceptions import DomainError
 from governance.models import AuditEvent, SOPVersion
+from tests.api_checks import APIResourceChecks
 from tests.governance.ballot_support import BallotTestCase
 
 
@@ -118,3 +119,22 @@ class SOPTests(BallotTestCase):
         self.assertIn("This draft is on a ballot", page)
         self.client.force_login(self.outsider)
         self.assertContains(self.client.get("/sops/"), "Conflict resolution")
+
+
+class SOPAPITests(APIResourceChecks, BallotTestCase):
+    url = "/api/sops/"
+    read_only = True
+
+    def make_object(self, n):
+        return services.create_sop(self.secretary, committee=self.committee, title=f"Procedure {n}", body="Text.")
+
+    def test_a_procedure_lists_its_versions_and_the_one_in_force(self):
+        sop = self.make_object(1)
+        body = self.api(self.outsider).get(f"{self.url}{sop.pk}/").json()
+        self.assertIsNone(body["in_force"])
+        self.assertEqual([(v["number"], v["status"]) for v in body["versions"]], [(1, "draft")])
+
+    def test_listing_costs_the_same_queries_for_few_and_many_rows(self):
+        # An empty list skips the prefetches: start the baseline from one row.
+        self.make_object(0)
+        super().test_listing_costs_the_same_queries_for_few_and_many_rows()

@@ -242,6 +242,12 @@ class TallyHeadlineTests(SimpleTestCase):
             {"eligible", "recused", "yes", "no", "abstain", "support", "quorum_met"},
         )
 
+    def test_plain_counts_are_accepted(self):
+        tally = compute_tally(
+            "double_majority", "0.5", {"public": {"eligible": 1, "yes": 1}, "private": {"eligible": 1, "yes": 1}}
+        )
+        self.assertEqual(tally["outcome"], Outcome.PASSED)
+
     def test_more_votes_than_voters_is_refused(self):
         with self.assertRaises(ValueError):
             SectorCount(eligible=1, yes=2)

@@ -1,0 +1,40 @@
+"""A staff member requests credits in a real browser and sees the request; the form shows the
+pool's available credits and the resource's rate as they choose."""
+
+import pytest
+
+from tests.base import PASSWORD, make_body
+from tests.compute.credits import make_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_staff_member_requests_credits_and_sees_the_request(live_server, page):
+    body = make_body()
+    world = make_world(body)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Compute").click()
+    page.goto(f"{live_server.url}/compute/requests/new/")
+    page.get_by_label("Charter").select_option(label=str(world["charter"]))
+    page.get_by_label("Pool", exact=True).select_option(label=str(world["pool"]))
+    page.get_by_label("Resource").select_option(label="Aurora GPU cluster")
+    # htmx fetches the pool's available credits and the resource's rate.
+    quote = page.locator("#quote")
+    quote.get_by_text("credits per GPU-hour on Aurora GPU cluster").wait_for()
+    assert "100,000" in quote.inner_text()
+    page.get_by_label("Requested credits").fill("4000")
+    page.get_by_label("Justification").fill("Ensemble runs of the flood model for the spring season.")
+    page.get_by_role("button", name="Submit the request").click()
+
+    page.get_by_role("heading", name="Credit request #").wait_for()
+    assert page.get_by_text("Status: Submitted").is_visible()
+    assert page.get_by_role("status").inner_text().endswith("is submitted.")
+    page.get_by_role("link", name="My requests").click()
+    row = page.get_by_role("row").filter(has_text="Flood forecasting")
+    assert "4,000" in row.inner_text()
+    assert "Submitted" in row.inner_text()

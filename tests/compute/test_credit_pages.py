@@ -1,0 +1,190 @@
+"""The credit pages: requesting credits with the pool and rate in view, signing, the account
+with its burn-down and forecast, the pool by sector, oversubscription and the rates."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from compute.choices import RequestStatus
+from compute.models import CreditRequest
+from compute.services import ledger
+from tests.compute.credits import CreditsTestCase
+
+D = Decimal
+
+
+class CreditPageTests(CreditsTestCase):
+    def use_hours(self, count, *, unit_hours="4", start_days_ago=0):
+        start = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(days=start_days_ago)
+        for n in range(count):
+            ledger.post_usage(
+                source="test",
+                resource=self.gpu,
+                charter=self.charter,
+                hour=start - datetime.timedelta(hours=6 * n + 1),
+                unit_hours=D(unit_hours),
+            )
+
+    def test_a_staff_member_requests_credits_and_sees_the_request(self):
+        self.client.force_login(self.staff)
+        form = self.client.get("/compute/requests/new/")
+        self.assertContains(form, "100,000 credits available")
+        self.assertContains(form, '<label for="id_charter">')
+        response = self.client.post(
+            "/compute/requests/new/",
+            {
+                "charter": self.charter.pk,
+                "resource": self.gpu.pk,
+                "pool": self.pool.pk,
+                "amount": "4000",
+                "justification": "Ensemble runs",
+                "submit": "1",
+            },
+            follow=True,
+        )
+        request = CreditRequest.objects.get()
+        self.assertRedirects(response, f"/compute/requests/{request.pk}/")
+        self.assertContains(response, "is submitted")
+        self.assertContains(response, "Waiting for the co-chair of the public and private sector")
+        self.assertContains(self.client.get("/compute/requests/"), f"#{request.pk}")
+
+    def test_the_form_shows_a_refusal_on_the_field_it_concerns(self):
+        self.client.force_login(self.staff)
+        response = self.client.post(
+            "/compute/requests/new/",
+            {
+                "charter": self.charter.pk,
+                "resource": self.us_gpu.pk,
+                "pool": self.pool.pk,
+                "amount": "10",
+                "justification": "x",
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "outside the charter&#x27;s allowed jurisdictions")
+        self.assertFalse(CreditRequest.objects.exists())
+
+    def test_the_quote_shows_the_pool_available_and_the_resource_rate(self):
+        self.client.force_login(self.staff)
+        response = self.client.get(f"/compute/requests/quote/?pool={self.pool.pk}&resource={self.gpu.pk}")
+        self.assertContains(response, "<strong>100,000</strong> credits of 100,000")
+        self.assertContains(
+            response, "<strong>2.50</strong> credits per GPU-hour on Aurora GPU cluster (EU, TEE-capable)"
+        )
+
+    def test_co_chairs_see_what_awaits_their_signature_and_sign_on_the_page(self):
+        request = self.request_credits(3000)
+        self.client.force_login(self.public_chair)
+        self.assertContains(self.client.get("/compute/requests/awaiting/"), f"#{request.pk}")
+        self.assertContains(self.client.get("/"), "1 credit request awaits your signature")
+        response = self.client.post(f"/compute/requests/{request.pk}/sign/", {"amount": ""}, follow=True)
+        self.assertContains(response, "The other sector")
+        self.assertNotContains(self.client.get("/compute/requests/awaiting/"), f"#{request.pk}")
+        self.client.force_login(self.private_chair)
+        response = self.client.post(f"/compute/requests/{request.pk}/sign/", {}, follow=True)
+        self.assertContains(response, "the request is approved")
+        self.assertEqual(self.refresh(request).status, RequestStatus.APPROVED)
+
+    def test_a_refused_signature_says_why_on_the_page(self):
+        ledger.update_pool(self.admin, self.pool, total=D("1000"))
+        request = self.request_credits(3000)
+        ledger.sign_request(self.public_chair, request)
+        self.client.force_login(self.private_chair)
+        response = self.client.post(f"/compute/requests/{request.pk}/sign/", {}, follow=True)
+        self.assertContains(response, "has only 1,000 credits available")
+
+    def test_the_account_page_shows_balance_forecast_and_a_chart_and_its_queries_do_not_grow(self):
+        self.approve(self.request_credits(5000))
+        self.use_hours(10)
+        account = self.account()
+        self.client.force_login(self.staff)
+        url = f"/compute/accounts/{account.pk}/"
+        self.client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            response = self.client.get(url)
+        self.assertContains(response, "<strong>4,900</strong> credits")
+        self.assertContains(response, "Forecast exhaustion")
+        self.assertContains(response, 'src="/static/vendor/plotly/plotly.min.js"')
+        chart = response.context["chart"]
+        self.assertEqual(chart["allocated"][-1], "5000.0000")
+        self.assertTrue(chart["forecast"]["days"])
+        self.use_hours(60, start_days_ago=3)
+        with self.assertNumQueries(len(few)):
+            self.client.get(url)
+
+    def test_an_overdrawn_account_is_flagged_on_its_page_and_at_home(self):
+        self.approve(self.request_credits(100))
+        self.use_hours(1, unit_hours="100")  # 250 credits against 100
+        self.client.force_login(self.staff)
+        page = self.client.get(f"/compute/accounts/{self.account().pk}/")
+        self.assertContains(page, "Overdrawn:")
+        home = self.client.get("/")
+        self.assertContains(home, "Overdrawn:")
+        self.assertContains(home, "100 % used:")
+
+    def test_people_outside_the_charter_cannot_open_its_account(self):
+        self.approve(self.request_credits(100))
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.get(f"/compute/accounts/{self.account().pk}/").status_code, 404)
+
+    def test_the_pool_page_splits_allocations_by_the_sector_of_the_lead(self):
+        self.approve(self.request_credits(6000))  # council: public
+        self.approve(self.request_credits(4000, by=self.private_staff, charter=self.restricted))  # Helios: private
+        self.client.force_login(self.private_member)
+        response = self.client.get(f"/compute/pools/{self.pool.pk}/")
+        split = {row["sector"]: row for row in response.context["split"]}
+        self.assertEqual((split["public"]["allocated"], split["public"]["share"]), (D("6000"), D("6.0")))
+        self.assertEqual((split["private"]["allocated"], split["private"]["share"]), (D("4000"), D("4.0")))
+        self.assertContains(response, "<strong>90,000</strong>")
+
+    def test_the_oversubscription_view_compares_awards_with_capacity(self):
+        # The CPU pool: 2,048 cores over the pool's 181 days is 8,896,512 core-hours, which
+        # at 0.05 credits is 444,825.6 credits; award less, then more than the pool can.
+        self.approve(self.request_credits(9000, resource=self.cpu))
+        self.client.force_login(self.public_member)
+        rows = {row["resource"].name: row for row in self.client.get("/compute/oversubscription/").context["rows"]}
+        self.assertEqual(rows["Baltic CPU pool"]["awarded_hours"], D("180000"))
+        self.assertFalse(rows["Baltic CPU pool"]["oversubscribed"])
+        small = ledger.create_resource(
+            self.admin, name="Tiny cluster", kind="gpu_cluster", capacity=D("1"), jurisdiction="EU", rate=D("1")
+        )
+        self.approve(self.request_credits(9000, resource=small))
+        response = self.client.get("/compute/oversubscription/")
+        rows = {row["resource"].name: row for row in response.context["rows"]}
+        self.assertTrue(rows["Tiny cluster"]["oversubscribed"])
+        self.assertContains(response, "Oversubscribed")
+
+    def test_the_resource_list_shows_current_past_and_scheduled_rates(self):
+        now = timezone.now()
+        ledger.set_rate(self.admin, self.cpu, rate=D("0.06"), effective_from=now - datetime.timedelta(days=1))
+        ledger.set_rate(self.admin, self.cpu, rate=D("0.08"), effective_from=now + datetime.timedelta(days=30))
+        self.client.force_login(self.staff)
+        response = self.client.get("/compute/resources/")
+        self.assertContains(response, "<strong>0.06</strong> credits per core-hour")
+        self.assertContains(response, "Scheduled")
+        self.assertContains(response, "Past")
+
+    def test_credit_pages_have_labelled_navigation_and_no_inline_script(self):
+        self.approve(self.request_credits(100))
+        self.client.force_login(self.auditor)
+        for url in (
+            "/compute/credits/",
+            "/compute/requests/new/",
+            "/compute/requests/",
+            "/compute/requests/awaiting/",
+            "/compute/pools/",
+            f"/compute/pools/{self.pool.pk}/",
+            f"/compute/accounts/{self.account().pk}/",
+            "/compute/oversubscription/",
+            "/compute/resources/",
+        ):
+            response = self.client.get(url)
+            self.assertEqual(response.status_code, 200, url)
+            self.assertContains(response, '<nav aria-label="Credits"', msg_prefix=url)
+            html = response.content.decode()
+            for script in html.split("<script")[1:]:
+                head = script.split(">", 1)[0]
+                self.assertTrue("src=" in head or 'type="application/json"' in head, f"{url}: inline script {head}")
