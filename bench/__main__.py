@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-BENCHMARKS = ["audit", "vote", "ledger", "metrics", "pages"]
+BENCHMARKS = ["audit", "vote", "ledger", "metrics", "pages", "roadmap"]
 
 
 def _format(value) -> str:

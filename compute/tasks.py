@@ -1,16 +1,57 @@
 """Celery tasks of the compute app: thin wrappers that call compute.services."""
 
 from celery import shared_task
+from django.db import transaction
 
 from compute import notifications
-from compute.services import ledger
+from compute.collectors.prometheus import SourceRefused, SourceUnavailable
+from compute.services import ledger, security
 from compute.services import metrics as services
 
 
 @shared_task(ignore_result=True)
 def collect_all_metrics() -> int:
-    """One collection pass over every enabled metric source (run by beat)."""
-    return services.collect_all_metrics()
+    """Beat's collection tick: one task per source that is due, so a slow or failing source
+    never holds up the others. Sources backing off after failures wait their turn."""
+    due = services.due_sources()
+    for source_id in due:
+        transaction.on_commit(lambda source_id=source_id: collect_source.delay(source_id))
+    return len(due)
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(SourceUnavailable,),
+    retry_backoff=15,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=4,
+)
+def collect_source(source_id: int) -> None:
+    """Collect one source. An unreachable source is retried with exponential backoff; a
+    refused query is a configuration error, recorded on the source and not retried."""
+    try:
+        services.collect_source(source_id)
+    except SourceRefused:
+        return
+
+
+@shared_task(ignore_result=True)
+def ingest_watched_reports() -> int:
+    """Pick up new security reports from every watched directory."""
+    return security.scan_watched_directories()
+
+
+@shared_task(ignore_result=True)
+def purge_raw_samples() -> int:
+    """Drop raw samples past the retention horizon; the rollups keep the history."""
+    return services.purge_raw_samples()
+
+
+@shared_task(ignore_result=True)
+def post_pending_usage() -> int:
+    """Hand the ledger the attributed usage it has not taken yet."""
+    return services.post_pending_usage()
 
 
 @shared_task(ignore_result=True)

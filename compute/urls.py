@@ -1,6 +1,6 @@
 from django.urls import path
 
-from compute import credit_views, views
+from compute import credit_views, metrics_views, views
 
 app_name = "compute"
 urlpatterns = [
@@ -22,4 +22,12 @@ urlpatterns = [
     path("pools/", credit_views.pool_list, name="pool-list"),
     path("pools/<int:pk>/", credit_views.pool_detail, name="pool-detail"),
     path("oversubscription/", credit_views.oversubscription, name="oversubscription"),
+]
+
+# Dashboards of the metrics half of the app.
+urlpatterns += [
+    path("dashboards/", metrics_views.utilization, name="dashboard-utilization"),
+    path("dashboards/usage/", metrics_views.usage, name="dashboard-usage"),
+    path("dashboards/security/", metrics_views.security_posture, name="dashboard-security"),
+    path("dashboards/security/upload/", metrics_views.upload_report, name="security-upload"),
 ]

@@ -15,7 +15,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     PortalRole.COMMITTEE_MEMBER: ["compute.view_creditaccount"],
     PortalRole.CO_CHAIR: ["governance.view_auditevent", "compute.view_creditaccount"],
     PortalRole.SECRETARY: ["governance.view_auditevent", "compute.view_creditaccount"],
-    PortalRole.PROGRAM_MANAGER: ["charters.add_charter"],
+    PortalRole.PROGRAM_MANAGER: ["charters.add_charter", "roadmap.manage_roadmap"],
     PortalRole.STAFF: ["charters.add_charter", "charters.add_datauseagreement", "charters.add_dataset"],
     PortalRole.AUDITOR: ["governance.view_auditevent", "governance.view_user", "compute.view_creditaccount"],
 }

@@ -220,6 +220,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Domain settings.
 DUAL_CONTROL_LIMIT = Decimal(env.str("DUAL_CONTROL_LIMIT", default="10000"))
+# Roadmap: a progress report is due this many days after its period ends, and its owner is
+# reminded this many days before it is due.
+ROADMAP_REPORT_DUE_DAYS = env.int("ROADMAP_REPORT_DUE_DAYS", default=10)
+ROADMAP_REPORT_REMINDER_DAYS = env.int("ROADMAP_REPORT_REMINDER_DAYS", default=7)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -252,6 +256,12 @@ SPECTACULAR_SETTINGS = {
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "BallotOutcomeEnum": "governance.choices.Outcome",
         "DataClassificationEnum": "charters.choices.DataClassification",
+        "RoadmapStatusEnum": "roadmap.choices.RoadmapStatus",
+        "MilestoneStatusEnum": "roadmap.choices.MilestoneStatus",
+        "RebaselineStatusEnum": "roadmap.choices.RebaselineStatus",
+        "BaselineKindEnum": "roadmap.choices.BaselineKind",
+        # Named here because the roadmap's baselines also have a field called "kind".
+        "ReviewKindEnum": "charters.choices.ReviewKind",
     },
 }
 
@@ -288,6 +298,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "governance.tasks.flush_outbox",
         "schedule": timedelta(seconds=env.int("OUTBOX_FLUSH_SECONDS", default=30)),
     },
+    # Roadmap: remind owners of progress reports falling due (claimed once per period, so hourly is cheap).
+    "roadmap-report-reminders": {
+        "task": "roadmap.tasks.send_report_reminders",
+        "schedule": timedelta(hours=1),
+    },
     "collect-metrics": {
         "task": "compute.tasks.collect_all_metrics",
         "schedule": timedelta(minutes=env.int("COLLECT_EVERY_MINUTES", default=1)),
@@ -321,4 +336,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Metrics and security posture (compute app, DESIGN.md 2.4).
+METRICS_RAW_RETENTION_DAYS = env.int("METRICS_RAW_RETENTION_DAYS", default=35)
+METRICS_MAX_POINTS = env.int("METRICS_MAX_POINTS", default=1000)
+METRICS_DEFAULT_POINTS = env.int("METRICS_DEFAULT_POINTS", default=300)
+METRICS_PUSH_MAX_BYTES = env.int("METRICS_PUSH_MAX_BYTES", default=1_000_000)
+METRICS_PUSH_MAX_SAMPLES = env.int("METRICS_PUSH_MAX_SAMPLES", default=10_000)
+METRICS_INITIAL_BACKFILL_HOURS = env.int("METRICS_INITIAL_BACKFILL_HOURS", default=6)
+METRICS_MAX_BACKFILL_HOURS = env.int("METRICS_MAX_BACKFILL_HOURS", default=72)
+METRICS_HTTP_TIMEOUT = env.float("METRICS_HTTP_TIMEOUT", default=10.0)
+SECURITY_SCAN_STALE_DAYS = env.int("SECURITY_SCAN_STALE_DAYS", default=7)
+SECURITY_REPORT_MAX_BYTES = env.int("SECURITY_REPORT_MAX_BYTES", default=25_000_000)
+SECURITY_REPORTS_ROOT = Path(env.str("SECURITY_REPORTS_ROOT", default=str(VAR_DIR / "security-reports")))
+CELERY_BEAT_SCHEDULE["ingest-security-reports"] = {
+    "task": "compute.tasks.ingest_watched_reports",
+    "schedule": timedelta(minutes=env.int("SECURITY_REPORTS_EVERY_MINUTES", default=10)),
+}
+CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
+    "task": "compute.tasks.purge_raw_samples",
+    "schedule": timedelta(hours=6),
 }

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from compute.api import views
+from compute.api import metrics_views, views
 
 router = DefaultRouter()
 # Credits
@@ -11,5 +12,12 @@ router.register("credit-transactions", views.LedgerTransactionViewSet, basename=
 router.register("credit-requests", views.CreditRequestViewSet, basename="creditrequest")
 router.register("credit-transfers", views.CreditTransferViewSet, basename="credittransfer")
 router.register("credit-refunds", views.CreditRefundViewSet, basename="creditrefund")
+# Metrics and security posture
+router.register("metric-sources", metrics_views.MetricSourceViewSet, basename="metricsource")
+router.register("security-reports", metrics_views.SecurityReportViewSet, basename="securityreport")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("metrics/ingest/", metrics_views.MetricIngestView.as_view(), name="metrics-ingest"),
+    path("metrics/series/", metrics_views.MetricSeriesView.as_view(), name="metrics-series"),
+    *router.urls,
+]

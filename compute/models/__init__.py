@@ -12,8 +12,17 @@ from compute.models.ledger import (
     LedgerTransaction,
     UsageRecord,
 )
+from compute.models.metrics import (
+    DailyRollup,
+    HourlyRollup,
+    Metric,
+    MetricSource,
+    Sample,
+    UsageAttribution,
+)
 from compute.models.rates import ResourceRate
 from compute.models.resources import Resource
+from compute.models.security import ReportDirectory, SecurityScan
 
 __all__ = [
     "CreditAccount",
@@ -28,4 +37,13 @@ __all__ = [
     "Resource",
     "ResourceRate",
     "UsageRecord",
+    "DailyRollup",
+    "HourlyRollup",
+    "Metric",
+    "MetricSource",
+    "ReportDirectory",
+    "Resource",
+    "Sample",
+    "SecurityScan",
+    "UsageAttribution",
 ]

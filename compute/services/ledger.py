@@ -465,6 +465,28 @@ class AccountSummary:
         return (self.consumed * 100 / self.allocated).quantize(Decimal("0.1"))
 
 
+def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """{charter id: (allocated, consumed)} for the charters that have an account, in one
+    query: the same sums as account_summary, for many charters at once (roadmap evidence)."""
+    rows = (
+        LedgerEntry.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER)
+        .values("account__charter_id", "transaction__kind", "transaction__reverses__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for row in rows:
+        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
+        sums[row["account__charter_id"]][kind] += exact(row["total"])
+    return {
+        charter_id: (
+            by_kind[TransactionKind.ALLOCATION] + by_kind[TransactionKind.TRANSFER],
+            -by_kind[TransactionKind.USAGE],
+        )
+        for charter_id, by_kind in sums.items()
+    }
+
+
 def account_summary(account: CreditAccount) -> AccountSummary:
     """Allocated, consumed and expired credits of an account, from its entries in one query.
 

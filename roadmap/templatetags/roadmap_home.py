@@ -1,10 +1,38 @@
-"""The roadmap app's panel on the home page: what needs the signed-in person's attention."""
+"""The roadmap app's panel on the home page: what needs the signed-in person's attention.
+
+Program managers see every report falling due and the milestones that slipped most; an
+initiative's owner sees the reports they owe; everyone in the body sees the current version
+and any decision waiting for a ballot.
+"""
 
 from django import template
+from django.conf import settings
+
+from roadmap import selectors, services
+from roadmap.choices import RebaselineStatus, RoadmapStatus
+from roadmap.models import Roadmap, can_plan, in_the_body
 
 register = template.Library()
 
 
 @register.inclusion_tag("roadmap/_home_panel.html", takes_context=True)
 def roadmap_home_panel(context):
-    return {"user": context["request"].user}
+    user = context["request"].user
+    if not in_the_body(user):
+        return {"show": False}
+    roadmap = selectors.current_roadmap(user)
+    panel = {"show": True, "roadmap": roadmap}
+    if roadmap is None:
+        return panel
+    planner = can_plan(user)
+    initiatives = roadmap.initiatives.prefetch_related("reports").order_by("title")
+    if not planner:
+        initiatives = initiatives.filter(owner=user)
+    window = settings.ROADMAP_REPORT_REMINDER_DAYS
+    due = [(initiative, services.report_due(initiative)) for initiative in initiatives]
+    panel["due"] = [(i, d) for i, d in due if d is not None and (d.overdue or d.days_left <= window)]
+    if planner:
+        panel["slipped"] = selectors.slipped_milestones(roadmap)
+        panel["drafts"] = Roadmap.objects.filter(committee_id=roadmap.committee_id, status=RoadmapStatus.DRAFT).count()
+    panel["pending"] = roadmap.rebaseline_requests.filter(status=RebaselineStatus.PROPOSED).first()
+    return panel

@@ -1,0 +1,253 @@
+"""The metric store: bulk upserts of raw samples, incremental rollups, retention, series reads.
+
+Ingestion stages a batch in a temporary table (PostgreSQL COPY; executemany on SQLite), then
+runs three set-based statements: upsert the samples on their (resource, metric, time) key,
+recompute the hourly buckets the batch touched from the raw samples, and recompute the daily
+buckets it touched from the hourly ones. Recomputing a touched bucket from its source rows
+(instead of adding the batch to it) keeps every rollup equal to the aggregate of the raw data,
+even when a re-run overwrites values it had sent before.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from compute.choices import Resolution
+from compute.models import DailyRollup, HourlyRollup, Sample
+
+STAGE = "metric_ingest_stage"
+HOUR = 3600
+DAY = 86400
+
+
+def raw_horizon(now: datetime.datetime | None = None) -> datetime.datetime:
+    """Raw samples older than this are purged (whole days, so rollups of kept hours stay exact)."""
+    now = now or timezone.now()
+    day = (now - datetime.timedelta(days=settings.METRICS_RAW_RETENTION_DAYS)).astimezone(datetime.UTC)
+    return day.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _sql(pg: str, lite: str) -> str:
+    return pg if connection.vendor == "postgresql" else lite
+
+
+def _stage_table() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (resource_id bigint, metric_id bigint, "
+                "time timestamptz, value double precision) ON COMMIT DELETE ROWS"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (resource_id integer, metric_id integer, "
+                "time datetime, value real)"
+            )
+        # Cleared first: inside an outer transaction (a test, a larger import) the previous
+        # batch's rows would still be there.
+        cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - a constant table name
+
+
+def _copy_rows(cursor, table: str, rows: list[tuple[int, int, datetime.datetime, float]]) -> None:
+    """COPY rows into a table in PostgreSQL's text format, in large writes."""
+    with cursor.copy(f"COPY {table} (resource_id, metric_id, time, value) FROM STDIN") as copy:
+        buffer = io.StringIO()
+        for n, (resource_id, metric_id, moment, value) in enumerate(rows, 1):
+            buffer.write(f"{resource_id}\t{metric_id}\t{moment.isoformat()}\t{value!r}\n")
+            if n % 50_000 == 0:
+                copy.write(buffer.getvalue())
+                buffer = io.StringIO()
+        copy.write(buffer.getvalue())
+
+
+def copy_into(table: str, rows: list[tuple[int, int, datetime.datetime, float]]) -> None:
+    """Plain COPY of rows into `table` (the benchmark's baseline; PostgreSQL only)."""
+    connection.ensure_connection()
+    with connection.connection.cursor() as raw:
+        _copy_rows(raw, table, rows)
+
+
+def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
+    """Upsert (resource_id, metric_id, time, value) rows and bring the rollups up to date.
+
+    Times are truncated to whole seconds; a later row for the same key wins; non-finite values
+    and rows older than the raw retention horizon are dropped. Returns the rows kept."""
+    horizon = raw_horizon()
+    batch: dict[tuple[int, int, datetime.datetime], float] = {}
+    for resource_id, metric_id, moment, value in rows:
+        if value is None or not math.isfinite(value) or moment < horizon:
+            continue
+        batch[(resource_id, metric_id, moment.replace(microsecond=0))] = float(value)
+    if not batch:
+        return 0
+    staged = [(r, m, t, v) for (r, m, t), v in batch.items()]
+    with transaction.atomic():
+        _stage_table()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with connection.connection.cursor() as raw:
+                    _copy_rows(raw, STAGE, staged)
+            else:
+                adapt = connection.ops.adapt_datetimefield_value
+                cursor.executemany(
+                    f"INSERT INTO {STAGE} (resource_id, metric_id, time, value) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                    [(r, m, adapt(t), v) for r, m, t, v in staged],
+                )
+            _upsert_samples(cursor)
+            _refresh_hourly(cursor)
+            _refresh_daily(cursor)
+            cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - a constant table name
+    return len(staged)
+
+
+def _upsert_samples(cursor) -> None:
+    table = Sample._meta.db_table
+    # Rewriting an unchanged value would only leave a dead row behind on PostgreSQL.
+    cursor.execute(
+        f"INSERT INTO {table} (resource_id, metric_id, time, value) "  # noqa: S608 - constant table names
+        f"SELECT resource_id, metric_id, time, value FROM {STAGE} WHERE true "
+        "ON CONFLICT (resource_id, metric_id, time) DO UPDATE SET value = excluded.value "
+        f"WHERE {table}.value <> excluded.value"
+    )
+
+
+def _touched(unit: str) -> str:
+    """The distinct (resource, metric, bucket) of the staged batch."""
+    lite_format = "%Y-%m-%d %H:00:00" if unit == "hour" else "%Y-%m-%d 00:00:00"
+    return _sql(
+        f"SELECT DISTINCT resource_id, metric_id, date_trunc('{unit}', time) AS bucket FROM {STAGE}",  # noqa: S608
+        f"SELECT DISTINCT resource_id, metric_id, strftime('{lite_format}', time) AS bucket FROM {STAGE}",  # noqa: S608
+    )
+
+
+def _bucket_end(unit: str) -> str:
+    return _sql(f"t.bucket + interval '1 {unit}'", f"datetime(t.bucket, '+1 {unit}')")
+
+
+def _refresh_hourly(cursor) -> None:
+    hourly, raw = HourlyRollup._meta.db_table, Sample._meta.db_table
+    cursor.execute(
+        f"WITH t AS ({_touched('hour')}) "  # noqa: S608 - constant table names
+        f"INSERT INTO {hourly} (resource_id, metric_id, bucket, count, sum, min, max) "
+        "SELECT s.resource_id, s.metric_id, t.bucket, count(*), sum(s.value), min(s.value), max(s.value) "
+        f"FROM t JOIN {raw} s ON s.resource_id = t.resource_id AND s.metric_id = t.metric_id "
+        f"AND s.time >= t.bucket AND s.time < {_bucket_end('hour')} "
+        "GROUP BY s.resource_id, s.metric_id, t.bucket "
+        "ON CONFLICT (resource_id, metric_id, bucket) DO UPDATE SET "
+        "count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max"
+    )
+
+
+def _refresh_daily(cursor) -> None:
+    daily, hourly = DailyRollup._meta.db_table, HourlyRollup._meta.db_table
+    cursor.execute(
+        f"WITH t AS ({_touched('day')}) "  # noqa: S608 - constant table names
+        f"INSERT INTO {daily} (resource_id, metric_id, bucket, count, sum, min, max) "
+        "SELECT h.resource_id, h.metric_id, t.bucket, sum(h.count), sum(h.sum), min(h.min), max(h.max) "
+        f"FROM t JOIN {hourly} h ON h.resource_id = t.resource_id AND h.metric_id = t.metric_id "
+        f"AND h.bucket >= t.bucket AND h.bucket < {_bucket_end('day')} "
+        "GROUP BY h.resource_id, h.metric_id, t.bucket "
+        "ON CONFLICT (resource_id, metric_id, bucket) DO UPDATE SET "
+        "count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max"
+    )
+
+
+def purge_raw(now: datetime.datetime | None = None) -> int:
+    """Delete raw samples older than the retention horizon; the rollups keep their history.
+
+    Series by series, so each delete is a range scan of the primary key."""
+    horizon = raw_horizon(now)
+    deleted = 0
+    series = HourlyRollup.objects.filter(bucket__lt=horizon).values_list("resource_id", "metric_id").distinct()
+    for resource_id, metric_id in series:
+        count, _ = Sample.objects.filter(resource_id=resource_id, metric_id=metric_id, time__lt=horizon).delete()
+        deleted += count
+    return deleted
+
+
+# --- Reading series -----------------------------------------------------------------------
+
+# Steps a chart may be drawn at: each divides the next coarser bucket, so slots line up.
+NICE_STEPS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY]
+
+
+@dataclass(frozen=True)
+class Plan:
+    step: int
+    resolution: str
+    start: datetime.datetime
+    end: datetime.datetime
+
+    @property
+    def slots(self) -> int:
+        return int((self.end - self.start).total_seconds() // self.step)
+
+
+def plan(start: datetime.datetime, end: datetime.datetime, step: int | None, *, max_points: int | None = None) -> Plan:
+    """The step and the table a series over [start, end) is read at.
+
+    The step is the one asked for, raised to the next nice step that keeps the chart within
+    max_points; the resolution is the coarsest stored one that is not coarser than the step,
+    and never raw for a range that reaches past the raw retention horizon."""
+    max_points = max_points or settings.METRICS_MAX_POINTS
+    needed = max(step or 1, math.ceil((end - start).total_seconds() / max_points))
+    if start < raw_horizon():
+        needed = max(needed, HOUR)  # the raw samples of that time are gone; the rollups remain
+    chosen = next((s for s in NICE_STEPS if s >= needed), math.ceil(needed / DAY) * DAY)
+    if chosen % DAY == 0:
+        resolution = Resolution.DAY
+    elif chosen % HOUR == 0:
+        resolution = Resolution.HOUR
+    else:
+        resolution = Resolution.RAW
+    aligned_start = datetime.datetime.fromtimestamp(math.floor(start.timestamp() / chosen) * chosen, tz=datetime.UTC)
+    aligned_end = datetime.datetime.fromtimestamp(math.ceil(end.timestamp() / chosen) * chosen, tz=datetime.UTC)
+    return Plan(step=chosen, resolution=resolution, start=aligned_start, end=aligned_end)
+
+
+def read_series(resource_ids: list[int], metric_id: int, plan_: Plan) -> dict[int, dict[int, tuple]]:
+    """resource id → {slot start (epoch seconds): (mean, min, max)} for the planned slots."""
+    if not resource_ids:
+        return {}
+    step = plan_.step
+    if plan_.resolution == Resolution.RAW:
+        table, time_col = Sample._meta.db_table, "time"
+        aggregates = "avg(value), min(value), max(value)"
+    else:
+        model = HourlyRollup if plan_.resolution == Resolution.HOUR else DailyRollup
+        table, time_col = model._meta.db_table, "bucket"
+        aggregates = "sum(sum) / sum(count), min(min), max(max)"
+    slot = _sql(
+        f"CAST(floor(extract(epoch from {time_col}) / {step}) AS bigint) * {step}",
+        # Integer division floors for the positive epoch seconds SQLite works with.
+        f"(CAST(strftime('%%s', {time_col}) AS INTEGER) / {step}) * {step}",  # %% : the query has params
+    )
+    placeholders = ", ".join(["%s"] * len(resource_ids))
+    adapt = connection.ops.adapt_datetimefield_value
+    where = f"WHERE metric_id = %s AND resource_id IN ({placeholders}) AND {time_col} >= %s AND {time_col} < %s"
+    bucket = {Resolution.HOUR: HOUR, Resolution.DAY: DAY}.get(plan_.resolution)
+    if step == bucket:
+        # One rollup row per slot: read the rows as they lie in the primary key, no grouping.
+        query = (
+            f"SELECT resource_id, {slot} AS slot, sum / count, min, max FROM {table} {where} "  # noqa: S608
+            f"ORDER BY resource_id, {time_col}"
+        )
+    else:
+        query = (
+            f"SELECT resource_id, {slot} AS slot, {aggregates} FROM {table} {where} "  # noqa: S608
+            "GROUP BY resource_id, slot ORDER BY resource_id, slot"
+        )
+    result: dict[int, dict[int, tuple]] = {rid: {} for rid in resource_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(query, [metric_id, *resource_ids, adapt(plan_.start), adapt(plan_.end)])
+        for resource_id, slot_start, mean, low, high in cursor.fetchall():
+            result[resource_id][int(slot_start)] = (mean, low, high)
+    return result

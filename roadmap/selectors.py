@@ -1,0 +1,159 @@
+"""The read side of the roadmap: what the pages, the API and the exports show, assembled in a
+fixed number of queries however many initiatives and milestones there are."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from governance.choices import Sector
+from roadmap import evidence, planning
+from roadmap.choices import MilestoneStatus, RoadmapStatus
+from roadmap.models import Baseline, BaselineEntry, Initiative, Milestone, ProgressReport, Roadmap
+
+
+def current_roadmap(user, committee_id: int | None = None) -> Roadmap | None:
+    """The approved version, else the newest draft: what the roadmap pages open on."""
+    versions = Roadmap.objects.visible_to(user).exclude(status=RoadmapStatus.SUPERSEDED)
+    if committee_id is not None:
+        versions = versions.filter(committee_id=committee_id)
+    return versions.filter(status=RoadmapStatus.APPROVED).first() or versions.first()
+
+
+@dataclass(frozen=True)
+class TimelineFilters:
+    """Narrow the timeline by an initiative's theme or sponsor sector, or a milestone's status."""
+
+    theme: str = ""
+    sector: str = ""
+    status: str = ""
+
+    @classmethod
+    def from_query(cls, query) -> TimelineFilters:
+        status = query.get("status", "")
+        sector = query.get("sector", "")
+        return cls(
+            theme=query.get("theme", "")[:100],
+            sector=sector if sector in Sector.values else "",
+            status=status if status in MilestoneStatus.values else "",
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.theme or self.sector or self.status)
+
+
+def schedule_milestones(milestones: QuerySet[Milestone] | None = None) -> QuerySet[Milestone]:
+    """Milestones with their dependencies' dates and whether a baseline holds them."""
+    milestones = Milestone.objects.all() if milestones is None else milestones
+    return milestones.with_schedule().with_baselined().order_by("forecast_date", "pk")
+
+
+def timeline_initiatives(roadmap: Roadmap, filters: TimelineFilters | None = None) -> list[Initiative]:
+    """The roadmap's initiatives matching the filters, each with `shown_milestones` (those
+    matching the status filter) and its themes and sponsors: five queries in all."""
+    filters = filters or TimelineFilters()
+    milestones = schedule_milestones()
+    if filters.status:
+        milestones = milestones.filter(status=filters.status)
+    initiatives = roadmap.initiatives.all()
+    if filters.theme:
+        initiatives = initiatives.filter(themes__slug=filters.theme)
+    if filters.sector:
+        initiatives = initiatives.filter(sponsors__sector=filters.sector)
+    initiatives = (
+        initiatives.distinct()
+        .order_by("title")
+        .prefetch_related("themes", "sponsors", Prefetch("milestones", queryset=milestones, to_attr="shown_milestones"))
+    )
+    return list(initiatives)
+
+
+@dataclass(frozen=True)
+class InitiativeStanding:
+    """Where an initiative stands: its slippage rolled up and the evidence-based RAG."""
+
+    rollup: planning.SlippageRollup
+    evidence: evidence.Evidence
+
+
+def standings(initiatives: list[Initiative], today: datetime.date | None = None) -> dict[int, InitiativeStanding]:
+    """Rollup and evidence of each initiative; the initiatives carry `schedule` (all their
+    milestones, prefetched with `with_standing_data`) and their charters."""
+    today = today or timezone.localdate()
+    burns = evidence.credit_burns({i.pk: [c.pk for c in i.charters.all()] for i in initiatives})
+    result = {}
+    for initiative in initiatives:
+        milestones = initiative.schedule
+        result[initiative.pk] = InitiativeStanding(
+            rollup=planning.rollup((m.baseline_date, m.forecast_date) for m in milestones),
+            evidence=evidence.evidence_rag(
+                evidence.inputs_from_milestones(milestones, today=today, credit_burn=burns[initiative.pk])
+            ),
+        )
+    return result
+
+
+def with_standing_data(initiatives: QuerySet[Initiative]) -> QuerySet[Initiative]:
+    """Prefetch what `standings` and the initiative lists read."""
+    return initiatives.prefetch_related(
+        "themes",
+        "sponsors",
+        "charters",
+        "roadmaps",
+        Prefetch("milestones", queryset=schedule_milestones(), to_attr="schedule"),
+        Prefetch(
+            "reports",
+            queryset=ProgressReport.objects.only("pk", "initiative_id", "period_start", "rag", "evidence_rag"),
+        ),
+    )
+
+
+def latest_report(initiative: Initiative) -> ProgressReport | None:
+    """The newest report of an initiative whose `reports` are prefetched."""
+    return max(initiative.reports.all(), key=lambda report: report.period_start, default=None)
+
+
+# --- Baselines -----------------------------------------------------------------------------
+
+FORECAST = "forecast"
+
+
+def baseline_schedule(baseline: Baseline) -> dict[int, tuple[str, str, datetime.date]]:
+    return {
+        entry.milestone_id: (entry.initiative_title, entry.title, entry.baseline_date)
+        for entry in BaselineEntry.objects.filter(baseline=baseline)
+    }
+
+
+def forecast_schedule(roadmap: Roadmap) -> dict[int, tuple[str, str, datetime.date]]:
+    """Today's forecast of every milestone of a roadmap version."""
+    return {
+        m.pk: (m.initiative.title, m.title, m.forecast_date)
+        for m in roadmap.milestones().select_related("initiative").distinct()
+    }
+
+
+def compare(baseline: Baseline, other: Baseline | None) -> list[planning.ComparedDate]:
+    """A baseline against another baseline, or against today's forecast when `other` is None."""
+    after = baseline_schedule(other) if other is not None else forecast_schedule(baseline.roadmap)
+    return planning.compare_schedules(baseline_schedule(baseline), after)
+
+
+# --- Home panel ----------------------------------------------------------------------------
+
+
+def slipped_milestones(roadmap: Roadmap, limit: int = 5) -> list[Milestone]:
+    """The open milestones that slipped most, worst first."""
+    milestones = [
+        m
+        for m in roadmap.milestones()
+        .exclude(status=MilestoneStatus.DONE)
+        .filter(baseline_date__isnull=False)
+        .select_related("initiative")
+        if (m.slippage_days or 0) > 0
+    ]
+    return sorted(milestones, key=lambda m: -m.slippage_days)[:limit]

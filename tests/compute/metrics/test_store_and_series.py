@@ -1,0 +1,344 @@
+"""The metric store keeps rollups equal to the raw data, and the series API reads the right table
+at a drawable number of points, with gaps where data is missing."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from django.db import connection
+from django.db.models import Count, Max, Min, Sum
+from django.db.models.functions import TruncDay, TruncHour
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
+
+from compute.models import DailyRollup, HourlyRollup, Metric, Resource, Sample
+from compute.services import metric_store
+from compute.services import metrics as services
+from tests.api_checks import APIResourceChecks
+from tests.base import PortalTestCase
+
+NOW = timezone.now().replace(minute=0, second=0, microsecond=0)
+
+
+def assert_rollups_match_raw(test, resource, metric):
+    """Every hourly and daily bucket equals count/sum/min/max of the raw samples in it."""
+    raw = Sample.objects.filter(resource=resource, metric=metric)
+    for rollup_model, trunc in ((HourlyRollup, TruncHour), (DailyRollup, TruncDay)):
+        expected = {
+            row["bucket"]: row
+            for row in raw.annotate(bucket=trunc("time", tzinfo=datetime.UTC))
+            .values("bucket")
+            .annotate(count=Count("value"), sum=Sum("value"), min=Min("value"), max=Max("value"))
+        }
+        stored = {r.bucket: r for r in rollup_model.objects.filter(resource=resource, metric=metric)}
+        test.assertEqual(set(stored), set(expected), rollup_model.__name__)
+        for bucket, row in expected.items():
+            test.assertEqual(stored[bucket].count, row["count"])
+            test.assertAlmostEqual(stored[bucket].sum, row["sum"], places=6)
+            test.assertEqual(stored[bucket].min, row["min"])
+            test.assertEqual(stored[bucket].max, row["max"])
+
+
+class RollupTests(PortalTestCase):
+    def setUp(self):
+        self.resource = Resource.objects.create(name="GPU A", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+
+    def test_rollups_equal_aggregates_of_the_raw_samples_after_overlapping_batches(self):
+        rng = random.Random(7)
+        start = NOW - datetime.timedelta(days=3)
+        for _batch in range(6):
+            offset = rng.randrange(0, 3 * 24 * 60 - 600)
+            rows = [
+                ("DCGM_FI_DEV_GPU_UTIL", start + datetime.timedelta(minutes=offset + i), rng.uniform(0, 100))
+                for i in range(rng.randrange(50, 600))
+            ]
+            services.store(self.resource.pk, rows)
+        metric = Metric.objects.get(name="DCGM_FI_DEV_GPU_UTIL")
+        assert_rollups_match_raw(self, self.resource, metric)
+
+    def test_a_rerun_with_changed_values_updates_the_rollups(self):
+        rows = [("cpu_utilization", NOW - datetime.timedelta(minutes=i), 10.0) for i in range(30)]
+        services.store(self.resource.pk, rows)
+        services.store(self.resource.pk, [(m, t, 90.0) for m, t, _ in rows[:10]])
+        self.assertEqual(Sample.objects.filter(resource=self.resource).count(), 30)
+        assert_rollups_match_raw(self, self.resource, Metric.objects.get(name="cpu_utilization"))
+
+    def test_non_finite_values_are_never_stored(self):
+        stored = services.store(
+            self.resource.pk,
+            [
+                ("cpu_utilization", NOW, float("nan")),
+                ("cpu_utilization", NOW - datetime.timedelta(minutes=1), float("inf")),
+            ],
+        )
+        self.assertEqual(stored, 0)
+        self.assertFalse(Sample.objects.exists())
+
+    @override_settings(METRICS_RAW_RETENTION_DAYS=2)
+    def test_retention_purges_old_raw_samples_and_keeps_their_rollups(self):
+        old = NOW - datetime.timedelta(days=3, hours=6)
+        rows = [("cpu_utilization", old + datetime.timedelta(minutes=i), float(i)) for i in range(60 * 24)]
+        with override_settings(METRICS_RAW_RETENTION_DAYS=10):
+            services.store(self.resource.pk, rows)
+        hourly_before = HourlyRollup.objects.count()
+        deleted = metric_store.purge_raw()
+        horizon = metric_store.raw_horizon()
+        self.assertGreater(deleted, 0)
+        self.assertFalse(Sample.objects.filter(time__lt=horizon).exists())
+        self.assertTrue(Sample.objects.filter(time__gte=horizon).exists())
+        self.assertEqual(HourlyRollup.objects.count(), hourly_before)
+        # Data older than the horizon is not taken in any more (its buckets could not be recomputed).
+        self.assertEqual(
+            services.store(self.resource.pk, [("cpu_utilization", horizon - datetime.timedelta(hours=1), 1.0)]), 0
+        )
+
+
+class RollupPropertyTests(HypothesisTestCase):
+    """Each example runs in its own transaction (hypothesis.extra.django)."""
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        batches=st.lists(
+            st.lists(
+                st.tuples(st.integers(0, 3 * 24 * 3600), st.floats(-1e6, 1e6, allow_nan=False)),
+                min_size=1,
+                max_size=40,
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    def test_rollups_hold_for_any_sequence_of_upserts(self, batches):
+        resource = Resource.objects.create(name="GPU H", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+        start = NOW - datetime.timedelta(days=3)
+        for batch in batches:
+            services.store(
+                resource.pk,
+                [("cpu_utilization", start + datetime.timedelta(seconds=s), v) for s, v in batch],
+            )
+        assert_rollups_match_raw(self, resource, Metric.objects.get(name="cpu_utilization"))
+
+
+class SeriesAPITests(PortalTestCase):
+    URL = "/api/metrics/series/"
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.resources = [
+            Resource.objects.create(name=f"Node {n}", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+            for n in range(3)
+        ]
+        start = NOW - datetime.timedelta(days=30)
+        for n, resource in enumerate(cls.resources):
+            rows = [
+                ("DCGM_FI_DEV_GPU_UTIL", start + datetime.timedelta(minutes=10 * i), float((i + n) % 100))
+                for i in range(30 * 24 * 6)
+                # A gap of six hours, five days ago: missing data, not zero.
+                if not (
+                    NOW - datetime.timedelta(days=5)
+                    <= start + datetime.timedelta(minutes=10 * i)
+                    < NOW - datetime.timedelta(days=5, hours=-6)
+                )
+            ]
+            services.store(resource.pk, rows)
+
+    def get(self, user=None, **params):
+        return self.api(user or self.public_member).get(self.URL, params)
+
+    def test_a_thirty_day_chart_reads_the_hourly_rollup(self):
+        params = {
+            "resource": self.resources[0].pk,
+            "metric": "DCGM_FI_DEV_GPU_UTIL",
+            "start": (NOW - datetime.timedelta(days=30)).isoformat(),
+            "end": NOW.isoformat(),
+        }
+        response = self.get(**params, step=3600)
+        self.assertEqual(response.status_code, 200, response.content)
+        data = response.json()
+        self.assertEqual(data["resolution"], "hour")
+        self.assertEqual(data["step"], 3600)
+        self.assertEqual(len(data["series"][0]["values"]), 720)
+        self.assertEqual(len(data["times"]), 720)
+        self.assertEqual(data["unit"], "%")
+        # Left to choose, the server draws a few hundred points, still from the hourly rollup.
+        data = self.get(**params).json()
+        self.assertEqual(data["resolution"], "hour")
+        self.assertLessEqual(len(data["times"]), 300)
+
+    def test_an_hour_of_data_reads_raw_samples(self):
+        response = self.get(
+            resource=self.resources[0].pk,
+            metric="DCGM_FI_DEV_GPU_UTIL",
+            start=(NOW - datetime.timedelta(hours=2)).isoformat(),
+            end=NOW.isoformat(),
+            step=600,
+        )
+        data = response.json()
+        self.assertEqual(data["resolution"], "raw")
+        self.assertEqual(data["step"], 600)
+
+    def test_a_chart_never_gets_more_points_than_it_can_draw(self):
+        response = self.get(
+            resource=self.resources[0].pk,
+            metric="DCGM_FI_DEV_GPU_UTIL",
+            start=(NOW - datetime.timedelta(days=30)).isoformat(),
+            end=NOW.isoformat(),
+            step=60,
+        )
+        data = response.json()
+        self.assertLessEqual(len(data["times"]), 1000)
+        self.assertLessEqual(len(data["series"][0]["values"]), 1000)
+        self.assertGreaterEqual(data["step"], 60)
+
+    def test_a_year_reads_the_daily_rollup(self):
+        response = self.get(
+            resource=self.resources[0].pk,
+            metric="DCGM_FI_DEV_GPU_UTIL",
+            start=(NOW - datetime.timedelta(days=365)).isoformat(),
+            end=NOW.isoformat(),
+            step=86400,
+        )
+        data = response.json()
+        self.assertEqual(data["resolution"], "day")
+        values = [v for v in data["series"][0]["values"] if v is not None]
+        self.assertTrue(30 <= len(values) <= 32)
+
+    def test_missing_data_is_a_gap_never_a_zero(self):
+        response = self.get(
+            resource=self.resources[0].pk,
+            metric="DCGM_FI_DEV_GPU_UTIL",
+            start=(NOW - datetime.timedelta(days=6)).isoformat(),
+            end=(NOW - datetime.timedelta(days=4)).isoformat(),
+            step=3600,
+        )
+        data = response.json()
+        series = data["series"][0]
+        gap = [
+            v
+            for t, v in zip(data["times"], series["values"], strict=True)
+            if NOW - datetime.timedelta(days=5)
+            <= datetime.datetime.fromisoformat(t)
+            < NOW - datetime.timedelta(days=5, hours=-6)
+        ]
+        self.assertEqual(gap, [None] * 6)
+        self.assertNotIn(0, [v for v in series["values"] if v is not None][:0])
+
+    def test_hourly_means_equal_the_raw_means(self):
+        start = NOW - datetime.timedelta(days=2)
+        hourly = self.get(
+            resource=self.resources[1].pk,
+            metric="DCGM_FI_DEV_GPU_UTIL",
+            start=start.isoformat(),
+            end=NOW.isoformat(),
+            step=3600,
+        ).json()
+        raw = Sample.objects.filter(
+            resource=self.resources[1], time__gte=start, time__lt=start + datetime.timedelta(hours=1)
+        )
+        expected = sum(raw.values_list("value", flat=True)) / raw.count()
+        self.assertAlmostEqual(hourly["series"][0]["values"][0], expected, places=3)
+
+    def test_several_resources_in_one_query_cost_the_same_queries_as_one(self):
+        params = {
+            "metric": "DCGM_FI_DEV_GPU_UTIL",
+            "start": (NOW - datetime.timedelta(days=30)).isoformat(),
+            "step": 3600,
+        }
+        client = self.api(self.public_member)
+        client.get(self.URL, {**params, "resource": self.resources[0].pk})
+        with CaptureQueriesContext(connection) as one:
+            client.get(self.URL, {**params, "resource": self.resources[0].pk})
+        with self.assertNumQueries(len(one)):
+            response = client.get(self.URL, {**params, "resource": ",".join(str(r.pk) for r in self.resources)})
+        self.assertEqual(len(response.json()["series"]), 3)
+
+    def test_bad_parameters_are_a_clear_400(self):
+        cases = [
+            {"metric": "DCGM_FI_DEV_GPU_UTIL"},
+            {"resource": "x", "metric": "DCGM_FI_DEV_GPU_UTIL"},
+            {"resource": self.resources[0].pk},
+            {"resource": self.resources[0].pk, "metric": "m", "start": "yesterday"},
+            {"resource": self.resources[0].pk, "metric": "m", "step": "-5"},
+            {
+                "resource": self.resources[0].pk,
+                "metric": "m",
+                "start": NOW.isoformat(),
+                "end": (NOW - datetime.timedelta(hours=1)).isoformat(),
+            },
+            {"resource": 999999, "metric": "m"},
+        ]
+        for params in cases:
+            with self.subTest(params):
+                response = self.get(**params)
+                self.assertEqual(response.status_code, 400, response.content)
+                self.assertTrue(response.json()["detail"])
+
+    def test_anonymous_callers_get_no_series(self):
+        self.assertEqual(self.api().get(self.URL, {"resource": self.resources[0].pk, "metric": "x"}).status_code, 401)
+
+    def test_each_series_says_how_fresh_its_source_is(self):
+        services.create_source(self.admin, name="Agent", kind="push", resource=self.resources[2])
+        data = self.get(resource=self.resources[2].pk, metric="DCGM_FI_DEV_GPU_UTIL").json()
+        self.assertEqual(data["series"][0]["freshness"]["state"], "waiting")
+        data = self.get(resource=self.resources[0].pk, metric="DCGM_FI_DEV_GPU_UTIL").json()
+        self.assertEqual(data["series"][0]["freshness"]["state"], "none")
+
+
+class MetricSourceAPITests(APIResourceChecks, PortalTestCase):
+    url = "/api/metric-sources/"
+
+    def setUp(self):
+        self.resource = Resource.objects.create(name="Pool", kind="cpu_pool", capacity=64, jurisdiction="EU")
+        self.make_object(0)
+
+    def make_object(self, n):
+        return services.create_source(self.admin, name=f"Source {n}", kind="local", resource=self.resource)
+
+    def create_payload(self):
+        return {
+            "name": "Cluster Prometheus",
+            "kind": "prometheus",
+            "url": "http://prometheus.example:9090",
+            "resource": self.resource.pk,
+            "bearer_token": "s3cret",
+            "charter_label": "project",
+        }
+
+    def update_payload(self):
+        return {"enabled": False}
+
+    def test_a_push_source_shows_its_token_once(self):
+        response = self.api(self.admin).post(
+            self.url, {"name": "Agent", "kind": "push", "resource": self.resource.pk}, format="json"
+        )
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertTrue(response.json()["token"].startswith("tgbm_"))
+        again = self.api(self.admin).get(f"{self.url}{response.json()['id']}/").json()
+        self.assertIsNone(again["token"])
+
+    def test_the_prometheus_bearer_token_is_never_read_back(self):
+        response = self.api(self.admin).post(self.url, self.create_payload(), format="json")
+        self.assertNotIn("bearer_token", response.json())
+        self.assertNotIn("s3cret", response.content.decode())
+
+    def test_a_query_reading_a_raw_counter_is_refused(self):
+        payload = {**self.create_payload(), "queries": {"cpu_utilization": "avg(node_cpu_seconds_total)"}}
+        response = self.api(self.admin).post(self.url, payload, format="json")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("rate()", response.json()["detail"])
+
+    def test_a_prometheus_source_needs_its_url(self):
+        payload = {**self.create_payload(), "url": ""}
+        response = self.api(self.admin).post(self.url, payload, format="json")
+        self.assertEqual(response.status_code, 400)
+
+    def test_a_source_cannot_change_kind(self):
+        source = self.make_object(1)
+        response = self.api(self.admin).patch(f"{self.url}{source.pk}/", {"kind": "push"}, format="json")
+        self.assertEqual(response.status_code, 400)
