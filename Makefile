@@ -24,12 +24,17 @@ run: venv
 	@echo
 	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-test: venv
+test: venv node_modules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# axe-core, which the browser tests inject into every page they visit (package-lock.json pins it).
+node_modules: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 lint: venv
 	$(BIN)/ruff check .
@@ -44,4 +49,4 @@ bench: venv
 	$(BIN)/python -m bench $(B)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis test-artifacts

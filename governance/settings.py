@@ -260,7 +260,7 @@ SPECTACULAR_SETTINGS = {
         "MilestoneStatusEnum": "roadmap.choices.MilestoneStatus",
         "RebaselineStatusEnum": "roadmap.choices.RebaselineStatus",
         "BaselineKindEnum": "roadmap.choices.BaselineKind",
-        # Named here because the roadmap's baselines also have a field called "kind".
+        # Named here because several resources have a field called "kind".
         "ReviewKindEnum": "charters.choices.ReviewKind",
         # compute has five choice sets on fields called "kind".
         "ResourceKindEnum": "compute.choices.ResourceKind",

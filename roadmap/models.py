@@ -145,9 +145,6 @@ class Roadmap(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.title} (v{self.version})"
 
-    def current_baseline(self) -> Baseline | None:
-        return self.baselines.order_by("-created_at", "-pk").first()
-
     def pending_rebaseline(self) -> RebaselineRequest | None:
         return self.rebaseline_requests.filter(status=RebaselineStatus.PROPOSED).first()
 

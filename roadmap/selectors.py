@@ -4,11 +4,14 @@ fixed number of queries however many initiatives and milestones there are."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from charters.models import Charter
 from governance.choices import Sector
 from roadmap import evidence, planning
 from roadmap.choices import MilestoneStatus, RoadmapStatus
@@ -115,6 +118,30 @@ def with_standing_data(initiatives: QuerySet[Initiative]) -> QuerySet[Initiative
 def latest_report(initiative: Initiative) -> ProgressReport | None:
     """The newest report of an initiative whose `reports` are prefetched."""
     return max(initiative.reports.all(), key=lambda report: report.period_start, default=None)
+
+
+@dataclass(frozen=True)
+class CharterCreditUse:
+    """A linked charter with what the ledger says it was allocated and used (None: no account)."""
+
+    charter: Charter
+    allocated: Decimal | None = None
+    used: Decimal | None = None
+
+    @property
+    def share(self) -> Decimal | None:
+        if self.allocated is None or self.allocated <= 0:
+            return None
+        return self.used / self.allocated
+
+
+def charter_credit_use(charters: Iterable[Charter]) -> list[CharterCreditUse]:
+    """Each charter with its allocation and use, from the ledger in one query."""
+    from compute.services.ledger import charter_allocation_and_use
+
+    charters = list(charters)
+    figures = charter_allocation_and_use(c.pk for c in charters)
+    return [CharterCreditUse(c, *figures[c.pk]) if c.pk in figures else CharterCreditUse(c) for c in charters]
 
 
 # --- Baselines -----------------------------------------------------------------------------

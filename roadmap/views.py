@@ -352,7 +352,9 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "standing": standing,
             "milestones": initiative.schedule,
             "reports": reports,
-            "charters": initiative.charters.select_related("lead_organization").order_by("title"),
+            "charters": selectors.charter_credit_use(
+                initiative.charters.select_related("lead_organization").order_by("title")
+            ),
             "due": services.report_due(initiative),
             "sponsors_by_sector": [
                 (label, [o for o in initiative.sponsors.all() if o.sector == value]) for value, label in Sector.choices
