@@ -268,6 +268,7 @@ SPECTACULAR_SETTINGS = {
         "ScanKindEnum": "compute.choices.ScanKind",
         "AccountKindEnum": "compute.choices.AccountKind",
         "TransactionKindEnum": "compute.choices.TransactionKind",
+        "CreditRequestStatusEnum": "compute.choices.RequestStatus",
     },
 }
 
