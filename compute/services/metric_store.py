@@ -52,8 +52,8 @@ def _stage_table() -> None:
                 "time datetime, value real)"
             )
         # Cleared first: inside an outer transaction (a test, a larger import) the previous
-        # batch's rows would still be there.
-        cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - a constant table name
+        # batch's rows would still be there. TRUNCATE leaves no dead rows behind.
+        cursor.execute(_sql(f"TRUNCATE {STAGE}", f"DELETE FROM {STAGE}"))  # noqa: S608 - a constant name
 
 
 def _copy_rows(cursor, table: str, rows: list[tuple[int, int, datetime.datetime, float]]) -> None:
@@ -81,11 +81,14 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
     Times are truncated to whole seconds; a later row for the same key wins; non-finite values
     and rows older than the raw retention horizon are dropped. Returns the rows kept."""
     horizon = raw_horizon()
+    isfinite = math.isfinite
     batch: dict[tuple[int, int, datetime.datetime], float] = {}
     for resource_id, metric_id, moment, value in rows:
-        if value is None or not math.isfinite(value) or moment < horizon:
+        if value is None or not isfinite(value) or moment < horizon:
             continue
-        batch[(resource_id, metric_id, moment.replace(microsecond=0))] = float(value)
+        if moment.microsecond:
+            moment = moment.replace(microsecond=0)
+        batch[(resource_id, metric_id, moment)] = value
     if not batch:
         return 0
     staged = [(r, m, t, v) for (r, m, t), v in batch.items()]
@@ -95,6 +98,9 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
             if connection.vendor == "postgresql":
                 with connection.connection.cursor() as raw:
                     _copy_rows(raw, STAGE, staged)
+                # Temporary tables are never analyzed automatically; without statistics the
+                # planner may join the batch to the samples the slow way.
+                cursor.execute(f"ANALYZE {STAGE}")
             else:
                 adapt = connection.ops.adapt_datetimefield_value
                 cursor.executemany(
@@ -104,7 +110,8 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
             _upsert_samples(cursor)
             _refresh_hourly(cursor)
             _refresh_daily(cursor)
-            cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - a constant table name
+            if connection.vendor != "postgresql":  # PostgreSQL empties it at commit
+                cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - a constant table name
     return len(staged)
 
 
