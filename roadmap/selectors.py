@@ -59,7 +59,7 @@ def timeline_initiatives(roadmap: Roadmap, filters: TimelineFilters | None = Non
     """The roadmap's initiatives matching the filters, each with `shown_milestones` (those
     matching the status filter) and its themes and sponsors: five queries in all."""
     filters = filters or TimelineFilters()
-    milestones = schedule_milestones()
+    milestones = Milestone.objects.with_schedule().order_by("forecast_date", "pk")
     if filters.status:
         milestones = milestones.filter(status=filters.status)
     initiatives = roadmap.initiatives.all()
@@ -67,12 +67,62 @@ def timeline_initiatives(roadmap: Roadmap, filters: TimelineFilters | None = Non
         initiatives = initiatives.filter(themes__slug=filters.theme)
     if filters.sector:
         initiatives = initiatives.filter(sponsors__sector=filters.sector)
-    initiatives = (
+    initiatives = list(
         initiatives.distinct()
         .order_by("title")
         .prefetch_related("themes", "sponsors", Prefetch("milestones", queryset=milestones, to_attr="shown_milestones"))
     )
-    return list(initiatives)
+    for initiative in initiatives:
+        for milestone in initiative.shown_milestones:
+            # Read once here: every `milestone.depends_on` access builds a new related manager,
+            # which the figure and the table would otherwise do several times per milestone.
+            milestone.dependencies = list(milestone.depends_on.all())
+    return initiatives
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One milestone as the timeline's data table shows it, the text prepared once."""
+
+    milestone: Milestone
+    url: str
+    status_label: str
+    baseline: str
+    forecast: str
+    slippage: int | None
+    dependencies: list[tuple[str, bool]]  # (title, this milestone is forecast before it)
+
+
+STATUS_LABELS = dict(MilestoneStatus.choices)
+
+
+def _day(value: datetime.date | None) -> str:
+    return f"{value.day} {value:%b %Y}" if value else ""
+
+
+def timeline_rows(initiatives: list[Initiative], milestone_url) -> list[tuple[Initiative, list[TimelineRow]]]:
+    """The data table of the timeline, initiative by initiative (from `timeline_initiatives`)."""
+    return [
+        (
+            initiative,
+            [
+                TimelineRow(
+                    milestone=m,
+                    url=milestone_url(m.pk),
+                    status_label=STATUS_LABELS[m.status],
+                    baseline=_day(m.baseline_date) or "not baselined",
+                    forecast=_day(m.actual_date) + " (done)" if m.actual_date else _day(m.forecast_date),
+                    slippage=m.slippage_days,
+                    dependencies=[
+                        (dep.title, planning.forecast_before(m.forecast_date, dep.forecast_date))
+                        for dep in m.dependencies
+                    ],
+                )
+                for m in initiative.shown_milestones
+            ],
+        )
+        for initiative in initiatives
+    ]
 
 
 @dataclass(frozen=True)

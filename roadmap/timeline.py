@@ -47,8 +47,9 @@ def _label(initiative: Initiative, milestone: Milestone) -> str:
 
 
 def figure(initiatives: list[Initiative], *, today: datetime.date, milestone_url) -> dict:
-    """The figure as plotly JSON, from initiatives carrying `shown_milestones` (their
-    dependencies prefetched). `milestone_url(pk)` gives the page a marker opens."""
+    """The figure as plotly JSON, from initiatives carrying `shown_milestones`, each with its
+    `dependencies` (roadmap.selectors.timeline_initiatives). `milestone_url(pk)` gives the page
+    a marker opens."""
     rows: list[tuple[Initiative, Milestone]] = [(i, m) for i in initiatives for m in i.shown_milestones]
     row_of = {m.pk: f"m{m.pk}" for _, m in rows}
 
@@ -61,7 +62,7 @@ def figure(initiatives: list[Initiative], *, today: datetime.date, milestone_url
 
     for initiative, m in rows:
         y = row_of[m.pk]
-        deps = list(m.depends_on.all())
+        deps = m.dependencies
         end = m.actual_date or m.forecast_date
         start = _start([d.forecast_date for d in deps], initiative.starts_on, end)
         slip = m.slippage_days
