@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "governance.apps.GovernanceConfig",
     "charters.apps.ChartersConfig",
     "compute.apps.ComputeConfig",
@@ -85,6 +87,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Optional TOTP for co-chairs and admins: marks a verified session, then holds an
+    # enrolled person at the code page until they give one.
+    "django_otp.middleware.OTPMiddleware",
+    "governance.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -368,3 +374,6 @@ CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
     "task": "compute.tasks.purge_raw_samples",
     "schedule": timedelta(hours=6),
 }
+
+# Two-factor (django-otp): the issuer authenticator apps show beside the account name.
+OTP_TOTP_ISSUER = "TGB portal"

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from governance import page_urls, views
+from governance import page_urls, two_factor, views
 from governance.api.views import obtain_token
 
 api_patterns = [
@@ -23,6 +23,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", two_factor.enrol, name="two-factor"),
+    path("account/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
     path("healthz/", views.healthz, name="healthz"),
     path("", include("governance.page_urls")),
     path("ballots/", include((page_urls.ballot_patterns, "ballots"))),
