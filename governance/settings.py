@@ -286,7 +286,7 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -294,6 +294,8 @@ else:
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
+        # Fanout (broadcast) exchange metadata; kombu's default is ./control in the cwd.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -369,6 +371,12 @@ SECURITY_REPORTS_ROOT = Path(env.str("SECURITY_REPORTS_ROOT", default=str(VAR_DI
 CELERY_BEAT_SCHEDULE["ingest-security-reports"] = {
     "task": "compute.tasks.ingest_watched_reports",
     "schedule": timedelta(minutes=env.int("SECURITY_REPORTS_EVERY_MINUTES", default=10)),
+}
+# Attributed usage is posted to the ledger as it is collected; this sweeps up any hour whose
+# posting failed (the ledger is idempotent per source, resource, charter and hour).
+CELERY_BEAT_SCHEDULE["post-pending-usage"] = {
+    "task": "compute.tasks.post_pending_usage",
+    "schedule": timedelta(minutes=15),
 }
 CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
     "task": "compute.tasks.purge_raw_samples",
