@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -224,11 +225,18 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and can_prepare_ballots(user, credit_request.charter.committee)
         and not any(b.status in (BallotStatus.DRAFT, BallotStatus.OPEN) for b in ballots)
     )
+    # Where the awarded credits went, for those who may see that account.
+    account = (
+        CreditAccount.objects.visible_to(user).filter(charter_id=credit_request.charter_id).first()
+        if credit_request.allocation_id
+        else None
+    )
     return render(
         request,
         "compute/request_detail.html",
         {
             "req": credit_request,
+            "account": account,
             "signatures": signatures,
             "missing_sectors": missing,
             "ballots": ballots,
@@ -357,8 +365,11 @@ def account_refund(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError(form.errors.as_text())
-        ledger.request_refund(request.user, account=account, **form.cleaned_data)
-        messages.success(request, "Refund requested: a co-chair decides.")
+        debits = form.cleaned_data["debits"]
+        ledger.request_refund(request.user, account=account, debits=debits, reason=form.cleaned_data["reason"])
+        messages.success(
+            request, f"Refund of {len(debits)} hourly debit{pluralize(len(debits))} requested: a co-chair decides."
+        )
     except (ValidationError, DomainError, PermissionDenied) as error:
         _refused(request, error)
     return redirect("compute:account-detail", pk)

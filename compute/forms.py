@@ -27,6 +27,13 @@ def attach_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -105,27 +112,49 @@ class TransferForm(forms.Form):
         )
 
 
-# Faults are reported while they are fresh: the refund form offers the last week's debits.
+# Faults are reported while they are fresh: the refund form reaches back one week.
 REFUND_WINDOW_DAYS = 7
 
 
 class RefundForm(forms.Form):
-    debits = forms.ModelMultipleChoiceField(
-        queryset=LedgerTransaction.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        label="Debits to refund",
-    )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The fault, and its hours.")
+    """A refund names the fault's hours and resource; the form turns them into the usage
+    debits of those hours (one per hour and resource), which the service reverses."""
+
+    resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label="Resource at fault")
+    fault_start = forms.DateTimeField(label="Fault began", widget=DateTimeInput())
+    fault_end = forms.DateTimeField(label="Fault ended", widget=DateTimeInput())
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="What failed, and how it showed.")
 
     def __init__(self, *args, account: CreditAccount, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["debits"].queryset = (
-            LedgerTransaction.objects.filter(
-                kind=TransactionKind.USAGE,
-                entries__account=account,
-                reversed_by__isnull=True,
-                occurred_at__gte=timezone.now() - datetime.timedelta(days=REFUND_WINDOW_DAYS),
-            )
-            .select_related("usage__resource")
-            .order_by("-occurred_at")
+        self.window_start = timezone.now() - datetime.timedelta(days=REFUND_WINDOW_DAYS)
+        self.refundable = LedgerTransaction.objects.filter(
+            kind=TransactionKind.USAGE,
+            entries__account=account,
+            reversed_by__isnull=True,
+            usage__hour__gte=self.window_start.replace(minute=0, second=0, microsecond=0),
         )
+        self.fields["resource"].queryset = Resource.objects.filter(
+            pk__in=self.refundable.values("usage__resource")
+        ).order_by("name")
+        self.fields["fault_start"].help_text = f"Within the last {REFUND_WINDOW_DAYS} days."
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end, resource = cleaned.get("fault_start"), cleaned.get("fault_end"), cleaned.get("resource")
+        if start is None or end is None or resource is None:
+            return cleaned
+        if end <= start:
+            raise ValidationError({"fault_end": "The fault ends after it begins."})
+        if start < self.window_start:
+            raise ValidationError(
+                {"fault_start": f"Faults older than {REFUND_WINDOW_DAYS} days are settled outside the portal."}
+            )
+        # An hour of use is refunded when the fault touched any part of it.
+        hour_of_start = start.replace(minute=0, second=0, microsecond=0)
+        cleaned["debits"] = list(
+            self.refundable.filter(usage__resource=resource, usage__hour__gte=hour_of_start, usage__hour__lt=end)
+        )
+        if not cleaned["debits"]:
+            raise ValidationError("No usage of that resource was charged to this account during those hours.")
+        return cleaned

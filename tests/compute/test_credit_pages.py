@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from compute.choices import RequestStatus
-from compute.models import CreditRequest
+from compute.models import CreditRefund, CreditRequest, LedgerTransaction
 from compute.services import ledger
 from tests.compute.credits import CreditsTestCase
 
@@ -124,6 +124,65 @@ class CreditPageTests(CreditsTestCase):
         home = self.client.get("/")
         self.assertContains(home, "Overdrawn:")
         self.assertContains(home, "100 % used:")
+
+    def test_a_refund_is_asked_for_the_hours_of_a_fault_and_takes_exactly_their_debits(self):
+        self.approve(self.request_credits(5000))
+        self.use_hours(8)  # one debit every 6 hours, the latest starting an hour ago
+        account = self.account()
+        hours = sorted(
+            LedgerTransaction.objects.filter(kind="usage", entries__account=account).values_list(
+                "usage__hour", flat=True
+            )
+        )
+        self.client.force_login(self.staff)
+        url = f"/compute/accounts/{account.pk}/"
+        self.assertContains(self.client.get(url), "Resource at fault")
+        # The fault began mid-way through the second-latest hour of use and ended with the latest.
+        start, end = hours[-2] + datetime.timedelta(minutes=20), hours[-1] + datetime.timedelta(minutes=30)
+        fmt = "%Y-%m-%dT%H:%M"
+        response = self.client.post(
+            f"{url}refund/",
+            {
+                "resource": self.gpu.pk,
+                "fault_start": timezone.localtime(start).strftime(fmt),
+                "fault_end": timezone.localtime(end).strftime(fmt),
+                "reason": "Node failure",
+            },
+            follow=True,
+        )
+        self.assertContains(response, "Refund of 2 hourly debits requested")
+        refund = CreditRefund.objects.get()
+        self.assertEqual(sorted(refund.debits.values_list("usage__hour", flat=True)), hours[-2:])
+        self.assertEqual(self.refresh(account).balance, D("5000") - 8 * 10)  # nothing reversed before a co-chair
+
+    def test_a_refund_for_hours_without_usage_or_backwards_is_refused_and_records_nothing(self):
+        self.approve(self.request_credits(5000))
+        self.use_hours(2)  # two hours of use, six hours apart
+        account = self.account()
+        earlier, later = sorted(
+            LedgerTransaction.objects.filter(kind="usage", entries__account=account).values_list(
+                "usage__hour", flat=True
+            )
+        )
+        self.client.force_login(self.staff)
+        hour = datetime.timedelta(hours=1)
+        for start, end, message in (
+            (later + hour, later, "The fault ends after it begins."),
+            (earlier + 2 * hour, earlier + 3 * hour, "No usage of that resource was charged"),
+            (later - 9 * 24 * hour, later - 8 * 24 * hour, "older than 7 days"),
+        ):
+            response = self.client.post(
+                f"/compute/accounts/{account.pk}/refund/",
+                {
+                    "resource": self.gpu.pk,
+                    "fault_start": timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"),
+                    "fault_end": timezone.localtime(end).strftime("%Y-%m-%dT%H:%M"),
+                    "reason": "Node failure",
+                },
+                follow=True,
+            )
+            self.assertContains(response, message)
+        self.assertFalse(CreditRefund.objects.exists())
 
     def test_people_outside_the_charter_cannot_open_its_account(self):
         self.approve(self.request_credits(100))
