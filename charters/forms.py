@@ -81,9 +81,9 @@ class CharterForm(forms.ModelForm):
         editing = self.instance.pk is not None
         if editing or not (user and (user.is_superuser or user.is_staff)):
             # The lead is the author's organization, fixed once drafted; the committee too.
-            del self.fields["lead_organization"]
+            self.fields.pop("lead_organization", None)
         if editing:
-            del self.fields["committee"]
+            self.fields.pop("committee", None)
         elif "committee" in self.fields and self.fields["committee"].queryset.count() == 1:
             self.fields["committee"].initial = self.fields["committee"].queryset.first()
         self.fields["participating_organizations"].queryset = Organization.objects.order_by("sector", "name")

@@ -124,3 +124,17 @@ class AmendmentTests(CharterTestCase):
         self.assertEqual(response.status_code, 201, response.content)
         self.assertEqual(response.json()["number"], 2)
         self.assertEqual(self.refreshed(charter).status, CharterStatus.ACTIVE)
+
+    def test_the_amendment_page_proposes_a_new_version_from_the_form(self):
+        charter = self.active()
+        self.client.force_login(self.staff)
+        page = self.client.get(f"/charters/{charter.pk}/amend/")
+        self.assertContains(page, "What the amendment changes, and why")
+        form = page.context["form"]
+        self.assertNotIn("lead_organization", form.fields)  # fixed once the charter is drafted
+        data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+        data.update(change_note="More credits for the grid pilot.", requested_credits="8000.00")
+        response = self.client.post(f"/charters/{charter.pk}/amend/", data)
+        self.assertRedirects(response, f"/charters/{charter.pk}/")
+        version = charter.versions.get(number=2)
+        self.assertEqual((version.status, version.content["requested_credits"]), (VersionStatus.PROPOSED, "8000.00"))

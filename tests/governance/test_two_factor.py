@@ -4,25 +4,14 @@ shows, with RFC 6238 itself (HMAC-SHA1, 30-second steps, six digits), as an app 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import struct
 import time
 
 from django.test import override_settings
 
 from governance.models import AuditEvent
 from tests.base import PASSWORD, PortalTestCase
-
-
-def totp(secret: str, at: float | None = None) -> str:
-    counter = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
+from tests.otp import totp
 
 
 @override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
