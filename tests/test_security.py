@@ -1,14 +1,18 @@
-"""CSRF on every form and API write made with a session, and secrets kept out of the logs and
-the audit log: passwords, API tokens, push tokens, Prometheus bearer tokens, TOTP secrets."""
+"""CSRF on every form and API write made with a session, session expiry, and secrets kept out
+of the logs and the audit log: passwords, API tokens, push tokens, bearer tokens, TOTP secrets."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import re
 
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from compute.models import Resource
 from compute.services import metrics
@@ -168,3 +172,23 @@ class SecretsAreNeverLoggedTests(PortalTestCase):
             self.client.post("/account/two-factor/", {"code": code})
         self.assertTrue(AuditEvent.objects.filter(verb="two_factor.enrolled").exists())
         self.assert_nowhere(secret, logs)
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+class SessionExpiryTests(PortalTestCase):
+    def test_a_session_ends_with_the_browser_and_after_eight_hours_on_the_server(self):
+        response = self.client.post("/login/", {"username": "carla", "password": PASSWORD})
+        self.assertRedirects(response, "/")
+        cookie = response.cookies["sessionid"]
+        self.assertEqual((cookie["expires"], cookie["max-age"]), ("", ""), "a session cookie, gone with the browser")
+        self.assertTrue(cookie["httponly"])
+        session = Session.objects.get(session_key=cookie.value)
+        self.assertAlmostEqual(
+            (session.expire_date - timezone.now()).total_seconds(), settings.SESSION_COOKIE_AGE, delta=60
+        )
+        self.assertEqual(settings.SESSION_COOKIE_AGE, 8 * 60 * 60)
+        self.assertEqual(self.client.get("/").status_code, 200)
+
+        Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+        self.assertRedirects(self.client.get("/charters/"), "/login/?next=/charters/")
+        self.assertEqual(self.client.get("/api/ballots/").status_code, 401)
