@@ -8,6 +8,7 @@ never shows what its detail would refuse — nor hides something its detail woul
 
 from __future__ import annotations
 
+import re
 from unittest.mock import patch
 
 from django.core.management import call_command
@@ -16,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from governance.management.commands import seed_demo as seed_demo_command
-from governance.models import User
+from governance.models import AuditEvent, User
 
 # The demo body's people, by the role they play in the matrix.
 PERSONAS = {
@@ -141,3 +142,51 @@ class PermissionMatrixTests(TestCase):
                         self.assertIn(
                             response.status_code, (403, 404), f"{persona} reads {url}{pk}/ that their list hides"
                         )
+
+    def test_nothing_a_person_cannot_see_can_be_changed_by_them(self):
+        """Every write route of every resource (PATCH, PUT, DELETE, and each POST action on an
+        object), tried by every persona on objects outside their view: refused without saying
+        whether the object exists, and nothing written."""
+        admin_client = self.client_for(self.people["admin"])
+        events_before = AuditEvent.objects.count()
+        routes = api_write_routes()
+        self.assertTrue(any(suffix == "/vote/" for _, suffix, _ in routes), routes)
+        everything = {url: self.listed_ids(admin_client, url)[1] for url in self.urls}
+        tried = 0
+        for persona, user in self.people.items():
+            if persona == "admin":
+                continue
+            client = self.client_for(user)
+            visible = {url: self.listed_ids(client, url)[1] for url in self.urls}
+            for base, suffix, methods in routes:
+                for pk in spread(everything[base] - visible[base], 2):
+                    for method in methods:
+                        with self.subTest(persona=persona, route=f"{method} {base}{pk}{suffix}"):
+                            response = client.generic(
+                                method, f"{base}{pk}{suffix}", "{}", content_type="application/json"
+                            )
+                            tried += 1
+                            self.assertIn(response.status_code, (403, 404, 405), response.content[:200])
+        self.assertGreater(tried, 100)
+        self.assertEqual(AuditEvent.objects.count(), events_before, "a refused write changed something")
+
+
+def api_write_routes() -> list[tuple[str, str, list[str]]]:
+    """(list URL, suffix after the id, write methods) of every object route under /api/."""
+    found: dict[tuple[str, str], set[str]] = {}
+
+    def walk(patterns, prefix: str) -> None:
+        for entry in patterns:
+            route = str(entry.pattern).lstrip("^").rstrip("$")
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, prefix + route)
+            elif isinstance(entry, URLPattern):
+                path = prefix + route
+                actions = getattr(entry.callback, "actions", None) or {}
+                match = re.fullmatch(r"(api/.+/)\(\?P<pk>[^)]*\)(/.*)", path)
+                writes = {method.upper() for method in actions if method not in ("get", "head", "options")}
+                if match and writes and "(?P" not in match.group(2):
+                    found.setdefault(("/" + match.group(1), match.group(2).replace("\\", "")), set()).update(writes)
+
+    walk(get_resolver().url_patterns, "")
+    return [(base, suffix, sorted(methods)) for (base, suffix), methods in sorted(found.items())]

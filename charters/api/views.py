@@ -227,9 +227,10 @@ class DataUseAgreementViewSet(ServiceModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=ACTION_PERMISSIONS)
     def renew(self, request, pk=None):
         """Extend the agreement; every party signs the renewal."""
+        agreement = self.get_object()  # 404 before validation: the body says nothing of other objects
         data = RenewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        agreement = services.renew_agreement(request.user, self.get_object(), **data.validated_data)
+        agreement = services.renew_agreement(request.user, agreement, **data.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=agreement.pk)).data)
 
 

@@ -157,16 +157,18 @@ class CreditRequestViewSet(ServiceModelViewSet):
     def sign(self, request, pk=None):
         """A co-chair's signature; the second sector's approves and allocates (409 with the
         pool's `available` amount when it cannot fund the award)."""
+        credit_request = self.get_object()  # 404 first: validation must not reveal what exists
         serializer = s.SignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._answer(ledger.sign_request(request.user, self.get_object(), **serializer.validated_data))
+        return self._answer(ledger.sign_request(request.user, credit_request, **serializer.validated_data))
 
     @extend_schema(request=s.RejectSerializer, responses=s.CreditRequestSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def reject(self, request, pk=None):
+        credit_request = self.get_object()
         serializer = s.RejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._answer(ledger.reject_request(request.user, self.get_object(), **serializer.validated_data))
+        return self._answer(ledger.reject_request(request.user, credit_request, **serializer.validated_data))
 
 
 class CreditTransferViewSet(
@@ -211,9 +213,10 @@ class CreditRefundViewSet(
         serializer.instance = ledger.request_refund(self.request.user, **serializer.validated_data)
 
     def _decide(self, request, approve: bool) -> Response:
+        refund = self.get_object()
         serializer = s.DecisionNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        refund = ledger.decide_refund(request.user, self.get_object(), approve=approve, **serializer.validated_data)
+        refund = ledger.decide_refund(request.user, refund, approve=approve, **serializer.validated_data)
         return Response(self.get_serializer(refund).data)
 
     @extend_schema(request=s.DecisionNoteSerializer, responses=s.CreditRefundSerializer)
