@@ -168,7 +168,9 @@ def test_2_a_program_manager_updates_a_forecast_and_files_a_report(journey):
     journey.step("The milestone is 60 days late")
 
     page.get_by_role("link", name="AI assistants for public services").click()
-    expect(page.get_by_role("region", name="Evidence-based RAG")).not_to_contain_text("Green")
+    evidence = page.get_by_role("region", name="Evidence-based RAG")
+    expect(evidence).to_contain_text("Red")
+    expect(evidence).to_contain_text("“Pilot in two ministries” has slipped 60 days past its baseline.")
     expect(page.get_by_role("region", name="Slippage")).to_contain_text("Worst: 60 days")
     page.get_by_role("link", name="File a progress report").click()
     page.get_by_label("Amber").check()
@@ -178,7 +180,8 @@ def test_2_a_program_manager_updates_a_forecast_and_files_a_report(journey):
     page.get_by_role("button", name=re.compile("File|Save|Submit")).click()
 
     report = page.get_by_role("article").filter(has_text="Pilot delayed by the caseworker system upgrade")
-    expect(report).to_contain_text("Reported: ● Amber")
+    expect(report).to_contain_text("Reported: ● Amber · Evidence when filed: ● Red")
+    expect(report).to_contain_text("The report and the evidence disagree.")
     journey.step("The report beside the evidence")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Roadmap").click()
