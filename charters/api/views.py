@@ -4,7 +4,6 @@ charters.services; each lifecycle step is POST /api/charters/{id}/<transition>/.
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
@@ -107,7 +106,7 @@ class CharterViewSet(ServiceModelViewSet):
     del _transition_action
 
     @extend_schema(responses=CharterVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request, pk=None):
         """Every version put to the committee, with its technical reviews."""
         charter = self.get_object()
@@ -270,7 +269,7 @@ class RegisteredModelViewSet(ServiceModelViewSet):
     @action(detail=True, methods=["get"])
     def prov(self, request, pk=None):
         """The model's provenance as a W3C PROV-JSON document."""
-        model = get_object_or_404(self.get_queryset(), pk=pk)
+        model = self.get_object()  # an id that is not a number is a 404 here, as on the detail
         document = model_provenance(model, base=request.build_absolute_uri("/"))
         response = Response(document)
         response["Content-Disposition"] = f'inline; filename="model-{model.pk}-prov.json"'

@@ -172,7 +172,11 @@ class SecurityReportViewSet(viewsets.ReadOnlyModelViewSet):
         """Per resource: the latest scan of each kind, when it was last scanned, and whether stale."""
         resources = Resource.objects.visible_to(request.user)
         if request.query_params.get("resource"):
-            resources = resources.filter(pk=request.query_params["resource"])
+            try:
+                resource_id = int(request.query_params["resource"])
+            except ValueError:
+                raise exceptions.ValidationError({"resource": "resource is a resource id (a number)."}) from None
+            resources = resources.filter(pk=resource_id)
         answer = [
             {
                 "resource": item.resource.pk,

@@ -181,6 +181,8 @@ class CreditSignatureSerializer(serializers.ModelSerializer):
 
 
 class CreditRequestSerializer(CleanModelSerializer):
+    # Blank until a decision gives a reason; declared so the schema says that "" is allowed.
+    reason_code = serializers.ChoiceField(choices=DecisionReason.choices, allow_blank=True, read_only=True)
     needs_ballot = serializers.BooleanField(read_only=True)
     signatures = CreditSignatureSerializer(many=True, read_only=True)
 

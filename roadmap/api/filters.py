@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import django_filters
 
+from governance.api.filters import PortalFilterSet
 from governance.choices import Sector
 from roadmap.models import Initiative, Milestone
 
 
-class InitiativeFilter(django_filters.FilterSet):
+class InitiativeFilter(PortalFilterSet):
     roadmap = django_filters.NumberFilter(field_name="roadmaps", help_text="A roadmap version's id.")
     theme = django_filters.CharFilter(field_name="themes__slug", distinct=True, help_text="A theme's slug.")
     sector = django_filters.ChoiceFilter(
@@ -21,7 +22,7 @@ class InitiativeFilter(django_filters.FilterSet):
         fields = ["roadmaps", "priority", "owner", "report_cadence"]
 
 
-class MilestoneFilter(django_filters.FilterSet):
+class MilestoneFilter(PortalFilterSet):
     roadmap = django_filters.NumberFilter(field_name="initiative__roadmaps", help_text="A roadmap version's id.")
     theme = django_filters.CharFilter(field_name="initiative__themes__slug", distinct=True)
     sector = django_filters.ChoiceFilter(

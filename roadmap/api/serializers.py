@@ -81,7 +81,7 @@ class BaselineEntrySerializer(serializers.ModelSerializer):
 
 class BaselineSerializer(serializers.ModelSerializer):
     ballot = serializers.IntegerField(source="ballot_id", read_only=True)
-    request = serializers.PrimaryKeyRelatedField(read_only=True)
+    request = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     entries = BaselineEntrySerializer(many=True, read_only=True)
 
     class Meta:

@@ -126,16 +126,18 @@ class BaselineViewSet(viewsets.ReadOnlyModelViewSet):
         ],
         responses=ComparedDateSerializer(many=True),
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def compare(self, request, pk=None):
         """This baseline against another one, or against today's forecast, milestone by milestone."""
         baseline = self.get_object()
         other = None
         other_id = request.query_params.get("with", "")
         if other_id and other_id != selectors.FORECAST:
-            if not other_id.isdigit():
-                raise ValidationError({"with": "A baseline id, or 'forecast'."})
-            other = get_object_or_404(Baseline.objects.visible_to(request.user), pk=int(other_id))
+            try:
+                other_pk = int(other_id)
+            except ValueError:
+                raise ValidationError({"with": "A baseline id, or 'forecast'."}) from None
+            other = get_object_or_404(Baseline.objects.visible_to(request.user), pk=other_pk)
         return Response(ComparedDateSerializer(selectors.compare(baseline, other), many=True).data)
 
 

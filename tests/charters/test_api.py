@@ -137,6 +137,12 @@ class AgreementAPITests(FewRowsFirst, APIResourceChecks, CharterTestCase):
         self.assertEqual(response.status_code, 400)
         self.assertIn("expires_on", response.json()["errors"])
 
+    def test_an_id_past_64_bits_in_a_to_many_filter_is_a_400(self):
+        # SQLite's driver raised OverflowError on it (a 500), found by tests/test_api_fuzz.py.
+        response = self.api(self.staff).get(self.url, {"charters": [1, -(2**70)], "datasets": 2**64})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("is not one of the available choices", response.json()["detail"])
+
 
 class DatasetAPITests(APIResourceChecks, CharterTestCase):
     url = "/api/datasets/"

@@ -145,6 +145,12 @@ class ProvExportTests(ModelTestCase):
         self.assertEqual(download["Content-Type"], "application/json")
         self.assertIn("wasGeneratedBy", json.loads(download.content))
 
+    def test_the_prov_export_of_an_id_that_is_not_a_number_is_a_json_404(self):
+        # It was a 500 ("Field 'id' expected a number"), found by tests/test_api_fuzz.py.
+        response = self.api(self.private_member).get("/api/models/null/prov/")
+        self.assertEqual(response.status_code, 404)
+        self.assertIn("detail", response.json())
+
 
 class ModelAPITests(FewRowsFirst, APIResourceChecks, ModelTestCase):
     url = "/api/models/"

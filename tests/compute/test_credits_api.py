@@ -93,6 +93,15 @@ class CreditApiTests(CreditsTestCase):
             ("partially_approved", "8000.0000", "5000.0000", "pool_limited"),
         )
 
+    def test_the_schema_allows_the_blank_reason_of_an_undecided_request(self):
+        # A draft answers "reason_code": "", which the schema's enum refused (found by
+        # tests/test_api_fuzz.py).
+        self.assertEqual(self.new_request(self.api(self.staff)).json()["reason_code"], "")
+        self.client.force_login(self.staff)
+        schema = self.client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+        reason = schema["components"]["schemas"]["CreditRequest"]["properties"]["reason_code"]
+        self.assertIn({"$ref": "#/components/schemas/BlankEnum"}, reason["oneOf"])
+
     def test_an_award_the_pool_cannot_fund_is_409_with_the_available_amount(self):
         ledger.update_pool(self.admin, self.pool, total=D("4000"))
         pk = self.request_credits(5000).pk

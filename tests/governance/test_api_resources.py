@@ -34,6 +34,18 @@ class OrganizationAPITests(APIResourceChecks, PortalTestCase):
         self.assertEqual(response.status_code, 400)
         self.assertIn("already exists", response.json()["detail"])
 
+    def test_the_schema_allows_the_blank_website_the_api_answers(self):
+        # "" is no URI: the schema said format "uri" alone, and every organization without a
+        # website broke it (found by tests/test_api_fuzz.py).
+        created = self.api(self.admin).post(self.url, self.create_payload(), format="json").json()
+        self.assertEqual(created["website"], "")
+        self.client.force_login(self.admin)
+        schema = self.client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+        for name in ("Organization", "OrganizationRequest"):
+            website = schema["components"]["schemas"][name]["properties"]["website"]
+            self.assertEqual(website["anyOf"], [{"format": "uri"}, {"maxLength": 0}])
+            self.assertNotIn("format", website)
+
 
 class CommitteeAPITests(APIResourceChecks, PortalTestCase):
     url = "/api/committees/"

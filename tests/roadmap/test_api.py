@@ -150,6 +150,15 @@ class MilestoneResourceTests(APIResourceChecks, RoadmapTestCase):
         response = self.api(self.public_member).get(self.url, {"roadmap": self.roadmap.pk, "status": "at_risk"})
         self.assertEqual([row["id"] for row in response.json()["results"]], [self.consent.pk])
 
+    def test_an_id_past_64_bits_in_a_to_many_filter_is_an_unknown_choice(self):
+        # SQLite's driver raised OverflowError on it (a 500), found by tests/test_api_fuzz.py.
+        response = self.api(self.public_member).get(self.url, {"initiative__roadmaps": [self.roadmap.pk, 2**70]})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn(f"{2**70} is not one of the available choices", response.json()["detail"])
+        response = self.api(self.public_member).get("/api/initiatives/", {"roadmaps": -(2**80)})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("roadmaps", response.json()["errors"])
+
 
 class ProgressReportResourceTests(APIResourceChecks, RoadmapTestCase):
     url = "/api/progress-reports/"
@@ -297,3 +306,11 @@ class RoadmapSchemaTests(RoadmapTestCase):
             self.assertIn(path, paths)
         with tempfile.NamedTemporaryFile(suffix=".yml") as schema:
             call_command("spectacular", "--fail-on-warn", "--file", schema.name, stderr=io.StringIO())
+
+    def test_the_schema_describes_baselines_as_they_are_answered(self):
+        self.client.force_login(self.public_member)
+        schema = self.client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+        # A baseline taken at approval answers "request": null; the comparison is a plain list.
+        self.assertTrue(schema["components"]["schemas"]["Baseline"]["properties"]["request"]["nullable"])
+        compare = schema["paths"]["/api/baselines/{id}/compare/"]["get"]["responses"]["200"]
+        self.assertEqual(compare["content"]["application/json"]["schema"]["type"], "array")

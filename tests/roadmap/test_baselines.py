@@ -253,3 +253,7 @@ class ComparisonTests(RoadmapTestCase):
     def test_comparing_with_a_bad_id_is_a_400(self):
         response = self.api(self.public_member).get(f"/api/baselines/{self.second.pk}/compare/?with=abc")
         self.assertEqual(response.status_code, 400)
+        # A superscript two passes str.isdigit() but is no number for int().
+        response = self.api(self.public_member).get(f"/api/baselines/{self.second.pk}/compare/?with=\u00b2")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("baseline id", response.json()["detail"])

@@ -206,6 +206,12 @@ class SecurityReportAPITests(PortalTestCase):
         self.assertEqual(posture["Fresh"]["latest"]["grype"]["critical"], 1)
         self.assertEqual(never.pk, posture["Never"]["resource"])
 
+    def test_a_posture_asked_for_a_resource_that_is_not_an_id_is_a_400(self):
+        # It was a 500 ("Field 'id' expected a number"), found by tests/test_api_fuzz.py.
+        response = self.api(self.public_member).get(f"{self.URL}posture/", {"resource": "true"})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["detail"], "resource: resource is a resource id (a number).")
+
 
 class WatchedDirectoryTests(PortalTestCase):
     def setUp(self):

@@ -1,0 +1,128 @@
+"""Requests generated from the portal's own OpenAPI schema (schemathesis) against every API
+operation, reads and writes: none may answer with a server error, and every answer must match
+what the schema says about it (body and content type).
+
+The portal runs in this process, through its WSGI handler: the schema is read from
+/api/schema/ and each request is handed to the handler directly, in this thread, inside the
+test's transaction. No live server thread, no socket, and no second database connection that
+would have to wait for the test's own (the ways such a run hangs before its first request).
+
+The demo body is seeded once (as in tests/test_permission_matrix.py) and the caller is its
+administrator, who may try every operation; a detail operation gets one of the real ids of
+its resource half the time, so writes reach real objects instead of 404s. Every request runs
+in a savepoint that is rolled back, so each one meets the same seeded data and a failure
+replays exactly. Generation is deterministic (fixed seed, no example database), and bounded:
+TGB_FUZZ_EXAMPLES examples per operation (10 by default), TGB_FUZZ_COVERAGE=1 adds
+schemathesis's boundary-value phase for a deeper local run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from unittest.mock import patch
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
+from django.db import close_old_connections, transaction
+from django.test import override_settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from governance.management.commands import seed_demo as seed_demo_command
+from governance.models import User
+from tests.test_permission_matrix import api_list_urls, spread
+
+pytestmark = [pytest.mark.fuzz]
+
+# Not status_code_conformance: the schema documents the success answers only, and a 400, 403,
+# 404 or 409 with a JSON `detail` is the right answer to most generated requests.
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+def config() -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
+        {
+            "seed": 20260101,
+            "generation": {
+                "mode": "all",  # schema-valid requests and invalid ones
+                "max-examples": int(os.environ.get("TGB_FUZZ_EXAMPLES", "10")),
+                "deterministic": True,
+                "database": "none",
+            },
+            "phases": {
+                "coverage": {"enabled": os.environ.get("TGB_FUZZ_COVERAGE") == "1"},
+                "stateful": {"enabled": False},
+            },
+        }
+    )
+
+
+@contextlib.contextmanager
+def connection_kept_between_requests():
+    """The WSGI handler closes the database connection when a request starts and ends, as it
+    must in production; here that connection holds the test's transaction."""
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal in (signals.request_started, signals.request_finished):
+            signal.connect(close_old_connections)
+
+
+def existing_ids(user: User) -> dict[str, list[int]]:
+    """Up to eight ids of each listed resource, by list path."""
+    client = APIClient()
+    client.force_authenticate(user)
+    found = {}
+    for url in api_list_urls():
+        response = client.get(url, {"page_size": 500})
+        if response.status_code == 200:
+            body = response.json()
+            rows = body["results"] if isinstance(body, dict) else body
+            found[url] = spread({row["id"] for row in rows if isinstance(row, dict) and "id" in row}, 8)
+    return found
+
+
+@pytest.fixture
+def api_schema(db):
+    # The whole demo but its two days of minute samples, which add seeding time and no case.
+    seeders = [name for name in seed_demo_command.APP_SEEDERS if name != "compute.metrics_demo"]
+    with (
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        patch.object(seed_demo_command, "APP_SEEDERS", seeders),
+        open(os.devnull, "w") as quiet,
+    ):
+        call_command("seed_demo", stdout=quiet)
+    admin = User.objects.get(username="admin")
+    token = Token.objects.create(user=admin)
+    known = existing_ids(admin)
+    with connection_kept_between_requests():
+        schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), config=config())
+        schema.config.headers = {"Authorization": f"Token {token.key}"}
+
+        @schema.hook("before_generate_path_parameters")
+        def real_objects_too(context, strategy):
+            path = context.operation.path
+            ids = known.get(path.split("{id}")[0]) if "{id}" in path else None
+            return st.one_of(st.fixed_dictionaries({"id": st.sampled_from(ids)}), strategy) if ids else strategy
+
+        yield schema
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+def test_no_operation_answers_with_a_server_error_or_off_its_schema(case):
+    with transaction.atomic():
+        case.call_and_validate(checks=CHECKS)
+        transaction.set_rollback(True)
