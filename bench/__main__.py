@@ -8,6 +8,7 @@ PostgreSQL when DATABASE_URL points at one, otherwise a SQLite file in var/.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 import time
@@ -42,6 +43,8 @@ def main(argv: list[str]) -> int:
     from django.conf import settings
 
     django.setup()
+    # django-axes logs every force_login at INFO: thousands of lines that hide the progress.
+    logging.getLogger("axes").setLevel(logging.WARNING)
     from django.db import connection
 
     if connection.vendor == "sqlite":
