@@ -19,7 +19,7 @@ The volume is written with bulk_create where the services would take too long, b
 data the services would have written: a constituted committee of 20 voting members (ten per
 sector), charters with their first version, ballots whose frozen results are the tally of
 their roll, recusals (the members of a party organization) and votes, deadlocks followed by a
-second ballot, a chained milestone plan, a balanced ledger. What is left out: audit events and
+second ballot, a chained milestone plan with quarterly progress reports, a balanced ledger. What is left out: audit events and
 technical reviews of the bulk rows (no page measured here reads them).
 
 Volume (environment): PAGES_BENCH_CHARTERS (default 3,000; about 9 ballots per 10 charters),
@@ -426,6 +426,37 @@ def _add_milestones(initiatives: list, per_initiative: int) -> int:
     return len(made)
 
 
+def _add_reports(body, initiatives: list) -> None:
+    """Each initiative's quarterly progress reports since it started, but for every tenth one,
+    which owes last quarter's (so the program manager's panel lists a few overdue)."""
+    from django.utils import timezone
+
+    from roadmap import planning
+    from roadmap.models import ProgressReport
+
+    today = timezone.localdate()
+    reports = []
+    for n, initiative in enumerate(initiatives):
+        period = planning.previous_period(planning.period_containing(today, initiative.report_cadence))
+        if n % 10 == 9:
+            period = planning.previous_period(period)
+        while period.end >= initiative.starts_on:
+            rag = ["green", "green", "amber", "red"][(n + period.start.month) % 4]
+            reports.append(
+                ProgressReport(
+                    initiative=initiative,
+                    period_start=period.start,
+                    period_end=period.end,
+                    rag=rag,
+                    summary="On track for the next milestone.",
+                    evidence_rag=rag,
+                    author=initiative.owner,
+                )
+            )
+            period = planning.previous_period(period)
+    ProgressReport.objects.bulk_create(reports)
+
+
 # --- Measuring -----------------------------------------------------------------------------
 
 
@@ -498,6 +529,7 @@ def _run() -> list[dict]:
     )
     initiatives = _add_initiatives(body, roadmap, 3, 0)
     _add_milestones(initiatives, 10)
+    _add_reports(body, initiatives)
     # The account: the council's charter, allocated 9,000 credits by both co-chairs.
     charter = make_charter(body, "Page benchmark", lead=body.orgs.council)
     request = ledger.create_request(
@@ -557,7 +589,9 @@ def _run() -> list[dict]:
         _say(f"{offset + len(more):,} of {len(plans):,} charters with their ballots")
     per_initiative = 20
     count = max(1, (n_milestones - 30) // per_initiative)
-    _add_milestones(_add_initiatives(body, roadmap, count, 3), per_initiative)
+    initiatives = _add_initiatives(body, roadmap, count, 3)
+    _add_milestones(initiatives, per_initiative)
+    _add_reports(body, initiatives)
     _say(f"{Milestone.objects.count():,} milestones in {count + 3} initiatives")
     bulk_usage(account, world["cpu"], n_transactions - 10, usage_start + datetime.timedelta(hours=9))
     _say(f"{n_transactions:,} transactions on the account")
