@@ -19,8 +19,9 @@ The volume is written with bulk_create where the services would take too long, b
 data the services would have written: a constituted committee of 20 voting members (ten per
 sector), charters with their first version, ballots whose frozen results are the tally of
 their roll, recusals (the members of a party organization) and votes, deadlocks followed by a
-second ballot, a chained milestone plan with quarterly progress reports, a balanced ledger. What is left out: audit events and
-technical reviews of the bulk rows (no page measured here reads them).
+second ballot, a chained milestone plan with quarterly progress reports, a balanced ledger.
+What is left out: audit events and technical reviews of the bulk rows (no page measured here
+reads them).
 
 Volume (environment): PAGES_BENCH_CHARTERS (default 3,000; about 9 ballots per 10 charters),
 PAGES_BENCH_OPEN (20 more open ballots), PAGES_BENCH_MILESTONES (3,000),
