@@ -43,8 +43,10 @@ def main(argv: list[str]) -> int:
     from django.conf import settings
 
     django.setup()
-    # django-axes logs every force_login at INFO: thousands of lines that hide the progress.
-    logging.getLogger("axes").setLevel(logging.WARNING)
+    # django-axes logs every force_login, and Celery every eager task, at INFO: thousands of
+    # lines that hide the progress.
+    for name in ("axes", "celery"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     from django.db import connection
 
     if connection.vendor == "sqlite":
