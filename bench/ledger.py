@@ -229,7 +229,7 @@ def _usage(body, world, vendor: str) -> list[dict]:
     ]
 
 
-def _bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
+def bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
     """Write `count` balanced hourly usage debits straight into the tables (the services would
     take minutes to write 10,000); verify_ledger checks the result like any other."""
     from django.db import transaction
@@ -315,9 +315,9 @@ def _account_page(body, world) -> list[dict]:
         assert response.status_code == 200, response.status_code
         return len(queries), timings(lambda: client.get(url), repeat=20, warmup=2)
 
-    _bulk_usage(account, world["cpu"], 9, start)  # with the allocation: 10 transactions
+    bulk_usage(account, world["cpu"], 9, start)  # with the allocation: 10 transactions
     few_queries, few = measure()
-    _bulk_usage(account, world["cpu"], 9990, start + datetime.timedelta(hours=9))  # 10,000
+    bulk_usage(account, world["cpu"], 9990, start + datetime.timedelta(hours=9))  # 10,000
     many_queries, many = measure()
     return [
         row(

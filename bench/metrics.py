@@ -117,13 +117,8 @@ def run() -> list[dict]:
     # --- 2. Dashboard query: resources x days of 1-minute samples at hourly resolution -------
     minutes = days * 24 * 60
     load_started = time.perf_counter()
-    with _retention(days + 400):
-        for n, resource in enumerate(resources):
-            metric_store.ingest(
-                (resource.pk, metric_id, start + datetime.timedelta(minutes=i), _value(n, i)) for i in range(minutes)
-            )
+    total = load_history(resources, metric_id, start, minutes)
     load_seconds = time.perf_counter() - load_started
-    total = n_resources * minutes
     rows_out.append(
         row("metrics", "bulk load for the query", total / load_seconds, None, None, "samples/s", f"{total:,} samples")
     )
@@ -167,6 +162,25 @@ def run() -> list[dict]:
     prometheus_row = _prometheus_query(n_resources, start, end, minutes, median(portal))
     rows_out.append(prometheus_row)
     return rows_out
+
+
+def load_history(resources, metric_id: int, start: datetime.datetime, minutes: int, progress=None) -> int:
+    """Write `minutes` of 1-minute samples from `start` for each resource through the metric
+    store (upsert and rollups, as the collectors write them); returns the samples written.
+    `progress(done)` is called after each resource."""
+    from django.utils import timezone
+
+    from compute.services import metric_store
+
+    days = (timezone.now() - start).days + 1
+    with _retention(days + 400):
+        for n, resource in enumerate(resources):
+            metric_store.ingest(
+                (resource.pk, metric_id, start + datetime.timedelta(minutes=i), _value(n, i)) for i in range(minutes)
+            )
+            if progress:
+                progress(n + 1)
+    return len(resources) * minutes
 
 
 class _retention:

@@ -38,6 +38,9 @@ from governance.choices import Outcome, Sector, SubjectType
 from governance.exceptions import DomainError
 from governance.models import Ballot
 from governance.models.ballots import tallies_for
+from governance.pagination import paginate
+
+CHARTERS_PER_PAGE = 50
 
 
 def _visible_charter(request: HttpRequest, pk: int) -> Charter:
@@ -61,10 +64,19 @@ def _refusal(request: HttpRequest, error: Exception) -> None:
 def index(request: HttpRequest) -> HttpResponse:
     """Every charter the person may see, filtered by status, lead sector, IP model, classification."""
     charters = CharterFilter(request.GET or None, queryset=Charter.objects.visible_to(request.user).for_listing())
+    # A page at a time: a list of every charter grows with the body's history (3,000 charters
+    # made a 1 MB page that took 2 s to render; see bench/pages.py).
+    page, query = paginate(request, charters.qs.order_by("-created_at", "-pk"), CHARTERS_PER_PAGE)
     return render(
         request,
         "charters/charter_list.html",
-        {"filter": charters, "charters": charters.qs, "can_draft": services.can_draft(request.user)},
+        {
+            "filter": charters,
+            "page": page,
+            "query": query,
+            "charters": page.object_list,
+            "can_draft": services.can_draft(request.user),
+        },
     )
 
 

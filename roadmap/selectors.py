@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import DurationField, ExpressionWrapper, F, Prefetch, QuerySet
 from django.utils import timezone
 
 from charters.models import Charter
@@ -55,22 +55,34 @@ def schedule_milestones(milestones: QuerySet[Milestone] | None = None) -> QueryS
     return milestones.with_schedule().with_baselined().order_by("forecast_date", "pk")
 
 
-def timeline_initiatives(roadmap: Roadmap, filters: TimelineFilters | None = None) -> list[Initiative]:
-    """The roadmap's initiatives matching the filters, each with `shown_milestones` (those
-    matching the status filter) and its themes and sponsors: five queries in all."""
-    filters = filters or TimelineFilters()
-    milestones = Milestone.objects.with_schedule().order_by("forecast_date", "pk")
+def _timeline_milestones(filters: TimelineFilters) -> QuerySet[Milestone]:
+    milestones = Milestone.objects.all()
     if filters.status:
         milestones = milestones.filter(status=filters.status)
+    return milestones
+
+
+def matching_initiatives(roadmap: Roadmap, filters: TimelineFilters | None = None) -> QuerySet[Initiative]:
+    """The roadmap's initiatives matching the theme and sponsor-sector filters, by title."""
+    filters = filters or TimelineFilters()
     initiatives = roadmap.initiatives.all()
     if filters.theme:
         initiatives = initiatives.filter(themes__slug=filters.theme)
     if filters.sector:
         initiatives = initiatives.filter(sponsors__sector=filters.sector)
+    return initiatives.distinct().order_by("title", "pk")
+
+
+def timeline_initiatives(initiatives: QuerySet[Initiative], filters: TimelineFilters | None = None) -> list[Initiative]:
+    """These initiatives (from `matching_initiatives`, or one page of them), each with
+    `shown_milestones` (those matching the status filter) and its themes and sponsors: four
+    queries in all."""
+    filters = filters or TimelineFilters()
+    milestones = _timeline_milestones(filters).with_schedule().order_by("forecast_date", "pk")
     initiatives = list(
-        initiatives.distinct()
-        .order_by("title")
-        .prefetch_related("themes", "sponsors", Prefetch("milestones", queryset=milestones, to_attr="shown_milestones"))
+        initiatives.prefetch_related(
+            "themes", "sponsors", Prefetch("milestones", queryset=milestones, to_attr="shown_milestones")
+        )
     )
     for initiative in initiatives:
         for milestone in initiative.shown_milestones:
@@ -78,6 +90,11 @@ def timeline_initiatives(roadmap: Roadmap, filters: TimelineFilters | None = Non
             # which the figure and the table would otherwise do several times per milestone.
             milestone.dependencies = list(milestone.depends_on.all())
     return initiatives
+
+
+def count_milestones(initiatives: QuerySet[Initiative], filters: TimelineFilters | None = None) -> int:
+    """How many milestones of these initiatives match the status filter (one query)."""
+    return _timeline_milestones(filters or TimelineFilters()).filter(initiative__in=initiatives.values("pk")).count()
 
 
 @dataclass(frozen=True)
@@ -224,13 +241,13 @@ def compare(baseline: Baseline, other: Baseline | None) -> list[planning.Compare
 
 
 def slipped_milestones(roadmap: Roadmap, limit: int = 5) -> list[Milestone]:
-    """The open milestones that slipped most, worst first."""
-    milestones = [
-        m
-        for m in roadmap.milestones()
+    """The open milestones that slipped most, worst first: picked by the database, so the
+    panel reads `limit` rows however large the roadmap is."""
+    return list(
+        roadmap.milestones()
         .exclude(status=MilestoneStatus.DONE)
-        .filter(baseline_date__isnull=False)
+        .filter(baseline_date__isnull=False, forecast_date__gt=F("baseline_date"))
+        .annotate(slip=ExpressionWrapper(F("forecast_date") - F("baseline_date"), output_field=DurationField()))
         .select_related("initiative")
-        if (m.slippage_days or 0) > 0
-    ]
-    return sorted(milestones, key=lambda m: -m.slippage_days)[:limit]
+        .order_by("-slip", "forecast_date", "pk")[:limit]
+    )

@@ -21,6 +21,7 @@ from governance import services as governance
 from governance.choices import Sector, SubjectType
 from governance.exceptions import DomainError
 from governance.models import Ballot
+from governance.pagination import paginate
 from roadmap import ballots as roadmap_ballots
 from roadmap import exports, selectors, services, timeline
 from roadmap.choices import RebaselineStatus, RoadmapStatus
@@ -94,6 +95,8 @@ def _milestone_urls() -> Callable[[int], str]:
 
 # --- Timeline ------------------------------------------------------------------------------
 
+TIMELINE_INITIATIVES_PER_PAGE = 10
+
 
 @body_required
 def timeline_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
@@ -109,16 +112,25 @@ def timeline_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     themes = list(Theme.objects.visible_to(user))
     filter_form = TimelineFilterForm(request.GET or None, themes=themes)
     filters = selectors.TimelineFilters.from_query(request.GET)
-    initiatives = selectors.timeline_initiatives(roadmap, filters)
+    # A page of initiatives at a time, chart and table alike: a roadmap of 3,000 milestones
+    # made a 3 MB page that took over a second to build (bench/pages.py). The CSV export and
+    # the printable roadmap keep every milestone.
+    matching = selectors.matching_initiatives(roadmap, filters)
+    page, query = paginate(request, matching, TIMELINE_INITIATIVES_PER_PAGE)
+    initiatives = selectors.timeline_initiatives(page.object_list, filters)
     milestone_url = _milestone_urls()
     today = timezone.localdate()
+    shown = sum(len(i.shown_milestones) for i in initiatives)
     context = {
         "roadmap": roadmap,
         "filter_form": filter_form,
         "filters": filters,
         "initiatives": initiatives,
+        "page": page,
+        "query": query,
         "groups": selectors.timeline_rows(initiatives, milestone_url),
-        "milestone_count": sum(len(i.shown_milestones) for i in initiatives),
+        "milestone_count": selectors.count_milestones(matching, filters),
+        "shown_count": shown,
         "figure": timeline.figure(initiatives, today=today, milestone_url=milestone_url),
         "today": today,
         "versions": Roadmap.objects.visible_to(user).exclude(pk=roadmap.pk).only("pk", "version", "title", "status"),

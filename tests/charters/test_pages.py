@@ -26,6 +26,30 @@ class CharterListPageTests(CharterTestCase):
             response = self.client.get("/charters/")
         self.assertContains(response, "Charter 11")
 
+    def test_the_list_shows_fifty_charters_a_page_and_keeps_the_filters_in_its_links(self):
+        for n in range(51):
+            Charter.objects.create(
+                committee=self.committee,
+                title=f"Archived charter {n:02d}",
+                summary="An old project.",
+                lead_organization=self.orgs.council,
+                ip_framework="joint_pool",
+                status="completed",
+                created_by=self.staff,
+            )
+        self.client.force_login(self.public_member)
+        with CaptureQueriesContext(connection) as queries:
+            first = self.client.get("/charters/?status=completed")
+        self.assertContains(first, "51 charters, 1 to 50 shown")
+        self.assertContains(first, "Archived charter 50")  # newest first
+        self.assertNotContains(first, "Archived charter 00<")
+        self.assertContains(first, 'href="?status=completed&amp;page=2" rel="next"')
+        with self.assertNumQueries(len(queries)):
+            second = self.client.get("/charters/?status=completed&page=2")
+        self.assertContains(second, "51 charters, 51 to 51 shown")
+        self.assertContains(second, "Archived charter 00<")
+        self.assertContains(second, 'href="?status=completed&amp;page=1" rel="prev"')
+
     def test_the_list_filters_by_status_lead_sector_ip_model_and_classification(self):
         council = services.submit(self.staff, self.draft(title="Council triage"))
         helios = services.submit(

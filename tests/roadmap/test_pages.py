@@ -1,6 +1,8 @@
 """The roadmap pages: timeline, versions, initiative, milestone edit, comparison, report form,
 print, and the home panel."""
 
+from datetime import timedelta
+
 import plotly.graph_objects
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -8,7 +10,7 @@ from django.urls import reverse
 
 from governance.models import Ballot
 from roadmap import services
-from roadmap.models import Baseline
+from roadmap.models import Baseline, Milestone
 from tests.roadmap.support import RoadmapTestCase, days
 
 
@@ -69,6 +71,30 @@ class TimelinePageTests(RoadmapTestCase):
         with self.assertNumQueries(len(few)):
             response = self.client.get(url)
         self.assertEqual(response.context["milestone_count"], 30)
+
+    def test_the_timeline_shows_ten_initiatives_a_page_and_keeps_the_filters_in_its_links(self):
+        for n in range(10):
+            initiative = services.create_initiative(
+                self.program_manager,
+                roadmap=self.roadmap,
+                title=f"Pilot {n}",
+                national_impact_score=2,
+                starts_on=days(0),
+                owner=self.staff,
+            )
+            self.milestone(initiative, f"Pilot {n} ready", 30 + n)
+        self.client.force_login(self.public_member)
+        url = reverse("roadmap:index")
+        first = self.client.get(url, {"status": "planned"})
+        self.assertEqual(len(first.context["initiatives"]), 10)
+        self.assertContains(
+            first, "15 milestones in 12 initiatives match the filters. Shown here: initiatives 1 to 10, with"
+        )
+        self.assertContains(first, 'href="?status=planned&amp;page=2" rel="next"')
+        second = self.client.get(url, {"status": "planned", "page": 2})
+        self.assertEqual([i.title for i in second.context["initiatives"]], ["Pilot 9", "Sovereign foundation model"])
+        self.assertEqual(len(second.context["figure"]["layout"]["yaxis"]["tickvals"]), 4)
+        self.assertContains(second, 'href="?status=planned&amp;page=1" rel="prev"')
 
     def test_a_person_outside_the_body_is_refused(self):
         self.client.force_login(self.outsider)
@@ -282,6 +308,24 @@ class HomePanelTests(RoadmapTestCase):
         self.assertContains(response, "Slipped milestones")
         self.assertContains(response, "Pretraining run")
         self.assertContains(response, "20 days late")
+
+    def test_the_panel_lists_the_five_worst_slips_worst_first_and_leaves_out_done_ones(self):
+        self.approve()
+        pm = self.program_manager
+        audits = [self.milestone(self.health_initiative, f"Audit {n}", 300) for n in range(2)]
+        slips = {self.data: 5, self.pretraining: 40, self.release: 10, self.consent: 25, audits[0]: 1, audits[1]: 2}
+        for milestone, late in slips.items():
+            services.update_milestone(pm, milestone, forecast_date=milestone.baseline_date + timedelta(days=late))
+        # Done ten days after its baseline: it slipped, but it is no longer open.
+        done_late = self.milestone(self.health_initiative, "Ethics sign-off", -10)
+        services.update_milestone(pm, done_late, status="done", actual_date=days(0))
+        self.assertEqual(Milestone.objects.get(pk=done_late.pk).slippage_days, 10)
+        self.client.force_login(pm)
+        slipped = self.client.get(reverse("home")).context["slipped"]
+        self.assertEqual(
+            [m.title for m in slipped],
+            ["Pretraining run", "Consent framework", "Open-weights release", "Training data pipeline", "Audit 1"],
+        )
 
     def test_a_member_sees_the_current_version(self):
         self.client.force_login(self.public_member)

@@ -1,0 +1,651 @@
+"""The pages people open most, at realistic volume: server time and SQL queries per request.
+
+Pages, each through Django's test Client, signed in as the person who opens it:
+  home page        Carla, a committee member with ballots waiting for her vote (and the same
+                   page as Paula, the program manager, whose panel lists slipped milestones)
+  ballot page      Carla, on an open ballot she may vote on (live tally)
+  charter list     Carla
+  account page     Sam, staff of the charter's lead organization
+  roadmap timeline Paula, the program manager
+
+Each page is measured twice in the same run: first on a small body (tens of charters,
+ballots and milestones, 10 ledger transactions: the baseline), then after the volume is
+added (thousands of charters, of closed ballots with their rolls, recusals and votes, and of
+milestones; 10,000 ledger transactions; millions of metric samples). The query count must be
+the same at both volumes (a count that grows is an N+1); the time ratio shows how the page
+scales.
+
+The volume is written with bulk_create where the services would take too long, but it is the
+data the services would have written: a constituted committee of 20 voting members (ten per
+sector), charters with their first version, ballots whose frozen results are the tally of
+their roll, recusals (the members of a party organization) and votes, deadlocks followed by a
+second ballot, a chained milestone plan with quarterly progress reports, a balanced ledger.
+What is left out: audit events and technical reviews of the bulk rows (no page measured here
+reads them).
+
+Volume (environment): PAGES_BENCH_CHARTERS (default 3,000; about 9 ballots per 10 charters),
+PAGES_BENCH_OPEN (20 more open ballots), PAGES_BENCH_MILESTONES (3,000),
+PAGES_BENCH_TRANSACTIONS (10,000), PAGES_BENCH_SAMPLE_RESOURCES (50) x PAGES_BENCH_SAMPLE_DAYS
+(30) of 1-minute samples (2.16 million), PAGES_BENCH_REPEAT (25 requests per page and volume).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from decimal import Decimal
+from types import SimpleNamespace
+
+from bench.common import median, p99, row, timings
+
+D = Decimal
+TOPICS = [
+    "federated health records",
+    "sovereign language model",
+    "flood forecasting",
+    "grid load prediction",
+    "tax fraud triage",
+    "crop yield estimation",
+    "public transport demand",
+    "court records search",
+    "wildfire detection",
+    "benefits eligibility",
+]
+
+
+def _env(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _say(message: str) -> None:
+    print(f"  pages: {message}", flush=True)
+
+
+# --- The body: a constituted committee of twenty -------------------------------------------
+
+
+def _body() -> SimpleNamespace:
+    """The people of tests/base.py, four more organizations per sector and eight more voting
+    members per sector: ten voting seats a side, one co-chair each."""
+    from django.test import override_settings
+
+    from governance import services
+    from governance.choices import Role, Sector
+    from governance.models import Membership
+    from tests.base import PASSWORD, make_body
+
+    # Seating the body hashes two dozen passwords; the slow hasher measures nothing here.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        body = make_body()
+        o = body.orgs
+        public = [o.ministry, o.council]
+        private = [o.northwind, o.helios]
+        for n in range(4):
+            public.append(services.create_organization(body.admin, name=f"Public Lab {n}", sector=Sector.PUBLIC))
+            private.append(services.create_organization(body.admin, name=f"Private Lab {n}", sector=Sector.PRIVATE))
+        for n in range(8):
+            for side, orgs in (("pub", public), ("pri", private)):
+                organization = orgs[(n + 2) % len(orgs)]
+                user = services.create_user(
+                    body.admin, username=f"{side}{n}", password=PASSWORD, organization=organization
+                )
+                services.add_membership(
+                    body.admin,
+                    user=user,
+                    committee=body.committee,
+                    organization=organization,
+                    role=Role.MEMBER,
+                    term_start=body.term_start,
+                )
+    body.committee.refresh_from_db()
+    body.organizations = public + private
+    body.voters = list(
+        Membership.objects.active()
+        .filter(committee=body.committee, voting=True)
+        .select_related("user", "organization")
+        .order_by("organization__sector", "user_id")
+    )
+    assert len(body.voters) == 20, len(body.voters)
+    return body
+
+
+# --- Charters and their ballots -----------------------------------------------------------
+
+# What becomes of a charter, by its number modulo 20: most pass, some are rejected, one is
+# deadlocked and then passed on a second ballot; a few are still drafts or waiting.
+PLAN = ["draft", "submitted", "review", "rejected", "rejected", "rejected", "deadlock_then_passed"] + ["passed"] * 13
+PASSED_STATUSES = ["approved", "active", "active", "completed"]
+
+
+def _parties(body, n: int, *, without=None) -> tuple:
+    """Lead and participating organizations of the n-th charter (none of them `without`)."""
+    orgs = [o for o in body.organizations if o != without]
+    lead = orgs[n % len(orgs)]
+    participants = [orgs[(n + 3) % len(orgs)]] + ([orgs[(n + 7) % len(orgs)]] if n % 3 == 0 else [])
+    return lead, [p for p in participants if p != lead]
+
+
+def _status_of(plan: str, n: int) -> str:
+    if plan in ("passed", "deadlock_then_passed"):
+        return PASSED_STATUSES[n % len(PASSED_STATUSES)]
+    return {
+        "draft": "draft",
+        "submitted": "submitted",
+        "review": "under_review",
+        "rejected": "rejected",
+        "deadlock": "under_review",
+        "open": "under_review",
+    }[plan]
+
+
+def _add_charters(body, plans: list[str], offset: int) -> list:
+    """Charters with their parties and first version, one per plan, in bulk."""
+    from charters.models import Charter, CharterVersion
+    from charters.versions import snapshot
+
+    Participation = Charter.participating_organizations.through
+    specs = []
+    for i, plan in enumerate(plans):
+        n = offset + i
+        lead, participants = _parties(body, n, without=body.orgs.council if plan == "open" else None)
+        status = _status_of(plan, n)
+        author = body.staff if lead.sector == "public" else body.private_staff
+        charter = Charter(
+            committee=body.committee,
+            title=f"Charter {n:05d}: {TOPICS[n % len(TOPICS)]}",
+            summary=f"A joint project on {TOPICS[n % len(TOPICS)]}, number {n}.",
+            objectives="Deliver a pilot, then a service.",
+            national_impact="Better public services.",
+            lead_organization=lead,
+            ip_framework=["joint_pool", "government_owned"][n % 2],
+            data_classification=["internal", "public"][n % 2],
+            allowed_jurisdictions=["EU"],
+            requested_credits=D(1000 + 250 * (n % 40)),
+            status=status,
+            version=1 if status in PASSED_STATUSES else 0,
+            created_by=author,
+        )
+        specs.append((charter, plan, participants))
+    charters = Charter.objects.bulk_create([c for c, _, _ in specs])
+    Participation.objects.bulk_create(
+        [
+            Participation(charter_id=c.pk, organization_id=o.pk)
+            for c, (_, _, participants) in zip(charters, specs, strict=True)
+            for o in participants
+        ]
+    )
+    version_status = {"approved": "approved", "active": "approved", "completed": "approved", "rejected": "rejected"}
+    CharterVersion.objects.bulk_create(
+        [
+            CharterVersion(
+                charter=c,
+                number=1,
+                status=version_status.get(c.status, "proposed"),
+                content=snapshot(
+                    c, {"participating_organizations": participants, "data_use_agreements": [], "resources": []}
+                ),
+                proposed_by=c.created_by,
+            )
+            for c, (_, _, participants) in zip(charters, specs, strict=True)
+            if c.status != "draft"
+        ]
+    )
+    for charter, (_, plan, participants) in zip(charters, specs, strict=True):
+        charter.plan = plan
+        charter.party_ids = {charter.lead_organization_id, *(o.pk for o in participants)}
+    return charters
+
+
+def _choice(pattern: str, k: int, sector: str) -> str | None:
+    """The k-th voter's vote under a pattern (None: did not vote)."""
+    if pattern == "yes":
+        return None if k % 13 == 12 else "abstain" if k % 11 == 10 else "no" if k % 7 == 6 else "yes"
+    if pattern == "no":
+        return "yes" if k % 5 == 4 else "no"
+    if pattern == "split":  # the sectors disagree: a deadlock
+        return "yes" if sector == "public" else "no"
+    if pattern == "partial":  # an open ballot, half-way through
+        return "yes" if k % 2 else None
+    raise ValueError(pattern)
+
+
+class _BallotSpec:
+    """One ballot to write: the row, and its roll, recusals and votes (written once it has a pk)."""
+
+    def __init__(self, body, charter, pattern: str, *, status: str, opened_at, closes_at, skip=None, previous=None):
+        from governance.choices import Sector
+        from governance.models import Ballot
+        from governance.tally import SectorCount, compute_tally
+
+        committee = body.committee
+        self.roll = body.voters
+        self.recused = [m for m in self.roll if m.organization_id in charter.party_ids]
+        self.votes = {}
+        k = 0
+        for m in self.roll:
+            if m in self.recused or m.user_id == skip:
+                continue
+            choice = _choice(pattern, k, m.organization.sector)
+            k += 1
+            if choice:
+                self.votes[m] = choice
+        counts = {}
+        for sector in Sector.values:
+            seats = [m for m in self.roll if m.organization.sector == sector]
+            recused = [m for m in seats if m in self.recused]
+            cast = [self.votes[m] for m in seats if m in self.votes]
+            counts[sector] = SectorCount(
+                eligible=len(seats) - len(recused),
+                recused=len(recused),
+                yes=cast.count("yes"),
+                no=cast.count("no"),
+                abstain=cast.count("abstain"),
+            )
+        method = committee.default_method("charter")
+        closed = status == "closed"
+        tally = compute_tally(method, committee.quorum, counts) if closed else None
+        self.ballot = Ballot(
+            committee=committee,
+            title=f"Approve “{charter.title}”",
+            subject_type="charter",
+            subject_id=charter.pk,
+            subject_title=f"Charter “{charter.title}”",
+            method=method,
+            quorum=committee.quorum,
+            status=status,
+            outcome=tally["outcome"] if tally else "",
+            opened_at=opened_at,
+            closes_at=closes_at,
+            closed_at=closes_at if closed else None,
+            previous_ballot=previous,
+            created_by=body.secretary,
+            opened_by=body.public_chair,
+            result=tally,
+            opened_notice_at=opened_at,
+            reminder_sent_at=closes_at - datetime.timedelta(days=1) if closed else None,
+            result_notice_at=closes_at if closed else None,
+        )
+
+    def children(self) -> tuple[list, list, list]:
+        from governance.models import Eligibility, Recusal, Vote
+
+        ballot = self.ballot
+        return (
+            [
+                Eligibility(
+                    ballot=ballot,
+                    user_id=m.user_id,
+                    membership=m,
+                    organization_id=m.organization_id,
+                    sector=m.organization.sector,
+                    role=m.role,
+                )
+                for m in self.roll
+            ],
+            [
+                Recusal(
+                    ballot=ballot,
+                    user_id=m.user_id,
+                    organization_id=m.organization_id,
+                    sector=m.organization.sector,
+                    reason=f"{m.organization} is a party to this charter.",
+                    automatic=True,
+                )
+                for m in self.recused
+            ],
+            [
+                Vote(ballot=ballot, voter_id=m.user_id, sector=m.organization.sector, choice=choice)
+                for m, choice in self.votes.items()
+            ],
+        )
+
+
+def _write_ballots(specs: list[_BallotSpec]) -> list:
+    from governance.models import Ballot, Eligibility, Recusal, Vote
+
+    ballots = Ballot.objects.bulk_create([s.ballot for s in specs])
+    roll, recusals, votes = [], [], []
+    for spec in specs:
+        a, b, c = spec.children()
+        roll += a
+        recusals += b
+        votes += c
+    Eligibility.objects.bulk_create(roll, batch_size=5000)
+    Recusal.objects.bulk_create(recusals, batch_size=5000)
+    Vote.objects.bulk_create(votes, batch_size=5000)
+    return ballots
+
+
+def _add_ballots(body, charters: list, persona) -> tuple[list, list]:
+    """The ballots of these charters (by their plan): closed ones with the tally their votes
+    make, and open ones waiting for the persona's vote. Returns (closed, open)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    first, seconds, opened = [], [], []
+    expected = {"yes": "passed", "no": "rejected", "split": "deadlocked"}
+    for n, charter in enumerate(charters):
+        # Spread over the last five years, a week each.
+        opened_at = now - datetime.timedelta(days=5 * 365) + datetime.timedelta(hours=(n * 37) % (5 * 365 * 24))
+        week = datetime.timedelta(days=7)
+        plan = charter.plan
+        if plan == "open":
+            opened.append(
+                _BallotSpec(
+                    body,
+                    charter,
+                    "partial",
+                    status="open",
+                    opened_at=now - datetime.timedelta(days=1),
+                    closes_at=now + datetime.timedelta(days=6),
+                    skip=persona.pk,
+                )
+            )
+            continue
+        pattern = {"passed": "yes", "rejected": "no", "deadlock": "split", "deadlock_then_passed": "split"}.get(plan)
+        if pattern is None:
+            continue
+        spec = _BallotSpec(body, charter, pattern, status="closed", opened_at=opened_at, closes_at=opened_at + week)
+        assert spec.ballot.outcome == expected[pattern], (plan, spec.ballot.result)
+        first.append(spec)
+        if plan == "deadlock_then_passed":
+            seconds.append((charter, spec, opened_at + 2 * week))
+    closed = _write_ballots(first)
+    later = [
+        _BallotSpec(
+            body,
+            charter,
+            "yes",
+            status="closed",
+            opened_at=at,
+            closes_at=at + datetime.timedelta(days=7),
+            previous=s.ballot,
+        )
+        for charter, s, at in seconds
+    ]
+    closed += _write_ballots(later)
+    return closed, _write_ballots(opened)
+
+
+# --- The roadmap ---------------------------------------------------------------------------
+
+
+def _add_initiatives(body, roadmap, count: int, offset: int) -> list:
+    from django.utils import timezone
+
+    from roadmap import services
+
+    start = timezone.localdate() - datetime.timedelta(days=540)
+    return [
+        services.create_initiative(
+            body.program_manager,
+            roadmap=roadmap,
+            title=f"Initiative {offset + n:03d}: {TOPICS[(offset + n) % len(TOPICS)]}",
+            national_impact_score=1 + (offset + n) % 5,
+            starts_on=start,
+            owner=body.staff,
+            sponsors=[body.organizations[(offset + n) % len(body.organizations)]],
+        )
+        for n in range(count)
+    ]
+
+
+def _add_milestones(initiatives: list, per_initiative: int) -> int:
+    """A chain of milestones per initiative, two weeks apart from 18 months ago: the past ones
+    done, the rest planned, in progress or at risk, with some slippage."""
+    from django.utils import timezone
+
+    from roadmap.models import Milestone, MilestoneDependency
+
+    today = timezone.localdate()
+    made = []
+    for i, initiative in enumerate(initiatives):
+        for j in range(per_initiative):
+            baseline = initiative.starts_on + datetime.timedelta(days=14 * (j + 1) + i % 7)
+            forecast = baseline + datetime.timedelta(days=(j * 3 + i) % 25)
+            done = forecast < today - datetime.timedelta(days=14)
+            made.append(
+                Milestone(
+                    initiative=initiative,
+                    title=f"{initiative.title[:150]}: step {j + 1}",
+                    deliverables="Report\nCode",
+                    baseline_date=baseline,
+                    forecast_date=forecast,
+                    actual_date=forecast if done else None,
+                    status="done" if done else ["planned", "in_progress", "planned", "at_risk"][j % 4],
+                    percent_complete=100 if done else (j * 7) % 90,
+                )
+            )
+    made = Milestone.objects.bulk_create(made, batch_size=2000)
+    links = [
+        MilestoneDependency(milestone=m, depends_on=before)
+        for before, m in zip(made, made[1:], strict=False)
+        if before.initiative_id == m.initiative_id
+    ]
+    MilestoneDependency.objects.bulk_create(links, batch_size=5000)
+    return len(made)
+
+
+def _add_reports(body, initiatives: list) -> None:
+    """Each initiative's quarterly progress reports since it started, but for every tenth one,
+    which owes last quarter's (so the program manager's panel lists a few overdue)."""
+    from django.utils import timezone
+
+    from roadmap import planning
+    from roadmap.models import ProgressReport
+
+    today = timezone.localdate()
+    reports = []
+    for n, initiative in enumerate(initiatives):
+        period = planning.previous_period(planning.period_containing(today, initiative.report_cadence))
+        if n % 10 == 9:
+            period = planning.previous_period(period)
+        while period.end >= initiative.starts_on:
+            rag = ["green", "green", "amber", "red"][(n + period.start.month) % 4]
+            reports.append(
+                ProgressReport(
+                    initiative=initiative,
+                    period_start=period.start,
+                    period_end=period.end,
+                    rag=rag,
+                    summary="On track for the next milestone.",
+                    evidence_rag=rag,
+                    author=initiative.owner,
+                )
+            )
+            period = planning.previous_period(period)
+    ProgressReport.objects.bulk_create(reports)
+
+
+# --- Measuring -----------------------------------------------------------------------------
+
+
+def _measure(client, url: str, repeat: int) -> tuple[int, list[float], int]:
+    """(queries of one request, seconds of `repeat` requests, bytes of the page)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries), timings(lambda: client.get(url), repeat=repeat, warmup=1), len(response.content)
+
+
+def _measure_all(pages: list[tuple[str, object, str]], repeat: int) -> dict:
+    results = {}
+    for name, client, url in pages:
+        results[name] = _measure(client, url, repeat)
+        _say(f"{name}: {results[name][0]} queries, {median(results[name][1]) * 1000:.0f} ms")
+    return results
+
+
+def run() -> list[dict]:
+    from django.test import override_settings
+
+    # Alerts fire while the ledger is written; their emails go to memory, not the console.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        return _run()
+
+
+def _run() -> list[dict]:
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from bench.ledger import bulk_usage
+    from bench.metrics import METRIC, load_history
+    from charters.models import Charter
+    from compute.models import Resource
+    from compute.services import ledger
+    from compute.services import metrics as metric_services
+    from governance.models import Ballot, Vote
+    from roadmap import services as roadmap_services
+    from roadmap.models import Milestone
+    from tests.compute.credits import make_charter, make_world
+
+    n_charters = _env("PAGES_BENCH_CHARTERS", 3000)
+    n_open = _env("PAGES_BENCH_OPEN", 20)
+    n_milestones = _env("PAGES_BENCH_MILESTONES", 3000)
+    n_transactions = _env("PAGES_BENCH_TRANSACTIONS", 10_000)
+    n_resources = _env("PAGES_BENCH_SAMPLE_RESOURCES", 50)
+    sample_days = _env("PAGES_BENCH_SAMPLE_DAYS", 30)
+    repeat = _env("PAGES_BENCH_REPEAT", 25)
+
+    # --- The small body: the baseline ---
+    started = time.perf_counter()
+    body = _body()
+    carla = body.public_member
+    world = make_world(body)
+    small_plans = [PLAN[n % len(PLAN)] for n in range(20)] + ["deadlock"] + ["open"] * 3
+    charters = _add_charters(body, small_plans, 0)
+    _, open_ballots = _add_ballots(body, charters, carla)
+    roadmap = roadmap_services.create_roadmap(
+        body.program_manager,
+        committee=body.committee,
+        title="Joint R&D roadmap",
+        starts_on=timezone.localdate() - datetime.timedelta(days=540),
+        ends_on=timezone.localdate() + datetime.timedelta(days=3 * 365),
+    )
+    initiatives = _add_initiatives(body, roadmap, 3, 0)
+    _add_milestones(initiatives, 10)
+    _add_reports(body, initiatives)
+    # The account: the council's charter, allocated 9,000 credits by both co-chairs.
+    charter = make_charter(body, "Page benchmark", lead=body.orgs.council)
+    request = ledger.create_request(
+        body.staff,
+        charter=charter,
+        resource=world["cpu"],
+        pool=world["pool"],
+        amount=D("9000"),
+        justification="page benchmark",
+        submit=True,
+    )
+    ledger.sign_request(body.public_chair, request)
+    ledger.sign_request(body.private_chair, request)
+    account = ledger.open_account(charter)
+    usage_start = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(days=500)
+    bulk_usage(account, world["cpu"], 9, usage_start)  # with the allocation: 10 transactions
+    metric_id = metric_services.metric_ids({METRIC})[METRIC]
+    end = timezone.now().replace(minute=0, second=0, microsecond=0)
+    nodes = [
+        Resource.objects.create(name=f"Node {n:03d}", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+        for n in range(n_resources + 5)
+    ]
+    load_history(nodes[:5], metric_id, end - datetime.timedelta(days=1), 24 * 60)
+
+    def counts() -> str:
+        return (
+            f"{Charter.objects.count():,} charters, {Ballot.objects.count():,} ballots "
+            f"({Ballot.objects.filter(status='open').count()} open), {Vote.objects.count():,} votes, "
+            f"{Milestone.objects.count():,} milestones, {account.entries.count():,} account transactions"
+        )
+
+    small_counts = counts()
+    _say(f"small body in {time.perf_counter() - started:.0f} s: {small_counts}")
+
+    def client_for(user) -> Client:
+        client = Client(HTTP_HOST="localhost")  # a host ALLOWED_HOSTS accepts outside the test runner
+        client.force_login(user)
+        return client
+
+    ballot = open_ballots[0]
+    pages = [
+        ("home page", client_for(carla), "/"),
+        ("home page, program manager", client_for(body.program_manager), "/"),
+        ("ballot page", client_for(carla), f"/ballots/{ballot.pk}/"),
+        ("charter list", client_for(carla), "/charters/"),
+        ("account page", client_for(body.staff), f"/compute/accounts/{account.pk}/"),
+        ("roadmap timeline", client_for(body.program_manager), "/roadmap/"),
+    ]
+    small = _measure_all(pages, repeat)
+
+    # --- The volume ---
+    started = time.perf_counter()
+    plans = [PLAN[n % len(PLAN)] for n in range(n_charters)] + ["open"] * n_open
+    for offset in range(0, len(plans), 1000):
+        more = _add_charters(body, plans[offset : offset + 1000], 1000 + offset)
+        _add_ballots(body, more, carla)
+        _say(f"{offset + len(more):,} of {len(plans):,} charters with their ballots")
+    per_initiative = 20
+    count = max(1, (n_milestones - 30) // per_initiative)
+    initiatives = _add_initiatives(body, roadmap, count, 3)
+    _add_milestones(initiatives, per_initiative)
+    _add_reports(body, initiatives)
+    _say(f"{Milestone.objects.count():,} milestones in {count + 3} initiatives")
+    bulk_usage(account, world["cpu"], n_transactions - 10, usage_start + datetime.timedelta(hours=9))
+    _say(f"{n_transactions:,} transactions on the account")
+    minutes = sample_days * 24 * 60
+    total = n_resources * minutes
+
+    def progress(done: int) -> None:
+        if done % 10 == 0 or done == n_resources:
+            _say(f"{done * minutes:,} of {total:,} metric samples")
+
+    load_history(nodes[5:], metric_id, end - datetime.timedelta(days=sample_days), minutes, progress)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would have by now
+    large_counts = counts()
+    _say(f"volume added in {time.perf_counter() - started:.0f} s: {large_counts}")
+    large = _measure_all(pages, repeat)
+
+    rows = []
+    for name, _, _ in pages:
+        few_queries, few, few_bytes = small[name]
+        many_queries, many, many_bytes = large[name]
+        rows.append(
+            row(
+                "pages",
+                f"{name}: queries",
+                many_queries,
+                None,
+                many_queries / few_queries,
+                "queries",
+                f"{few_queries} on the small body" + ("" if many_queries == few_queries else ": GROWS WITH VOLUME"),
+            )
+        )
+        rows.append(
+            row(
+                "pages",
+                f"{name}: server time",
+                median(many) * 1000,
+                p99(many) * 1000,
+                median(many) / median(few),
+                "ms",
+                f"ratio vs small body ({median(few) * 1000:.0f} ms); {many_bytes / 1024:,.0f} KiB "
+                f"(small {few_bytes / 1024:,.0f} KiB)",
+            )
+        )
+    rows.append(row("pages", "small body", None, None, None, "", small_counts))
+    rows.append(row("pages", "volume", None, None, None, "", f"{large_counts}; {total:,} metric samples"))
+    return rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.__main__ import main
+
+    sys.exit(main(["pages"]))
