@@ -7,9 +7,10 @@ The portal runs in this process, through its WSGI handler: the schema is read fr
 test's transaction. No live server thread, no socket, and no second database connection that
 would have to wait for the test's own (the ways such a run hangs before its first request).
 
-The demo body is seeded once (as in tests/test_permission_matrix.py) and the caller is its
-administrator, who may try every operation; a detail operation gets one of the real ids of
-its resource half the time, so writes reach real objects instead of 404s. Every request runs
+The demo body is seeded once per test (as in tests/test_permission_matrix.py). The callers are
+its administrator, who may try every operation, and a staff member of one organization, for
+whom most objects are out of view or out of reach. A detail operation gets one of the real
+ids of its resource half the time, so writes reach real objects instead of 404s. Every request runs
 in a savepoint that is rolled back, so each one meets the same seeded data and a failure
 replays exactly. Generation is deterministic (fixed seed, no example database), and bounded:
 TGB_FUZZ_EXAMPLES examples per operation (10 by default), TGB_FUZZ_COVERAGE=1 adds
@@ -92,8 +93,8 @@ def existing_ids(user: User) -> dict[str, list[int]]:
     return found
 
 
-@pytest.fixture
-def api_schema(db):
+def seeded_schema(username: str):
+    """The schema of the seeded demo portal, called with `username`'s token."""
     # The whole demo but its two days of minute samples, which add seeding time and no case.
     seeders = [name for name in seed_demo_command.APP_SEEDERS if name != "compute.metrics_demo"]
     with (
@@ -102,9 +103,9 @@ def api_schema(db):
         open(os.devnull, "w") as quiet,
     ):
         call_command("seed_demo", stdout=quiet)
-    admin = User.objects.get(username="admin")
-    token = Token.objects.create(user=admin)
-    known = existing_ids(admin)
+    token = Token.objects.create(user=User.objects.get(username=username))
+    # The administrator's ids: a caller who may not see an object meets it all the same.
+    known = existing_ids(User.objects.get(username="admin"))
     with connection_kept_between_requests():
         schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), config=config())
         schema.config.headers = {"Authorization": f"Token {token.key}"}
@@ -118,11 +119,34 @@ def api_schema(db):
         yield schema
 
 
+@pytest.fixture
+def api_schema(db):
+    """As the administrator, who may try every operation."""
+    yield from seeded_schema("admin")
+
+
+@pytest.fixture
+def api_schema_as_staff(db):
+    """As a staff member of one organization: most objects are out of view or out of reach,
+    so the refusal paths (404, 403, 409) are the ones exercised."""
+    yield from seeded_schema("tara.staff")
+
+
 schema = schemathesis.pytest.from_fixture("api_schema")
+schema_as_staff = schemathesis.pytest.from_fixture("api_schema_as_staff")
+
+
+def call(case) -> None:
+    with transaction.atomic():
+        case.call_and_validate(checks=CHECKS)
+        transaction.set_rollback(True)
 
 
 @schema.parametrize()
 def test_no_operation_answers_with_a_server_error_or_off_its_schema(case):
-    with transaction.atomic():
-        case.call_and_validate(checks=CHECKS)
-        transaction.set_rollback(True)
+    call(case)
+
+
+@schema_as_staff.parametrize()
+def test_nor_does_any_operation_called_by_a_staff_member(case):
+    call(case)
