@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.browser.portal import Journey, start_demo_portal
+from tests.browser.portal import Journey, start_demo_portal, stop_demo_portal
 
 
 @pytest.fixture(scope="session")
@@ -14,8 +12,7 @@ def demo_portal():
     """The portal started as `make run` starts it, on the demo body; shared by the session."""
     portal = start_demo_portal()
     yield portal
-    portal.server.stop()
-    shutil.rmtree(portal.env["TGB_VAR_DIR"], ignore_errors=True)
+    stop_demo_portal(portal)
 
 
 @pytest.fixture

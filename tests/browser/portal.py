@@ -9,6 +9,7 @@ by `seed_demo` exactly as a fresh clone's `make run` does. Tasks run in the web 
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,15 +37,26 @@ def _database_url(name: str) -> str:
     return f"postgres://{db['USER']}@{host}:{port}/{name}"
 
 
-def _fresh_postgres_database(name: str) -> None:
+def _postgres(*statements: str) -> None:
     import psycopg
 
     db = settings.DATABASES["default"]
     with psycopg.connect(
         host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname="postgres", autocommit=True
     ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            conn.execute(statement)
+
+
+def _fresh_postgres_database(name: str) -> None:
+    _postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+
+
+def stop_demo_portal(portal: DemoPortal) -> None:
+    portal.server.stop()
+    if portal.env["DATABASE_URL"].startswith("postgres"):
+        _postgres(f'DROP DATABASE IF EXISTS "{portal.env["DATABASE_URL"].rsplit("/", 1)[1]}" WITH (FORCE)')
+    shutil.rmtree(portal.env["TGB_VAR_DIR"], ignore_errors=True)
 
 
 def start_demo_portal() -> DemoPortal:
