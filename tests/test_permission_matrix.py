@@ -51,23 +51,31 @@ def spread(ids: set, count: int = SAMPLE) -> list:
     return [ordered[round(i * step)] for i in range(count)]
 
 
-def api_list_urls() -> list[str]:
-    """The path of every router list endpoint mounted under /api/."""
-    found: set[str] = set()
+def router_routes() -> list[tuple[str, dict]]:
+    """(path, {method: action}) of every viewset route, its regex as the resolver holds it."""
+    found = []
 
     def walk(patterns, prefix: str) -> None:
         for entry in patterns:
             route = str(entry.pattern).lstrip("^").rstrip("$")
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, prefix + route)
-            elif isinstance(entry, URLPattern):
-                actions = getattr(entry.callback, "actions", None) or {}
-                path = prefix + route
-                if actions.get("get") == "list" and path.startswith("api/") and "(?P" not in path:
-                    found.add("/" + path.replace("\\", ""))
+            elif isinstance(entry, URLPattern) and getattr(entry.callback, "actions", None):
+                found.append((prefix + route, entry.callback.actions))
 
     walk(get_resolver().url_patterns, "")
-    return sorted(found)
+    return found
+
+
+def api_list_urls() -> list[str]:
+    """The path of every router list endpoint mounted under /api/."""
+    return sorted(
+        {
+            "/" + path.replace("\\", "")
+            for path, actions in router_routes()
+            if actions.get("get") == "list" and path.startswith("api/") and "(?P" not in path
+        }
+    )
 
 
 # The demo's thirteen logins would spend most of the set-up in PBKDF2; nobody logs in here.
@@ -174,19 +182,9 @@ class PermissionMatrixTests(TestCase):
 def api_write_routes() -> list[tuple[str, str, list[str]]]:
     """(list URL, suffix after the id, write methods) of every object route under /api/."""
     found: dict[tuple[str, str], set[str]] = {}
-
-    def walk(patterns, prefix: str) -> None:
-        for entry in patterns:
-            route = str(entry.pattern).lstrip("^").rstrip("$")
-            if isinstance(entry, URLResolver):
-                walk(entry.url_patterns, prefix + route)
-            elif isinstance(entry, URLPattern):
-                path = prefix + route
-                actions = getattr(entry.callback, "actions", None) or {}
-                match = re.fullmatch(r"(api/.+/)\(\?P<pk>[^)]*\)(/.*)", path)
-                writes = {method.upper() for method in actions if method not in ("get", "head", "options")}
-                if match and writes and "(?P" not in match.group(2):
-                    found.setdefault(("/" + match.group(1), match.group(2).replace("\\", "")), set()).update(writes)
-
-    walk(get_resolver().url_patterns, "")
+    for path, actions in router_routes():
+        match = re.fullmatch(r"(api/.+/)\(\?P<pk>[^)]*\)(/.*)", path)
+        writes = {method.upper() for method in actions if method not in ("get", "head", "options")}
+        if match and writes and "(?P" not in match.group(2):
+            found.setdefault(("/" + match.group(1), match.group(2).replace("\\", "")), set()).update(writes)
     return [(base, suffix, sorted(methods)) for (base, suffix), methods in sorted(found.items())]

@@ -19,6 +19,7 @@ from django.db import connection
 
 from governance.management.commands.seed_demo import DEMO_PASSWORD
 from tests.browser.axe import assert_accessible
+from tests.browser.login import log_in
 from tests.processes import Process, free_port, manage, port_open, wait_for
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
@@ -109,8 +110,4 @@ class Journey:
         self.page.goto(self.portal.url + path)
 
     def log_in(self, username: str) -> None:
-        self.go("/login/")
-        self.page.get_by_label("Username").fill(username)
-        self.page.get_by_label("Password").fill(DEMO_PASSWORD)
-        self.page.get_by_role("button", name="Log in").click()
-        self.page.wait_for_url(self.portal.url + "/")
+        log_in(self.page, self.portal.url, username, DEMO_PASSWORD)

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from governance.management.commands.seed_demo import DEMO_PASSWORD
 from tests.browser.axe import assert_accessible, violations
+from tests.browser.login import log_in
 from tests.otp import totp
 
 pytestmark = [pytest.mark.browser]
@@ -143,14 +144,6 @@ def crawl(page, base: str, start: str, checked: set[str], problems: list[str]) -
 PATTERNS = page_patterns()
 
 
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
-
-
 def test_every_page_has_no_serious_accessibility_violation(browser, demo_portal):
     base = demo_portal.url
     reached: dict[str, set[str]] = {}
@@ -163,7 +156,7 @@ def test_every_page_has_no_serious_accessibility_violation(browser, demo_portal)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(30_000)
-        log_in(page, base, username)
+        log_in(page, base, username, DEMO_PASSWORD)
         crawl(page, base, "/", reached.setdefault(username, set()), problems)
         context.close()
 
@@ -179,7 +172,7 @@ def test_two_factor_pages_are_accessible_and_hold_the_login_until_the_code(brows
     base = demo_portal.url
     context = browser.new_context()
     page = context.new_page()
-    log_in(page, base, "admin")
+    log_in(page, base, "admin", DEMO_PASSWORD)
     page.get_by_role("link", name="Two-factor sign-in").click()
     assert_accessible(page, "two-factor enrolment")
     secret = page.locator("#totp-secret").inner_text().strip()

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.base import make_body
-from tests.browser.test_login import log_in
+from tests.browser.login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,7 @@ def test_the_api_docs_render_from_local_assets_without_csp_violations(live_serve
     page.on(
         "request", lambda request: outside.append(request.url) if not request.url.startswith(live_server.url) else None
     )
-    log_in(page, live_server)
+    log_in(page, live_server.url, "carla")
     page.goto(f"{live_server.url}/api/docs/")
     page.locator(".swagger-ui .info .title").wait_for()
     assert "TGB portal API" in page.locator(".swagger-ui .info .title").inner_text()

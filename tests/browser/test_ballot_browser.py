@@ -7,17 +7,10 @@ from playwright.sync_api import expect
 
 from governance import services
 from governance.choices import SubjectType
-from tests.base import PASSWORD, make_body
+from tests.base import make_body
+from tests.browser.login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
 
 
 def test_a_member_votes_and_sees_the_tally_change(page, live_server, settings):
@@ -30,7 +23,7 @@ def test_a_member_votes_and_sees_the_tally_change(page, live_server, settings):
 
     refused = []
     page.on("console", lambda message: "Content Security Policy" in message.text and refused.append(message.text))
-    log_in(page, live_server, "carla")
+    log_in(page, live_server.url, "carla")
     expect(page.get_by_role("heading", name="Waiting for your vote")).to_be_visible()
     page.get_by_role("link", name="Adopt the meeting calendar").first.click()
 

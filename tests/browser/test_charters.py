@@ -2,22 +2,15 @@
 
 import pytest
 
-from tests.base import PASSWORD, make_body
+from tests.base import make_body
+from tests.browser.login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_a_staff_member_drafts_submits_and_views_a_charter(live_server, page):
     make_body()
-    log_in(page, live_server, "sam")
+    log_in(page, live_server.url, "sam")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Charters").click()
     page.get_by_role("link", name="Draft a charter").click()
 

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.base import PASSWORD, make_body
+from tests.browser.login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,17 +24,9 @@ def test_a_member_logs_in_and_reaches_the_home_page(live_server, page):
         assert nav.get_by_role("link", name=area).is_visible()
 
 
-def log_in(page, live_server, username="carla"):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_the_skip_link_is_the_first_stop_for_keyboard_users(live_server, page):
     make_body()
-    log_in(page, live_server)
+    log_in(page, live_server.url, "carla")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
     page.keyboard.press("Enter")

@@ -5,18 +5,11 @@ import re
 import pytest
 
 from roadmap import services
-from tests.base import PASSWORD, make_body
+from tests.base import make_body
+from tests.browser.login import log_in
 from tests.roadmap.support import plan_roadmap, run_ballot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_a_member_opens_the_timeline_filters_it_and_opens_a_milestone(live_server, page):
@@ -27,7 +20,7 @@ def test_a_member_opens_the_timeline_filters_it_and_opens_a_milestone(live_serve
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 
-    log_in(page, live_server, "carla")
+    log_in(page, live_server.url, "carla")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Roadmap").click()
     page.wait_for_url(f"{live_server.url}/roadmap/")
     assert page.get_by_role("heading", name=re.compile("Joint R&D roadmap 2026–2027")).is_visible()
@@ -56,7 +49,7 @@ def test_a_member_opens_the_timeline_filters_it_and_opens_a_milestone(live_serve
 def test_selecting_a_marker_opens_its_milestone(live_server, page):
     body = make_body()
     plan = plan_roadmap(body)
-    log_in(page, live_server, "erik")
+    log_in(page, live_server.url, "erik")
     page.goto(f"{live_server.url}/roadmap/?theme=health-data")
     page.locator("#roadmap-gantt[data-drawn='true']").wait_for()
     # The "Planned" markers trace: click the first point plotly drew for it.

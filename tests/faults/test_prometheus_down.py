@@ -19,8 +19,7 @@ from compute.collectors import catalogue
 from compute.models import MetricSource, Resource
 from compute.services import metrics as services
 from governance.models import User
-from tests.compute.metrics.promserver import NodeExporter, PrometheusServer, missing_binaries
-from tests.conftest import missing
+from tests.compute.metrics.promserver import scraped_node_exporter
 
 pytestmark = [pytest.mark.django_db]
 
@@ -29,18 +28,8 @@ CPU_READY = 'rate(node_cpu_seconds_total{mode="idle"}[5s])'
 
 @pytest.fixture
 def prometheus():
-    reason = missing_binaries()
-    if reason:
-        missing(reason)
-    exporter = NodeExporter()
-    exporter.start()
-    server = PrometheusServer(targets=[exporter.address], scrape_interval="1s")
-    try:
-        server.start()
+    with scraped_node_exporter() as server:
         yield server
-    finally:
-        server.cleanup()
-        exporter.stop()
 
 
 def cpu_chart(html: str) -> dict:

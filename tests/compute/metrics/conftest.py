@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.compute.metrics.promserver import NodeExporter, PrometheusServer, missing_binaries
+from tests.compute.metrics.promserver import missing_binaries, scraped_node_exporter
 from tests.conftest import missing
 
 
@@ -19,15 +19,5 @@ def _require_prometheus(request):
 @pytest.fixture
 def node_prometheus():
     """node_exporter on a free loopback port, scraped every second by a Prometheus of its own."""
-    reason = missing_binaries()
-    if reason:
-        missing(reason)
-    exporter = NodeExporter()
-    exporter.start()
-    server = PrometheusServer(targets=[exporter.address], scrape_interval="1s")
-    try:
-        server.start()
+    with scraped_node_exporter() as server:
         yield server
-    finally:
-        server.cleanup()
-        exporter.stop()

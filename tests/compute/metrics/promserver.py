@@ -7,6 +7,7 @@ keeps the data directory, as a restarted server would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -149,6 +150,26 @@ class PrometheusServer:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{promql} returned nothing within {timeout:.0f} s")
             time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def scraped_node_exporter():
+    """node_exporter on a free loopback port, scraped every second by a Prometheus of its own.
+    Fails in CI (skips elsewhere) when either binary is missing."""
+    from tests.conftest import missing
+
+    reason = missing_binaries()
+    if reason:
+        missing(reason)
+    exporter = NodeExporter()
+    exporter.start()
+    server = PrometheusServer(targets=[exporter.address], scrape_interval="1s")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+        exporter.stop()
 
 
 def create_blocks(openmetrics_path: Path, data_dir: Path) -> None:
