@@ -280,13 +280,8 @@ def bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
             CreditAccount.objects.filter(pk=holder.pk).update(balance=locked.balance + delta)
 
 
-def _account_page(body, world) -> list[dict]:
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
-
-    from bench.common import timings
+def funded_account(body, world):
+    """The council's charter, awarded 9,000 credits by both co-chairs: its account."""
     from compute.services import ledger
     from tests.compute.credits import make_charter
 
@@ -302,7 +297,18 @@ def _account_page(body, world) -> list[dict]:
     )
     ledger.sign_request(body.public_chair, request)
     ledger.sign_request(body.private_chair, request)
-    account = ledger.open_account(charter)
+    return ledger.open_account(charter)
+
+
+def _account_page(body, world) -> list[dict]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from bench.common import timings
+
+    account = funded_account(body, world)
     start = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(days=500)
     client = Client(SERVER_NAME="localhost")  # a host ALLOWED_HOSTS accepts outside the test runner
     client.force_login(body.staff)

@@ -494,16 +494,15 @@ def _run() -> list[dict]:
     from django.test import Client
     from django.utils import timezone
 
-    from bench.ledger import bulk_usage
+    from bench.ledger import bulk_usage, funded_account
     from bench.metrics import METRIC, load_history
     from charters.models import Charter
     from compute.models import Resource
-    from compute.services import ledger
     from compute.services import metrics as metric_services
     from governance.models import Ballot, Vote
     from roadmap import services as roadmap_services
     from roadmap.models import Milestone
-    from tests.compute.credits import make_charter, make_world
+    from tests.compute.credits import make_world
 
     n_charters = _env("PAGES_BENCH_CHARTERS", 3000)
     n_open = _env("PAGES_BENCH_OPEN", 20)
@@ -532,19 +531,7 @@ def _run() -> list[dict]:
     _add_milestones(initiatives, 10)
     _add_reports(body, initiatives)
     # The account: the council's charter, allocated 9,000 credits by both co-chairs.
-    charter = make_charter(body, "Page benchmark", lead=body.orgs.council)
-    request = ledger.create_request(
-        body.staff,
-        charter=charter,
-        resource=world["cpu"],
-        pool=world["pool"],
-        amount=D("9000"),
-        justification="page benchmark",
-        submit=True,
-    )
-    ledger.sign_request(body.public_chair, request)
-    ledger.sign_request(body.private_chair, request)
-    account = ledger.open_account(charter)
+    account = funded_account(body, world)
     usage_start = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(days=500)
     bulk_usage(account, world["cpu"], 9, usage_start)  # with the allocation: 10 transactions
     metric_id = metric_services.metric_ids({METRIC})[METRIC]
