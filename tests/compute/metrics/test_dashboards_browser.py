@@ -11,7 +11,7 @@ from django.utils import timezone
 from compute.models import Resource
 from compute.services import metrics as services
 from tests.base import make_body
-from tests.browser.test_login import log_in
+from tests.browser.login import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +33,7 @@ def test_the_utilization_chart_draws_each_resource_with_its_gap(live_server, pag
     page.on(
         "request", lambda request: errors.append(request.url) if not request.url.startswith(live_server.url) else None
     )
-    log_in(page, live_server)
+    log_in(page, live_server.url, "carla")
     page.goto(f"{live_server.url}/compute/dashboards/?range=24h")
     chart = page.locator("#chart-dcgm-fi-dev-gpu-util")
     chart.locator(".main-svg").first.wait_for()
