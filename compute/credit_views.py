@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,6 +48,7 @@ from governance import services as governance
 from governance.choices import BallotStatus, Sector, SubjectType
 from governance.exceptions import DomainError
 from governance.models import Ballot
+from governance.pagination import paginate
 from governance.services import can_prepare_ballots
 
 
@@ -153,8 +153,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
         .select_related("charter", "resource", "pool")
         .order_by("-created_at", "-pk")
     )
-    page = Paginator(requests, 25).get_page(request.GET.get("page"))
-    return render(request, "compute/request_list.html", {"page": page, "title": "My credit requests"})
+    page, query = paginate(request, requests, 25)
+    return render(request, "compute/request_list.html", {"page": page, "query": query, "title": "My credit requests"})
 
 
 def _awaiting_signature(user):
@@ -307,7 +307,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("transaction", "transaction__usage", "transaction__usage__resource", "pool")
         .order_by("-transaction__occurred_at", "-pk")
     )
-    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    page, query = paginate(request, entries, 25)
     transfers = (
         CreditTransfer.objects.filter(Q(source=account) | Q(target=account), status=TransferStatus.PROPOSED)
         .select_related("source__charter", "target__charter", "proposed_by")
@@ -328,6 +328,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "forecast": ledger.forecast_exhaustion(account),
             "chart": chart,
             "page": page,
+            "query": query,
             "alerts": CreditAlert.objects.filter(account=account).order_by("-created_at")[:10],
             "transfers": transfers,
             "refunds": refunds,
@@ -456,12 +457,10 @@ def pool_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A pool: total, allocated and available, split by the sector of each charter's lead."""
     pool = get_object_or_404(CreditPool.objects.visible_to(request.user).select_related("account", "committee"), pk=pk)
     split = _sector_split(pool)
-    awards = (
-        CreditRequest.objects.filter(pool=pool, status__in=AWARDED_STATUSES)
-        .select_related("charter", "charter__lead_organization", "resource")
-        .order_by("-decided_at")
+    awards = CreditRequest.objects.filter(pool=pool, status__in=AWARDED_STATUSES).select_related(
+        "charter", "charter__lead_organization", "resource"
     )
-    page = Paginator(awards, 25).get_page(request.GET.get("page"))
+    page, query = paginate(request, awards.order_by("-decided_at", "-pk"), 25)
     pending = CreditRequest.objects.filter(pool=pool, status=RequestStatus.SUBMITTED).aggregate(total=Sum("amount"))
     chart = {
         "sectors": [row["label"] for row in split],
@@ -471,7 +470,14 @@ def pool_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "compute/pool_detail.html",
-        {"pool": pool, "split": split, "page": page, "pending": exact(pending["total"]), "chart": chart},
+        {
+            "pool": pool,
+            "split": split,
+            "page": page,
+            "query": query,
+            "pending": exact(pending["total"]),
+            "chart": chart,
+        },
     )
 
 

@@ -3,18 +3,21 @@ compute.services, whose ValidationErrors the views put back on the form."""
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from charters.models import Charter
-from compute.choices import AccountKind, DecisionReason, ResourceStatus, TransactionKind
-from compute.models import CreditAccount, CreditPool, CreditRequest, LedgerTransaction, Resource
+from compute.choices import AccountKind, DecisionReason, ResourceStatus
+from compute.models import CreditAccount, CreditPool, CreditRequest, Resource
 from compute.models.ledger import charters_of
-from compute.services.ledger import FUNDABLE_CHARTER_STATUSES
+from compute.services.ledger import (
+    FUNDABLE_CHARTER_STATUSES,
+    REFUND_WINDOW_DAYS,
+    debits_in_fault,
+    refundable_debits,
+)
 from governance.models.people import can_administer
 
 
@@ -112,49 +115,28 @@ class TransferForm(forms.Form):
         )
 
 
-# Faults are reported while they are fresh: the refund form reaches back one week.
-REFUND_WINDOW_DAYS = 7
-
-
 class RefundForm(forms.Form):
-    """A refund names the fault's hours and resource; the form turns them into the usage
-    debits of those hours (one per hour and resource), which the service reverses."""
+    """A refund names the fault's resource and hours; compute.services.ledger finds the usage
+    debits those hours touched, which a co-chair then reverses."""
 
     resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label="Resource at fault")
-    fault_start = forms.DateTimeField(label="Fault began", widget=DateTimeInput())
+    fault_start = forms.DateTimeField(
+        label="Fault began", widget=DateTimeInput(), help_text=f"Within the last {REFUND_WINDOW_DAYS} days."
+    )
     fault_end = forms.DateTimeField(label="Fault ended", widget=DateTimeInput())
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="What failed, and how it showed.")
 
     def __init__(self, *args, account: CreditAccount, **kwargs):
         super().__init__(*args, **kwargs)
-        self.window_start = timezone.now() - datetime.timedelta(days=REFUND_WINDOW_DAYS)
-        self.refundable = LedgerTransaction.objects.filter(
-            kind=TransactionKind.USAGE,
-            entries__account=account,
-            reversed_by__isnull=True,
-            usage__hour__gte=self.window_start.replace(minute=0, second=0, microsecond=0),
-        )
+        self.account = account
         self.fields["resource"].queryset = Resource.objects.filter(
-            pk__in=self.refundable.values("usage__resource")
+            pk__in=refundable_debits(account).values("usage__resource")
         ).order_by("name")
-        self.fields["fault_start"].help_text = f"Within the last {REFUND_WINDOW_DAYS} days."
 
     def clean(self):
         cleaned = super().clean()
-        start, end, resource = cleaned.get("fault_start"), cleaned.get("fault_end"), cleaned.get("resource")
-        if start is None or end is None or resource is None:
-            return cleaned
-        if end <= start:
-            raise ValidationError({"fault_end": "The fault ends after it begins."})
-        if start < self.window_start:
-            raise ValidationError(
-                {"fault_start": f"Faults older than {REFUND_WINDOW_DAYS} days are settled outside the portal."}
+        if not self.errors:
+            cleaned["debits"] = debits_in_fault(
+                self.account, resource=cleaned["resource"], start=cleaned["fault_start"], end=cleaned["fault_end"]
             )
-        # An hour of use is refunded when the fault touched any part of it.
-        hour_of_start = start.replace(minute=0, second=0, microsecond=0)
-        cleaned["debits"] = list(
-            self.refundable.filter(usage__resource=resource, usage__hour__gte=hour_of_start, usage__hour__lt=end)
-        )
-        if not cleaned["debits"]:
-            raise ValidationError("No usage of that resource was charged to this account during those hours.")
         return cleaned

@@ -1317,6 +1317,44 @@ def reverse_transaction(actor, original: LedgerTransaction, *, memo: str) -> Led
     return reversal
 
 
+# Faults are reported while they are fresh: refunds by fault window reach back one week.
+REFUND_WINDOW_DAYS = 7
+
+
+def refundable_debits(account: CreditAccount, now: datetime.datetime | None = None):
+    """The usage debits of the account's last REFUND_WINDOW_DAYS that are not reversed yet."""
+    since = (now or timezone.now()) - datetime.timedelta(days=REFUND_WINDOW_DAYS)
+    return LedgerTransaction.objects.filter(
+        kind=TransactionKind.USAGE,
+        entries__account=account,
+        reversed_by__isnull=True,
+        usage__hour__gte=since.replace(minute=0, second=0, microsecond=0),
+    )
+
+
+def debits_in_fault(
+    account: CreditAccount, *, resource: Resource, start: datetime.datetime, end: datetime.datetime
+) -> list[LedgerTransaction]:
+    """The debits a fault of `resource` from `start` to `end` touched: every hour of use it
+    overlapped, in part or whole. Refused when the window is backwards, too old, or empty."""
+    if end <= start:
+        raise ValidationError({"fault_end": "The fault ends after it begins."})
+    if start < timezone.now() - datetime.timedelta(days=REFUND_WINDOW_DAYS):
+        raise ValidationError(
+            {"fault_start": f"Faults older than {REFUND_WINDOW_DAYS} days are settled outside the portal."}
+        )
+    debits = list(
+        refundable_debits(account).filter(
+            usage__resource=resource,
+            usage__hour__gte=start.replace(minute=0, second=0, microsecond=0),
+            usage__hour__lt=end,
+        )
+    )
+    if not debits:
+        raise ValidationError("No usage of that resource was charged to this account during those hours.")
+    return debits
+
+
 @transaction.atomic
 def request_refund(actor, *, account: CreditAccount, debits: list[LedgerTransaction], reason: str) -> CreditRefund:
     """Ask for named usage debits to be reversed after an infrastructure fault."""

@@ -115,6 +115,19 @@ class CreditPageTests(CreditsTestCase):
         with self.assertNumQueries(len(few)):
             self.client.get(url)
 
+    def test_the_transactions_come_a_page_at_a_time_newest_first(self):
+        self.approve(self.request_credits(5000))
+        self.use_hours(30)  # with the allocation: 31 transactions, 25 a page
+        self.client.force_login(self.staff)
+        url = f"/compute/accounts/{self.account().pk}/"
+        first = self.client.get(url)
+        self.assertContains(first, '<a href="?page=2" rel="next">Older</a>', html=True)
+        self.assertEqual(len(first.context["page"].object_list), 25)
+        second = self.client.get(url, {"page": 2})
+        self.assertContains(second, '<a href="?page=1" rel="prev">Newer</a>', html=True)
+        self.assertContains(second, "Allocation")  # the oldest entry ends the list
+        self.assertEqual(len(second.context["page"].object_list), 6)
+
     def test_an_overdrawn_account_is_flagged_on_its_page_and_at_home(self):
         self.approve(self.request_credits(100))
         self.use_hours(1, unit_hours="100")  # 250 credits against 100

@@ -92,3 +92,14 @@ class OfflineDocsTests(PortalTestCase):
         response = self.client.get("/api/no-such-thing/")
         self.assertEqual(response.status_code, 404)
         self.assertEqual(response.json()["code"], "not_found")
+
+
+class BeatScheduleTests(TestCase):
+    def test_every_scheduled_task_is_a_registered_task(self):
+        from governance.celery import app
+
+        app.loader.import_default_modules()
+        scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+        self.assertEqual(scheduled - set(app.tasks), set(), "beat would send tasks no worker knows")
+        # The sweep that charges usage whose posting failed at collection time.
+        self.assertIn("compute.tasks.post_pending_usage", scheduled)

@@ -75,6 +75,12 @@ class TwoFactorTests(PortalTestCase):
     def test_only_co_chairs_and_administrators_are_offered_enrolment(self):
         self.client.force_login(self.public_member)
         self.assertEqual(self.client.get("/account/two-factor/").status_code, 403)
+        self.assertNotContains(self.client.get("/"), 'href="/account/two-factor/"')
+        for person in (self.public_chair, self.admin):
+            self.client.force_login(person)
+            self.assertContains(
+                self.client.get("/"), '<a href="/account/two-factor/">Two-factor sign-in</a>', html=True
+            )
 
     def test_the_code_page_never_sends_a_person_to_another_site(self):
         secret = self.enrol(self.private_chair)
