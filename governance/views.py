@@ -16,9 +16,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from guardian.shortcuts import get_objects_for_user
 
-from governance import services
+from governance import permissions, services
 from governance.choices import (
     AttendanceStatus,
     BallotStatus,
@@ -45,7 +44,7 @@ from governance.forms import (
 )
 from governance.models import SOP, AgendaItem, Attendance, Ballot, Committee, Meeting, Membership, Organization
 from governance.models.ballots import member_committee_ids
-from governance.models.people import can_administer
+from governance.roles import is_administrator
 
 
 @login_required
@@ -194,7 +193,7 @@ def ballot_list(request: HttpRequest) -> HttpResponse:
             sorted((b for b in ballots if b.status == BallotStatus.CLOSED), key=lambda b: b.closed_at, reverse=True),
         ),
     ]
-    can_prepare = _managed_committees(request.user).exists()
+    can_prepare = permissions.managed_committees(request.user).exists()
     return render(
         request,
         "governance/ballot_list.html",
@@ -234,7 +233,7 @@ def _turnout(closed: list[Ballot]) -> dict:
 @login_required
 def ballot_create(request: HttpRequest) -> HttpResponse:
     """Prepare a draft ballot (co-chairs, the secretary, administrators)."""
-    committees = _managed_committees(request.user)
+    committees = permissions.managed_committees(request.user)
     if not committees.exists():
         raise PermissionDenied("Only the co-chairs and the secretary prepare ballots.")
     form = BallotForm(request.POST or None, committees=committees)
@@ -264,7 +263,7 @@ def _tally_context(ballot: Ballot, user) -> dict:
     """What the tally panel shows: the tally when this person may see it, and the chart data."""
     visible = ballot.status == BallotStatus.CLOSED or (
         ballot.status == BallotStatus.OPEN
-        and (can_administer(user) or ballot.committee_id in member_committee_ids(user))
+        and (is_administrator(user) or ballot.committee_id in member_committee_ids(user))
     )
     tally = ballot.tally if visible else None
     rows = []
@@ -319,8 +318,8 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and not ballot.is_past_closing,
             "can_recuse": (state["code"] == "waiting")
             or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user)),
-            "can_run": services.can_run_ballots(user, ballot.committee),
-            "can_prepare": services.can_prepare_ballots(user, ballot.committee),
+            "can_run": permissions.can_run_ballots(user, ballot.committee),
+            "can_prepare": permissions.can_prepare_ballots(user, ballot.committee),
             "subject_url": ballot.subject_url(),
             "vote_form": VoteForm(initial={"choice": ballot.my_vote}),
             "recuse_form": RecuseForm(),
@@ -409,14 +408,6 @@ def ballot_second(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _managed_committees(user):
-    """Committees the user may run (prepare ballots, meetings, SOPs for)."""
-    committees = Committee.objects.visible_to(user)
-    if can_administer(user):
-        return committees
-    return get_objects_for_user(user, services.MANAGE_COMMITTEE, klass=committees, with_superuser=False)
-
-
 def _refusal(error: Exception) -> str:
     if isinstance(error, DomainError):
         return error.message
@@ -435,13 +426,13 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "governance/meeting_list.html",
-        {"upcoming": upcoming, "past": past, "can_schedule": _managed_committees(request.user).exists()},
+        {"upcoming": upcoming, "past": past, "can_schedule": permissions.managed_committees(request.user).exists()},
     )
 
 
 @login_required
 def meeting_create(request: HttpRequest) -> HttpResponse:
-    committees = _managed_committees(request.user)
+    committees = permissions.managed_committees(request.user)
     if not committees.exists():
         raise PermissionDenied("Only the co-chairs and the secretary schedule meetings.")
     form = MeetingForm(request.POST or None, committees=committees)
@@ -492,7 +483,7 @@ def _agenda_with_results(meeting: Meeting) -> list[dict]:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
     user = request.user
-    can_run = services.can_manage_committee(user, meeting.committee)
+    can_run = permissions.can_manage_committee(user, meeting.committee)
     minutes = getattr(meeting, "minutes", None)
     frozen = bool(minutes and minutes.status == MinutesStatus.APPROVED)
     on_agendas = AgendaItem.objects.filter(ballot__isnull=False).values("ballot_id")
@@ -509,7 +500,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_approve": not frozen
             and minutes is not None
             and meeting.status == MeetingStatus.HELD
-            and services.can_run_ballots(user, meeting.committee),
+            and permissions.can_run_ballots(user, meeting.committee),
             "agenda": meeting.agenda_items.all(),
             "attendance": sorted(meeting.attendance.all(), key=lambda a: (a.sector, a.user.username)),
             "by_sector": meeting.attendance_by_sector(),
@@ -603,7 +594,7 @@ def meeting_minutes_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def _readable_minutes(request: HttpRequest, meeting: Meeting):
     minutes = getattr(meeting, "minutes", None)
     approved = bool(minutes and minutes.status == MinutesStatus.APPROVED)
-    if not approved and not services.can_manage_committee(request.user, meeting.committee):
+    if not approved and not permissions.can_manage_committee(request.user, meeting.committee):
         raise PermissionDenied("These minutes are still a draft; they are published once a co-chair approves them.")
     return minutes, approved
 
@@ -681,13 +672,13 @@ def sop_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "governance/sop_list.html",
-        {"sops": sops, "can_write": _managed_committees(request.user).exists()},
+        {"sops": sops, "can_write": permissions.managed_committees(request.user).exists()},
     )
 
 
 @login_required
 def sop_create(request: HttpRequest) -> HttpResponse:
-    committees = _managed_committees(request.user)
+    committees = permissions.managed_committees(request.user)
     if not committees.exists():
         raise PermissionDenied("Only the co-chairs and the secretary write procedures.")
     form = SOPForm(request.POST or None, committees=committees)
@@ -736,7 +727,7 @@ def sop_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         previous = version
     rows.reverse()
-    can_write = services.can_manage_committee(request.user, sop.committee)
+    can_write = permissions.can_manage_committee(request.user, sop.committee)
     draft = next((r for r in rows if r["version"].status == SOPVersionStatus.DRAFT), None)
     return render(
         request,

@@ -24,7 +24,8 @@ from governance.models import (
     Vote,
 )
 from governance.models.ballots import managed_committees, member_committee_ids
-from governance.models.people import can_administer, constitution_problems
+from governance.models.people import constitution_problems
+from governance.roles import is_administrator
 
 
 class UserSerializer(CleanModelSerializer):
@@ -276,7 +277,7 @@ class BallotSerializer(CleanModelSerializer):
             return False
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if can_administer(user):
+        if is_administrator(user):
             return True
         if "_member_committees" not in self.context:
             self.context["_member_committees"] = member_committee_ids(user)
@@ -366,7 +367,7 @@ class MeetingSerializer(serializers.ModelSerializer):
             user = getattr(self.context.get("request"), "user", None)
             if "_managed" not in self.context:
                 self.context["_managed"] = (
-                    None if can_administer(user) else set(managed_committees(user).values_list("pk", flat=True))
+                    None if is_administrator(user) else set(managed_committees(user).values_list("pk", flat=True))
                 )
             managed = self.context["_managed"]
             if managed is not None and meeting.committee_id not in managed:

@@ -23,9 +23,8 @@ from governance.audit import record_event, snapshot
 from governance.choices import BALLOT_TRANSITIONS, BallotStatus, Outcome, Role, Sector, SubjectType, VoteChoice
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import Ballot, Committee, Eligibility, Membership, Recusal, User, Vote
-from governance.models.people import can_administer
 from governance.outbox import enqueue
-from governance.services.people import can_manage_committee, require
+from governance.permissions import can_prepare_ballots, can_run_ballots, require
 
 logger = logging.getLogger(__name__)
 
@@ -44,24 +43,7 @@ BALLOT_FIELDS = [
 DRAFT_EDITABLE = ["title", "description", "method", "quorum", "closes_at"]
 
 
-# --- Who may do what -----------------------------------------------------------------------
-
-
-def is_co_chair(user: User | None, committee: Committee, at: datetime.date | None = None) -> bool:
-    """Whether the user is one of the committee's co-chairs today."""
-    if not (user and user.is_authenticated):
-        return False
-    return Membership.objects.active(at).filter(committee=committee, user=user, role=Role.CHAIR).exists()
-
-
-def can_run_ballots(user: User | None, committee: Committee) -> bool:
-    """Opening and closing ballots is the co-chairs' act (and administrators')."""
-    return bool(user and user.is_authenticated) and (can_administer(user) or is_co_chair(user, committee))
-
-
-def can_prepare_ballots(user: User | None, committee: Committee) -> bool:
-    """Drafting ballots: administrators, the co-chairs and the secretary."""
-    return bool(user and user.is_authenticated) and can_manage_committee(user, committee)
+# --- Reads --------------------------------------------------------------------------------
 
 
 def co_chairs(committee: Committee) -> list[User]:
