@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance.audit import record_event, snapshot
-from governance.choices import MEETING_TRANSITIONS, AttendanceStatus, MeetingStatus, MinutesStatus
+from governance.choices import MEETING_TRANSITIONS, AttendanceStatus, BallotStatus, MeetingStatus, MinutesStatus
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import AgendaItem, Attendance, Ballot, Committee, Meeting, Membership, Minutes, User
 from governance.permissions import can_manage_committee, is_co_chair, require
@@ -205,7 +205,9 @@ def approve_minutes(actor: User, meeting: Meeting) -> Minutes:
     if minutes.status == MinutesStatus.APPROVED:
         raise DomainError("These minutes are already approved.", code="minutes_approved")
     open_ballots = [
-        i.ballot for i in meeting.agenda_items.select_related("ballot") if i.ballot and i.ballot.status != BallotStatus.CLOSED
+        i.ballot
+        for i in meeting.agenda_items.select_related("ballot")
+        if i.ballot and i.ballot.status != BallotStatus.CLOSED
     ]
     if open_ballots:
         raise DomainError(
