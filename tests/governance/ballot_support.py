@@ -16,7 +16,7 @@ from django.utils import timezone
 from charters.choices import IPFramework
 from charters.models import Charter
 from governance import services
-from governance.choices import Role, SubjectType
+from governance.choices import BallotStatus, Role, SubjectType
 from governance.models import Ballot, User
 from tests.base import PASSWORD, PortalTestCase
 
@@ -57,20 +57,45 @@ class BallotTestCase(PortalTestCase):
         return charter
 
     def seat(self, username: str, organization, role: str = Role.MEMBER) -> User:
-        """One more voting member (add them in pairs, one per sector, to stay constituted)."""
+        """One more voting member (add them in pairs, one per sector, to stay constituted):
+        seated by the administrator while the committee is being set up, and by both
+        co-chairs' consent once it has acted (DESIGN.md 2.7)."""
         user = services.create_user(
             self.admin, username=username, password=PASSWORD, email=f"{username}@example.org", organization=organization
         )
-        services.add_membership(
-            self.admin,
-            user=user,
-            committee=self.committee,
-            organization=organization,
-            role=role,
-            voting=True,
-            term_start=timezone.localdate() - datetime.timedelta(days=1),
-        )
+        term_start = timezone.localdate() - datetime.timedelta(days=1)
+        self.committee.refresh_from_db()
+        if self.committee.bootstrapping:
+            services.add_membership(
+                self.admin,
+                user=user,
+                committee=self.committee,
+                organization=organization,
+                role=role,
+                voting=True,
+                term_start=term_start,
+            )
+        else:
+            change = services.propose_membership_change(
+                self.public_chair,
+                committee=self.committee,
+                kind="seat",
+                user=user,
+                organization=organization,
+                role=role,
+                voting=True,
+                term_start=term_start,
+            )
+            services.consent_to_membership_change(self.private_chair, change)
         return user
+
+    def close(self, ballot: Ballot) -> Ballot:
+        """Close a ballot as the rules allow (DESIGN.md 2.7): a co-chair closes at once when
+        everyone has voted, and otherwise both co-chairs ask."""
+        ballot = services.close_ballot(self.public_chair, ballot)
+        if ballot.status != BallotStatus.CLOSED:
+            ballot = services.close_ballot(self.private_chair, ballot)
+        return ballot
 
     def votes(self, ballot: Ballot, **choices: str) -> None:
         """Cast votes by persona attribute name: self.votes(b, public_chair="yes", ...)."""
