@@ -10,6 +10,7 @@ from charters.models import Charter
 from governance.api.base import CleanModelSerializer
 from governance.models import Organization
 from roadmap import selectors
+from roadmap.choices import RebaselineStatus
 from roadmap.models import (
     Baseline,
     BaselineEntry,
@@ -59,7 +60,7 @@ class RoadmapSerializer(CleanModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_pending_rebaseline(self, roadmap: Roadmap) -> int | None:
-        pending = [r for r in roadmap.rebaseline_requests.all() if r.status == "proposed"]
+        pending = [r for r in roadmap.rebaseline_requests.all() if r.status == RebaselineStatus.PROPOSED]
         return pending[0].pk if pending else None
 
 
