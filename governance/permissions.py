@@ -14,6 +14,7 @@ the same functions, so the three can never disagree.
 from __future__ import annotations
 
 import datetime
+from typing import TypeGuard
 
 from django.core.exceptions import PermissionDenied
 from guardian.shortcuts import get_objects_for_user
@@ -29,7 +30,8 @@ def require(condition: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def is_signed_in(user: User | None) -> bool:
+def is_signed_in(user: User | None) -> TypeGuard[User]:
+    """A real, signed-in person (not None, not the anonymous user)."""
     return bool(user and user.is_authenticated)
 
 

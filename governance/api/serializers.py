@@ -23,9 +23,11 @@ from governance.models import (
     User,
     Vote,
 )
-from governance.models.ballots import managed_committees, member_committee_ids
+from governance.models.ballots import member_committee_ids
 from governance.models.people import constitution_problems
+from governance.permissions import managed_committees
 from governance.roles import is_administrator
+from governance.services.people import COMMITTEE_FIELDS, ORGANIZATION_FIELDS
 
 
 class UserSerializer(CleanModelSerializer):
@@ -68,7 +70,7 @@ class UserSerializer(CleanModelSerializer):
 class OrganizationSerializer(CleanModelSerializer):
     class Meta:
         model = Organization
-        fields = ["id", "name", "short_name", "sector", "jurisdiction", "website", "created_at"]
+        fields = ["id", *ORGANIZATION_FIELDS, "created_at"]
         read_only_fields = ["created_at"]
 
 
@@ -87,14 +89,7 @@ class CommitteeSerializer(CleanModelSerializer):
         model = Committee
         fields = [
             "id",
-            "name",
-            "description",
-            "quorum",
-            "method_charter",
-            "method_credit_request",
-            "method_roadmap",
-            "method_sop",
-            "method_motion",
+            *COMMITTEE_FIELDS,
             "constituted",
             "constitution_problems",
             "seats",

@@ -18,7 +18,7 @@ from governance.roles import MANAGE_COMMITTEE, is_administrator
 from governance.tally import SectorCount, compute_tally
 
 
-def managed_committees(user) -> models.QuerySet:
+def _managed_by(user) -> models.QuerySet:
     """The committees the user manages through guardian (co-chairs, the secretary), as a
     lazy queryset: used as a subquery, it costs no query of its own."""
     from guardian.shortcuts import get_objects_for_user
@@ -65,7 +65,7 @@ class BallotQuerySet(models.QuerySet):
         return self.filter(
             ~Q(status=BallotStatus.DRAFT)
             | Q(committee_id__in=seated)
-            | Q(committee_id__in=managed_committees(user).values("pk"))
+            | Q(committee_id__in=_managed_by(user).values("pk"))
         )
 
     def with_voter_state(self, user) -> BallotQuerySet:

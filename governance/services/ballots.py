@@ -125,7 +125,7 @@ def create_ballot(
         subject_type=subject_type,
         subject_id=subject_id,
         method=method or "",
-        quorum=quorum,
+        quorum=quorum if quorum is not None else committee.quorum,
         closes_at=closes_at,
         previous_ballot=previous_ballot,
         created_by=actor,
@@ -167,7 +167,7 @@ def update_ballot(actor: User, ballot: Ballot, **fields: Any) -> Ballot:
 def start_second_ballot(actor: User, ballot: Ballot, **overrides: Any) -> Ballot:
     """Put the subject of a closed ballot (a deadlock, most often) to a further ballot,
     linked to this one. It starts as a draft with the same method and quorum."""
-    fields = {
+    fields: dict[str, Any] = {
         "committee": ballot.committee,
         "title": overrides.pop("title", None) or f"Second ballot: {ballot.title}"[:200],
         "subject_type": ballot.subject_type,
@@ -310,7 +310,7 @@ def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
         raise ValidationError({"choice": "A vote is one of: yes, no, abstain."})
     ballot = _locked(ballot)
     _refuse_unless_voting(ballot)
-    seat = Eligibility.objects.filter(ballot=ballot, user_id=getattr(actor, "pk", None)).first()
+    seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).first()
     if seat is None:
         raise PermissionDenied("You are not on this ballot's roll: only the voting members seated when it opened vote.")
     recusal = Recusal.objects.filter(ballot=ballot, user=actor).first()
@@ -362,11 +362,7 @@ def declare_conflict(actor: User, ballot: Ballot, reason: str) -> Recusal:
         organization, sector = seat.organization, seat.organization.sector
     else:
         _refuse_unless_voting(ballot)
-        seat = (
-            Eligibility.objects.filter(ballot=ballot, user_id=getattr(actor, "pk", None))
-            .select_related("organization")
-            .first()
-        )
+        seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).select_related("organization").first()
         if seat is None:
             raise PermissionDenied("Only the voters on this ballot's roll declare a conflict on it.")
         organization, sector = seat.organization, seat.sector

@@ -126,8 +126,8 @@ def sync_committee_roles(actor: User | None, user: User, at: datetime.date | Non
     """Bring a person's committee-derived groups and object permissions in line with the
     memberships active at `at`: chairs and secretaries manage their committee."""
     active = list(Membership.objects.active(at).filter(user=user).select_related("committee"))
-    groups = {group for m in active for group in ROLE_GROUPS[m.role]}
-    _set_groups(actor, user, groups, MEMBERSHIP_GROUPS)
+    groups: set[str] = {str(group) for m in active for group in ROLE_GROUPS[m.role]}
+    _set_groups(actor, user, groups, {str(group) for group in MEMBERSHIP_GROUPS})
 
     should_manage = {m.committee for m in active if m.role in (Role.CHAIR, Role.SECRETARY)}
     manages = set(
