@@ -29,7 +29,7 @@ def may_read_roadmap(user) -> bool:
     cached = getattr(user, "_roadmap_in_body", None)
     if cached is None:
         cached = user.groups.exists() or user.memberships.exists()
-        user._roadmap_in_body = cached
+        user._roadmap_in_body = cached  # type: ignore[attr-defined]  # a cache for this request
     return cached
 
 

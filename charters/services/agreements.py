@@ -160,16 +160,15 @@ def sign_agreement(actor: User, agreement: DataUseAgreement) -> Signature:
         permissions.may_sign_agreement(actor, agreement),
         "Only a person of one of the agreement's parties signs it, for their own organization.",
     )
+    organization = parties[actor.organization_id]
     if agreement.is_expired():
         raise DomainError(f"The agreement expired on {agreement.expires_on:%Y-%m-%d}; renew it before signing.")
-    existing = agreement.signatures.filter(organization_id=actor.organization_id).select_related("signed_by").first()
+    existing = agreement.signatures.filter(organization=organization).select_related("signed_by").first()
     if existing is not None:
         raise DomainError(
             f"{existing.organization} already signed on {existing.signed_at:%Y-%m-%d}, by {existing.signed_by}."
         )
-    signature = Signature.objects.create(
-        agreement=agreement, organization=parties[actor.organization_id], signed_by=actor
-    )
+    signature = Signature.objects.create(agreement=agreement, organization=organization, signed_by=actor)
     record_event(actor, "dua.signed", agreement, after={"organization": actor.organization_id})
     return signature
 

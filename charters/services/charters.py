@@ -80,7 +80,11 @@ def create_charter(actor: User, **fields: Any) -> Charter:
     scalars["lead_organization"] = lead
     charter = Charter(**scalars, created_by=actor, status=CharterStatus.DRAFT)
     charter.full_clean()
-    validate_parties(lead, related.get("participating_organizations", []), related.get("data_use_agreements", []))
+    validate_parties(
+        charter.lead_organization,
+        related.get("participating_organizations", []),
+        related.get("data_use_agreements", []),
+    )
     charter.save()
     set_related(charter, related)
     record_event(actor, "charter.created", charter, after=snapshot(charter))

@@ -4,11 +4,11 @@ amendment it decided (the ballot hooks in charters.ballots call it)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Field, Max
 
 from charters import permissions
 from charters.choices import CHARTER_TRANSITIONS, CharterStatus, VersionStatus, legal_targets
@@ -67,7 +67,7 @@ def submit(actor: User, charter: Charter) -> Charter:
     charter = _start(charter, "submit")
     charter.full_clean()
     missing = {
-        name: f"A charter is submitted with its {Charter._meta.get_field(name).verbose_name}."
+        name: f"A charter is submitted with its {cast(Field, Charter._meta.get_field(name)).verbose_name}."
         for name in ("objectives", "national_impact")
         if not getattr(charter, name).strip()
     }

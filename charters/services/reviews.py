@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -54,7 +56,7 @@ def record_review(
     version = review_version(charter)
     answers = checklist or {}
     findings = sovereignty_findings(version.content) if kind == ReviewKind.DATA_SOVEREIGNTY else {}
-    items = []
+    items: list[dict[str, Any]] = []
     for key, label, automatic in REVIEW_CHECKLISTS[kind]:
         found = findings.get(key, [])
         met = not found if automatic else bool(answers.get(key, False))
