@@ -22,6 +22,7 @@ from roadmap.models import (
     Roadmap,
     Theme,
 )
+from roadmap.services.milestones import MILESTONE_FIELDS
 
 
 class BaselineSummarySerializer(serializers.ModelSerializer):
@@ -241,16 +242,7 @@ class MilestoneSerializer(CleanModelSerializer):
         model = Milestone
         fields = [
             "id",
-            "initiative",
-            "title",
-            "description",
-            "deliverables",
-            "baseline_date",
-            "forecast_date",
-            "actual_date",
-            "status",
-            "percent_complete",
-            "status_note",
+            *MILESTONE_FIELDS,
             "depends_on",
             "slippage_days",
             "dependency_conflicts",
