@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from charters import services
+from charters.services import agreements, amendments, lifecycle
 from compute.models import CreditAccount
 from governance import services as governance
 from governance.exceptions import DomainError
@@ -69,7 +69,7 @@ class CharterBallotTests(CharterTestCase):
         self.assertEqual(response.status_code, 409)
         self.assertIn("is not signed by Helios Compute", response.json()["detail"])
         # Once Helios signs, the same ballot opens.
-        services.sign_agreement(self.private_staff, agreement)
+        agreements.sign_agreement(self.private_staff, agreement)
         self.assertEqual(governance.open_ballot(self.public_chair, ballot).status, "open")
 
     def test_the_reviews_gate_refuses_to_open_a_ballot(self):
@@ -79,7 +79,7 @@ class CharterBallotTests(CharterTestCase):
 
     def test_an_amendment_is_approved_by_its_own_ballot(self):
         charter = self.active()
-        services.propose_amendment(self.staff, charter, change_note="Wider.", title="Federated triage, nationwide")
+        amendments.propose_amendment(self.staff, charter, change_note="Wider.", title="Federated triage, nationwide")
         self.pass_reviews(charter)
         ballot = governance.open_ballot(self.public_chair, self.put_to_ballot(charter))
         self.vote_all(ballot, "yes", self.public_chair, self.private_chair)
@@ -93,7 +93,7 @@ class CharterBallotTests(CharterTestCase):
         charter = self.ready_for_ballot(self.draft())
         governance.open_ballot(self.public_chair, self.put_to_ballot(charter))
         with self.assertRaisesMessage(DomainError, "A ballot on this charter is open"):
-            services.request_revision(self.secretary, charter, reason="Wait.")
+            lifecycle.request_revision(self.secretary, charter, reason="Wait.")
 
     def test_the_charter_page_lists_its_ballots_with_the_tally_per_sector(self):
         charter = self.ready_for_ballot(self.draft())

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from governance import services as governance
-from roadmap import services
 from roadmap.choices import MilestoneStatus
+from roadmap.services import initiatives, milestones, roadmaps
 from tests.base import PortalTestCase
 
 # How the four voting members of tests.base vote for a ballot to end in each outcome
@@ -53,7 +53,7 @@ def days(n: int) -> datetime.date:
 
 def add_milestone(body, initiative, title, in_days, depends_on=(), **fields):
     """A milestone planned (baseline and forecast) `in_days` from today."""
-    return services.create_milestone(
+    return milestones.create_milestone(
         body.program_manager,
         initiative=initiative,
         title=title,
@@ -69,9 +69,9 @@ def plan_roadmap(body) -> SimpleNamespace:
     """Paula plans the draft roadmap of this module's docstring for the body of tests.base."""
     pm = body.program_manager
     plan = SimpleNamespace()
-    plan.foundation = services.create_theme(pm, name="Sovereign foundation model", slug="foundation-model")
-    plan.health = services.create_theme(pm, name="Federated health data", slug="health-data")
-    plan.model_initiative = services.create_initiative(
+    plan.foundation = initiatives.create_theme(pm, name="Sovereign foundation model", slug="foundation-model")
+    plan.health = initiatives.create_theme(pm, name="Federated health data", slug="health-data")
+    plan.model_initiative = initiatives.create_initiative(
         pm,
         title="Sovereign foundation model",
         national_impact_score=5,
@@ -81,7 +81,7 @@ def plan_roadmap(body) -> SimpleNamespace:
         themes=[plan.foundation],
         sponsors=[body.orgs.ministry, body.orgs.northwind],
     )
-    plan.health_initiative = services.create_initiative(
+    plan.health_initiative = initiatives.create_initiative(
         pm,
         title="Federated health data",
         national_impact_score=4,
@@ -91,7 +91,7 @@ def plan_roadmap(body) -> SimpleNamespace:
         themes=[plan.health],
         sponsors=[body.orgs.council, body.orgs.helios],
     )
-    plan.roadmap = services.create_roadmap(
+    plan.roadmap = roadmaps.create_roadmap(
         pm,
         committee=body.committee,
         title="Joint R&D roadmap 2026–2027",
