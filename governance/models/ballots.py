@@ -27,7 +27,6 @@ from governance.models.people import Membership
 from governance.roles import MANAGE_COMMITTEE, is_administrator
 from governance.tally import SectorCount, compute_tally
 
-
 CLOSING_GRACE = datetime.timedelta(minutes=5)
 
 
