@@ -18,7 +18,7 @@ from compute.models import (
     ResourceRate,
     UsageRecord,
 )
-from compute.services import ledger
+from compute.services.credits import pools, resources
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,7 +40,7 @@ class ResourceRateInline(admin.TabularInline):
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
-        # A rate is set through the API or ledger.set_rate, which refuses re-pricing.
+        # A rate is set through the API or resources.set_rate, which refuses re-pricing.
         return False
 
 
@@ -54,9 +54,9 @@ class ResourceAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
         if change:
-            ledger.update_resource(request.user, obj, **fields)
+            resources.update_resource(request.user, obj, **fields)
         else:
-            obj.pk = ledger.create_resource(request.user, **form.cleaned_data).pk
+            obj.pk = resources.create_resource(request.user, **form.cleaned_data).pk
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -70,9 +70,9 @@ class CreditPoolAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            ledger.update_pool(request.user, obj, **{name: form.cleaned_data[name] for name in form.changed_data})
+            pools.update_pool(request.user, obj, **{name: form.cleaned_data[name] for name in form.changed_data})
         else:
-            obj.pk = ledger.create_pool(request.user, **form.cleaned_data).pk
+            obj.pk = pools.create_pool(request.user, **form.cleaned_data).pk
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -22,7 +22,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from compute import forms
+from compute import forms, permissions, selectors
 from compute.choices import (
     AWARDED_STATUSES,
     AccountKind,
@@ -43,7 +43,7 @@ from compute.models import (
     ResourceRate,
 )
 from compute.models.ledger import exact
-from compute.services import ledger
+from compute.services.credits import refunds, requests, resources, transfers
 from governance import services as governance
 from governance.choices import BallotStatus, Sector, SubjectType
 from governance.exceptions import DomainError
@@ -103,7 +103,7 @@ def request_quote(request: HttpRequest) -> HttpResponse:
     )
     resource = Resource.objects.visible_to(request.user).filter(pk=_int(request.GET.get("resource")))
     pool, resource = pool.first(), resource.first()
-    rate = ledger.current_rate(resource) if resource else None
+    rate = resources.current_rate(resource) if resource else None
     return render(request, "compute/_quote.html", {"pool": pool, "resource": resource, "rate": rate})
 
 
@@ -120,7 +120,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     form = forms.CreditRequestForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            credit_request = ledger.create_request(request.user, submit="submit" in request.POST, **form.cleaned_data)
+            credit_request = requests.create_request(request.user, submit="submit" in request.POST, **form.cleaned_data)
         except ValidationError as error:
             forms.attach_errors(form, error)
         except PermissionDenied as error:
@@ -135,7 +135,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
         "pool": CreditPool.objects.select_related("account").filter(pk=_int(pool)).first(),
         "resource": Resource.objects.filter(pk=_int(resource)).first(),
     }
-    quote["rate"] = ledger.current_rate(quote["resource"]) if quote["resource"] else None
+    quote["rate"] = resources.current_rate(quote["resource"]) if quote["resource"] else None
     open_pools = CreditPool.objects.open_on(timezone.localdate()).select_related("account").order_by("period_end")
     return render(
         request,
@@ -200,7 +200,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user).with_related(), pk=pk)
     signatures = list(credit_request.signatures.all())
     user = request.user
-    is_chair = ledger.co_chair_seat(user, credit_request.charter.committee) is not None
+    is_chair = permissions.co_chair_seat(user, credit_request.charter.committee) is not None
     submitted = credit_request.status == RequestStatus.SUBMITTED
     actions = {
         "submit": credit_request.status == RequestStatus.DRAFT and credit_request.requested_by_id == user.pk,
@@ -255,16 +255,16 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
     credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user), pk=pk)
     try:
         if act == "submit":
-            ledger.submit_request(request.user, credit_request)
+            requests.submit_request(request.user, credit_request)
             messages.success(request, "Submitted to the committee.")
         elif act == "withdraw":
-            ledger.withdraw_request(request.user, credit_request)
+            requests.withdraw_request(request.user, credit_request)
             messages.success(request, "Withdrawn.")
         elif act == "sign":
             form = forms.SignForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors.as_text())
-            signed = ledger.sign_request(request.user, credit_request, **form.cleaned_data)
+            signed = requests.sign_request(request.user, credit_request, **form.cleaned_data)
             if signed.is_awarded:
                 messages.success(request, f"Signed: the request is {signed.get_status_display().lower()}.")
             else:
@@ -283,7 +283,7 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             form = forms.RejectForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors.as_text())
-            ledger.reject_request(request.user, credit_request, **form.cleaned_data)
+            requests.reject_request(request.user, credit_request, **form.cleaned_data)
             messages.success(request, "Rejected.")
         else:
             raise Http404
@@ -315,17 +315,17 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     refunds = CreditRefund.objects.filter(account=account).select_related("requested_by").order_by("-created_at")[:10]
     user = request.user
-    is_lead = ledger.is_charter_lead(user, account.charter)
-    may_claim = ledger.may_request_for(user, account.charter)
-    chart = ledger.burn_down(account)
+    is_lead = permissions.is_charter_lead(user, account.charter)
+    may_claim = permissions.may_request_credits_for(user, account.charter)
+    chart = selectors.burn_down(account)
     return render(
         request,
         "compute/account_detail.html",
         {
             "account": account,
-            "summary": ledger.account_summary(account),
-            "burn_rate": ledger.burn_rate(account),
-            "forecast": ledger.forecast_exhaustion(account),
+            "summary": selectors.account_summary(account),
+            "burn_rate": selectors.burn_rate(account),
+            "forecast": selectors.forecast_exhaustion(account),
             "chart": chart,
             "page": page,
             "query": query,
@@ -346,7 +346,7 @@ def account_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError(form.errors.as_text())
-        transfer = ledger.propose_transfer(request.user, source=account, **form.cleaned_data)
+        transfer = transfers.propose_transfer(request.user, source=account, **form.cleaned_data)
         messages.success(
             request,
             "Transferred."
@@ -367,7 +367,7 @@ def account_refund(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError(form.errors.as_text())
         debits = form.cleaned_data["debits"]
-        ledger.request_refund(request.user, account=account, debits=debits, reason=form.cleaned_data["reason"])
+        refunds.request_refund(request.user, account=account, debits=debits, reason=form.cleaned_data["reason"])
         messages.success(
             request, f"Refund of {len(debits)} hourly debit{pluralize(len(debits))} requested: a co-chair decides."
         )
@@ -382,12 +382,12 @@ def transfer_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
     transfer = get_object_or_404(CreditTransfer.objects.visible_to(request.user), pk=pk)
     try:
         if act == "consent":
-            done = ledger.consent_transfer(request.user, transfer)
+            done = transfers.consent_transfer(request.user, transfer)
             messages.success(
                 request, "Transferred." if done.status == TransferStatus.COMPLETED else "Consent recorded."
             )
         elif act == "decline":
-            ledger.decline_transfer(request.user, transfer)
+            transfers.decline_transfer(request.user, transfer)
             messages.success(request, "Declined.")
         else:
             raise Http404
@@ -403,7 +403,7 @@ def refund_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
     if act not in ("approve", "reject"):
         raise Http404
     try:
-        ledger.decide_refund(request.user, refund, approve=act == "approve", note=request.POST.get("note", ""))
+        refunds.decide_refund(request.user, refund, approve=act == "approve", note=request.POST.get("note", ""))
         messages.success(
             request, "Refund approved: the debits are reversed." if act == "approve" else "Refund rejected."
         )

@@ -22,7 +22,7 @@ from charters.choices import CharterStatus, DataClassification, IPFramework
 from charters.models import Charter
 from compute.choices import DecisionReason, ResourceKind
 from compute.models import LedgerTransaction
-from compute.services import ledger
+from compute.services.credits import pools, refunds, requests, resources, transfers, usage
 from governance.choices import PortalRole
 
 D = Decimal
@@ -52,7 +52,7 @@ def _fundable_charters(context, resources) -> list[tuple[Charter, object]]:
         if not isinstance(charter, Charter) or charter.status not in (CharterStatus.APPROVED, CharterStatus.ACTIVE):
             continue
         for resource in resources:
-            if not ledger.eligibility_problems(charter=charter, resource=resource, pool=context["credit_pool"]):
+            if not requests.eligibility_problems(charter=charter, resource=resource, pool=context["credit_pool"]):
                 chosen.append((charter, resource))
                 break
     orgs = context["organizations"]
@@ -82,7 +82,7 @@ def _fundable_charters(context, resources) -> list[tuple[Charter, object]]:
         resource = next(
             r
             for r in resources
-            if not ledger.eligibility_problems(charter=charter, resource=r, pool=context["credit_pool"])
+            if not requests.eligibility_problems(charter=charter, resource=r, pool=context["credit_pool"])
         )
         chosen.append((charter, resource))
     return chosen[:3]
@@ -100,8 +100,8 @@ def seed_demo(context: dict) -> None:
 
     with _clock(day(HISTORY_DAYS + 5)):
         since = day(HISTORY_DAYS + 30)
-        resources = {
-            "gpu": ledger.create_resource(
+        resource_of = {
+            "gpu": resources.create_resource(
                 admin,
                 name="Aurora GPU cluster",
                 kind=ResourceKind.GPU_CLUSTER,
@@ -112,7 +112,7 @@ def seed_demo(context: dict) -> None:
                 rate=D("2.5"),
                 rate_effective_from=since,
             ),
-            "cpu": ledger.create_resource(
+            "cpu": resources.create_resource(
                 admin,
                 name="Baltic CPU pool",
                 kind=ResourceKind.CPU_POOL,
@@ -122,7 +122,7 @@ def seed_demo(context: dict) -> None:
                 rate=D("0.04"),
                 rate_effective_from=since,
             ),
-            "us_gpu": ledger.create_resource(
+            "us_gpu": resources.create_resource(
                 admin,
                 name="Frontier GPU cloud",
                 kind=ResourceKind.GPU_CLUSTER,
@@ -132,7 +132,7 @@ def seed_demo(context: dict) -> None:
                 rate=D("2.0"),
                 rate_effective_from=since,
             ),
-            "storage": ledger.create_resource(
+            "storage": resources.create_resource(
                 admin,
                 name="Sovereign object store",
                 kind=ResourceKind.STORAGE,
@@ -142,7 +142,7 @@ def seed_demo(context: dict) -> None:
                 rate_effective_from=since,
             ),
         }
-        pool = ledger.create_pool(
+        pool = pools.create_pool(
             ana,
             committee=committee,
             name=f"Compute budget {today.year}",
@@ -150,10 +150,10 @@ def seed_demo(context: dict) -> None:
             period_end=today + datetime.timedelta(days=40),
             total=D("600000"),
         )
-    context["resources"] = resources
+    context["resources"] = resource_of
     context["credit_pool"] = pool
 
-    eligible = [resources["gpu"], resources["cpu"], resources["storage"]]
+    eligible = [resource_of["gpu"], resource_of["cpu"], resource_of["storage"]]
     funded = _fundable_charters(context, eligible)
     if not funded:
         return
@@ -161,7 +161,7 @@ def seed_demo(context: dict) -> None:
 
     def request(charter, resource, amount, when, *, submit=True, justification=None):
         with _clock(when):
-            return ledger.create_request(
+            return requests.create_request(
                 speakers[charter.pk],
                 charter=charter,
                 resource=resource,
@@ -173,9 +173,9 @@ def seed_demo(context: dict) -> None:
 
     def both_sign(credit_request, when, **award):
         with _clock(when):
-            ledger.sign_request(ana, credit_request, **award)
+            requests.sign_request(ana, credit_request, **award)
         with _clock(when + datetime.timedelta(hours=5)):
-            ledger.sign_request(ben, credit_request, **award)
+            requests.sign_request(ben, credit_request, **award)
 
     # Burn per posting, in unit-hours (two postings a day, at 02:00 and 14:00): the first
     # account burns near its allocation, the second past it, the third comfortably within.
@@ -206,9 +206,9 @@ def seed_demo(context: dict) -> None:
     for n in range(HISTORY_DAYS - 1, 0, -1):
         if n == 90:
             with _clock(day(n, 0)):
-                ledger.set_rate(
+                resources.set_rate(
                     admin,
-                    resources["gpu"],
+                    resource_of["gpu"],
                     rate=D("2.8"),
                     effective_from=day(n, 0),
                     note="Energy prices: the committee raised the GPU rate by 12 %.",
@@ -219,35 +219,37 @@ def seed_demo(context: dict) -> None:
             # The third charter hands over what it will not use; with two, the first lends.
             source, target, amount = (third, first, "1500") if len(rest) > 1 else (first, rest[0][0], "1000")
             with _clock(day(n)):
-                transfer = ledger.propose_transfer(
+                transfer = transfers.propose_transfer(
                     speakers[source.pk],
-                    source=ledger.open_account(source),
-                    target=ledger.open_account(target),
+                    source=pools.open_account(source),
+                    target=pools.open_account(target),
                     amount=D(amount),
                     reason="Our runs finished early; the other project needs the credits now.",
                 )
             if transfer.status == "proposed":
                 with _clock(day(n, 15)):
-                    ledger.consent_transfer(speakers[target.pk], transfer)
+                    transfers.consent_transfer(speakers[target.pk], transfer)
         if n == 25 and rest:
             debits = LedgerTransaction.objects.filter(
                 kind="usage", entries__account__charter=second, occurred_at__gte=day(n + 2, 0)
             ).order_by("occurred_at")[:2]
             if debits:
                 with _clock(day(n, 9)):
-                    refund = ledger.request_refund(
+                    refund = refunds.request_refund(
                         speakers[second.pk],
-                        account=ledger.open_account(second),
+                        account=pools.open_account(second),
                         debits=list(debits),
                         reason="Node gpu-17 lost its NVLink; the jobs ran at a quarter of the speed.",
                     )
                 with _clock(day(n, 16)):
-                    ledger.decide_refund(ben, refund, approve=True, note="Confirmed by the operator's incident report.")
+                    refunds.decide_refund(
+                        ben, refund, approve=True, note="Confirmed by the operator's incident report."
+                    )
         with _clock(day(n, 23)):
             for charter, resource, per_posting in plans:
                 for hour in (2, 14):
                     variation = D(rng.randint(70, 130)) / 100
-                    ledger.post_usage(
+                    usage.post_usage(
                         source="prometheus",
                         resource=resource,
                         charter=charter,
@@ -258,11 +260,11 @@ def seed_demo(context: dict) -> None:
     # Requests in the states the history has not shown yet.
     withdrawn = request(first, first_resource, "2000", day(20))
     with _clock(day(19)):
-        ledger.withdraw_request(speakers[first.pk], withdrawn)
+        requests.withdraw_request(speakers[first.pk], withdrawn)
     last = rest[-1] if rest else (first, first_resource)
     rejected = request(last[0], last[1], "5000", day(10), justification="More runs.")
     with _clock(day(9)):
-        ledger.reject_request(
+        requests.reject_request(
             ben,
             rejected,
             reason_code=DecisionReason.INSUFFICIENT_JUSTIFICATION,
@@ -270,7 +272,7 @@ def seed_demo(context: dict) -> None:
         )
     awaiting = request(rest[0][0] if rest else first, rest[0][1] if rest else first_resource, "3000", day(3))
     with _clock(day(2)):
-        ledger.sign_request(ana, awaiting)
+        requests.sign_request(ana, awaiting)
     request(
         first,
         first_resource,
@@ -280,4 +282,4 @@ def seed_demo(context: dict) -> None:
     )
     request(last[0], last[1], "1500", day(1), submit=False, justification="Draft: evaluation runs.")
 
-    context["credit_accounts"] = {charter.pk: ledger.open_account(charter) for charter, _ in funded}
+    context["credit_accounts"] = {charter.pk: pools.open_account(charter) for charter, _ in funded}

@@ -12,12 +12,7 @@ from charters.models import Charter
 from compute.choices import AccountKind, DecisionReason, ResourceStatus
 from compute.models import CreditAccount, CreditPool, CreditRequest, Resource
 from compute.models.ledger import charters_of
-from compute.services.ledger import (
-    FUNDABLE_CHARTER_STATUSES,
-    REFUND_WINDOW_DAYS,
-    debits_in_fault,
-    refundable_debits,
-)
+from compute.services.credits import refunds, requests
 from governance.models.people import can_administer
 
 
@@ -59,7 +54,7 @@ class CreditRequestForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        charters = Charter.objects.filter(status__in=FUNDABLE_CHARTER_STATUSES).order_by("title")
+        charters = Charter.objects.filter(status__in=requests.FUNDABLE_CHARTER_STATUSES).order_by("title")
         if not can_administer(user):
             charters = charters.filter(pk__in=charters_of(user))
         self.fields["charter"].queryset = charters
@@ -121,7 +116,7 @@ class RefundForm(forms.Form):
 
     resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label="Resource at fault")
     fault_start = forms.DateTimeField(
-        label="Fault began", widget=DateTimeInput(), help_text=f"Within the last {REFUND_WINDOW_DAYS} days."
+        label="Fault began", widget=DateTimeInput(), help_text=f"Within the last {refunds.REFUND_WINDOW_DAYS} days."
     )
     fault_end = forms.DateTimeField(label="Fault ended", widget=DateTimeInput())
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="What failed, and how it showed.")
@@ -130,13 +125,13 @@ class RefundForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["resource"].queryset = Resource.objects.filter(
-            pk__in=refundable_debits(account).values("usage__resource")
+            pk__in=refunds.refundable_debits(account).values("usage__resource")
         ).order_by("name")
 
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            cleaned["debits"] = debits_in_fault(
+            cleaned["debits"] = refunds.debits_in_fault(
                 self.account, resource=cleaned["resource"], start=cleaned["fault_start"], end=cleaned["fault_end"]
             )
         return cleaned

@@ -20,8 +20,7 @@ from compute.choices import ResourceKind, ScanOrigin
 from compute.collectors import catalogue
 from compute.collectors.prometheus import CollectorError
 from compute.models import Resource
-from compute.services import metrics as services
-from compute.services import security
+from compute.services.metrics import attribution, collection, security, sources, store
 
 HISTORY_DAYS = 14
 STEP = datetime.timedelta(minutes=5)
@@ -66,8 +65,8 @@ def seed_demo(context: dict) -> None:
         ]
     gpu_clusters = [r for r in resources if r.kind == ResourceKind.GPU_CLUSTER] or resources[:1]
 
-    local = services.create_source(admin, name="This host (live)", kind="local", resource=host)
-    services.create_source(
+    local = sources.create_source(admin, name="This host (live)", kind="local", resource=host)
+    sources.create_source(
         admin,
         name=f"Prometheus of {gpu_clusters[0].name}",
         kind="prometheus",
@@ -76,14 +75,14 @@ def seed_demo(context: dict) -> None:
         enabled=False,
         charter_label="project",
     )
-    services.create_source(admin, name="Edge agent (push)", kind="push", resource=resources[-1])
+    sources.create_source(admin, name="Edge agent (push)", kind="push", resource=resources[-1])
 
     _utilization_history(resources, now, rng)
     _usage_history(admin, gpu_clusters[0], now, rng)
     _security_history(admin, [*resources, host], now, rng)
 
     try:
-        services.collect_source(local.pk)
+        collection.collect_source(local.pk)
     except CollectorError:
         pass  # the worker's first pass will collect it; the demo must not fail over it
     context.setdefault("metric_sources", {})["local"] = local
@@ -115,7 +114,7 @@ def _utilization_history(resources: list[Resource], now: datetime.datetime, rng:
                 rows.append((catalogue.GPU_POWER, moment, round(gpus * (90 + 600 * load), 1)))
                 rows.append((catalogue.GPU_ENGINE_ACTIVE, moment, round(load * 0.95, 3)))
                 rows.append((catalogue.GPU_COUNT, moment, gpus))
-        services.store(resource.pk, rows)
+        store.save(resource.pk, rows)
 
 
 def _usage_history(admin, cluster: Resource, now: datetime.datetime, rng: random.Random) -> None:
@@ -123,7 +122,7 @@ def _usage_history(admin, cluster: Resource, now: datetime.datetime, rng: random
     charters = list(Charter.objects.filter(status__in=[CharterStatus.ACTIVE, CharterStatus.APPROVED])[:4])
     if not charters:
         return
-    source = services.create_source(
+    source = sources.create_source(
         admin,
         name=f"DCGM usage of {cluster.name} (history)",
         kind="prometheus",
@@ -140,15 +139,15 @@ def _usage_history(admin, cluster: Resource, now: datetime.datetime, rng: random
             gpus = max(0, round(rng.gauss(8 - 2 * n, 2)))
             if gpus:
                 rows.append(
-                    services.UsageRow(
-                        services.ledger_source_key(source),
+                    attribution.UsageRow(
+                        attribution.ledger_source_key(source),
                         cluster.pk,
                         charter.pk,
                         hour,
                         Decimal(gpus).quantize(Decimal("0.0001")),
                     )
                 )
-    services.save_attribution(source, rows)
+    attribution.save_attribution(source, rows)
 
 
 def _security_history(admin, resources: list[Resource], now: datetime.datetime, rng: random.Random) -> None:

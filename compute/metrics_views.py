@@ -20,13 +20,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from charters.models import Charter
+from compute import permissions, selectors
 from compute.choices import ScanKind, ScanOrigin
 from compute.collectors import catalogue
 from compute.metrics_forms import RangeForm, ReportUploadForm
 from compute.models import MetricSource, Resource, SecurityScan, UsageAttribution
-from compute.models.security import can_read_findings, can_submit_reports
-from compute.services import metrics as services
-from compute.services import security
+from compute.services.metrics import security
 
 CHART_METRICS = [catalogue.GPU_UTIL, catalogue.CPU_UTILIZATION, catalogue.MEMORY_UTILIZATION]
 
@@ -49,7 +48,7 @@ def utilization(request: HttpRequest) -> HttpResponse:
     charts = []
     for metric in CHART_METRICS:
         data = (
-            services.series(
+            selectors.series(
                 request.user,
                 resources=[str(r.pk) for r in resources],
                 metric=metric,
@@ -82,7 +81,7 @@ def utilization(request: HttpRequest) -> HttpResponse:
 def _sources(resources) -> list[dict]:
     rows = []
     for source in MetricSource.objects.filter(resource__in=resources).select_related("resource"):
-        rows.append({"source": source, "freshness": services.freshness(source)})
+        rows.append({"source": source, "freshness": selectors.freshness(source)})
     return rows
 
 
@@ -131,7 +130,7 @@ def usage(request: HttpRequest) -> HttpResponse:
             "chart": {"series": series, "unit": "GPU-hours", "granularity": "hour" if hourly else "day"},
             "table": table,
             "latest": latest,
-            "sources": [{"source": s, "freshness": services.freshness(s)} for s in prometheus],
+            "sources": [{"source": s, "freshness": selectors.freshness(s)} for s in prometheus],
         },
     )
 
@@ -140,7 +139,7 @@ def usage(request: HttpRequest) -> HttpResponse:
 def security_posture(request: HttpRequest) -> HttpResponse:
     """Per resource: latest score of each scanner, vulnerabilities, attestation, staleness, trend."""
     resources = Resource.objects.visible_to(request.user).exclude(status="retired")
-    postures = security.posture(resources)
+    postures = selectors.posture(resources)
     since = timezone.now() - datetime.timedelta(days=180)
     history = (
         SecurityScan.objects.filter(resource__in=resources, scanned_at__gte=since)
@@ -148,7 +147,7 @@ def security_posture(request: HttpRequest) -> HttpResponse:
         .values("resource_id", "kind", "scanned_at", "score", "critical", "high")
     )
     names = {r.pk: r.name for r in resources}
-    stale_threshold = security.stale_before()
+    stale_threshold = selectors.stale_before()
     trends: dict[str, list[dict]] = {"score": [], "vulnerabilities": []}
     grouped: dict[tuple, dict] = {}
     for scan in history:
@@ -175,8 +174,10 @@ def security_posture(request: HttpRequest) -> HttpResponse:
         {
             "postures": postures,
             "trends": trends,
-            "upload_form": ReportUploadForm(user=request.user) if can_submit_reports(request.user) else None,
-            "show_findings": can_read_findings(request.user),
+            "upload_form": ReportUploadForm(user=request.user)
+            if permissions.may_submit_reports(request.user)
+            else None,
+            "show_findings": permissions.may_read_findings(request.user),
             "stale_days": settings.SECURITY_SCAN_STALE_DAYS,
             "recent": SecurityScan.objects.filter(resource__in=resources).select_related("resource")[:20],
         },
@@ -187,7 +188,7 @@ def security_posture(request: HttpRequest) -> HttpResponse:
 @require_POST
 def upload_report(request: HttpRequest) -> HttpResponse:
     """The upload form of the security page: one report file for one resource."""
-    if not can_submit_reports(request.user):
+    if not permissions.may_submit_reports(request.user):
         raise PermissionDenied("Only administrators and report submitters may upload reports.")
     form = ReportUploadForm(request.POST, request.FILES, user=request.user)
     if form.is_valid():

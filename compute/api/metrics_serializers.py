@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from compute import permissions
 from compute.choices import ScanKind
 from compute.models import MetricSource, Resource, SecurityScan
-from compute.models.security import can_read_findings
 from governance.api.base import CleanModelSerializer
 
 
@@ -104,7 +104,7 @@ class SecurityScanSerializer(serializers.ModelSerializer):
 
     def get_findings(self, scan) -> list | None:
         request = self.context.get("request")
-        return scan.findings if request and can_read_findings(request.user) else None
+        return scan.findings if request and permissions.may_read_findings(request.user) else None
 
 
 class SecurityReportUploadSerializer(serializers.Serializer):

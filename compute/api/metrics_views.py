@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from compute import permissions, selectors
 from compute.api.metrics_serializers import (
     IngestResultSerializer,
     MetricSourceSerializer,
@@ -22,9 +23,7 @@ from compute.api.metrics_serializers import (
 )
 from compute.choices import ScanOrigin
 from compute.models import MetricSource, Resource, SecurityScan
-from compute.models.security import can_submit_reports
-from compute.services import metrics as services
-from compute.services import security
+from compute.services.metrics import collection, security, sources
 from governance.api.views import ServiceModelViewSet
 
 
@@ -32,8 +31,8 @@ class MetricSourceViewSet(ServiceModelViewSet):
     serializer_class = MetricSourceSerializer
     filterset_fields = ["kind", "resource", "enabled"]
     ordering_fields = ["name"]
-    create_service = staticmethod(services.create_source)
-    update_service = staticmethod(services.update_source)
+    create_service = staticmethod(sources.create_source)
+    update_service = staticmethod(sources.update_source)
 
     def get_queryset(self):
         return MetricSource.objects.visible_to(self.request.user).order_by("name")
@@ -44,7 +43,7 @@ class MetricSourceViewSet(ServiceModelViewSet):
         """Give a push source a new token (shown in this answer only); the old one stops working."""
         source = self.get_object()
         self.check_object_permissions(request, source)
-        source.plain_token = services.rotate_token(request.user, source)
+        source.plain_token = sources.rotate_token(request.user, source)
         return Response(self.get_serializer(source).data)
 
 
@@ -59,7 +58,7 @@ class SourceTokenAuthentication(BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <source token>'.")
-        source = services.source_for_token(header[1].decode(errors="replace"))
+        source = sources.source_for_token(header[1].decode(errors="replace"))
         if source is None:
             raise exceptions.AuthenticationFailed("Unknown metric source token.")
         return (None, source)
@@ -107,7 +106,7 @@ class MetricIngestView(APIView):
         body = request.stream.read(limit + 1) if request.stream else b""
         if len(body) > limit:
             raise PayloadTooLarge(f"The batch is larger than {limit:,} bytes.")
-        result = services.ingest_push(request.auth, body)
+        result = collection.ingest_push(request.auth, body)
         return Response(result, status=status.HTTP_202_ACCEPTED)
 
 
@@ -120,7 +119,7 @@ class MetricSeriesView(APIView):
     )
     def get(self, request):
         params = request.query_params
-        data = services.series(
+        data = selectors.series(
             request.user,
             resources=params.getlist("resource"),
             metric=params.get("metric", ""),
@@ -146,7 +145,7 @@ class SecurityReportViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=SecurityReportUploadSerializer, responses={201: SecurityScanSerializer})
     def create(self, request):
-        if not can_submit_reports(request.user):
+        if not permissions.may_submit_reports(request.user):
             raise exceptions.PermissionDenied("Only administrators and report submitters may upload reports.")
         upload = SecurityReportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
@@ -189,6 +188,6 @@ class SecurityReportViewSet(viewsets.ReadOnlyModelViewSet):
                     for kind, scan in item.latest.items()
                 },
             }
-            for item in security.posture(resources)
+            for item in selectors.posture(resources)
         ]
         return Response(answer)

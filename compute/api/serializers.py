@@ -8,6 +8,7 @@ import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
+from compute import selectors
 from compute.choices import DecisionReason
 from compute.models import (
     CreditAccount,
@@ -22,8 +23,7 @@ from compute.models import (
     ResourceRate,
     UsageRecord,
 )
-from compute.models.ledger import exact
-from compute.services import ledger
+from compute.models.ledger import CREDIT_QUANTUM, exact
 from governance.api.base import CleanModelSerializer
 
 CREDITS = {"max_digits": 18, "decimal_places": 4}
@@ -116,7 +116,7 @@ class CreditAccountSerializer(serializers.ModelSerializer):
         ]
 
     def _burn(self, account):
-        return (exact(account.recent_consumption) / ledger.BURN_WINDOW_DAYS).quantize(ledger.CREDIT_QUANTUM)
+        return (exact(account.recent_consumption) / selectors.BURN_WINDOW_DAYS).quantize(CREDIT_QUANTUM)
 
     def get_burn_rate(self, account) -> str:
         return str(self._burn(account))

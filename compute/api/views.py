@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from compute import selectors
 from compute.api import serializers as s
 from compute.models import (
     CreditAccount,
@@ -27,7 +28,7 @@ from compute.models import (
     Resource,
     ResourceRate,
 )
-from compute.services import ledger
+from compute.services.credits import pools, refunds, requests, resources, transfers
 from governance.api.views import ServiceModelViewSet
 from governance.models import Committee
 from governance.models.people import can_administer
@@ -40,8 +41,8 @@ class ResourceViewSet(ServiceModelViewSet):
     serializer_class = s.ResourceSerializer
     filterset_fields = ["kind", "status", "jurisdiction", "tee_capable"]
     ordering_fields = ["name", "capacity"]
-    create_service = staticmethod(ledger.create_resource)
-    update_service = staticmethod(ledger.update_resource)
+    create_service = staticmethod(resources.create_resource)
+    update_service = staticmethod(resources.update_resource)
 
     def get_queryset(self):
         return Resource.objects.visible_to(self.request.user).prefetch_related(
@@ -55,7 +56,7 @@ class ResourceViewSet(ServiceModelViewSet):
         resource = self.get_object()  # administrators only: the object permission of a write
         serializer = s.ResourceRateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rate = ledger.set_rate(request.user, resource, **serializer.validated_data)
+        rate = resources.set_rate(request.user, resource, **serializer.validated_data)
         return Response(s.ResourceRateSerializer(rate).data, status=status.HTTP_201_CREATED)
 
 
@@ -65,8 +66,8 @@ class CreditPoolViewSet(ServiceModelViewSet):
     serializer_class = s.CreditPoolSerializer
     filterset_fields = ["committee"]
     ordering_fields = ["period_start", "name"]
-    create_service = staticmethod(ledger.create_pool)
-    update_service = staticmethod(ledger.update_pool)
+    create_service = staticmethod(pools.create_pool)
+    update_service = staticmethod(pools.update_pool)
 
     def may_create(self, user) -> bool:
         return can_administer(user) or get_objects_for_user(user, MANAGE_COMMITTEE, klass=Committee).exists()
@@ -79,7 +80,7 @@ class CreditPoolViewSet(ServiceModelViewSet):
 
 
 def _burn_since() -> datetime.datetime:
-    start = timezone.localdate() - datetime.timedelta(days=ledger.BURN_WINDOW_DAYS)
+    start = timezone.localdate() - datetime.timedelta(days=selectors.BURN_WINDOW_DAYS)
     return timezone.make_aware(datetime.datetime.combine(start, datetime.time()))
 
 
@@ -125,8 +126,8 @@ class CreditRequestViewSet(ServiceModelViewSet):
     serializer_class = s.CreditRequestSerializer
     filterset_fields = ["status", "charter", "resource", "pool", "requested_by"]
     ordering_fields = ["created_at", "amount"]
-    create_service = staticmethod(ledger.create_request)
-    update_service = staticmethod(ledger.update_request)
+    create_service = staticmethod(requests.create_request)
+    update_service = staticmethod(requests.update_request)
 
     def may_create(self, user) -> bool:
         # Whether the person may ask for this charter is the service's answer (403 with why).
@@ -145,12 +146,12 @@ class CreditRequestViewSet(ServiceModelViewSet):
     @extend_schema(request=None, responses=s.CreditRequestSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._answer(ledger.submit_request(request.user, self.get_object()))
+        return self._answer(requests.submit_request(request.user, self.get_object()))
 
     @extend_schema(request=None, responses=s.CreditRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._answer(ledger.withdraw_request(request.user, self.get_object()))
+        return self._answer(requests.withdraw_request(request.user, self.get_object()))
 
     @extend_schema(request=s.SignSerializer, responses=s.CreditRequestSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
@@ -160,7 +161,7 @@ class CreditRequestViewSet(ServiceModelViewSet):
         credit_request = self.get_object()  # 404 first: validation must not reveal what exists
         serializer = s.SignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._answer(ledger.sign_request(request.user, credit_request, **serializer.validated_data))
+        return self._answer(requests.sign_request(request.user, credit_request, **serializer.validated_data))
 
     @extend_schema(request=s.RejectSerializer, responses=s.CreditRequestSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
@@ -168,7 +169,7 @@ class CreditRequestViewSet(ServiceModelViewSet):
         credit_request = self.get_object()
         serializer = s.RejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._answer(ledger.reject_request(request.user, credit_request, **serializer.validated_data))
+        return self._answer(requests.reject_request(request.user, credit_request, **serializer.validated_data))
 
 
 class CreditTransferViewSet(
@@ -183,17 +184,17 @@ class CreditTransferViewSet(
         return CreditTransfer.objects.visible_to(self.request.user).order_by("-created_at", "-pk")
 
     def perform_create(self, serializer):
-        serializer.instance = ledger.propose_transfer(self.request.user, **serializer.validated_data)
+        serializer.instance = transfers.propose_transfer(self.request.user, **serializer.validated_data)
 
     @extend_schema(request=None, responses=s.CreditTransferSerializer)
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
-        return Response(self.get_serializer(ledger.consent_transfer(request.user, self.get_object())).data)
+        return Response(self.get_serializer(transfers.consent_transfer(request.user, self.get_object())).data)
 
     @extend_schema(request=None, responses=s.CreditTransferSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        return Response(self.get_serializer(ledger.decline_transfer(request.user, self.get_object())).data)
+        return Response(self.get_serializer(transfers.decline_transfer(request.user, self.get_object())).data)
 
 
 class CreditRefundViewSet(
@@ -210,13 +211,13 @@ class CreditRefundViewSet(
         )
 
     def perform_create(self, serializer):
-        serializer.instance = ledger.request_refund(self.request.user, **serializer.validated_data)
+        serializer.instance = refunds.request_refund(self.request.user, **serializer.validated_data)
 
     def _decide(self, request, approve: bool) -> Response:
         refund = self.get_object()
         serializer = s.DecisionNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        refund = ledger.decide_refund(request.user, refund, approve=approve, **serializer.validated_data)
+        refund = refunds.decide_refund(request.user, refund, approve=approve, **serializer.validated_data)
         return Response(self.get_serializer(refund).data)
 
     @extend_schema(request=s.DecisionNoteSerializer, responses=s.CreditRefundSerializer)

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from compute import permissions
 from compute.choices import (
     AWARDED_STATUSES,
     AccountKind,
@@ -46,11 +47,6 @@ def exact(total) -> Decimal:
     if total is None:
         return ZERO
     return Decimal(total).quantize(CREDIT_QUANTUM, rounding=ROUND_HALF_UP)
-
-
-def sees_all_credits(user) -> bool:
-    """Administrators, auditors and the committee see every account and the whole ledger."""
-    return can_administer(user) or user.has_perm("compute.view_creditaccount")
 
 
 def charters_of(user):
@@ -185,7 +181,7 @@ class CreditAccountQuerySet(models.QuerySet):
         accounts of the charters their organization leads or takes part in."""
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         return self.filter(kind=AccountKind.CHARTER, charter_id__in=charters_of(user))
 
@@ -283,7 +279,7 @@ class LedgerTransactionQuerySet(AppendOnlyQuerySet):
         transactions that touch an account they can see."""
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         mine = LedgerEntry.objects.filter(
             transaction=OuterRef("pk"), account__kind=AccountKind.CHARTER, account__charter_id__in=charters_of(user)
@@ -562,7 +558,7 @@ class CreditTransferQuerySet(models.QuerySet):
     def visible_to(self, user) -> CreditTransferQuerySet:
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         mine = charters_of(user)
         return self.filter(Q(source__charter_id__in=mine) | Q(target__charter_id__in=mine))
@@ -619,7 +615,7 @@ class CreditRefundQuerySet(models.QuerySet):
     def visible_to(self, user) -> CreditRefundQuerySet:
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         return self.filter(account__charter_id__in=charters_of(user))
 
@@ -651,7 +647,7 @@ class CreditAlertQuerySet(models.QuerySet):
     def visible_to(self, user) -> CreditAlertQuerySet:
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         return self.filter(account__charter_id__in=charters_of(user))
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from charters.choices import CharterStatus, DataClassification, IPFramework
 from charters.models import Charter
 from compute.choices import ResourceKind
-from compute.services import ledger
+from compute.services.credits import pools, requests, resources
 from tests.base import PortalTestCase
 
 D = Decimal
@@ -42,7 +42,7 @@ def make_world(body) -> dict:
     today = timezone.localdate()
     admin = body.admin
     world = {
-        "gpu": ledger.create_resource(
+        "gpu": resources.create_resource(
             admin,
             name="Aurora GPU cluster",
             kind=ResourceKind.GPU_CLUSTER,
@@ -52,7 +52,7 @@ def make_world(body) -> dict:
             rate=D("2.5"),
             rate_effective_from=now - datetime.timedelta(days=365),
         ),
-        "us_gpu": ledger.create_resource(
+        "us_gpu": resources.create_resource(
             admin,
             name="Frontier GPU cloud",
             kind=ResourceKind.GPU_CLUSTER,
@@ -62,7 +62,7 @@ def make_world(body) -> dict:
             rate=D("2"),
             rate_effective_from=now - datetime.timedelta(days=365),
         ),
-        "cpu": ledger.create_resource(
+        "cpu": resources.create_resource(
             admin,
             name="Baltic CPU pool",
             kind=ResourceKind.CPU_POOL,
@@ -72,7 +72,7 @@ def make_world(body) -> dict:
             rate=D("0.05"),
             rate_effective_from=now - datetime.timedelta(days=365),
         ),
-        "pool": ledger.create_pool(
+        "pool": pools.create_pool(
             admin,
             committee=body.committee,
             name="2026 compute budget",
@@ -107,7 +107,7 @@ class CreditsTestCase(PortalTestCase):
             setattr(cls, name, value)
 
     def request_credits(self, amount, *, by=None, charter=None, resource=None, submit=True, **extra):
-        return ledger.create_request(
+        return requests.create_request(
             by or self.staff,
             charter=charter or self.charter,
             resource=resource or self.gpu,
@@ -120,11 +120,11 @@ class CreditsTestCase(PortalTestCase):
 
     def approve(self, request, amount=None, **extra):
         """Both co-chairs sign: Ana for the public sector, Ben for the private."""
-        ledger.sign_request(self.public_chair, request, amount=amount, **extra)
-        return ledger.sign_request(self.private_chair, request, amount=amount, **extra)
+        requests.sign_request(self.public_chair, request, amount=amount, **extra)
+        return requests.sign_request(self.private_chair, request, amount=amount, **extra)
 
     def account(self, charter=None):
-        return ledger.open_account(charter or self.charter)
+        return pools.open_account(charter or self.charter)
 
     def refresh(self, obj):
         obj.refresh_from_db()

@@ -8,7 +8,7 @@ from django.test import override_settings
 from compute import ballots
 from compute.choices import DecisionReason, RequestStatus
 from compute.models import LedgerTransaction
-from compute.services import ledger
+from compute.services.credits import pools, requests, verification
 from governance import services as governance
 from governance.choices import Outcome, SubjectType
 from governance.exceptions import DomainError
@@ -69,10 +69,10 @@ class CreditRequestBallotTests(CreditsTestCase):
         ballots.apply_outcome(ballots.get_subject(request.pk, for_update=True), ballot, self.public_chair)
         self.assertEqual(LedgerTransaction.objects.filter(kind="allocation").count(), 1)
         self.assertEqual(self.account().balance, D("20000"))
-        self.assertTrue(ledger.verify_ledger().ok)
+        self.assertTrue(verification.verify_ledger().ok)
 
     def test_a_passed_ballot_awards_what_the_pool_still_holds(self):
-        ledger.update_pool(self.admin, self.pool, total=D("15000"))
+        pools.update_pool(self.admin, self.pool, total=D("15000"))
         request = self.request_credits(20000)
         ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
         governance.close_ballot(self.private_chair, ballot)
@@ -104,7 +104,7 @@ class CreditRequestBallotTests(CreditsTestCase):
     def test_a_request_withdrawn_before_the_ballot_closes_is_not_funded(self):
         request = self.request_credits(20000)
         ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
-        ledger.withdraw_request(self.staff, request)
+        requests.withdraw_request(self.staff, request)
         governance.close_ballot(self.public_chair, ballot)
         self.assertEqual(self.refresh(request).status, RequestStatus.WITHDRAWN)
         self.assertFalse(LedgerTransaction.objects.filter(kind="allocation").exists())

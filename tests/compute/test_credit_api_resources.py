@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from compute.choices import ResourceKind
 from compute.models import LedgerTransaction
-from compute.services import ledger
+from compute.services.credits import pools, resources
 from tests.api_checks import APIResourceChecks
 from tests.compute.credits import CreditsTestCase, make_charter
 
@@ -20,7 +20,7 @@ class ResourceAPITests(APIResourceChecks, CreditsTestCase):
     refused_writer = "public_chair"
 
     def make_object(self, n):
-        return ledger.create_resource(
+        return resources.create_resource(
             self.admin, name=f"Cluster {n}", kind=ResourceKind.GPU_CLUSTER, capacity=D(8), jurisdiction="EU", rate=D(2)
         )
 
@@ -39,7 +39,7 @@ class CreditPoolAPITests(APIResourceChecks, CreditsTestCase):
 
     def make_object(self, n):
         start = datetime.date(2027, 1, 1)
-        return ledger.create_pool(
+        return pools.create_pool(
             self.admin,
             committee=self.committee,
             name=f"Pool {n}",
@@ -67,7 +67,7 @@ class CreditAccountAPITests(APIResourceChecks, CreditsTestCase):
     read_only = True
 
     def make_object(self, n):
-        return ledger.open_account(make_charter(self.body, f"Charter {n}", lead=self.orgs.northwind))
+        return pools.open_account(make_charter(self.body, f"Charter {n}", lead=self.orgs.northwind))
 
 
 class LedgerTransactionAPITests(APIResourceChecks, CreditsTestCase):
@@ -76,7 +76,7 @@ class LedgerTransactionAPITests(APIResourceChecks, CreditsTestCase):
     read_only = True
 
     def make_object(self, n):
-        ledger.update_pool(self.admin, self.pool, total=self.pool.total + n)
+        pools.update_pool(self.admin, self.pool, total=self.pool.total + n)
         self.pool.refresh_from_db()
         return LedgerTransaction.objects.order_by("-pk").first()
 

@@ -8,7 +8,7 @@ from django.test import TestCase, override_settings
 
 from compute.choices import RequestStatus
 from compute.models import CreditAccount, CreditAlert, CreditRefund, CreditRequest, CreditTransfer, UsageRecord
-from compute.services import ledger
+from compute.services.credits import verification
 
 
 @override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
@@ -36,7 +36,7 @@ class CreditDemoTests(TestCase):
         self.assertTrue(CreditRefund.objects.filter(status="approved").exists())
 
     def test_the_demo_ledger_is_consistent(self):
-        report = ledger.verify_ledger()
+        report = verification.verify_ledger()
         self.assertTrue(report.ok, report.problems)
 
     def test_the_demo_pages_render(self):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from compute.choices import RequestStatus
 from compute.models import CreditRefund, CreditRequest, LedgerTransaction
-from compute.services import ledger
+from compute.services.credits import pools, requests, resources, usage
 from tests.compute.credits import CreditsTestCase
 
 D = Decimal
@@ -20,7 +20,7 @@ class CreditPageTests(CreditsTestCase):
     def use_hours(self, count, *, unit_hours="4", start_days_ago=0):
         start = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(days=start_days_ago)
         for n in range(count):
-            ledger.post_usage(
+            usage.post_usage(
                 source="test",
                 resource=self.gpu,
                 charter=self.charter,
@@ -89,9 +89,9 @@ class CreditPageTests(CreditsTestCase):
         self.assertEqual(self.refresh(request).status, RequestStatus.APPROVED)
 
     def test_a_refused_signature_says_why_on_the_page(self):
-        ledger.update_pool(self.admin, self.pool, total=D("1000"))
+        pools.update_pool(self.admin, self.pool, total=D("1000"))
         request = self.request_credits(3000)
-        ledger.sign_request(self.public_chair, request)
+        requests.sign_request(self.public_chair, request)
         self.client.force_login(self.private_chair)
         response = self.client.post(f"/compute/requests/{request.pk}/sign/", {}, follow=True)
         self.assertContains(response, "has only 1,000 credits available")
@@ -220,7 +220,7 @@ class CreditPageTests(CreditsTestCase):
         rows = {row["resource"].name: row for row in self.client.get("/compute/oversubscription/").context["rows"]}
         self.assertEqual(rows["Baltic CPU pool"]["awarded_hours"], D("180000"))
         self.assertFalse(rows["Baltic CPU pool"]["oversubscribed"])
-        small = ledger.create_resource(
+        small = resources.create_resource(
             self.admin, name="Tiny cluster", kind="gpu_cluster", capacity=D("1"), jurisdiction="EU", rate=D("1")
         )
         self.approve(self.request_credits(9000, resource=small))
@@ -231,8 +231,8 @@ class CreditPageTests(CreditsTestCase):
 
     def test_the_resource_list_shows_current_past_and_scheduled_rates(self):
         now = timezone.now()
-        ledger.set_rate(self.admin, self.cpu, rate=D("0.06"), effective_from=now - datetime.timedelta(days=1))
-        ledger.set_rate(self.admin, self.cpu, rate=D("0.08"), effective_from=now + datetime.timedelta(days=30))
+        resources.set_rate(self.admin, self.cpu, rate=D("0.06"), effective_from=now - datetime.timedelta(days=1))
+        resources.set_rate(self.admin, self.cpu, rate=D("0.08"), effective_from=now + datetime.timedelta(days=30))
         self.client.force_login(self.staff)
         response = self.client.get("/compute/resources/")
         self.assertContains(response, "<strong>0.06</strong> credits per core-hour")

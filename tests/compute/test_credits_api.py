@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from compute.choices import ResourceKind
 from compute.models import LedgerTransaction
-from compute.services import ledger
+from compute.services.credits import pools, resources, usage
 from tests.compute.credits import CreditsTestCase
 
 D = Decimal
@@ -32,7 +32,7 @@ class CreditApiTests(CreditsTestCase):
     def hourly_usage(self, hours):
         start = timezone.now().replace(minute=0, second=0, microsecond=0)
         for n in range(hours):
-            ledger.post_usage(
+            usage.post_usage(
                 source="test",
                 resource=self.cpu,
                 charter=self.charter,
@@ -103,7 +103,7 @@ class CreditApiTests(CreditsTestCase):
         self.assertIn({"$ref": "#/components/schemas/BlankEnum"}, reason["oneOf"])
 
     def test_an_award_the_pool_cannot_fund_is_409_with_the_available_amount(self):
-        ledger.update_pool(self.admin, self.pool, total=D("4000"))
+        pools.update_pool(self.admin, self.pool, total=D("4000"))
         pk = self.request_credits(5000).pk
         self.api(self.public_chair).post(f"/api/credit-requests/{pk}/sign/")
         response = self.api(self.private_chair).post(f"/api/credit-requests/{pk}/sign/")
@@ -140,7 +140,7 @@ class CreditApiTests(CreditsTestCase):
 
     def test_staff_see_their_charters_accounts_and_auditors_see_all(self):
         self.approve(self.request_credits(1000))
-        ledger.open_account(self.restricted)
+        pools.open_account(self.restricted)
         sam = {a["charter"] for a in self.api(self.staff).get("/api/credit-accounts/").json()["results"]}
         self.assertEqual(sam, {self.charter.pk})
         uma = self.api(self.auditor).get("/api/credit-accounts/?kind=charter").json()["results"]
@@ -176,8 +176,8 @@ class CreditApiTests(CreditsTestCase):
         self.hourly_usage(12)
         for n in range(3):
             self.approve(self.request_credits(100 + n))
-            ledger.open_account(self.restricted)
-        ledger.create_resource(
+            pools.open_account(self.restricted)
+        resources.create_resource(
             self.admin,
             name="Tape archive",
             kind=ResourceKind.STORAGE,
@@ -192,7 +192,9 @@ class CreditApiTests(CreditsTestCase):
     # Resources and pools
 
     def test_resources_show_current_and_past_rates_and_only_admins_change_them(self):
-        ledger.set_rate(self.admin, self.gpu, rate=D("3"), effective_from=timezone.now() + datetime.timedelta(days=7))
+        resources.set_rate(
+            self.admin, self.gpu, rate=D("3"), effective_from=timezone.now() + datetime.timedelta(days=7)
+        )
         body = self.api(self.staff).get(f"/api/resources/{self.gpu.pk}/").json()
         self.assertEqual(body["current_rate"], "2.5000")
         self.assertEqual([r["rate"] for r in body["rates"]], ["3.0000", "2.5000"])
@@ -234,7 +236,7 @@ class CreditApiTests(CreditsTestCase):
 
         wind = make_charter(self.body, "Wind farm siting", lead=self.orgs.helios)
         self.approve(self.request_credits(1000))
-        source, target = self.account(), ledger.open_account(wind)
+        source, target = self.account(), pools.open_account(wind)
         response = self.api(self.staff).post(
             "/api/credit-transfers/",
             {"source": source.pk, "target": target.pk, "amount": "100", "reason": "Shared run"},

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from compute.choices import RequestStatus, TransactionKind
 from compute.models import CreditRequest, LedgerTransaction, UsageRecord
-from compute.services import ledger
+from compute.services.credits import pools, requests, usage, verification
 from governance import services as governance
 from governance.choices import SubjectType
 from governance.exceptions import DomainError
@@ -58,7 +58,7 @@ class ConcurrentLedgerTests(TransactionTestCase):
 
     def submitted(self, amount, count):
         return [
-            ledger.create_request(
+            requests.create_request(
                 self.body.staff,
                 charter=self.charter,
                 resource=self.world["gpu"],
@@ -71,12 +71,12 @@ class ConcurrentLedgerTests(TransactionTestCase):
         ]
 
     def test_fifty_concurrent_approvals_against_a_pool_that_funds_ten_approve_exactly_ten(self):
-        ledger.update_pool(self.body.admin, self.pool, total=D("10000"))
-        requests = self.submitted(D("1000"), 50)
-        for request in requests:
-            ledger.sign_request(self.body.public_chair, request)
+        pools.update_pool(self.body.admin, self.pool, total=D("10000"))
+        submitted = self.submitted(D("1000"), 50)
+        for request in submitted:
+            requests.sign_request(self.body.public_chair, request)
 
-        results, errors = race(lambda request: ledger.sign_request(self.body.private_chair, request), requests)
+        results, errors = race(lambda request: requests.sign_request(self.body.private_chair, request), submitted)
 
         self.assertEqual(len(results), 10)
         self.assertEqual(len(errors), 40)
@@ -85,26 +85,26 @@ class ConcurrentLedgerTests(TransactionTestCase):
         self.assertEqual(CreditRequest.objects.filter(status=RequestStatus.SUBMITTED).count(), 40)
         self.pool.refresh_from_db()
         self.assertEqual(self.pool.account.balance, 0)
-        self.assertEqual(ledger.open_account(self.charter).balance, D("10000"))
-        report = ledger.verify_ledger()
+        self.assertEqual(pools.open_account(self.charter).balance, D("10000"))
+        report = verification.verify_ledger()
         self.assertTrue(report.ok, report.problems)
 
     def test_both_co_chairs_signing_at_the_same_moment_approve_once(self):
-        requests = self.submitted(D("500"), 8)
-        for request in requests:
+        submitted = self.submitted(D("500"), 8)
+        for request in submitted:
             chairs = [self.body.public_chair, self.body.private_chair]
-            results, errors = race(lambda chair, request=request: ledger.sign_request(chair, request), chairs)
+            results, errors = race(lambda chair, request=request: requests.sign_request(chair, request), chairs)
             self.assertEqual(errors, [])
             request.refresh_from_db()
             self.assertEqual(request.status, RequestStatus.APPROVED)
             self.assertEqual(request.signatures.count(), 2)
         self.assertEqual(LedgerTransaction.objects.filter(kind=TransactionKind.ALLOCATION).count(), 8)
-        self.assertEqual(ledger.open_account(self.charter).balance, D("4000"))
-        self.assertTrue(ledger.verify_ledger().ok)
+        self.assertEqual(pools.open_account(self.charter).balance, D("4000"))
+        self.assertTrue(verification.verify_ledger().ok)
 
     def test_the_same_co_chair_signing_twice_at_once_is_counted_once(self):
         (request,) = self.submitted(D("500"), 1)
-        results, errors = race(lambda _: ledger.sign_request(self.body.public_chair, request), [1, 2, 3])
+        results, errors = race(lambda _: requests.sign_request(self.body.public_chair, request), [1, 2, 3])
         self.assertEqual(len(results), 1)
         self.assertTrue(all(e.code == "already_signed" for e in errors))
         request.refresh_from_db()
@@ -114,7 +114,7 @@ class ConcurrentLedgerTests(TransactionTestCase):
         hour = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=2)
 
         def post(_):
-            return ledger.post_usage(
+            return usage.post_usage(
                 source="prometheus", resource=self.world["gpu"], charter=self.charter, hour=hour, unit_hours=D("4")
             )
 
@@ -122,20 +122,20 @@ class ConcurrentLedgerTests(TransactionTestCase):
         self.assertEqual(errors, [])
         self.assertEqual(len([r for r in results if r is not None]), 1)
         self.assertEqual(UsageRecord.objects.count(), 1)
-        self.assertEqual(ledger.open_account(self.charter).balance, D("-10"))
-        self.assertTrue(ledger.verify_ledger().ok)
+        self.assertEqual(pools.open_account(self.charter).balance, D("-10"))
+        self.assertTrue(verification.verify_ledger().ok)
 
     def test_usage_approvals_and_transfers_racing_keep_the_ledger_balanced(self):
-        ledger.update_pool(self.body.admin, self.pool, total=D("6000"))
-        requests = self.submitted(D("1000"), 10)
-        for request in requests:
-            ledger.sign_request(self.body.public_chair, request)
+        pools.update_pool(self.body.admin, self.pool, total=D("6000"))
+        submitted = self.submitted(D("1000"), 10)
+        for request in submitted:
+            requests.sign_request(self.body.public_chair, request)
         start = timezone.now().replace(minute=0, second=0, microsecond=0)
 
         def work(n):
             if n < 10:
-                return ledger.sign_request(self.body.private_chair, requests[n])
-            return ledger.post_usage(
+                return requests.sign_request(self.body.private_chair, submitted[n])
+            return usage.post_usage(
                 source="node-exporter",
                 resource=self.world["cpu"],
                 charter=self.charter,
@@ -147,16 +147,16 @@ class ConcurrentLedgerTests(TransactionTestCase):
         self.assertEqual(len(errors), 4)  # the pool funds six of the ten
         self.pool.refresh_from_db()
         self.assertEqual(self.pool.account.balance, 0)
-        self.assertEqual(ledger.open_account(self.charter).balance, D("6000") - 30 * D("5"))
-        report = ledger.verify_ledger()
+        self.assertEqual(pools.open_account(self.charter).balance, D("6000") - 30 * D("5"))
+        report = verification.verify_ledger()
         self.assertTrue(report.ok, report.problems)
 
     def test_a_ballot_closing_while_co_chairs_sign_on_the_same_pool_neither_deadlocks_nor_over_commits(self):
-        ledger.update_pool(self.body.admin, self.pool, total=D("25000"))
+        pools.update_pool(self.body.admin, self.pool, total=D("25000"))
         (big,) = self.submitted(D("20000"), 1)
         small = self.submitted(D("2000"), 6)
         for request in small:
-            ledger.sign_request(self.body.public_chair, request)
+            requests.sign_request(self.body.public_chair, request)
         ballot = governance.create_ballot(
             self.body.public_chair,
             committee=self.body.committee,
@@ -171,7 +171,7 @@ class ConcurrentLedgerTests(TransactionTestCase):
         def work(n):
             if n == 0:
                 return governance.close_ballot(self.body.public_chair, ballot)
-            return ledger.sign_request(self.body.private_chair, small[n - 1])
+            return requests.sign_request(self.body.private_chair, small[n - 1])
 
         results, errors = race(work, range(7))
         self.assertTrue(all(isinstance(e, DomainError) and e.code == "pool_exhausted" for e in errors), errors)
@@ -181,5 +181,5 @@ class ConcurrentLedgerTests(TransactionTestCase):
         self.assertGreaterEqual(self.pool.account.balance, 0)
         awarded = sum(r.approved_amount or 0 for r in CreditRequest.objects.all())
         self.assertEqual(awarded + self.pool.account.balance, D("25000"))
-        report = ledger.verify_ledger()
+        report = verification.verify_ledger()
         self.assertTrue(report.ok, report.problems)

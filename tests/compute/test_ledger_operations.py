@@ -11,9 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from compute import selectors
 from compute.choices import AccountKind, RefundStatus, TransactionKind, TransferStatus
 from compute.models import CreditAccount, CreditAlert, LedgerEntry, LedgerTransaction
-from compute.services import ledger
+from compute.services.credits import pools, refunds, transfers, usage
 from governance.exceptions import DomainError
 from governance.models.audit import AppendOnlyError
 from tests.compute.credits import CreditsTestCase, make_charter
@@ -29,7 +30,7 @@ class LedgerOperationTests(CreditsTestCase):
         self.approve(self.request_credits(1000, by=self.private_staff, charter=self.wind))
 
     def use(self, unit_hours, *, charter=None, hours_ago=1):
-        return ledger.post_usage(
+        return usage.post_usage(
             source="prometheus",
             resource=self.gpu,
             charter=charter or self.charter,
@@ -41,33 +42,35 @@ class LedgerOperationTests(CreditsTestCase):
 
     def test_a_transfer_needs_both_leads_and_then_moves_the_credits(self):
         source, target = self.account(), self.account(self.wind)
-        transfer = ledger.propose_transfer(self.staff, source=source, target=target, amount="300", reason="Shared run")
+        transfer = transfers.propose_transfer(
+            self.staff, source=source, target=target, amount="300", reason="Shared run"
+        )
         self.assertEqual(transfer.status, TransferStatus.PROPOSED)
         self.assertEqual(self.refresh(source).balance, D("1000"))
         with self.assertRaises(PermissionDenied):
-            ledger.consent_transfer(self.outsider, transfer)
+            transfers.consent_transfer(self.outsider, transfer)
         with self.assertRaisesMessage(DomainError, "already consented"):
-            ledger.consent_transfer(self.staff, transfer)
-        transfer = ledger.consent_transfer(self.private_staff, transfer)
+            transfers.consent_transfer(self.staff, transfer)
+        transfer = transfers.consent_transfer(self.private_staff, transfer)
         self.assertEqual(transfer.status, TransferStatus.COMPLETED)
         self.assertEqual((self.refresh(source).balance, self.refresh(target).balance), (D("700"), D("1300")))
         self.assertEqual(transfer.transaction.kind, TransactionKind.TRANSFER)
 
     def test_a_transfer_cannot_move_more_than_the_source_holds(self):
         source, target = self.account(), self.account(self.wind)
-        transfer = ledger.propose_transfer(self.staff, source=source, target=target, amount="900", reason="All in")
+        transfer = transfers.propose_transfer(self.staff, source=source, target=target, amount="900", reason="All in")
         self.use(200)  # 500 credits used meanwhile
         with self.assertRaises(DomainError) as caught:
-            ledger.consent_transfer(self.private_staff, transfer)
+            transfers.consent_transfer(self.private_staff, transfer)
         self.assertEqual(caught.exception.extra["available"], "500.0000")
         self.assertEqual(self.refresh(transfer).status, TransferStatus.PROPOSED)
 
     def test_a_transfer_can_be_declined_or_cancelled(self):
         source, target = self.account(), self.account(self.wind)
-        declined = ledger.propose_transfer(self.staff, source=source, target=target, amount="1", reason="x")
-        self.assertEqual(ledger.decline_transfer(self.private_staff, declined).status, TransferStatus.DECLINED)
-        cancelled = ledger.propose_transfer(self.staff, source=source, target=target, amount="1", reason="x")
-        self.assertEqual(ledger.decline_transfer(self.staff, cancelled).status, TransferStatus.CANCELLED)
+        declined = transfers.propose_transfer(self.staff, source=source, target=target, amount="1", reason="x")
+        self.assertEqual(transfers.decline_transfer(self.private_staff, declined).status, TransferStatus.DECLINED)
+        cancelled = transfers.propose_transfer(self.staff, source=source, target=target, amount="1", reason="x")
+        self.assertEqual(transfers.decline_transfer(self.staff, cancelled).status, TransferStatus.CANCELLED)
         self.assertEqual(self.refresh(source).balance, D("1000"))
 
     # Expiry
@@ -75,48 +78,48 @@ class LedgerOperationTests(CreditsTestCase):
     def test_unspent_credits_go_back_to_the_pool_when_its_period_ends(self):
         self.use(100)  # 250 used of 1,000
         after = self.pool.period_end + datetime.timedelta(days=1)
-        self.assertEqual(ledger.expire_pools(today=self.pool.period_end), 0)  # not over yet
-        self.assertEqual(ledger.expire_pools(today=after), 2)
+        self.assertEqual(pools.expire_pools(today=self.pool.period_end), 0)  # not over yet
+        self.assertEqual(pools.expire_pools(today=after), 2)
         self.assertEqual(self.account().balance, 0)
         self.assertEqual(self.account(self.wind).balance, 0)
         self.pool.refresh_from_db()
         self.assertEqual(self.pool.account.balance, D("100000") - D("2000") + D("750") + D("1000"))
         self.assertIsNotNone(self.pool.expired_at)
         # Running it again returns nothing more.
-        self.assertEqual(ledger.expire_pools(today=after), 0)
-        summary = ledger.account_summary(self.account())
+        self.assertEqual(pools.expire_pools(today=after), 0)
+        summary = selectors.account_summary(self.account())
         self.assertEqual((summary.allocated, summary.consumed, summary.expired), (D("1000"), D("250"), D("750")))
 
     # Refunds and reversals
 
     def test_a_refund_reverses_the_named_debits_once_a_co_chair_approves(self):
         faulty, fine = self.use(40), self.use(40, hours_ago=2)
-        refund = ledger.request_refund(self.staff, account=self.account(), debits=[faulty], reason="Node failure")
+        refund = refunds.request_refund(self.staff, account=self.account(), debits=[faulty], reason="Node failure")
         self.assertEqual(self.account().balance, D("800"))
         with self.assertRaises(PermissionDenied):
-            ledger.decide_refund(self.staff, refund, approve=True)
-        refund = ledger.decide_refund(self.public_chair, refund, approve=True, note="Confirmed by the operator")
+            refunds.decide_refund(self.staff, refund, approve=True)
+        refund = refunds.decide_refund(self.public_chair, refund, approve=True, note="Confirmed by the operator")
         self.assertEqual(refund.status, RefundStatus.APPROVED)
         self.assertEqual(self.account().balance, D("900"))
         self.assertEqual(faulty.reversed_by.kind, TransactionKind.REVERSAL)
         self.assertFalse(LedgerTransaction.objects.filter(reverses=fine).exists())
         with self.assertRaises(Exception):  # noqa: B017 - ValidationError: already reversed
-            ledger.request_refund(self.staff, account=self.account(), debits=[faulty], reason="again")
-        self.assertEqual(ledger.account_summary(self.account()).consumed, D("100"))
+            refunds.request_refund(self.staff, account=self.account(), debits=[faulty], reason="again")
+        self.assertEqual(selectors.account_summary(self.account()).consumed, D("100"))
 
     def test_a_rejected_refund_changes_nothing(self):
         debit = self.use(40)
-        refund = ledger.request_refund(self.staff, account=self.account(), debits=[debit], reason="Slow jobs")
-        ledger.decide_refund(self.private_chair, refund, approve=False, note="Not a fault")
+        refund = refunds.request_refund(self.staff, account=self.account(), debits=[debit], reason="Slow jobs")
+        refunds.decide_refund(self.private_chair, refund, approve=False, note="Not a fault")
         self.assertEqual(self.account().balance, D("900"))
         with self.assertRaisesMessage(DomainError, "already rejected"):
-            ledger.decide_refund(self.public_chair, refund, approve=True)
+            refunds.decide_refund(self.public_chair, refund, approve=True)
 
     def test_a_transaction_is_reversed_at_most_once_and_never_edited(self):
         debit = self.use(10)
-        ledger.reverse_transaction(self.admin, debit, memo="Double-counted by the collector")
+        refunds.reverse_transaction(self.admin, debit, memo="Double-counted by the collector")
         with self.assertRaisesMessage(DomainError, "already been reversed"):
-            ledger.reverse_transaction(self.admin, debit, memo="again")
+            refunds.reverse_transaction(self.admin, debit, memo="again")
         with self.assertRaises(AppendOnlyError):
             debit.memo = "changed"
             debit.save()
@@ -133,7 +136,7 @@ class LedgerOperationTests(CreditsTestCase):
     def test_a_reversal_cannot_take_a_charter_below_zero(self):
         self.use(400)  # the whole 1,000 is spent
         with self.assertRaisesMessage(DomainError, "below zero"):
-            ledger.reverse_transaction(self.admin, self.charter.credit_requests.get().allocation, memo="x")
+            refunds.reverse_transaction(self.admin, self.charter.credit_requests.get().allocation, memo="x")
 
     # Alerts and forecast
 
@@ -171,15 +174,15 @@ class LedgerOperationTests(CreditsTestCase):
             self.use(4, hours_ago=1 + 24 * day)  # 10 credits a day
         self.use(400, hours_ago=24 * 20)  # older than the window: not in the rate
         account = self.account()  # 1000 - 140 - 1000 → overdrawn
-        self.assertEqual(ledger.forecast_exhaustion(account), timezone.localdate())
+        self.assertEqual(selectors.forecast_exhaustion(account), timezone.localdate())
         self.approve(self.request_credits(1000))
         account = self.account()
         self.assertEqual(account.balance, D("860"))
-        self.assertEqual(ledger.burn_rate(account), D("10"))
-        self.assertEqual(ledger.forecast_exhaustion(account), timezone.localdate() + datetime.timedelta(days=86))
+        self.assertEqual(selectors.burn_rate(account), D("10"))
+        self.assertEqual(selectors.forecast_exhaustion(account), timezone.localdate() + datetime.timedelta(days=86))
 
     def test_no_recent_burn_means_no_forecast(self):
-        self.assertIsNone(ledger.forecast_exhaustion(self.account()))
+        self.assertIsNone(selectors.forecast_exhaustion(self.account()))
 
     # Verification
 

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+from compute import selectors
 from compute.choices import AccountKind, TransactionKind
 from compute.models import CreditAccount, CreditPool, LedgerEntry, LedgerTransaction, UsageRecord
 from compute.models.ledger import exact
-from compute.services import ledger
+from compute.services.credits import pools, refunds, requests, transfers, usage, verification
 from governance.exceptions import DomainError
 from tests.compute.credits import CreditsTestCase, make_charter
 
@@ -46,7 +47,7 @@ class LedgerPropertyTests(HypothesisTestCase, CreditsTestCase):
         cls.wind = make_charter(cls.body, "Wind farm siting", lead=cls.orgs.helios)
         cls.solar = make_charter(cls.body, "Solar forecasting", lead=cls.orgs.council)
         today = timezone.localdate()
-        cls.small_pool = ledger.create_pool(
+        cls.small_pool = pools.create_pool(
             cls.admin,
             committee=cls.committee,
             name="Bridge budget",
@@ -55,21 +56,21 @@ class LedgerPropertyTests(HypothesisTestCase, CreditsTestCase):
             total=D("8000"),
         )
 
-    def run_operation(self, operation, charters, pools, resources, now):
+    def run_operation(self, operation, charters, budgets, resources, now):
         kind = operation[0]
         if kind == "award":
             _, who, which, amount, partial = operation
-            request = ledger.create_request(
-                self.admin, charter=charters[who], resource=self.gpu, pool=pools[which], amount=amount,
+            request = requests.create_request(
+                self.admin, charter=charters[who], resource=self.gpu, pool=budgets[which], amount=amount,
                 justification="property test", submit=True,
             )  # fmt: skip
             award = (amount / 2).quantize(D("0.01")) if partial and amount >= D("0.02") else None
             reason = "pool_limited" if award is not None else ""
-            ledger.sign_request(self.public_chair, request, amount=award, reason_code=reason)
-            ledger.sign_request(self.private_chair, request, amount=award, reason_code=reason)
+            requests.sign_request(self.public_chair, request, amount=award, reason_code=reason)
+            requests.sign_request(self.private_chair, request, amount=award, reason_code=reason)
         elif kind == "use":
             _, who, which, hours, hours_ago = operation
-            ledger.post_usage(
+            usage.post_usage(
                 source="property", resource=resources[which], charter=charters[who],
                 hour=now - datetime.timedelta(hours=hours_ago), unit_hours=hours,
             )  # fmt: skip
@@ -77,33 +78,33 @@ class LedgerPropertyTests(HypothesisTestCase, CreditsTestCase):
             _, source, target, amount = operation
             if source == target:
                 return
-            transfer = ledger.propose_transfer(
+            transfer = transfers.propose_transfer(
                 self._lead(charters[source]),
-                source=ledger.open_account(charters[source]),
-                target=ledger.open_account(charters[target]),
+                source=pools.open_account(charters[source]),
+                target=pools.open_account(charters[target]),
                 amount=amount,
                 reason="property test",
             )
             if transfer.status == "proposed":
-                ledger.consent_transfer(self._lead(charters[target]), transfer)
+                transfers.consent_transfer(self._lead(charters[target]), transfer)
         elif kind == "refund":
             debits = list(LedgerTransaction.objects.filter(kind=TransactionKind.USAGE).order_by("pk"))
             if debits:
                 debit = debits[operation[1] % len(debits)]
-                ledger.reverse_transaction(self.admin, debit, memo="property test")
+                refunds.reverse_transaction(self.admin, debit, memo="property test")
         elif kind == "resize":
             _, which, amount, up = operation
-            pool = CreditPool.objects.get(pk=pools[which].pk)
-            ledger.update_pool(self.admin, pool, total=pool.total + amount if up else max(pool.total - amount, D(0)))
+            pool = CreditPool.objects.get(pk=budgets[which].pk)
+            pools.update_pool(self.admin, pool, total=pool.total + amount if up else max(pool.total - amount, D(0)))
         elif kind == "expire":
-            pool = pools[operation[1]]
-            ledger.expire_pool(pool, today=pool.period_end + datetime.timedelta(days=1))
+            pool = budgets[operation[1]]
+            pools.expire_pool(pool, today=pool.period_end + datetime.timedelta(days=1))
 
     def _lead(self, charter):
         return self.staff if charter.lead_organization_id == self.orgs.council.pk else self.private_staff
 
     def assert_invariants(self):
-        report = ledger.verify_ledger()
+        report = verification.verify_ledger()
         self.assertTrue(report.ok, report.problems)
         for txn in LedgerTransaction.objects.prefetch_related("entries"):
             self.assertEqual(sum(e.amount for e in txn.entries.all()), 0, txn)
@@ -121,7 +122,7 @@ class LedgerPropertyTests(HypothesisTestCase, CreditsTestCase):
         for account in CreditAccount.objects.filter(kind=AccountKind.CHARTER):
             charged = UsageRecord.objects.filter(charter=account.charter, transaction__reversed_by__isnull=True)
             charged = exact(charged.aggregate(total=Sum("credits"))["total"])
-            summary = ledger.account_summary(account)
+            summary = selectors.account_summary(account)
             self.assertEqual(summary.consumed, charged)
             self.assertEqual(summary.balance, summary.allocated - summary.consumed - summary.expired)
 
@@ -129,12 +130,12 @@ class LedgerPropertyTests(HypothesisTestCase, CreditsTestCase):
     @given(operations)
     def test_the_ledger_invariants_hold_for_any_sequence_of_operations(self, ops):
         charters = [self.charter, self.wind, self.solar]
-        pools = [self.pool, self.small_pool]
+        budgets = [self.pool, self.small_pool]
         resources = [self.gpu, self.cpu, self.us_gpu]
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
         for operation in ops:
             try:
-                self.run_operation(operation, charters, pools, resources, now)
+                self.run_operation(operation, charters, budgets, resources, now)
             except (DomainError, ValidationError, PermissionDenied):
                 # Refused operations (an empty pool, an expired one, too few credits) must
                 # leave the ledger as consistent as accepted ones.

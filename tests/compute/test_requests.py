@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from charters.choices import CharterStatus
 from compute.choices import RequestStatus
-from compute.services import ledger
+from compute.services.credits import requests
 from governance.exceptions import DomainError
 from tests.compute.credits import CreditsTestCase
 
@@ -45,9 +45,9 @@ class RequestRefusalTests(CreditsTestCase):
         request = self.request_credits(1000)
         self.charter.status = CharterStatus.SUSPENDED
         self.charter.save()
-        ledger.sign_request(self.public_chair, request)
+        requests.sign_request(self.public_chair, request)
         with self.assertRaisesMessage(DomainError, "only to an approved or active charter"):
-            ledger.sign_request(self.private_chair, request)
+            requests.sign_request(self.private_chair, request)
 
     def test_people_outside_the_charter_cannot_request_for_it(self):
         with self.assertRaises(PermissionDenied):
@@ -71,15 +71,15 @@ class RequestRefusalTests(CreditsTestCase):
 
     def test_a_draft_can_be_changed_by_its_requester_only(self):
         request = self.request_credits(1000, submit=False)
-        ledger.update_request(self.staff, request, amount="1500")
+        requests.update_request(self.staff, request, amount="1500")
         self.assertEqual(self.refresh(request).amount, D("1500"))
         with self.assertRaises(PermissionDenied):
-            ledger.update_request(self.private_staff, request, amount="9")
-        ledger.submit_request(self.staff, request)
+            requests.update_request(self.private_staff, request, amount="9")
+        requests.submit_request(self.staff, request)
         with self.assertRaisesMessage(DomainError, "Only a draft"):
-            ledger.update_request(self.staff, request, amount="9")
+            requests.update_request(self.staff, request, amount="9")
 
     def test_submitting_twice_names_the_legal_moves(self):
         request = self.request_credits(1000)
         with self.assertRaisesMessage(DomainError, "From 'submitted' it can go to: approved, partially_approved"):
-            ledger.submit_request(self.staff, request)
+            requests.submit_request(self.staff, request)

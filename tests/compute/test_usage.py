@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from compute.models import LedgerTransaction, UsageRecord
-from compute.services import ledger
+from compute.services.credits import pools, resources, usage, verification
 from tests.compute.credits import CreditsTestCase
 
 D = Decimal
@@ -24,7 +24,7 @@ class UsageTests(CreditsTestCase):
         self.approve(self.request_credits(1000))
 
     def use(self, unit_hours, *, hour=None, source="prometheus", resource=None):
-        return ledger.post_usage(
+        return usage.post_usage(
             source=source,
             resource=resource or self.gpu,
             charter=self.charter,
@@ -58,7 +58,7 @@ class UsageTests(CreditsTestCase):
 
     def test_a_rate_change_never_reprices_past_usage(self):
         earlier = self.use("4")
-        ledger.set_rate(self.admin, self.gpu, rate=D("3"), effective_from=self.hour + datetime.timedelta(hours=1))
+        resources.set_rate(self.admin, self.gpu, rate=D("3"), effective_from=self.hour + datetime.timedelta(hours=1))
         later = self.use("4", hour=self.hour + datetime.timedelta(hours=2))
         # Usage of an earlier hour posted late still uses the rate of its hour.
         late = self.use("4", hour=self.hour - datetime.timedelta(hours=5))
@@ -70,7 +70,7 @@ class UsageTests(CreditsTestCase):
     def test_a_new_rate_cannot_take_effect_over_hours_already_charged(self):
         self.use("4")
         with self.assertRaisesMessage(ValidationError, "already charged up to"):
-            ledger.set_rate(self.admin, self.gpu, rate=D("3"), effective_from=self.hour)
+            resources.set_rate(self.admin, self.gpu, rate=D("3"), effective_from=self.hour)
 
     def test_usage_is_never_refused_and_an_overdraft_is_flagged(self):
         debit = self.use("1000")  # 2,500 credits against 1,000
@@ -81,11 +81,11 @@ class UsageTests(CreditsTestCase):
         self.assertEqual(sum(e.amount for e in debit.entries.all()), 0)
 
     def test_usage_of_a_charter_without_credits_opens_its_account_overdrawn(self):
-        ledger.post_usage(source="x", resource=self.gpu, charter=self.restricted, hour=self.hour, unit_hours=D("2"))
-        account = ledger.open_account(self.restricted)
+        usage.post_usage(source="x", resource=self.gpu, charter=self.restricted, hour=self.hour, unit_hours=D("2"))
+        account = pools.open_account(self.restricted)
         self.assertEqual(account.balance, D("-5"))
         self.assertTrue(account.overdrawn)
-        self.assertTrue(ledger.verify_ledger().ok)
+        self.assertTrue(verification.verify_ledger().ok)
 
     def test_zero_usage_is_recorded_without_a_transaction(self):
         self.assertIsNone(self.use("0"))

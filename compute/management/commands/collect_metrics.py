@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from compute.collectors.prometheus import CollectorError
 from compute.models import MetricSource
-from compute.services import metrics as services
+from compute.services.metrics import collection
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         collected = 0
         for source in sources:
             try:
-                result = services.collect_source(source.pk)
+                result = collection.collect_source(source.pk)
             except CollectorError as error:
                 self.stderr.write(f"{source.name}: failed: {error}")
                 continue

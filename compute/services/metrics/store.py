@@ -21,7 +21,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from compute.choices import Resolution
-from compute.models import DailyRollup, HourlyRollup, Sample
+from compute.collectors import catalogue
+from compute.models import DailyRollup, HourlyRollup, Metric, Sample
 
 STAGE = "metric_ingest_stage"
 HOUR = 3600
@@ -299,3 +300,25 @@ def read_series(
             for resource_id, index, mean_value in cursor.fetchall():
                 result[resource_id][0][index] = mean_value
     return result
+
+
+# --- By metric name ---------------------------------------------------------------------
+
+
+def metric_ids(names: set[str]) -> dict[str, int]:
+    """Ids of the named metrics, registering the ones seen for the first time."""
+    known = dict(Metric.objects.filter(name__in=names).values_list("name", "id"))
+    missing = names - known.keys()
+    if missing:
+        Metric.objects.bulk_create(
+            [Metric(name=n, unit=catalogue.info(n).unit, label=catalogue.info(n).label) for n in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        known = dict(Metric.objects.filter(name__in=names).values_list("name", "id"))
+    return known
+
+
+def save(resource_id: int, rows: list[tuple[str, datetime.datetime, float]]) -> int:
+    """Upsert (metric name, time, value) rows of one resource into the store."""
+    ids = metric_ids({name for name, _, _ in rows})
+    return ingest((resource_id, ids[name], moment, value) for name, moment, value in rows)

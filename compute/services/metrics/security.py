@@ -1,12 +1,10 @@
-"""Security posture: ingesting scan reports (upload, API, watched directories) and reading the
-posture of each resource, with its history and whether its last scan is stale."""
+"""Security posture: ingesting scan reports (upload, API, watched directories). Reading the
+posture is compute.selectors.metrics.posture."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -14,10 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from compute.choices import ScanKind, ScanOrigin
+from compute import permissions
+from compute.choices import ScanOrigin
 from compute.collectors.reports import parse_report
 from compute.models import ReportDirectory, Resource, SecurityScan
-from compute.models.security import can_submit_reports
 from governance.audit import record_event
 
 logger = logging.getLogger(__name__)
@@ -38,7 +36,7 @@ def ingest_report(
 
     The same file for the same resource is refused as a duplicate (409), so re-uploads and a
     directory scanned twice never double a trend."""
-    if origin != ScanOrigin.WATCHED and not can_submit_reports(actor):
+    if origin != ScanOrigin.WATCHED and not permissions.may_submit_reports(actor):
         raise PermissionDenied("Only administrators and those allowed to submit security reports may.")
     if len(data) > settings.SECURITY_REPORT_MAX_BYTES:
         raise ValidationError(f"The report is larger than {settings.SECURITY_REPORT_MAX_BYTES:,} bytes.")
@@ -120,60 +118,10 @@ def scan_watched_directories() -> int:
 
 @transaction.atomic
 def watch_directory(actor, *, resource: Resource, path: str) -> ReportDirectory:
-    if not can_submit_reports(actor):
+    if not permissions.may_submit_reports(actor):
         raise PermissionDenied("Only administrators set up watched report directories.")
     directory = ReportDirectory(resource=resource, path=path)
     directory.full_clean()
     directory.save()
     record_event(actor, "report_directory.created", directory, after={"path": path, "resource": resource.pk})
     return directory
-
-
-# --- Reading the posture ------------------------------------------------------------------
-
-
-@dataclass
-class Posture:
-    resource: Resource
-    latest: dict[str, SecurityScan] = field(default_factory=dict)
-    last_scan_at: datetime.datetime | None = None
-    stale: bool = True
-
-    @property
-    def stale_reason(self) -> str:
-        if self.last_scan_at is None:
-            return "Never scanned."
-        if self.stale:
-            return f"Last scan {self.last_scan_at:%Y-%m-%d} is older than {settings.SECURITY_SCAN_STALE_DAYS} days."
-        return ""
-
-
-def stale_before(now: datetime.datetime | None = None) -> datetime.datetime:
-    return (now or timezone.now()) - datetime.timedelta(days=settings.SECURITY_SCAN_STALE_DAYS)
-
-
-def posture(resources) -> list[Posture]:
-    """The latest scan of each kind per resource, and whether the resource's scans are stale."""
-    resources = list(resources)
-    by_resource = {r.pk: Posture(resource=r) for r in resources}
-    latest_ids = []
-    for kind in ScanKind.values:
-        seen = set()
-        rows = (
-            SecurityScan.objects.filter(resource__in=by_resource, kind=kind)
-            .order_by("resource_id", "-scanned_at", "-pk")
-            .values_list("resource_id", "pk")
-        )
-        for resource_id, pk in rows.iterator():
-            if resource_id not in seen:
-                seen.add(resource_id)
-                latest_ids.append(pk)
-    threshold = stale_before()
-    for scan in SecurityScan.objects.filter(pk__in=latest_ids):
-        item = by_resource[scan.resource_id]
-        item.latest[scan.kind] = scan
-        if item.last_scan_at is None or scan.scanned_at > item.last_scan_at:
-            item.last_scan_at = scan.scanned_at
-    for item in by_resource.values():
-        item.stale = item.last_scan_at is None or item.last_scan_at < threshold
-    return list(by_resource.values())
