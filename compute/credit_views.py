@@ -49,7 +49,7 @@ from governance.choices import BallotStatus, Sector, SubjectType
 from governance.exceptions import DomainError
 from governance.models import Ballot
 from governance.pagination import paginate
-from governance.services import can_prepare_ballots
+from governance.permissions import can_prepare_ballots
 
 
 def _refused(request: HttpRequest, error: Exception) -> None:
@@ -200,7 +200,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user).with_related(), pk=pk)
     signatures = list(credit_request.signatures.all())
     user = request.user
-    is_chair = permissions.co_chair_seat(user, credit_request.charter.committee) is not None
+    is_chair = permissions.may_decide_requests(user, credit_request.charter.committee)
     submitted = credit_request.status == RequestStatus.SUBMITTED
     actions = {
         "submit": credit_request.status == RequestStatus.DRAFT and credit_request.requested_by_id == user.pk,

@@ -13,7 +13,7 @@ from compute.choices import AccountKind, DecisionReason, ResourceStatus
 from compute.models import CreditAccount, CreditPool, CreditRequest, Resource
 from compute.models.ledger import charters_of
 from compute.services.credits import refunds, requests
-from governance.models.people import can_administer
+from governance.roles import is_administrator
 
 
 def attach_errors(form: forms.Form, error: ValidationError) -> None:
@@ -55,7 +55,7 @@ class CreditRequestForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         charters = Charter.objects.filter(status__in=requests.FUNDABLE_CHARTER_STATUSES).order_by("title")
-        if not can_administer(user):
+        if not is_administrator(user):
             charters = charters.filter(pk__in=charters_of(user))
         self.fields["charter"].queryset = charters
         self.fields["resource"].queryset = Resource.objects.exclude(status=ResourceStatus.RETIRED).order_by("name")

@@ -7,26 +7,11 @@ by the system itself (actor None: a task, the demo seeder) decides that before a
 
 from __future__ import annotations
 
-from guardian.shortcuts import get_objects_for_user
-
-from governance.choices import PortalRole, Role
-from governance.models import Committee, Membership
-from governance.models.people import can_administer
-from governance.services import MANAGE_COMMITTEE, can_manage_committee
+from governance.choices import PortalRole
+from governance.permissions import can_manage_committee, is_co_chair, is_signed_in, manages_any_committee
+from governance.roles import is_administrator
 
 # --- People facts --------------------------------------------------------------------------
-
-
-def co_chair_seat(user, committee) -> Membership | None:
-    """The person's active co-chair seat on the committee, if they hold one."""
-    if not (user and user.is_authenticated):
-        return None
-    return (
-        Membership.objects.active()
-        .filter(user=user, committee=committee, role=Role.CHAIR)
-        .select_related("organization")
-        .first()
-    )
 
 
 def is_charter_lead(user, charter) -> bool:
@@ -39,12 +24,13 @@ def is_charter_lead(user, charter) -> bool:
 
 def may_manage_resources(user) -> bool:
     """Register and change shared resources and their credit rates: administrators."""
-    return can_administer(user)
+    return is_administrator(user)
 
 
 def may_create_pools(user) -> bool:
-    """Open a pool for some committee: administrators, and anyone who manages a committee."""
-    return can_administer(user) or get_objects_for_user(user, MANAGE_COMMITTEE, klass=Committee).exists()
+    """Open a pool for some committee: administrators, and anyone who manages a committee
+    (which committee is checked by the service once the input names it)."""
+    return manages_any_committee(user)
 
 
 def may_manage_pools(user, committee) -> bool:
@@ -54,23 +40,25 @@ def may_manage_pools(user, committee) -> bool:
 
 def may_correct_ledger(user) -> bool:
     """Reverse a ledger transaction: administrators."""
-    return can_administer(user)
+    return is_administrator(user)
 
 
 def may_manage_metric_sources(user) -> bool:
     """Register and change metric sources, and rotate their tokens: administrators."""
-    return can_administer(user)
+    return is_administrator(user)
 
 
 def may_see_all_credits(user) -> bool:
     """See every account and the whole ledger: administrators, auditors and the committee
     (those granted compute.view_creditaccount)."""
-    return can_administer(user) or user.has_perm("compute.view_creditaccount")
+    return is_administrator(user) or user.has_perm("compute.view_creditaccount")
 
 
 def may_submit_reports(user) -> bool:
     """Submit security scan reports and set up watched report directories."""
-    return bool(user and user.is_authenticated and (can_administer(user) or user.has_perm("compute.add_securityscan")))
+    return bool(
+        user and user.is_authenticated and (is_administrator(user) or user.has_perm("compute.add_securityscan"))
+    )
 
 
 def may_read_findings(user) -> bool:
@@ -79,7 +67,7 @@ def may_read_findings(user) -> bool:
     if not (user and user.is_authenticated):
         return False
     return (
-        can_administer(user)
+        is_administrator(user)
         or user.has_perm("compute.view_securityscan")
         or user.groups.filter(name=PortalRole.AUDITOR).exists()
     )
@@ -90,9 +78,9 @@ def may_read_findings(user) -> bool:
 
 def may_request_credits_for(user, charter) -> bool:
     """Administrators, and people of the charter's lead or a participating organization."""
-    if not (user and user.is_authenticated):
+    if not is_signed_in(user):
         return False
-    if can_administer(user):
+    if is_administrator(user):
         return True
     return bool(user.organization_id) and (
         user.organization_id == charter.lead_organization_id
@@ -102,12 +90,13 @@ def may_request_credits_for(user, charter) -> bool:
 
 def may_change_request(user, request) -> bool:
     """Change, submit or withdraw a request: its requester, or an administrator."""
-    return request.requested_by_id == user.pk or can_administer(user)
+    return request.requested_by_id == user.pk or is_administrator(user)
 
 
 def may_decide_requests(user, committee) -> bool:
-    """Sign or reject credit requests at or below the dual-control limit: the committee's co-chairs."""
-    return co_chair_seat(user, committee) is not None
+    """Sign or reject credit requests at or below the dual-control limit: the committee's
+    co-chairs (administrators are not co-chairs)."""
+    return is_co_chair(user, committee)
 
 
 # --- Transfers and refunds ---------------------------------------------------------------
@@ -130,9 +119,9 @@ def may_consent_to_transfer(user, transfer) -> bool:
 
 def may_request_refund(user, account) -> bool:
     """Ask for a refund to a charter's account: its organizations and the committee's co-chairs."""
-    return may_request_credits_for(user, account.charter) or co_chair_seat(user, account.charter.committee) is not None
+    return may_request_credits_for(user, account.charter) or is_co_chair(user, account.charter.committee)
 
 
 def may_decide_refund(user, refund) -> bool:
     """Approve or reject a refund: the co-chairs of the charter's committee."""
-    return co_chair_seat(user, refund.account.charter.committee) is not None
+    return is_co_chair(user, refund.account.charter.committee)

@@ -166,7 +166,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "governance.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "governance.views.errors.locked_out"
 AXES_VERBOSE = False
 
 # A strict Content-Security-Policy: scripts only from this server (no inline code, no eval),

@@ -23,8 +23,11 @@ from governance.models import (
     User,
     Vote,
 )
-from governance.models.ballots import managed_committees, member_committee_ids
-from governance.models.people import can_administer, constitution_problems
+from governance.models.ballots import member_committee_ids
+from governance.models.people import constitution_problems
+from governance.permissions import managed_committees
+from governance.roles import is_administrator
+from governance.services.people import COMMITTEE_FIELDS, ORGANIZATION_FIELDS
 
 
 class UserSerializer(CleanModelSerializer):
@@ -67,7 +70,7 @@ class UserSerializer(CleanModelSerializer):
 class OrganizationSerializer(CleanModelSerializer):
     class Meta:
         model = Organization
-        fields = ["id", "name", "short_name", "sector", "jurisdiction", "website", "created_at"]
+        fields = ["id", *ORGANIZATION_FIELDS, "created_at"]
         read_only_fields = ["created_at"]
 
 
@@ -86,14 +89,7 @@ class CommitteeSerializer(CleanModelSerializer):
         model = Committee
         fields = [
             "id",
-            "name",
-            "description",
-            "quorum",
-            "method_charter",
-            "method_credit_request",
-            "method_roadmap",
-            "method_sop",
-            "method_motion",
+            *COMMITTEE_FIELDS,
             "constituted",
             "constitution_problems",
             "seats",
@@ -276,7 +272,7 @@ class BallotSerializer(CleanModelSerializer):
             return False
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if can_administer(user):
+        if is_administrator(user):
             return True
         if "_member_committees" not in self.context:
             self.context["_member_committees"] = member_committee_ids(user)
@@ -366,7 +362,7 @@ class MeetingSerializer(serializers.ModelSerializer):
             user = getattr(self.context.get("request"), "user", None)
             if "_managed" not in self.context:
                 self.context["_managed"] = (
-                    None if can_administer(user) else set(managed_committees(user).values_list("pk", flat=True))
+                    None if is_administrator(user) else set(managed_committees(user).values_list("pk", flat=True))
                 )
             managed = self.context["_managed"]
             if managed is not None and meeting.committee_id not in managed:

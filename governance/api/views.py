@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.db.models import Case, Prefetch, Value, When
 from drf_spectacular.utils import extend_schema
-from guardian.shortcuts import get_objects_for_user
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
@@ -14,7 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, I
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from governance import services
+from governance import permissions, services
 from governance.api.serializers import (
     AuditEventSerializer,
     BallotSerializer,
@@ -47,7 +46,7 @@ from governance.models import (
     User,
 )
 from governance.models.ballots import tallies_for
-from governance.models.people import can_administer
+from governance.roles import is_administrator
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -106,10 +105,10 @@ class ServiceModelViewSet(
     permission_classes = [IsAuthenticated, ServicePolicy]
 
     def may_create(self, user) -> bool:
-        return can_administer(user)
+        return is_administrator(user)
 
     def may_change(self, user, obj) -> bool:
-        return can_administer(user)
+        return is_administrator(user)
 
     def perform_create(self, serializer):
         serializer.instance = type(self).create_service(self.request.user, **serializer.validated_data)
@@ -128,7 +127,7 @@ class UserViewSet(ServiceModelViewSet):
     update_service = staticmethod(services.update_user)
 
     def may_change(self, user, obj) -> bool:
-        return can_administer(user) or user.pk == obj.pk
+        return is_administrator(user) or user.pk == obj.pk
 
     def get_queryset(self):
         return User.objects.visible_to(self.request.user).prefetch_related("groups").order_by("username")
@@ -152,7 +151,7 @@ class CommitteeViewSet(ServiceModelViewSet):
     update_service = staticmethod(services.update_committee)
 
     def may_change(self, user, obj) -> bool:
-        return services.can_manage_committee(user, obj)
+        return permissions.can_manage_committee(user, obj)
 
     def get_queryset(self):
         return Committee.objects.visible_to(self.request.user).with_active_memberships()
@@ -167,16 +166,10 @@ class MembershipViewSet(ServiceModelViewSet):
 
     def may_create(self, user) -> bool:
         # Which committee is checked by the service, once the input names it.
-        return (
-            can_administer(user)
-            or user.has_perm("governance.manage_committee")
-            or bool(
-                get_objects_for_user(user, services.MANAGE_COMMITTEE, klass=Committee, with_superuser=False).exists()
-            )
-        )
+        return permissions.manages_any_committee(user)
 
     def may_change(self, user, obj) -> bool:
-        return services.can_manage_committee(user, obj.committee)
+        return permissions.can_manage_committee(user, obj.committee)
 
     def get_queryset(self):
         return Membership.objects.visible_to(self.request.user).select_related("organization", "committee", "user")
@@ -241,16 +234,14 @@ class BallotViewSet(ServiceModelViewSet):
 
     def may_create(self, user) -> bool:
         # Which committee is checked by the service, once the input names it.
-        return can_administer(user) or bool(
-            get_objects_for_user(user, services.MANAGE_COMMITTEE, klass=Committee, with_superuser=False).exists()
-        )
+        return permissions.manages_any_committee(user)
 
     def may_change(self, user, obj) -> bool:
         if self.action in ("vote", "recuse"):
             return True  # the service decides who is on the roll, and says why not
         if self.action in ("open", "close"):
-            return services.can_run_ballots(user, obj.committee)
-        return services.can_prepare_ballots(user, obj.committee)
+            return permissions.can_run_ballots(user, obj.committee)
+        return permissions.can_prepare_ballots(user, obj.committee)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())

@@ -8,20 +8,12 @@ import json
 from django.conf import settings
 from django.db import models
 
+from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
+
 GENESIS_HASH = "0" * 64
 
 
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or remove an audit event."""
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Audit events are append-only.")
-
-    def delete(self):
-        raise AppendOnlyError("Audit events are append-only.")
-
+class AuditEventQuerySet(AppendOnlyQuerySet):
     def visible_to(self, user) -> AuditEventQuerySet:
         """The whole log for those who hold `view_auditevent` (auditors, co-chairs, secretaries,
         administrators); nothing for anyone else."""
@@ -30,7 +22,7 @@ class AuditEventQuerySet(models.QuerySet):
         return self.none()
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One state change that matters, chained to the one before it by its hash.
 
     `hash` covers every field and the previous event's hash, so changing, removing or
@@ -58,6 +50,8 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
 
+    append_only_message = "Audit events are append-only."
+
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
@@ -74,14 +68,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.actor_repr} {self.verb} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events are append-only.")
 
     def payload(self) -> dict:
         """The fields the hash covers, in a stable JSON-ready form."""

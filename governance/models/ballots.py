@@ -13,13 +13,12 @@ from django.utils import timezone
 
 from governance.choices import BallotStatus, Outcome, Role, Sector, SubjectType, VoteChoice, VotingMethod
 from governance.models.base import TimeStampedModel
-from governance.models.people import Membership, can_administer
+from governance.models.people import Membership
+from governance.roles import MANAGE_COMMITTEE, is_administrator
 from governance.tally import SectorCount, compute_tally
 
-MANAGE_COMMITTEE = "governance.manage_committee"
 
-
-def managed_committees(user) -> models.QuerySet:
+def _managed_by(user) -> models.QuerySet:
     """The committees the user manages through guardian (co-chairs, the secretary), as a
     lazy queryset: used as a subquery, it costs no query of its own."""
     from guardian.shortcuts import get_objects_for_user
@@ -39,19 +38,34 @@ def member_committee_ids(user) -> set[int]:
 
 
 class BallotQuerySet(models.QuerySet):
+    def on(self, subject) -> BallotQuerySet:
+        """Ballots deciding this subject (a Charter, CreditRequest, Roadmap or SOPVersion)."""
+        from governance.subjects import subject_type_of
+
+        return self.filter(subject_type=subject_type_of(subject), subject_id=subject.pk)
+
+    def open(self) -> BallotQuerySet:
+        """Ballots open now (at most one per subject, by constraint)."""
+        return self.filter(status=BallotStatus.OPEN)
+
+    def decided(self, outcome: str | None = None) -> BallotQuerySet:
+        """Closed ballots, of one outcome when given."""
+        closed = self.filter(status=BallotStatus.CLOSED)
+        return closed.filter(outcome=outcome) if outcome else closed
+
     def visible_to(self, user) -> BallotQuerySet:
         """Open and closed ballots are part of the body's record for every signed-in user;
         drafts are seen by the committee's members (who may declare a conflict ahead of the
         opening), those who manage it and administrators."""
         if not (user and user.is_authenticated):
             return self.none()
-        if can_administer(user):
+        if is_administrator(user):
             return self
         seated = Membership.objects.active().filter(user=user).order_by().values("committee_id")
         return self.filter(
             ~Q(status=BallotStatus.DRAFT)
             | Q(committee_id__in=seated)
-            | Q(committee_id__in=managed_committees(user).values("pk"))
+            | Q(committee_id__in=_managed_by(user).values("pk"))
         )
 
     def with_voter_state(self, user) -> BallotQuerySet:
@@ -240,25 +254,10 @@ class Ballot(TimeStampedModel):
     # --- The subject ---
 
     def subject_module(self):
-        """The module that answers for this ballot's subject (None for a motion).
+        """The module that answers for this ballot's subject (None for a motion)."""
+        from governance.subjects import subject_module
 
-        Raises governance.exceptions.DomainError when the app that owns the subject type does
-        not provide its ballot module: ballots on that type cannot be made, the others can.
-        """
-        from governance.exceptions import DomainError
-        from governance.subjects import SUBJECT_MODULES, subject_module
-
-        try:
-            return subject_module(self.subject_type)
-        except ModuleNotFoundError as error:
-            path = SUBJECT_MODULES[self.subject_type]
-            if error.name and path and path.startswith(error.name):
-                raise DomainError(
-                    f"Ballots on a {SubjectType(self.subject_type).label.lower()} are not available: "
-                    f"the module {path} is missing.",
-                    code="subject_unavailable",
-                ) from error
-            raise
+        return subject_module(self.subject_type)
 
     def get_subject(self, *, for_update: bool = False):
         """The subject itself (None for a motion)."""
@@ -268,26 +267,20 @@ class Ballot(TimeStampedModel):
         return module.get_subject(self.subject_id, for_update=for_update)
 
     def subject_problem(self) -> str | None:
-        """Why the named subject cannot carry a ballot (missing module, no such subject)."""
-        from governance.exceptions import DomainError
-
+        """Why the named subject cannot carry a ballot (there is no such subject)."""
         try:
             module = self.subject_module()
             if module is not None:
                 module.get_subject(self.subject_id)
-        except DomainError as error:
-            return error.message
         except models.ObjectDoesNotExist:
             return f"There is no {SubjectType(self.subject_type).label.lower()} with id {self.subject_id}."
         return None
 
     def subject_url(self) -> str | None:
-        from governance.exceptions import DomainError
-
         try:
             module = self.subject_module()
             return module.url(self.get_subject()) if module else None
-        except (DomainError, models.ObjectDoesNotExist):
+        except models.ObjectDoesNotExist:
             return None
 
     # --- The tally ---

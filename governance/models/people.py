@@ -15,11 +15,7 @@ from django.utils import timezone
 
 from governance.choices import Role, Sector, VotingMethod
 from governance.models.base import TimeStampedModel
-
-
-def can_administer(user) -> bool:
-    """Portal administrators see and change everything."""
-    return bool(user and user.is_authenticated and (user.is_superuser or user.is_staff))
+from governance.roles import is_administrator
 
 
 class UserQuerySet(models.QuerySet):
@@ -28,7 +24,7 @@ class UserQuerySet(models.QuerySet):
         and the people who sit on committees (whose names are part of the record)."""
         if not (user and user.is_authenticated):
             return self.none()
-        if can_administer(user) or user.has_perm("governance.view_user"):
+        if is_administrator(user) or user.has_perm("governance.view_user"):
             return self
         visible = Q(pk=user.pk) | Q(memberships__isnull=False)
         if user.organization_id:

@@ -23,9 +23,8 @@ from governance.audit import record_event, snapshot
 from governance.choices import BALLOT_TRANSITIONS, BallotStatus, Outcome, Role, Sector, SubjectType, VoteChoice
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import Ballot, Committee, Eligibility, Membership, Recusal, User, Vote
-from governance.models.people import can_administer
 from governance.outbox import enqueue
-from governance.services.people import can_manage_committee, require
+from governance.permissions import can_prepare_ballots, can_run_ballots, require
 
 logger = logging.getLogger(__name__)
 
@@ -44,24 +43,7 @@ BALLOT_FIELDS = [
 DRAFT_EDITABLE = ["title", "description", "method", "quorum", "closes_at"]
 
 
-# --- Who may do what -----------------------------------------------------------------------
-
-
-def is_co_chair(user: User | None, committee: Committee, at: datetime.date | None = None) -> bool:
-    """Whether the user is one of the committee's co-chairs today."""
-    if not (user and user.is_authenticated):
-        return False
-    return Membership.objects.active(at).filter(committee=committee, user=user, role=Role.CHAIR).exists()
-
-
-def can_run_ballots(user: User | None, committee: Committee) -> bool:
-    """Opening and closing ballots is the co-chairs' act (and administrators')."""
-    return bool(user and user.is_authenticated) and (can_administer(user) or is_co_chair(user, committee))
-
-
-def can_prepare_ballots(user: User | None, committee: Committee) -> bool:
-    """Drafting ballots: administrators, the co-chairs and the secretary."""
-    return bool(user and user.is_authenticated) and can_manage_committee(user, committee)
+# --- Reads --------------------------------------------------------------------------------
 
 
 def co_chairs(committee: Committee) -> list[User]:
@@ -143,7 +125,7 @@ def create_ballot(
         subject_type=subject_type,
         subject_id=subject_id,
         method=method or "",
-        quorum=quorum,
+        quorum=quorum if quorum is not None else committee.quorum,
         closes_at=closes_at,
         previous_ballot=previous_ballot,
         created_by=actor,
@@ -185,7 +167,7 @@ def update_ballot(actor: User, ballot: Ballot, **fields: Any) -> Ballot:
 def start_second_ballot(actor: User, ballot: Ballot, **overrides: Any) -> Ballot:
     """Put the subject of a closed ballot (a deadlock, most often) to a further ballot,
     linked to this one. It starts as a draft with the same method and quorum."""
-    fields = {
+    fields: dict[str, Any] = {
         "committee": ballot.committee,
         "title": overrides.pop("title", None) or f"Second ballot: {ballot.title}"[:200],
         "subject_type": ballot.subject_type,
@@ -328,7 +310,7 @@ def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
         raise ValidationError({"choice": "A vote is one of: yes, no, abstain."})
     ballot = _locked(ballot)
     _refuse_unless_voting(ballot)
-    seat = Eligibility.objects.filter(ballot=ballot, user_id=getattr(actor, "pk", None)).first()
+    seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).first()
     if seat is None:
         raise PermissionDenied("You are not on this ballot's roll: only the voting members seated when it opened vote.")
     recusal = Recusal.objects.filter(ballot=ballot, user=actor).first()
@@ -380,11 +362,7 @@ def declare_conflict(actor: User, ballot: Ballot, reason: str) -> Recusal:
         organization, sector = seat.organization, seat.organization.sector
     else:
         _refuse_unless_voting(ballot)
-        seat = (
-            Eligibility.objects.filter(ballot=ballot, user_id=getattr(actor, "pk", None))
-            .select_related("organization")
-            .first()
-        )
+        seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).select_related("organization").first()
         if seat is None:
             raise PermissionDenied("Only the voters on this ballot's roll declare a conflict on it.")
         organization, sector = seat.organization, seat.sector

@@ -18,7 +18,7 @@ from compute.models.ledger import ZERO, exact
 from compute.services.credits import posting
 from governance.audit import record_event, snapshot
 from governance.exceptions import DomainError
-from governance.services import require
+from governance.permissions import require
 
 POOL_FIELDS = ["committee", "name", "period_start", "period_end", "total"]
 

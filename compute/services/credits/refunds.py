@@ -17,7 +17,7 @@ from compute.models.ledger import exact
 from compute.services.credits import alerts, posting
 from governance.audit import record_event
 from governance.exceptions import DomainError
-from governance.services import require
+from governance.permissions import require
 
 
 def _reverse(actor, original: LedgerTransaction, memo: str) -> LedgerTransaction:

@@ -18,7 +18,7 @@ from compute.services.credits import pools, posting
 from governance.audit import record_event, snapshot
 from governance.choices import Sector
 from governance.exceptions import DomainError, IllegalTransition
-from governance.services import require
+from governance.permissions import co_chair_seat, require
 
 REQUEST_FIELDS = ["charter", "resource", "pool", "amount", "period_start", "period_end", "justification"]
 FUNDABLE_CHARTER_STATUSES = (CharterStatus.APPROVED, CharterStatus.ACTIVE)
@@ -213,7 +213,7 @@ def sign_request(actor, request: CreditRequest, *, amount=None, reason_code: str
         .select_related("charter__committee", "pool", "resource")
         .get(pk=request.pk)
     )
-    seat = permissions.co_chair_seat(actor, request.charter.committee)
+    seat = co_chair_seat(actor, request.charter.committee)
     require(seat is not None, "Only the committee's co-chairs sign credit requests.")
     if request.needs_ballot:
         raise DomainError(

@@ -14,7 +14,7 @@ from compute import permissions
 from compute.models import Resource, ResourceRate, UsageRecord
 from compute.services.credits import posting
 from governance.audit import record_event, snapshot
-from governance.services import require
+from governance.permissions import require
 
 RESOURCE_FIELDS = ["name", "kind", "description", "capacity", "jurisdiction", "tee_capable", "status"]
 

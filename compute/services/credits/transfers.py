@@ -12,7 +12,7 @@ from compute.models import CreditAccount, CreditTransfer
 from compute.services.credits import alerts, posting
 from governance.audit import record_event
 from governance.exceptions import DomainError
-from governance.services import require
+from governance.permissions import require
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from compute.choices import MetricSourceKind
 from compute.models import MetricSource
 from compute.models.metrics import hash_token
 from governance.audit import record_event, snapshot
-from governance.services import require
+from governance.permissions import require
 
 SOURCE_FIELDS = [
     "name",
