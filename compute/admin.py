@@ -1,7 +1,7 @@
 """Admin of the compute app."""
 
 # --- Credits ---------------------------------------------------------------------------------
-# Resources and pools are written through compute.services.ledger, so the admin cannot skip
+# Resources and pools are written through compute.services.credits, so the admin cannot skip
 # validation, the ledger or the audit log. The ledger, requests and usage are read-only here:
 # credits move only through the services (requests, usage, transfers, expiry, refunds).
 

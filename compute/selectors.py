@@ -22,11 +22,22 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from compute.choices import AccountKind, ScanKind, TransactionKind
+from compute.choices import AccountKind, RequestStatus, ScanKind, TransactionKind
 from compute.collectors import catalogue
-from compute.models import CreditAccount, LedgerEntry, Metric, MetricSource, Resource, SecurityScan
+from compute.models import (
+    CreditAccount,
+    CreditAlert,
+    CreditRequest,
+    LedgerEntry,
+    Metric,
+    MetricSource,
+    Resource,
+    SecurityScan,
+)
 from compute.models.ledger import CREDIT_QUANTUM, ZERO, exact
 from compute.services.metrics import store
+from governance.choices import Role
+from governance.models import Membership
 
 # --- Credits ---------------------------------------------------------------------------------
 
@@ -168,6 +179,48 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
         "balance": [str(v) for v in balance],
         "forecast": forecast,
         "exhaustion": exhaustion.isoformat() if exhaustion else None,
+    }
+
+
+def awaiting_signature(user):
+    """Submitted requests at or below the limit in committees the person co-chairs, that they
+    have not signed yet."""
+    chaired = Membership.objects.active().filter(user=user, role=Role.CHAIR).values("committee")
+    return (
+        CreditRequest.objects.filter(
+            status=RequestStatus.SUBMITTED,
+            amount__lte=settings.DUAL_CONTROL_LIMIT,
+            charter__committee__in=chaired,
+        )
+        .exclude(signatures__signer=user)
+        .select_related("charter", "resource", "pool", "requested_by")
+        .order_by("submitted_at", "pk")
+    )
+
+
+# Alerts stay on the home page for a month; the account page keeps them all.
+HOME_ALERT_DAYS = 30
+
+
+def credits_panel(user) -> dict:
+    """What the home page says about credits: signatures awaited from a co-chair, the person's
+    open requests, and alerts and overdrafts of their organization's charters. A fixed number
+    of queries."""
+    if not (user and user.is_authenticated):
+        return {}
+    from compute.models.ledger import charters_of
+
+    mine = CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters_of(user))
+    since = timezone.now() - datetime.timedelta(days=HOME_ALERT_DAYS)
+    return {
+        "awaiting": awaiting_signature(user).count(),
+        "open_requests": CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED).count(),
+        "overdrawn": list(mine.filter(balance__lt=0).select_related("charter").order_by("balance")[:5]),
+        "alerts": list(
+            CreditAlert.objects.filter(account__in=mine, created_at__gte=since)
+            .select_related("account__charter")
+            .order_by("-created_at")[:5]
+        ),
     }
 
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compute import permissions, selectors
-from compute.api.metrics_serializers import (
+from compute.api.serializers.metrics import (
     IngestResultSerializer,
     MetricSourceSerializer,
     SecurityReportUploadSerializer,
@@ -33,6 +33,12 @@ class MetricSourceViewSet(ServiceModelViewSet):
     ordering_fields = ["name"]
     create_service = staticmethod(sources.create_source)
     update_service = staticmethod(sources.update_source)
+
+    def may_create(self, user) -> bool:
+        return permissions.may_manage_metric_sources(user)
+
+    def may_change(self, user, obj) -> bool:
+        return permissions.may_manage_metric_sources(user)
 
     def get_queryset(self):
         return MetricSource.objects.visible_to(self.request.user).order_by("name")

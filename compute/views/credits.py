@@ -1,7 +1,7 @@
 """Pages of the credit ledger: requesting credits, signing them, accounts with their burn-down,
 pools by sector, the oversubscription view and the resources with their rates.
 
-They read through each model's visible_to and write through compute.services.ledger; a view
+They read through each model's visible_to and write through compute.services.credits; a view
 only collects input and shows the outcome.
 """
 
@@ -22,7 +22,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from compute import forms, permissions, selectors
+from compute import permissions, selectors
 from compute.choices import (
     AWARDED_STATUSES,
     AccountKind,
@@ -31,6 +31,7 @@ from compute.choices import (
     TransactionKind,
     TransferStatus,
 )
+from compute.forms.credits import CreditRequestForm, RefundForm, RejectForm, SignForm, TransferForm
 from compute.models import (
     CreditAccount,
     CreditAlert,
@@ -45,22 +46,11 @@ from compute.models import (
 from compute.models.ledger import exact
 from compute.services.credits import refunds, requests, resources, transfers
 from governance import services as governance
-from governance.choices import BallotStatus, Sector, SubjectType
-from governance.exceptions import DomainError
-from governance.models import Ballot
+from governance.choices import BallotStatus, Role, Sector, SubjectType
+from governance.models import Ballot, Membership
 from governance.pagination import paginate
 from governance.permissions import can_prepare_ballots
-
-
-def _refused(request: HttpRequest, error: Exception) -> None:
-    """Tell the person why the service refused, on the page they come back to."""
-    if isinstance(error, ValidationError):
-        text = " ".join(error.messages)
-    elif isinstance(error, DomainError):
-        text = error.message
-    else:
-        text = str(error) or "You may not do this."
-    messages.error(request, text)
+from governance.web import REFUSALS, add_service_errors, refuse
 
 
 @login_required
@@ -73,7 +63,7 @@ def credits_overview(request: HttpRequest) -> HttpResponse:
         .order_by("charter__title")
     )
     pools = CreditPool.objects.visible_to(request.user).select_related("account", "committee")
-    awaiting = _awaiting_signature(request.user).count()
+    awaiting = selectors.awaiting_signature(request.user).count()
     return render(
         request,
         "compute/credits.html",
@@ -117,12 +107,12 @@ def _int(value) -> int | None:
 @login_required
 def request_create(request: HttpRequest) -> HttpResponse:
     """Ask for credits. "Save draft" keeps it to yourself; "Submit" puts it to the committee."""
-    form = forms.CreditRequestForm(request.POST or None, user=request.user)
+    form = CreditRequestForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             credit_request = requests.create_request(request.user, submit="submit" in request.POST, **form.cleaned_data)
         except ValidationError as error:
-            forms.attach_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error("charter", str(error))
         else:
@@ -157,31 +147,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
     return render(request, "compute/request_list.html", {"page": page, "query": query, "title": "My credit requests"})
 
 
-def _awaiting_signature(user):
-    """Submitted requests at or below the limit in committees the person co-chairs, that they
-    have not signed yet."""
-    from governance.choices import Role
-    from governance.models import Membership
-
-    chaired = Membership.objects.active().filter(user=user, role=Role.CHAIR).values("committee")
-    return (
-        CreditRequest.objects.filter(
-            status=RequestStatus.SUBMITTED,
-            amount__lte=settings.DUAL_CONTROL_LIMIT,
-            charter__committee__in=chaired,
-        )
-        .exclude(signatures__signer=user)
-        .select_related("charter", "resource", "pool", "requested_by")
-        .order_by("submitted_at", "pk")
-    )
-
-
 @login_required
 def requests_awaiting(request: HttpRequest) -> HttpResponse:
     """For co-chairs: the requests waiting for their signature, and refunds to decide."""
-    from governance.choices import Role
-    from governance.models import Membership
-
     chaired = Membership.objects.active().filter(user=request.user, role=Role.CHAIR).values("committee")
     refunds = (
         CreditRefund.objects.filter(status=RefundStatus.REQUESTED, account__charter__committee__in=chaired)
@@ -191,7 +159,11 @@ def requests_awaiting(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "compute/requests_awaiting.html",
-        {"requests": _awaiting_signature(request.user), "refunds": refunds, "limit": settings.DUAL_CONTROL_LIMIT},
+        {
+            "requests": selectors.awaiting_signature(request.user),
+            "refunds": refunds,
+            "limit": settings.DUAL_CONTROL_LIMIT,
+        },
     )
 
 
@@ -241,8 +213,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "missing_sectors": missing,
             "ballots": ballots,
             "actions": actions,
-            "sign_form": forms.SignForm(),
-            "reject_form": forms.RejectForm(),
+            "sign_form": SignForm(),
+            "reject_form": RejectForm(),
             "limit": settings.DUAL_CONTROL_LIMIT,
         },
     )
@@ -261,7 +233,7 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             requests.withdraw_request(request.user, credit_request)
             messages.success(request, "Withdrawn.")
         elif act == "sign":
-            form = forms.SignForm(request.POST)
+            form = SignForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors.as_text())
             signed = requests.sign_request(request.user, credit_request, **form.cleaned_data)
@@ -280,15 +252,15 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             messages.success(request, "The draft ballot is ready; a co-chair opens it.")
             return redirect("ballots:detail", ballot.pk)
         elif act == "reject":
-            form = forms.RejectForm(request.POST)
+            form = RejectForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(form.errors.as_text())
             requests.reject_request(request.user, credit_request, **form.cleaned_data)
             messages.success(request, "Rejected.")
         else:
             raise Http404
-    except (ValidationError, DomainError, PermissionDenied) as error:
-        _refused(request, error)
+    except REFUSALS as error:
+        refuse(request, error)
     return redirect("compute:request-detail", pk)
 
 
@@ -332,8 +304,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "alerts": CreditAlert.objects.filter(account=account).order_by("-created_at")[:10],
             "transfers": transfers,
             "refunds": refunds,
-            "transfer_form": forms.TransferForm(source=account) if is_lead else None,
-            "refund_form": forms.RefundForm(account=account) if may_claim else None,
+            "transfer_form": TransferForm(source=account) if is_lead else None,
+            "refund_form": RefundForm(account=account) if may_claim else None,
         },
     )
 
@@ -342,7 +314,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def account_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(CreditAccount.objects.visible_to(request.user), pk=pk, kind=AccountKind.CHARTER)
-    form = forms.TransferForm(request.POST, source=account)
+    form = TransferForm(request.POST, source=account)
     try:
         if not form.is_valid():
             raise ValidationError(form.errors.as_text())
@@ -353,8 +325,8 @@ def account_transfer(request: HttpRequest, pk: int) -> HttpResponse:
             if transfer.status == TransferStatus.COMPLETED
             else "Proposed: the other lead consents next.",
         )
-    except (ValidationError, DomainError, PermissionDenied) as error:
-        _refused(request, error)
+    except REFUSALS as error:
+        refuse(request, error)
     return redirect("compute:account-detail", pk)
 
 
@@ -362,7 +334,7 @@ def account_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def account_refund(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(CreditAccount.objects.visible_to(request.user), pk=pk, kind=AccountKind.CHARTER)
-    form = forms.RefundForm(request.POST, account=account)
+    form = RefundForm(request.POST, account=account)
     try:
         if not form.is_valid():
             raise ValidationError(form.errors.as_text())
@@ -371,8 +343,8 @@ def account_refund(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, f"Refund of {len(debits)} hourly debit{pluralize(len(debits))} requested: a co-chair decides."
         )
-    except (ValidationError, DomainError, PermissionDenied) as error:
-        _refused(request, error)
+    except REFUSALS as error:
+        refuse(request, error)
     return redirect("compute:account-detail", pk)
 
 
@@ -391,8 +363,8 @@ def transfer_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             messages.success(request, "Declined.")
         else:
             raise Http404
-    except (ValidationError, DomainError, PermissionDenied) as error:
-        _refused(request, error)
+    except REFUSALS as error:
+        refuse(request, error)
     return redirect("compute:account-detail", request.POST.get("account") or transfer.source_id)
 
 
@@ -407,8 +379,8 @@ def refund_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
         messages.success(
             request, "Refund approved: the debits are reversed." if act == "approve" else "Refund rejected."
         )
-    except (ValidationError, DomainError, PermissionDenied) as error:
-        _refused(request, error)
+    except REFUSALS as error:
+        refuse(request, error)
     return redirect("compute:requests-awaiting")
 
 
@@ -533,29 +505,3 @@ def oversubscription(request: HttpRequest) -> HttpResponse:
                 }
             )
     return render(request, "compute/oversubscription.html", {"pools": pools, "pool": chosen, "rows": rows})
-
-
-# Alerts stay on the home page for a month; the account page keeps them all.
-HOME_ALERT_DAYS = 30
-
-
-def credits_panel(user) -> dict:
-    """What the home page says about credits: signatures awaited from a co-chair, the person's
-    open requests, and alerts and overdrafts of their organization's charters. A fixed number
-    of queries."""
-    if not (user and user.is_authenticated):
-        return {}
-    from compute.models.ledger import charters_of
-
-    mine = CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters_of(user))
-    since = timezone.now() - datetime.timedelta(days=HOME_ALERT_DAYS)
-    return {
-        "awaiting": _awaiting_signature(user).count(),
-        "open_requests": CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED).count(),
-        "overdrawn": list(mine.filter(balance__lt=0).select_related("charter").order_by("balance")[:5]),
-        "alerts": list(
-            CreditAlert.objects.filter(account__in=mine, created_at__gte=since)
-            .select_related("account__charter")
-            .order_by("-created_at")[:5]
-        ),
-    }

@@ -4,7 +4,6 @@ compute.services, whose ValidationErrors the views put back on the form."""
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,15 +13,6 @@ from compute.models import CreditAccount, CreditPool, CreditRequest, Resource
 from compute.models.ledger import charters_of
 from compute.services.credits import refunds, requests
 from governance.roles import is_administrator
-
-
-def attach_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, on the field it names where it can."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -111,7 +101,7 @@ class TransferForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    """A refund names the fault's resource and hours; compute.services.ledger finds the usage
+    """A refund names the fault's resource and hours; compute.services.credits.refunds finds the usage
     debits those hours touched, which a co-chair then reverses."""
 
     resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label="Resource at fault")

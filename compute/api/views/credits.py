@@ -1,6 +1,6 @@
 """Viewsets of the compute API: resources, pools, accounts, the ledger (read-only), credit
 requests with their actions, transfers and refunds. Reads go through each model's
-visible_to; writes through compute.services.ledger."""
+visible_to; writes through compute.services.credits."""
 
 from __future__ import annotations
 
@@ -14,8 +14,20 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from compute import selectors
-from compute.api import serializers as s
+from compute import permissions, selectors
+from compute.api.serializers.credits import (
+    CreditAccountSerializer,
+    CreditPoolSerializer,
+    CreditRefundSerializer,
+    CreditRequestSerializer,
+    CreditTransferSerializer,
+    DecisionNoteSerializer,
+    LedgerTransactionSerializer,
+    RejectSerializer,
+    ResourceRateSerializer,
+    ResourceSerializer,
+    SignSerializer,
+)
 from compute.models import (
     CreditAccount,
     CreditPool,
@@ -29,49 +41,53 @@ from compute.models import (
 )
 from compute.services.credits import pools, refunds, requests, resources, transfers
 from governance.api.views import ServiceModelViewSet
-from governance.permissions import can_manage_committee, manages_any_committee
-from governance.roles import is_administrator
 
 
 class ResourceViewSet(ServiceModelViewSet):
     """Shared resources with their current and past credit rates; administrators change them."""
 
-    serializer_class = s.ResourceSerializer
+    serializer_class = ResourceSerializer
     filterset_fields = ["kind", "status", "jurisdiction", "tee_capable"]
     ordering_fields = ["name", "capacity"]
     create_service = staticmethod(resources.create_resource)
     update_service = staticmethod(resources.update_resource)
+
+    def may_create(self, user) -> bool:
+        return permissions.may_manage_resources(user)
+
+    def may_change(self, user, obj) -> bool:
+        return permissions.may_manage_resources(user)
 
     def get_queryset(self):
         return Resource.objects.visible_to(self.request.user).prefetch_related(
             Prefetch("rates", queryset=ResourceRate.objects.order_by("-effective_from"))
         )
 
-    @extend_schema(request=s.ResourceRateSerializer, responses=s.ResourceRateSerializer)
+    @extend_schema(request=ResourceRateSerializer, responses=ResourceRateSerializer)
     @action(detail=True, methods=["post"])
     def rates(self, request, pk=None):
         """Set a new rate from `effective_from` (now by default); past usage keeps its price."""
         resource = self.get_object()  # administrators only: the object permission of a write
-        serializer = s.ResourceRateSerializer(data=request.data)
+        serializer = ResourceRateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rate = resources.set_rate(request.user, resource, **serializer.validated_data)
-        return Response(s.ResourceRateSerializer(rate).data, status=status.HTTP_201_CREATED)
+        return Response(ResourceRateSerializer(rate).data, status=status.HTTP_201_CREATED)
 
 
 class CreditPoolViewSet(ServiceModelViewSet):
     """Committees' budgets; the committee's co-chairs and secretary (or administrators) manage them."""
 
-    serializer_class = s.CreditPoolSerializer
+    serializer_class = CreditPoolSerializer
     filterset_fields = ["committee"]
     ordering_fields = ["period_start", "name"]
     create_service = staticmethod(pools.create_pool)
     update_service = staticmethod(pools.update_pool)
 
     def may_create(self, user) -> bool:
-        return manages_any_committee(user)
+        return permissions.may_create_pools(user)
 
     def may_change(self, user, obj) -> bool:
-        return can_manage_committee(user, obj.committee)
+        return permissions.may_manage_pools(user, obj.committee)
 
     def get_queryset(self):
         return CreditPool.objects.visible_to(self.request.user).select_related("account", "committee")
@@ -86,7 +102,7 @@ class CreditAccountViewSet(viewsets.ReadOnlyModelViewSet):
     """Accounts with their balance, allocation, consumption and forecast. Read-only: credits
     move only through requests, usage, transfers, expiry and refunds."""
 
-    serializer_class = s.CreditAccountSerializer
+    serializer_class = CreditAccountSerializer
     filterset_fields = ["kind", "charter"]
     ordering_fields = ["balance", "id"]
 
@@ -98,7 +114,7 @@ class LedgerTransactionViewSet(viewsets.ReadOnlyModelViewSet):
     """The ledger, read-only: every transaction with its balanced entries and, for a usage
     debit, the usage and the rate it was charged at. `?account=<id>` narrows to one account."""
 
-    serializer_class = s.LedgerTransactionSerializer
+    serializer_class = LedgerTransactionSerializer
     filterset_fields = ["kind"]
     ordering_fields = ["occurred_at", "id"]
 
@@ -121,7 +137,7 @@ class CreditRequestViewSet(ServiceModelViewSet):
     """Credit requests: POST creates a draft; /submit/, /withdraw/ for the requester; /sign/
     and /reject/ for co-chairs at or below the dual-control limit (above it, a ballot)."""
 
-    serializer_class = s.CreditRequestSerializer
+    serializer_class = CreditRequestSerializer
     filterset_fields = ["status", "charter", "resource", "pool", "requested_by"]
     ordering_fields = ["created_at", "amount"]
     create_service = staticmethod(requests.create_request)
@@ -132,7 +148,7 @@ class CreditRequestViewSet(ServiceModelViewSet):
         return user.is_authenticated
 
     def may_change(self, user, obj) -> bool:
-        return is_administrator(user) or obj.requested_by_id == user.pk
+        return permissions.may_change_request(user, obj)
 
     def get_queryset(self):
         return CreditRequest.objects.visible_to(self.request.user).with_related().order_by("-created_at", "-pk")
@@ -141,31 +157,31 @@ class CreditRequestViewSet(ServiceModelViewSet):
         fresh = self.get_queryset().get(pk=credit_request.pk)
         return Response(self.get_serializer(fresh).data)
 
-    @extend_schema(request=None, responses=s.CreditRequestSerializer)
+    @extend_schema(request=None, responses=CreditRequestSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         return self._answer(requests.submit_request(request.user, self.get_object()))
 
-    @extend_schema(request=None, responses=s.CreditRequestSerializer)
+    @extend_schema(request=None, responses=CreditRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         return self._answer(requests.withdraw_request(request.user, self.get_object()))
 
-    @extend_schema(request=s.SignSerializer, responses=s.CreditRequestSerializer)
+    @extend_schema(request=SignSerializer, responses=CreditRequestSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def sign(self, request, pk=None):
         """A co-chair's signature; the second sector's approves and allocates (409 with the
         pool's `available` amount when it cannot fund the award)."""
         credit_request = self.get_object()  # 404 first: validation must not reveal what exists
-        serializer = s.SignSerializer(data=request.data)
+        serializer = SignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(requests.sign_request(request.user, credit_request, **serializer.validated_data))
 
-    @extend_schema(request=s.RejectSerializer, responses=s.CreditRequestSerializer)
+    @extend_schema(request=RejectSerializer, responses=CreditRequestSerializer)
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def reject(self, request, pk=None):
         credit_request = self.get_object()
-        serializer = s.RejectSerializer(data=request.data)
+        serializer = RejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._answer(requests.reject_request(request.user, credit_request, **serializer.validated_data))
 
@@ -175,7 +191,7 @@ class CreditTransferViewSet(
 ):
     """Transfers between charters' accounts: proposed by one lead, done when the other consents."""
 
-    serializer_class = s.CreditTransferSerializer
+    serializer_class = CreditTransferSerializer
     filterset_fields = ["status", "source", "target"]
 
     def get_queryset(self):
@@ -184,12 +200,12 @@ class CreditTransferViewSet(
     def perform_create(self, serializer):
         serializer.instance = transfers.propose_transfer(self.request.user, **serializer.validated_data)
 
-    @extend_schema(request=None, responses=s.CreditTransferSerializer)
+    @extend_schema(request=None, responses=CreditTransferSerializer)
     @action(detail=True, methods=["post"])
     def consent(self, request, pk=None):
         return Response(self.get_serializer(transfers.consent_transfer(request.user, self.get_object())).data)
 
-    @extend_schema(request=None, responses=s.CreditTransferSerializer)
+    @extend_schema(request=None, responses=CreditTransferSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         return Response(self.get_serializer(transfers.decline_transfer(request.user, self.get_object())).data)
@@ -200,7 +216,7 @@ class CreditRefundViewSet(
 ):
     """Refunds of usage debits after an infrastructure fault, decided by a co-chair."""
 
-    serializer_class = s.CreditRefundSerializer
+    serializer_class = CreditRefundSerializer
     filterset_fields = ["status", "account"]
 
     def get_queryset(self):
@@ -213,17 +229,17 @@ class CreditRefundViewSet(
 
     def _decide(self, request, approve: bool) -> Response:
         refund = self.get_object()
-        serializer = s.DecisionNoteSerializer(data=request.data)
+        serializer = DecisionNoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         refund = refunds.decide_refund(request.user, refund, approve=approve, **serializer.validated_data)
         return Response(self.get_serializer(refund).data)
 
-    @extend_schema(request=s.DecisionNoteSerializer, responses=s.CreditRefundSerializer)
+    @extend_schema(request=DecisionNoteSerializer, responses=CreditRefundSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, approve=True)
 
-    @extend_schema(request=s.DecisionNoteSerializer, responses=s.CreditRefundSerializer)
+    @extend_schema(request=DecisionNoteSerializer, responses=CreditRefundSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decide(request, approve=False)

@@ -23,7 +23,7 @@ from charters.models import Charter
 from compute import permissions, selectors
 from compute.choices import ScanKind, ScanOrigin
 from compute.collectors import catalogue
-from compute.metrics_forms import RangeForm, ReportUploadForm
+from compute.forms.metrics import RangeForm, ReportUploadForm
 from compute.models import MetricSource, Resource, SecurityScan, UsageAttribution
 from compute.services.metrics import security
 
