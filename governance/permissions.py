@@ -57,11 +57,21 @@ def is_co_chair(user: User | None, committee: Committee, at: datetime.date | Non
     return Membership.objects.active(at).filter(committee=committee, user=user, role=Role.CHAIR).exists()
 
 
+def secretary_seat(user: User | None, committee: Committee) -> Membership | None:
+    """The person's active secretary seat on the committee, if any."""
+    if not is_signed_in(user):
+        return None
+    return (
+        Membership.objects.active()
+        .filter(committee=committee, user=user, role=Role.SECRETARY)
+        .select_related("organization")
+        .first()
+    )
+
+
 def is_secretary(user: User | None, committee: Committee) -> bool:
     """Whether the person holds the committee's secretary seat today."""
-    if not is_signed_in(user):
-        return False
-    return Membership.objects.active().filter(committee=committee, user=user, role=Role.SECRETARY).exists()
+    return secretary_seat(user, committee) is not None
 
 
 def is_co_chair_anywhere(user: User | None) -> bool:
@@ -105,8 +115,9 @@ def can_prepare_ballots(user: User | None, committee: Committee) -> bool:
 
 
 def can_run_ballots(user: User | None, committee: Committee) -> bool:
-    """Opening and closing ballots is the co-chairs' act (and administrators')."""
-    return is_administrator(user) or is_co_chair(user, committee)
+    """Opening and closing ballots is the co-chairs' act; an administrator's power ends with
+    setting the committee up (2.7). Closing early needs every sector's co-chair."""
+    return is_co_chair(user, committee)
 
 
 # --- People --------------------------------------------------------------------------------

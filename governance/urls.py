@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from governance import page_urls, two_factor
 from governance.api.views import obtain_token
-from governance.views import errors, people
+from governance.views import account, errors, people
 
 api_patterns = [
     path("auth/token/", obtain_token, name="api-token"),
@@ -24,6 +24,9 @@ urlpatterns = [
     path("", people.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", account.account, name="account"),
+    path("account/password/", account.PasswordChange.as_view(), name="password-change"),
+    path("account/sign-out-everywhere/", account.sign_out_everywhere, name="sign-out-everywhere"),
     path("account/two-factor/", two_factor.enrol, name="two-factor"),
     path("account/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
     path("healthz/", errors.healthz, name="healthz"),

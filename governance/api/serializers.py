@@ -16,6 +16,7 @@ from governance.models import (
     Committee,
     Meeting,
     Membership,
+    MembershipChange,
     Minutes,
     Organization,
     Recusal,
@@ -28,6 +29,7 @@ from governance.models.people import constitution_problems
 from governance.permissions import managed_committees
 from governance.roles import is_administrator
 from governance.services.people import COMMITTEE_FIELDS, ORGANIZATION_FIELDS
+from governance.services.seats import sectors_consented, sectors_needed
 
 
 class UserSerializer(CleanModelSerializer):
@@ -120,6 +122,45 @@ class MembershipSerializer(CleanModelSerializer):
         fields = ["id", "user", "committee", "organization", "sector", "role", "voting", "term_start", "term_end"]
 
 
+class MembershipChangeSerializer(serializers.ModelSerializer):
+    """A proposed seat change (DESIGN.md 2.7): written by its proposer, applied by consent."""
+
+    membership = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.all(), required=False, allow_null=True)
+    sectors_needed = serializers.SerializerMethodField(help_text="Sectors whose co-chair must consent.")
+    sectors_consented = serializers.SerializerMethodField(help_text="Sectors whose co-chair has consented.")
+
+    class Meta:
+        model = MembershipChange
+        fields = [
+            "id",
+            "committee",
+            "kind",
+            "membership",
+            "user",
+            "organization",
+            "role",
+            "voting",
+            "term_start",
+            "term_end",
+            "reason",
+            "status",
+            "proposed_by",
+            "proposer_sector",
+            "consented_by",
+            "sectors_needed",
+            "sectors_consented",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = ["status", "proposed_by", "proposer_sector", "consented_by", "created_at", "decided_at"]
+
+    def get_sectors_needed(self, change: MembershipChange) -> list[str]:
+        return sorted(sectors_needed(change))
+
+    def get_sectors_consented(self, change: MembershipChange) -> list[str]:
+        return sorted(sectors_consented(change))
+
+
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
@@ -147,12 +188,19 @@ class ChainReportSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        help_text="The current two-factor code, for a person with two-factor sign-in.",
+    )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Shown once: the portal keeps only its hash.")
+    expires = serializers.DateTimeField()
 
 
 # --- Ballots -------------------------------------------------------------------------------
@@ -209,6 +257,9 @@ class BallotSerializer(CleanModelSerializer):
     tally = serializers.SerializerMethodField()
     recusals = serializers.SerializerMethodField()
     my_vote = serializers.SerializerMethodField()
+    close_requested_by = serializers.SerializerMethodField(
+        help_text="Sectors whose co-chair has asked to close this ballot early (it closes once every sector has)."
+    )
 
     class Meta:
         model = Ballot
@@ -228,6 +279,7 @@ class BallotSerializer(CleanModelSerializer):
             "tally",
             "recusals",
             "my_vote",
+            "close_requested_by",
             "previous_ballot",
             "opened_at",
             "closed_at",
@@ -264,6 +316,9 @@ class BallotSerializer(CleanModelSerializer):
             attrs.setdefault("method", draft.method)
             attrs.setdefault("quorum", draft.quorum)
         return super().validate(attrs)
+
+    def get_close_requested_by(self, ballot: Ballot) -> list[str]:
+        return sorted(request.sector for request in ballot.close_requests.all())
 
     def _shows_tally(self, ballot: Ballot) -> bool:
         if ballot.status == BallotStatus.CLOSED:

@@ -1,23 +1,27 @@
 """Models of the governance app: the body's people, ballots, meetings, SOPs, its audit log and task outbox."""
 
 from governance.models.audit import AuditEvent
-from governance.models.ballots import Ballot, Eligibility, Recusal, Vote
+from governance.models.ballots import Ballot, CloseRequest, Eligibility, Recusal, Vote
 from governance.models.base import TimeStampedModel
 from governance.models.meetings import AgendaItem, Attendance, Meeting, Minutes
 from governance.models.outbox import OutboxTask
-from governance.models.people import Committee, Membership, Organization, User
+from governance.models.people import Committee, Membership, MembershipChange, Organization, User
 from governance.models.sops import SOP, SOPVersion
+from governance.models.tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "SOP",
     "AgendaItem",
     "Attendance",
     "AuditEvent",
     "Ballot",
+    "CloseRequest",
     "Committee",
     "Eligibility",
     "Meeting",
     "Membership",
+    "MembershipChange",
     "Minutes",
     "Organization",
     "OutboxTask",

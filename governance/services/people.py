@@ -13,11 +13,11 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from governance.audit import record_event, snapshot
 from governance.choices import PortalRole, Role
+from governance.exceptions import DomainError
 from governance.models import Committee, Membership, Organization, User
 from governance.outbox import enqueue
 from governance.permissions import MANAGE_COMMITTEE, can_manage_committee, require
@@ -33,8 +33,10 @@ COMMITTEE_FIELDS = [
     "method_roadmap",
     "method_sop",
     "method_motion",
+    "min_voting_hours",
 ]
-MEMBERSHIP_FIELDS = ["user", "committee", "organization", "role", "voting", "term_start", "term_end"]
+# The committee's voting rules: fixed once it has been constituted.
+COMMITTEE_RULE_FIELDS = set(COMMITTEE_FIELDS) - {"name", "description"}
 USER_FIELDS = ["username", "email", "first_name", "last_name", "organization", "is_active"]
 
 # Which portal groups each committee role puts its holder in.
@@ -186,63 +188,28 @@ def create_committee(actor: User | None, **fields: Any) -> Committee:
 
 @transaction.atomic
 def update_committee(actor: User, committee: Committee, **fields: Any) -> Committee:
-    """Change a committee's name, quorum or default methods; administrators or its co-chairs."""
+    """Change a committee's name or description (those who manage it), or, while it is still
+    being set up, its voting rules (administrators). Once constituted, its quorum, default
+    methods and minimum voting period are the floor of every ballot, and no one person
+    changes them (DESIGN.md 2.7)."""
     require(can_manage_committee(actor, committee), "Only administrators and this committee's co-chairs change it.")
     committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    rules = {
+        name: value
+        for name, value in fields.items()
+        if name in COMMITTEE_RULE_FIELDS and value != getattr(committee, name)
+    }
+    if rules:
+        if not committee.bootstrapping:
+            raise DomainError(
+                f"{committee} has been constituted: its voting rules ({', '.join(sorted(rules))}) are the floor of "
+                "every ballot and no one person changes them.",
+                code="rules_fixed",
+            )
+        require(is_administrator(actor), "Only administrators set a new committee's voting rules.")
     before = snapshot(committee, COMMITTEE_FIELDS)
     _apply(committee, {k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
     committee.full_clean()
     committee.save()
     record_event(actor, "committee.updated", committee, before=before, after=snapshot(committee, COMMITTEE_FIELDS))
     return committee
-
-
-# --- Memberships ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def add_membership(actor: User | None, **fields: Any) -> Membership:
-    """Seat a person on a committee for a term, and give them the roles that go with it."""
-    committee = fields.get("committee")
-    require(
-        actor is None or (committee is not None and can_manage_committee(actor, committee)),
-        "Only administrators and this committee's co-chairs or secretary seat members.",
-    )
-    membership = Membership(**{k: v for k, v in fields.items() if k in MEMBERSHIP_FIELDS})
-    if membership.role == Role.OBSERVER:
-        membership.voting = False
-    membership.full_clean()
-    membership.save()
-    record_event(actor, "membership.created", membership, after=snapshot(membership, MEMBERSHIP_FIELDS))
-    sync_committee_roles(actor, membership.user)
-    return membership
-
-
-@transaction.atomic
-def update_membership(actor: User, membership: Membership, **fields: Any) -> Membership:
-    """Change a seat's role, voting right or term. The person and committee are fixed."""
-    require(
-        can_manage_committee(actor, membership.committee),
-        "Only administrators and this committee's co-chairs or secretary change memberships.",
-    )
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    for fixed in ("user", "committee"):
-        if fixed in fields and fields[fixed] != getattr(membership, fixed):
-            raise ValidationError({fixed: "A membership's person and committee cannot change; end it and add another."})
-    before = snapshot(membership, MEMBERSHIP_FIELDS)
-    _apply(membership, {k: v for k, v in fields.items() if k in MEMBERSHIP_FIELDS})
-    membership.full_clean()
-    membership.save()
-    record_event(actor, "membership.updated", membership, before=before, after=snapshot(membership, MEMBERSHIP_FIELDS))
-    sync_committee_roles(actor, membership.user)
-    return membership
-
-
-@transaction.atomic
-def end_membership(actor: User, membership: Membership, on: datetime.date | None = None) -> Membership:
-    """End a term (yesterday by default, so the seat is empty from today). Memberships are
-    never deleted: past ballots name the people who were eligible."""
-    on = on or (timezone.localdate() - datetime.timedelta(days=1))
-    if on < membership.term_start:
-        raise ValidationError({"term_end": "A term cannot end before it starts."})
-    return update_membership(actor, membership, term_end=on)

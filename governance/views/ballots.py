@@ -209,15 +209,16 @@ def ballot_tally(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "governance/_ballot_tally.html", tally_context(ballot, request.user))
 
 
-def _act(request: HttpRequest, pk: int, act, success: str) -> HttpResponse:
-    """Run one ballot service from a page's POST; its refusal becomes a message on the page."""
+def _act(request: HttpRequest, pk: int, act, success) -> HttpResponse:
+    """Run one ballot service from a page's POST; its refusal becomes a message on the page.
+    `success` is the message, or a function of the act's result that gives it."""
     ballot = get_object_or_404(Ballot.objects.visible_to(request.user), pk=pk)
     try:
         result = act(ballot)
     except web.REFUSALS as error:
         web.refuse(request, error)
         return redirect("ballots:detail", ballot.pk)
-    messages.success(request, success)
+    messages.success(request, success(result) if callable(success) else success)
     return redirect("ballots:detail", result.pk if isinstance(result, Ballot) else ballot.pk)
 
 
@@ -261,7 +262,7 @@ def ballot_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def ballot_close(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda ballot: services.close_ballot(request.user, ballot), "The ballot is closed.")
+    return _act(request, pk, lambda ballot: services.close_ballot(request.user, ballot), services.close_message)
 
 
 @login_required
