@@ -234,7 +234,7 @@ def bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
     take minutes to write 10,000); verify_ledger checks the result like any other."""
     from django.db import transaction
 
-    from compute.choices import AccountKind
+    from compute.choices import AccountKind, TransactionKind
     from compute.models import CreditAccount, LedgerEntry, LedgerTransaction, UsageRecord
     from compute.services.credits import posting, resources
 
@@ -245,7 +245,9 @@ def bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
     with transaction.atomic():
         txns = LedgerTransaction.objects.bulk_create(
             [
-                LedgerTransaction(kind="usage", occurred_at=start + datetime.timedelta(hours=n), memo="bulk")
+                LedgerTransaction(
+                    kind=TransactionKind.USAGE, occurred_at=start + datetime.timedelta(hours=n), memo="bulk"
+                )
                 for n in range(count)
             ]
         )

@@ -36,6 +36,7 @@ def run() -> list[dict]:
     from django.db import connection
     from django.utils import timezone
 
+    from compute.choices import ResourceKind
     from compute.models import Resource, Sample
     from compute.services.metrics import store
 
@@ -46,7 +47,9 @@ def run() -> list[dict]:
     repeat = _env("METRICS_BENCH_REPEAT", 5)
 
     resources = [
-        Resource.objects.create(name=f"Bench node {n:03d}", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+        Resource.objects.create(
+            name=f"Bench node {n:03d}", kind=ResourceKind.GPU_CLUSTER, capacity=8, jurisdiction="EU"
+        )
         for n in range(n_resources)
     ]
     metric_id = store.metric_ids({METRIC})[METRIC]

@@ -497,6 +497,7 @@ def _run() -> list[dict]:
     from bench.ledger import bulk_usage, funded_account
     from bench.metrics import METRIC, load_history
     from charters.models import Charter
+    from compute.choices import ResourceKind
     from compute.models import Resource
     from compute.services.metrics import store
     from governance.models import Ballot, Vote
@@ -537,7 +538,7 @@ def _run() -> list[dict]:
     metric_id = store.metric_ids({METRIC})[METRIC]
     end = timezone.now().replace(minute=0, second=0, microsecond=0)
     nodes = [
-        Resource.objects.create(name=f"Node {n:03d}", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+        Resource.objects.create(name=f"Node {n:03d}", kind=ResourceKind.GPU_CLUSTER, capacity=8, jurisdiction="EU")
         for n in range(n_resources + 5)
     ]
     load_history(nodes[:5], metric_id, end - datetime.timedelta(days=1), 24 * 60)

@@ -19,29 +19,13 @@ from compute.models import (
     UsageRecord,
 )
 from compute.services.credits import pools, resources
+from governance.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ResourceRateInline(admin.TabularInline):
+class ResourceRateInline(ReadOnlyInline):
+    # A rate is set through the API or resources.set_rate, which refuses re-pricing.
     model = ResourceRate
     fields = ["rate", "effective_from", "note", "created_by"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        # A rate is set through the API or resources.set_rate, which refuses re-pricing.
-        return False
 
 
 @admin.register(Resource)
@@ -78,15 +62,9 @@ class CreditPoolAdmin(admin.ModelAdmin):
         return False
 
 
-class LedgerEntryInline(admin.TabularInline):
+class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
     fields = ["account", "pool", "amount"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LedgerTransaction)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from charters.choices import CharterStatus, DataClassification, IPFramework
 from charters.models import Charter
-from compute.choices import DecisionReason, ResourceKind
+from compute.choices import DecisionReason, ResourceKind, TransactionKind, TransferStatus
 from compute.models import LedgerTransaction
 from compute.services.credits import pools, refunds, requests, resources, transfers, usage
 from governance.choices import PortalRole
@@ -226,12 +226,12 @@ def seed_demo(context: dict) -> None:
                     amount=D(amount),
                     reason="Our runs finished early; the other project needs the credits now.",
                 )
-            if transfer.status == "proposed":
+            if transfer.status == TransferStatus.PROPOSED:
                 with _clock(day(n, 15)):
                     transfers.consent_transfer(speakers[target.pk], transfer)
         if n == 25 and rest:
             debits = LedgerTransaction.objects.filter(
-                kind="usage", entries__account__charter=second, occurred_at__gte=day(n + 2, 0)
+                kind=TransactionKind.USAGE, entries__account__charter=second, occurred_at__gte=day(n + 2, 0)
             ).order_by("occurred_at")[:2]
             if debits:
                 with _clock(day(n, 9)):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from charters.choices import CharterStatus
 from charters.models import Charter
-from compute.choices import ResourceKind, ScanOrigin
+from compute.choices import MetricSourceKind, ResourceKind, ResourceStatus, ScanOrigin
 from compute.collectors import catalogue
 from compute.collectors.prometheus import CollectorError
 from compute.models import Resource
@@ -48,7 +48,7 @@ def seed_demo(context: dict) -> None:
         jurisdiction="EU",
         description="The machine this portal runs on, measured live by the local metric source.",
     )
-    resources = list(Resource.objects.exclude(pk=host.pk).exclude(status="retired"))
+    resources = list(Resource.objects.exclude(pk=host.pk).exclude(status=ResourceStatus.RETIRED))
     if not resources:
         resources = [
             _resource(
@@ -65,17 +65,17 @@ def seed_demo(context: dict) -> None:
         ]
     gpu_clusters = [r for r in resources if r.kind == ResourceKind.GPU_CLUSTER] or resources[:1]
 
-    local = sources.create_source(admin, name="This host (live)", kind="local", resource=host)
+    local = sources.create_source(admin, name="This host (live)", kind=MetricSourceKind.LOCAL, resource=host)
     sources.create_source(
         admin,
         name=f"Prometheus of {gpu_clusters[0].name}",
-        kind="prometheus",
+        kind=MetricSourceKind.PROMETHEUS,
         url="http://prometheus.gpu-cluster.invalid:9090",
         resource=gpu_clusters[0],
         enabled=False,
         charter_label="project",
     )
-    sources.create_source(admin, name="Edge agent (push)", kind="push", resource=resources[-1])
+    sources.create_source(admin, name="Edge agent (push)", kind=MetricSourceKind.PUSH, resource=resources[-1])
 
     _utilization_history(resources, now, rng)
     _usage_history(admin, gpu_clusters[0], now, rng)
@@ -125,7 +125,7 @@ def _usage_history(admin, cluster: Resource, now: datetime.datetime, rng: random
     source = sources.create_source(
         admin,
         name=f"DCGM usage of {cluster.name} (history)",
-        kind="prometheus",
+        kind=MetricSourceKind.PROMETHEUS,
         url="http://dcgm-history.invalid:9090",
         resource=cluster,
         enabled=False,

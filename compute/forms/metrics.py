@@ -7,7 +7,7 @@ import datetime
 from django import forms
 from django.conf import settings
 
-from compute.choices import ScanKind
+from compute.choices import ResourceStatus, ScanKind
 from compute.models import Resource
 
 RANGES = {
@@ -27,7 +27,7 @@ class RangeForm(forms.Form):
     range = forms.ChoiceField(label="Time range", choices=[(k, v[0]) for k, v in RANGES.items()], initial="24h")
     resources = forms.ModelMultipleChoiceField(
         label="Resources",
-        queryset=Resource.objects.exclude(status="retired"),
+        queryset=Resource.objects.exclude(status=ResourceStatus.RETIRED),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: all of them.",
@@ -51,7 +51,7 @@ class ReportUploadForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["resource"].queryset = Resource.objects.visible_to(user).exclude(status="retired")
+        self.fields["resource"].queryset = Resource.objects.visible_to(user).exclude(status=ResourceStatus.RETIRED)
 
     def clean_file(self):
         file = self.cleaned_data["file"]

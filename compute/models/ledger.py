@@ -30,7 +30,7 @@ from compute.choices import (
     TransferStatus,
 )
 from governance.models import TimeStampedModel
-from governance.models.base import AppendOnlyError
+from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
 from governance.roles import is_administrator
 
 # Credits carry four decimal places: a usage debit is unit-hours times a rate, and rounding
@@ -64,27 +64,8 @@ def charters_of(user):
     )
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """The ledger's rows are never changed or removed once written."""
-
-    def update(self, **kwargs):
-        raise AppendOnlyError("The ledger is append-only: correct it with a reversing transaction.")
-
-    def delete(self):
-        raise AppendOnlyError("The ledger is append-only: correct it with a reversing transaction.")
-
-
-class AppendOnlyModel(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("The ledger is append-only: correct it with a reversing transaction.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The ledger is append-only: correct it with a reversing transaction.")
+# Every append-only row of the ledger says the same thing when something tries to change it.
+LEDGER_IS_APPEND_ONLY = "The ledger is append-only: correct it with a reversing transaction."
 
 
 # --- Pools and accounts ----------------------------------------------------------------------
@@ -290,6 +271,8 @@ class LedgerTransactionQuerySet(AppendOnlyQuerySet):
 class LedgerTransaction(AppendOnlyModel):
     """One movement of credits: a set of entries that sum to zero. Never changed once written."""
 
+    append_only_message = LEDGER_IS_APPEND_ONLY
+
     kind = models.CharField(max_length=16, choices=TransactionKind.choices)
     occurred_at = models.DateTimeField(
         help_text="When the credits moved; for a usage debit, the hour the resource was used."
@@ -330,12 +313,12 @@ class LedgerEntry(AppendOnlyModel):
     """One side of a transaction: credits into (positive) or out of (negative) an account,
     drawn from a pool's budget (empty only for usage by an account that was never funded)."""
 
+    append_only_message = LEDGER_IS_APPEND_ONLY
+
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries")
     pool = models.ForeignKey(CreditPool, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     amount = models.DecimalField(**CREDITS)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["transaction", "pk"]
@@ -358,6 +341,8 @@ class UsageRecord(AppendOnlyModel):
     (source, resource, charter, hour) is the idempotency key: a collector re-run or a repeated
     import finds the record and charges nothing more. The rate used is kept on the record."""
 
+    append_only_message = LEDGER_IS_APPEND_ONLY
+
     source = models.CharField(max_length=64)
     resource = models.ForeignKey("compute.Resource", on_delete=models.PROTECT, related_name="usage_records")
     charter = models.ForeignKey("charters.Charter", on_delete=models.PROTECT, related_name="usage_records")
@@ -372,8 +357,6 @@ class UsageRecord(AppendOnlyModel):
         LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="usage"
     )
     posted_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-hour"]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from charters.models import Charter
 from compute import permissions, selectors
-from compute.choices import ScanKind, ScanOrigin
+from compute.choices import MetricSourceKind, ResourceStatus, ScanKind, ScanOrigin
 from compute.collectors import catalogue
 from compute.forms.metrics import RangeForm, ReportUploadForm
 from compute.models import MetricSource, Resource, SecurityScan, UsageAttribution
@@ -41,7 +41,7 @@ def _range(request: HttpRequest) -> tuple[RangeForm, datetime.datetime, datetime
 def utilization(request: HttpRequest) -> HttpResponse:
     """GPU, CPU and memory utilization by resource over a selectable range."""
     form, start, end = _range(request)
-    resources = list(Resource.objects.visible_to(request.user).exclude(status="retired"))
+    resources = list(Resource.objects.visible_to(request.user).exclude(status=ResourceStatus.RETIRED))
     chosen = form.cleaned_data.get("resources") if form.is_bound and form.is_valid() else None
     if chosen:
         resources = [r for r in resources if r in chosen]
@@ -121,7 +121,7 @@ def usage(request: HttpRequest) -> HttpResponse:
     ]
     table = [{"charter": visible[c], "total": t} for c, t in sorted(totals.items(), key=lambda i: -i[1])]
     latest = UsageAttribution.objects.aggregate(latest=Max("hour"))["latest"]
-    prometheus = MetricSource.objects.filter(kind="prometheus").exclude(charter_label="")
+    prometheus = MetricSource.objects.filter(kind=MetricSourceKind.PROMETHEUS).exclude(charter_label="")
     return render(
         request,
         "compute/dashboards/usage.html",
@@ -138,7 +138,7 @@ def usage(request: HttpRequest) -> HttpResponse:
 @login_required
 def security_posture(request: HttpRequest) -> HttpResponse:
     """Per resource: latest score of each scanner, vulnerabilities, attestation, staleness, trend."""
-    resources = Resource.objects.visible_to(request.user).exclude(status="retired")
+    resources = Resource.objects.visible_to(request.user).exclude(status=ResourceStatus.RETIRED)
     postures = selectors.posture(resources)
     since = timezone.now() - datetime.timedelta(days=180)
     history = (

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from compute import selectors
-from compute.choices import DecisionReason
+from compute.choices import AccountKind, DecisionReason
 from compute.models import (
     CreditAccount,
     CreditPool,
@@ -122,7 +122,7 @@ class CreditAccountSerializer(serializers.ModelSerializer):
         return str(self._burn(account))
 
     def get_forecast_exhaustion(self, account) -> datetime.date | None:
-        if account.kind != "charter":
+        if account.kind != AccountKind.CHARTER:
             return None
         today = timezone.localdate()
         if account.balance <= 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,6 +40,7 @@ class CollectionResult:
     attributed: int = 0
     error: str = ""
     skipped: str = ""
+    note: str = ""
 
 
 def _collect_prometheus(source: MetricSource, now: datetime.datetime) -> tuple[int, datetime.datetime]:
@@ -114,6 +116,7 @@ def collect_source(source_id: int, *, now: datetime.datetime | None = None) -> C
         result.error = str(error)
         raise
     _record_success(source, now, until)
+    result.note = source.status_note
     return result
 
 
@@ -128,20 +131,25 @@ def due_sources(now: datetime.datetime | None = None) -> list[int]:
     ]
 
 
-def collect_all_metrics() -> int:
-    """One synchronous pass over every enabled source (the `collect_metrics` command).
+def collect_all_metrics(report: Callable[[CollectionResult], None] | None = None) -> int:
+    """One synchronous pass over every enabled pulled source, by name (the `collect_metrics`
+    command; beat's tick enqueues one task per due source instead).
 
-    A failing source is recorded and skipped; the others are still collected. Returns the
-    number of sources collected successfully."""
+    A failing source is recorded and skipped; the others are still collected. `report` hears
+    each source's result (a failed one with its `error`). Returns the number of sources
+    collected successfully."""
     collected = 0
-    for source_id in (
-        MetricSource.objects.filter(enabled=True).exclude(kind=MetricSourceKind.PUSH).values_list("pk", flat=True)
-    ):
+    sources = MetricSource.objects.filter(enabled=True).exclude(kind=MetricSourceKind.PUSH).order_by("name")
+    for source_id, name in sources.values_list("pk", "name"):
         try:
-            collect_source(source_id)
+            result = collect_source(source_id)
+        except CollectorError as error:
+            # Recorded on the source; the next one must still run.
+            result = CollectionResult(source=name, error=str(error))
+        else:
             collected += 1
-        except CollectorError:
-            continue  # recorded on the source; the next one must still run
+        if report is not None:
+            report(result)
     return collected
 
 
