@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from governance import services
 from governance.choices import BallotStatus, MembershipChangeStatus, Role, SubjectType, VoteChoice, VotingMethod
 from governance.models import ApiToken, AuditEvent, Ballot, Committee, Membership, MembershipChange
+from governance.services import tokens
 from tests.base import PASSWORD
 from tests.governance.ballot_support import BallotTestCase
 from tests.otp import totp
@@ -376,3 +377,53 @@ class EveryWayInNeedsTheSecondFactorTests(BallotTestCase):
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         self.assertEqual(client.get("/api/ballots/").status_code, 401)
         self.assertTrue(AuditEvent.objects.filter(verb="user.password_changed").exists())
+
+
+class AdministratorsLeaveATraceTests(BallotTestCase):
+    def change_in_admin(self, person, **changes):
+        self.client.force_login(self.admin)
+        url = f"/admin/governance/user/{person.pk}/change/"
+        form = self.client.get(url).context["adminform"].form
+        data = {name: value for name, value in form.initial.items() if value is not None}
+        data.update(
+            {
+                "groups": list(person.groups.values_list("pk", flat=True)),
+                "user_permissions": [],
+                "organization": person.organization_id or "",
+                "date_joined_0": person.date_joined.strftime("%Y-%m-%d"),
+                "date_joined_1": person.date_joined.strftime("%H:%M:%S"),
+                "last_login_0": "",
+                "last_login_1": "",
+                **changes,
+            }
+        )
+        data = {key: value for key, value in data.items() if value is not False}
+        return self.client.post(url, data)
+
+    def test_making_someone_a_superuser_in_the_admin_is_audited(self):
+        response = self.change_in_admin(self.public_member, is_superuser="on")
+        self.assertEqual(response.status_code, 302, response.context and response.context["adminform"].form.errors)
+        event = AuditEvent.objects.filter(verb="user.updated", object_id=str(self.public_member.pk)).get()
+        self.assertEqual(event.changes["after"], {"is_superuser": True})
+        self.assertEqual(event.actor, self.admin)
+
+    def test_moving_someone_to_another_organization_in_the_admin_is_audited(self):
+        response = self.change_in_admin(self.private_staff, organization=self.orgs.council.pk)
+        self.assertEqual(response.status_code, 302)
+        event = AuditEvent.objects.filter(verb="user.updated", object_id=str(self.private_staff.pk)).get()
+        self.assertEqual(event.changes["before"], {"organization": self.orgs.helios.pk})
+        self.assertEqual(event.changes["after"], {"organization": self.orgs.council.pk})
+
+    def test_the_admin_shows_no_token_or_device_secret(self):
+        key, _ = tokens.issue_token(self.public_member)
+        device = TOTPDevice.objects.create(user=self.public_chair, name="Authenticator app", confirmed=True)
+        self.client.force_login(self.admin)
+        for url in (
+            "/admin/governance/apitoken/",
+            "/admin/otp_totp/totpdevice/",
+            f"/admin/otp_totp/totpdevice/{device.pk}/change/",
+        ):
+            page = self.client.get(url)
+            self.assertEqual(page.status_code, 200, url)
+            self.assertNotContains(page, key)
+            self.assertNotContains(page, device.key)
