@@ -57,6 +57,7 @@ def alert_recipients(account: CreditAccount) -> list[str]:
     from governance.models import User
 
     charter = account.charter
+    assert charter is not None, "alerts are raised on charter accounts only"
     people = User.objects.filter(
         Q(pk=charter.created_by_id) | Q(credit_requests__charter=charter, credit_requests__status__in=AWARDED_STATUSES)
     ).exclude(email="")

@@ -17,8 +17,9 @@ from compute.models import CreditPool, CreditRequest, CreditSignature
 from compute.services.credits import pools, posting
 from governance.audit import record_event, snapshot
 from governance.choices import Sector
-from governance.exceptions import DomainError, IllegalTransition
+from governance.exceptions import DomainError
 from governance.permissions import co_chair_seat, require
+from governance.transitions import check_transition
 
 REQUEST_FIELDS = ["charter", "resource", "pool", "amount", "period_start", "period_end", "justification"]
 FUNDABLE_CHARTER_STATUSES = (CharterStatus.APPROVED, CharterStatus.ACTIVE)
@@ -61,10 +62,21 @@ def eligibility_problems(*, charter, resource, pool, period_start=None, period_e
     return problems
 
 
+def _require_eligible(request: CreditRequest) -> None:
+    """Refuse, field by field, a request whose charter, resource, pool or period break the rules."""
+    problems = eligibility_problems(
+        charter=request.charter,
+        resource=request.resource,
+        pool=request.pool,
+        period_start=request.period_start,
+        period_end=request.period_end,
+    )
+    if problems:
+        raise ValidationError(problems)
+
+
 def _check_transition(request: CreditRequest, target: str) -> None:
-    legal = REQUEST_TRANSITIONS[request.status]
-    if target not in legal:
-        raise IllegalTransition("credit request", request.status, target, [str(s) for s in legal])
+    check_transition("credit request", request.status, target, REQUEST_TRANSITIONS)
 
 
 @transaction.atomic
@@ -86,15 +98,7 @@ def create_request(actor, *, submit: bool = False, **fields) -> CreditRequest:
         data["amount"] = posting.credits(data["amount"])
     request = CreditRequest(requested_by=actor, **data)
     request.full_clean()
-    problems = eligibility_problems(
-        charter=charter,
-        resource=request.resource,
-        pool=pool,
-        period_start=request.period_start,
-        period_end=request.period_end,
-    )
-    if problems:
-        raise ValidationError(problems)
+    _require_eligible(request)
     request.save()
     record_event(actor, "credit_request.created", request, after=snapshot(request, REQUEST_FIELDS))
     if submit:
@@ -114,15 +118,7 @@ def update_request(actor, request: CreditRequest, **fields) -> CreditRequest:
         if name in REQUEST_FIELDS:
             setattr(request, name, posting.credits(value) if name == "amount" else value)
     request.full_clean()
-    problems = eligibility_problems(
-        charter=request.charter,
-        resource=request.resource,
-        pool=request.pool,
-        period_start=request.period_start,
-        period_end=request.period_end,
-    )
-    if problems:
-        raise ValidationError(problems)
+    _require_eligible(request)
     request.save()
     record_event(actor, "credit_request.updated", request, before=before, after=snapshot(request, REQUEST_FIELDS))
     return request
@@ -139,15 +135,7 @@ def submit_request(actor, request: CreditRequest) -> CreditRequest:
     )
     require(permissions.may_change_request(actor, request), "Only the requester submits a request.")
     _check_transition(request, RequestStatus.SUBMITTED)
-    problems = eligibility_problems(
-        charter=request.charter,
-        resource=request.resource,
-        pool=request.pool,
-        period_start=request.period_start,
-        period_end=request.period_end,
-    )
-    if problems:
-        raise ValidationError(problems)
+    _require_eligible(request)
     request.status = RequestStatus.SUBMITTED
     request.submitted_at = timezone.now()
     request.save(update_fields=["status", "submitted_at", "updated_at"])
@@ -215,6 +203,7 @@ def sign_request(actor, request: CreditRequest, *, amount=None, reason_code: str
     )
     seat = co_chair_seat(actor, request.charter.committee)
     require(seat is not None, "Only the committee's co-chairs sign credit requests.")
+    assert seat is not None  # for the type checker: require() refused otherwise
     if request.needs_ballot:
         raise DomainError(
             "Above the dual-control limit only a passed ballot approves this request.", code="needs_ballot"

@@ -47,9 +47,8 @@ def propose_transfer(actor, *, source: CreditAccount, target: CreditAccount, amo
     return transfer
 
 
-@transaction.atomic
-def consent_transfer(actor, transfer: CreditTransfer) -> CreditTransfer:
-    """The other charter's lead consents; with both consents the credits move at once."""
+def _locked_proposal(transfer: CreditTransfer) -> CreditTransfer:
+    """The transfer's row, locked, refused unless it still awaits a decision."""
     transfer = (
         CreditTransfer.objects.select_for_update(of=("self",))
         .select_related("source__charter", "target__charter")
@@ -57,6 +56,13 @@ def consent_transfer(actor, transfer: CreditTransfer) -> CreditTransfer:
     )
     if transfer.status != TransferStatus.PROPOSED:
         raise DomainError(f"This transfer is {transfer.get_status_display().lower()}.", code="not_proposed")
+    return transfer
+
+
+@transaction.atomic
+def consent_transfer(actor, transfer: CreditTransfer) -> CreditTransfer:
+    """The other charter's lead consents; with both consents the credits move at once."""
+    transfer = _locked_proposal(transfer)
     sides = permissions.transfer_sides(actor, transfer)
     require(bool(sides), "Only the lead organizations of the two charters consent to a transfer.")
     pending = {s for s in sides if getattr(transfer, f"{s}_consent_by_id") is None}
@@ -96,13 +102,7 @@ def _complete_transfer(actor, transfer: CreditTransfer) -> None:
 @transaction.atomic
 def decline_transfer(actor, transfer: CreditTransfer) -> CreditTransfer:
     """Either charter's lead declines a proposed transfer; the proposer may cancel it."""
-    transfer = (
-        CreditTransfer.objects.select_for_update(of=("self",))
-        .select_related("source__charter", "target__charter")
-        .get(pk=transfer.pk)
-    )
-    if transfer.status != TransferStatus.PROPOSED:
-        raise DomainError(f"This transfer is {transfer.get_status_display().lower()}.", code="not_proposed")
+    transfer = _locked_proposal(transfer)
     if transfer.proposed_by_id == actor.pk:
         transfer.status = TransferStatus.CANCELLED
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -97,7 +97,7 @@ def _post_usage(key: dict, unit_hours: Decimal, actor) -> LedgerTransaction | No
 class ImportResult:
     posted: int = 0
     already_posted: int = 0
-    errors: list[str] | None = None
+    errors: list[str] = field(default_factory=list)
 
 
 def import_usage(rows: Iterable[dict], *, source: str, actor=None) -> ImportResult:

@@ -51,7 +51,7 @@ def _collect_prometheus(source: MetricSource, now: datetime.datetime) -> tuple[i
     else:
         start = now - datetime.timedelta(hours=settings.METRICS_INITIAL_BACKFILL_HOURS)
     client = PrometheusClient(source.url, bearer_token=source.bearer_token, timeout=settings.METRICS_HTTP_TIMEOUT)
-    rows = []
+    rows: list[tuple[str, datetime.datetime, float]] = []
     for name, query in source.effective_queries().items():
         for series in client.query_range(query, start, now, step):
             rows.extend((name, moment, value) for moment, value in series.points)

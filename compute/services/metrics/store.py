@@ -261,7 +261,8 @@ def read_series(
     if not resource_ids:
         return {}
     step = plan_.step
-    bucket = {Resolution.HOUR: HOUR, Resolution.DAY: DAY}.get(plan_.resolution)
+    buckets: dict[str, int] = {Resolution.HOUR: HOUR, Resolution.DAY: DAY}
+    bucket = buckets.get(plan_.resolution)
     if plan_.resolution == Resolution.RAW:
         table, time_col = Sample._meta.db_table, "time"
         mean, low, high = "avg(value)", "min(value)", "max(value)"
