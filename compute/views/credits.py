@@ -45,7 +45,7 @@ from compute.models import (
 )
 from compute.models.ledger import exact
 from compute.services.credits import refunds, requests, resources, transfers
-from governance import services as governance
+from governance import services
 from governance.choices import BallotStatus, Role, Sector, SubjectType
 from governance.models import Ballot, Membership
 from governance.pagination import paginate
@@ -242,7 +242,7 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             else:
                 messages.success(request, "Signed. The other sector's co-chair signs next.")
         elif act == "ballot":
-            ballot = governance.create_ballot(
+            ballot = services.create_ballot(
                 request.user,
                 committee=credit_request.charter.committee,
                 title=f"Credit request #{credit_request.pk} for {credit_request.charter}"[:200],

@@ -9,7 +9,7 @@ from compute import ballots
 from compute.choices import DecisionReason, RequestStatus
 from compute.models import LedgerTransaction
 from compute.services.credits import pools, requests, verification
-from governance import services as governance
+from governance import services
 from governance.choices import Outcome, SubjectType
 from governance.exceptions import DomainError
 from governance.subjects import subject_module
@@ -21,16 +21,16 @@ D = Decimal
 class CreditRequestBallotTests(CreditsTestCase):
     def ballot_on(self, request, **votes):
         """Prepare and open a ballot on the request, and cast the votes given by persona."""
-        ballot = governance.create_ballot(
+        ballot = services.create_ballot(
             self.secretary,
             committee=self.committee,
             title=f"Credits for request #{request.pk}",
             subject_type=SubjectType.CREDIT_REQUEST,
             subject_id=request.pk,
         )
-        ballot = governance.open_ballot(self.public_chair, ballot)
+        ballot = services.open_ballot(self.public_chair, ballot)
         for persona, choice in votes.items():
-            governance.cast_vote(getattr(self, persona), ballot, choice)
+            services.cast_vote(getattr(self, persona), ballot, choice)
         return ballot
 
     def test_the_subject_module_of_a_credit_request_is_this_one(self):
@@ -59,13 +59,13 @@ class CreditRequestBallotTests(CreditsTestCase):
         # Carla (National Research Council) is recused: her organization leads the charter.
         ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
         self.assertIn(self.public_member.pk, set(ballot.recusals.values_list("user_id", flat=True)))
-        ballot = governance.close_ballot(self.public_chair, ballot)
+        ballot = services.close_ballot(self.public_chair, ballot)
         self.assertEqual(ballot.outcome, Outcome.PASSED)
         request = self.refresh(request)
         self.assertEqual((request.status, request.approved_amount, request.ballot), ("approved", D("20000"), ballot))
         # Applying the outcome again (a re-run, a second close attempt) allocates nothing more.
         with self.assertRaises(DomainError):
-            governance.close_ballot(self.public_chair, ballot)
+            services.close_ballot(self.public_chair, ballot)
         ballots.apply_outcome(ballots.get_subject(request.pk, for_update=True), ballot, self.public_chair)
         self.assertEqual(LedgerTransaction.objects.filter(kind="allocation").count(), 1)
         self.assertEqual(self.account().balance, D("20000"))
@@ -75,7 +75,7 @@ class CreditRequestBallotTests(CreditsTestCase):
         pools.update_pool(self.admin, self.pool, total=D("15000"))
         request = self.request_credits(20000)
         ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
-        governance.close_ballot(self.private_chair, ballot)
+        services.close_ballot(self.private_chair, ballot)
         request = self.refresh(request)
         self.assertEqual((request.status, request.approved_amount), (RequestStatus.PARTIALLY_APPROVED, D("15000")))
         self.assertEqual(request.reason_code, DecisionReason.POOL_LIMITED)
@@ -83,7 +83,7 @@ class CreditRequestBallotTests(CreditsTestCase):
     def test_a_rejected_ballot_rejects_the_request(self):
         request = self.request_credits(20000)
         ballot = self.ballot_on(request, public_chair="no", private_chair="no", private_member="no")
-        self.assertEqual(governance.close_ballot(self.public_chair, ballot).outcome, Outcome.REJECTED)
+        self.assertEqual(services.close_ballot(self.public_chair, ballot).outcome, Outcome.REJECTED)
         request = self.refresh(request)
         self.assertEqual(
             (request.status, request.reason_code), (RequestStatus.REJECTED, DecisionReason.BALLOT_REJECTED)
@@ -92,26 +92,26 @@ class CreditRequestBallotTests(CreditsTestCase):
     def test_a_deadlock_leaves_the_request_submitted_for_a_second_ballot(self):
         request = self.request_credits(20000)
         ballot = self.ballot_on(request, public_chair="yes", private_chair="no", private_member="no")
-        ballot = governance.close_ballot(self.public_chair, ballot)
+        ballot = services.close_ballot(self.public_chair, ballot)
         self.assertEqual(ballot.outcome, Outcome.DEADLOCKED)
         self.assertEqual(self.refresh(request).status, RequestStatus.SUBMITTED)
-        second = governance.open_ballot(self.public_chair, governance.start_second_ballot(self.public_chair, ballot))
+        second = services.open_ballot(self.public_chair, services.start_second_ballot(self.public_chair, ballot))
         for persona in ("public_chair", "private_chair", "private_member"):
-            governance.cast_vote(getattr(self, persona), second, "yes")
-        governance.close_ballot(self.public_chair, second)
+            services.cast_vote(getattr(self, persona), second, "yes")
+        services.close_ballot(self.public_chair, second)
         self.assertEqual(self.refresh(request).status, RequestStatus.APPROVED)
 
     def test_a_request_withdrawn_before_the_ballot_closes_is_not_funded(self):
         request = self.request_credits(20000)
         ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
         requests.withdraw_request(self.staff, request)
-        governance.close_ballot(self.public_chair, ballot)
+        services.close_ballot(self.public_chair, ballot)
         self.assertEqual(self.refresh(request).status, RequestStatus.WITHDRAWN)
         self.assertFalse(LedgerTransaction.objects.filter(kind="allocation").exists())
 
     def test_no_ballot_opens_on_a_request_within_dual_control(self):
         request = self.request_credits(5000)
-        ballot = governance.create_ballot(
+        ballot = services.create_ballot(
             self.secretary,
             committee=self.committee,
             title="Small request",
@@ -119,7 +119,7 @@ class CreditRequestBallotTests(CreditsTestCase):
             subject_id=request.pk,
         )
         with self.assertRaisesMessage(DomainError, "dual-control limit"):
-            governance.open_ballot(self.public_chair, ballot)
+            services.open_ballot(self.public_chair, ballot)
 
     def test_the_request_page_prepares_a_ballot_for_the_secretary(self):
         request = self.request_credits(20000)

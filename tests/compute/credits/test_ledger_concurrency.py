@@ -13,7 +13,7 @@ from django.utils import timezone
 from compute.choices import RequestStatus, TransactionKind
 from compute.models import CreditRequest, LedgerTransaction, UsageRecord
 from compute.services.credits import pools, requests, usage, verification
-from governance import services as governance
+from governance import services
 from governance.choices import SubjectType
 from governance.exceptions import DomainError
 from tests.base import make_body
@@ -157,20 +157,20 @@ class ConcurrentLedgerTests(TransactionTestCase):
         small = self.submitted(D("2000"), 6)
         for request in small:
             requests.sign_request(self.body.public_chair, request)
-        ballot = governance.create_ballot(
+        ballot = services.create_ballot(
             self.body.public_chair,
             committee=self.body.committee,
             title="Big request",
             subject_type=SubjectType.CREDIT_REQUEST,
             subject_id=big.pk,
         )
-        ballot = governance.open_ballot(self.body.public_chair, ballot)
+        ballot = services.open_ballot(self.body.public_chair, ballot)
         for person in (self.body.public_chair, self.body.private_chair, self.body.private_member):
-            governance.cast_vote(person, ballot, "yes")
+            services.cast_vote(person, ballot, "yes")
 
         def work(n):
             if n == 0:
-                return governance.close_ballot(self.body.public_chair, ballot)
+                return services.close_ballot(self.body.public_chair, ballot)
             return requests.sign_request(self.body.private_chair, small[n - 1])
 
         results, errors = race(work, range(7))
