@@ -7,6 +7,8 @@ urlpatterns = [
     path("organizations/<int:pk>/", people.organization_detail, name="organization-detail"),
     path("committees/", people.committee_list, name="committee-list"),
     path("committees/<int:pk>/", people.committee_detail, name="committee-detail"),
+    path("committees/<int:pk>/seat-changes/", people.membership_change_propose, name="membership-change-propose"),
+    path("seat-changes/<int:pk>/<str:act>/", people.membership_change_act, name="membership-change-act"),
 ]
 
 # Ballot pages live under their own namespace: the API router already uses the names

@@ -70,16 +70,17 @@ class UserSerializer(CleanModelSerializer):
 
 
 class OrganizationSerializer(CleanModelSerializer):
+    signatories = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=User.objects.all(),
+        help_text="Who signs data use agreements for the organization; set by administrators, audited.",
+    )
+
     class Meta:
         model = Organization
-        fields = ["id", *ORGANIZATION_FIELDS, "created_at"]
+        fields = ["id", *ORGANIZATION_FIELDS, "signatories", "created_at"]
         read_only_fields = ["created_at"]
-
-
-class SectorSeatsSerializer(serializers.Serializer):
-    seats = serializers.IntegerField()
-    chairs = serializers.IntegerField()
-    members = serializers.IntegerField()
 
 
 class CommitteeSerializer(CleanModelSerializer):

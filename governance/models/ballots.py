@@ -27,6 +27,8 @@ from governance.models.people import Membership
 from governance.roles import MANAGE_COMMITTEE, is_administrator
 from governance.tally import SectorCount, compute_tally
 
+CLOSING_GRACE = datetime.timedelta(minutes=5)
+
 
 def _managed_by(user) -> models.QuerySet:
     """The committees the user manages through guardian (co-chairs, the secretary), as a
@@ -302,9 +304,11 @@ class Ballot(TimeStampedModel):
             return None
         hours = self.committee.min_voting_hours
         earliest = opening + datetime.timedelta(hours=hours)
-        if self.closes_at < earliest:
+        # A closing time picked to the minute as "now plus the period" stays acceptable for the
+        # few minutes between choosing it and opening the ballot.
+        if self.closes_at < earliest - CLOSING_GRACE:
             return (
-                f"{self.committee} votes for at least {hours} hours: close at "
+                f"{self.committee} votes for at least {hours} hour{'s' if hours != 1 else ''}: close at "
                 f"{timezone.localtime(earliest):%Y-%m-%d %H:%M} or later."
             )
         return None

@@ -187,6 +187,43 @@ class SeatsChangeOnlyByConsentTests(ConstitutedBodyTestCase):
         self.assertEqual(self.committee.quorum, Decimal("0.5"))
 
 
+class SeatChangesFromTheCommitteePageTests(ConstitutedBodyTestCase):
+    def test_the_secretary_proposes_and_both_co_chairs_consent_on_the_committee_page(self):
+        self.client.force_login(self.secretary)
+        page = self.client.get(f"/committees/{self.committee.pk}/")
+        self.assertContains(page, "Propose a change")
+        response = self.client.post(
+            f"/committees/{self.committee.pk}/seat-changes/",
+            {"kind": "seat", "user": self.private_staff.pk, "role": Role.MEMBER, "reason": "Helios names Tara."},
+            follow=True,
+        )
+        self.assertContains(response, "The change is proposed")
+        change = MembershipChange.objects.get()  # the secretary prepares; she cannot consent
+        self.assertNotContains(response, f'action="/seat-changes/{change.pk}/consent/"')
+        before = self.seats()
+        for chair in (self.public_chair, self.private_chair):
+            self.client.force_login(chair)
+            page = self.client.get(f"/committees/{self.committee.pk}/")
+            self.assertContains(page, f'action="/seat-changes/{change.pk}/consent/"')
+            self.client.post(f"/seat-changes/{change.pk}/consent/")
+            if chair == self.public_chair:
+                self.assertEqual(self.seats(), before)
+        change.refresh_from_db()
+        self.assertEqual(change.status, MembershipChangeStatus.APPLIED)
+        self.assertIn(("tara", Role.MEMBER, None), self.seats())
+
+    def test_a_member_is_offered_no_seat_changes(self):
+        self.client.force_login(self.public_member)
+        self.assertNotContains(self.client.get(f"/committees/{self.committee.pk}/"), "Propose a change")
+        response = self.client.post(
+            f"/committees/{self.committee.pk}/seat-changes/",
+            {"kind": "seat", "user": self.staff.pk, "role": Role.MEMBER},
+            follow=True,
+        )
+        self.assertContains(response, "co-chairs and secretary propose")
+        self.assertFalse(MembershipChange.objects.exists())
+
+
 class BallotsDecideOnlyTheirOwnCommitteesSubjectsTests(BallotTestCase):
     def test_a_ballot_cannot_decide_another_committees_subject(self):
         group = services.create_committee(self.admin, name="Working group")
@@ -238,6 +275,7 @@ class BallotFloorsTests(BallotTestCase):
         self.assertFalse(Ballot.objects.exists())
 
     def test_a_ballots_closing_time_leaves_the_minimum_voting_period(self):
+        Committee.objects.filter(pk=self.committee.pk).update(min_voting_hours=24)  # the default
         response = self.api(self.public_chair).post(
             "/api/ballots/",
             {

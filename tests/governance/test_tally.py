@@ -284,7 +284,7 @@ class StoredTallyPropertyTests(HypothesisTestCase, BallotTestCase):
         expected = reference_tally(people, method, quorum_percent)
         ballot.refresh_from_db()
         self.assertEqual(ballot.tally["outcome"], expected["outcome"])
-        closed = services.close_ballot(self.private_chair, ballot)
+        closed = self.close(ballot)
         self.assertEqual(closed.outcome, expected["outcome"])
         for sector, row in expected["rows"].items():
             self.assertEqual(closed.tally["sectors"][sector]["eligible"], row["eligible"])
