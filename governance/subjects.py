@@ -116,3 +116,19 @@ def refuse_if_recused(actor: Any, subject: Model) -> None:
             f"You are recused from the open ballot '{recusal.ballot}' ({recusal.reason}); "
             "you take no other part in this subject until it closes."
         )
+
+
+def require_decision(ballot: Any, subject: Model, outcome: str, what: str) -> None:
+    """Refuse unless `ballot` is a closed ballot on this very subject with this outcome: acts
+    that only a ballot may take check that a ballot took them (DESIGN.md 2.7)."""
+    from governance.exceptions import DomainError
+    from governance.models import Ballot
+
+    if (
+        not isinstance(ballot, Ballot)
+        or ballot.status != BallotStatus.CLOSED
+        or ballot.outcome != outcome
+        or ballot.subject_type != subject_type_of(subject)
+        or ballot.subject_id != subject.pk
+    ):
+        raise DomainError(f"Only a ballot of the committee can {what}.", code="ballot_required")
