@@ -13,7 +13,7 @@ import datetime
 from django.utils import timezone
 
 from governance import services
-from governance.choices import AttendanceStatus, MeetingStatus, SOPCategory, SubjectType, VotingMethod
+from governance.choices import AttendanceStatus, MeetingStatus, Role, SOPCategory, SubjectType, VotingMethod
 
 DECISION_MAKING = """1. Every decision of the Technical Governance Body is taken by ballot, counted sector by sector.
 2. A ballot opens only when the committee is constituted: equal voting seats per sector, one co-chair each.
@@ -173,6 +173,22 @@ def seed_demo(context: dict) -> None:
     services.add_agenda_item(grace, upcoming, title="Evaluation benchmarks working group", ballot=working_group)
     services.add_agenda_item(grace, upcoming, title="Conflict resolution procedure, version 2", ballot=revision_ballot)
     services.add_agenda_item(grace, upcoming, title="Publication of roll calls: second ballot", ballot=second)
+
+    # Seats, once the committee has acted, change by consent (DESIGN.md 2.7): the secretary's
+    # proposal to seat the private sector's staff researcher as an observer waits for both
+    # co-chairs; Ana has consented, Ben has not yet.
+    tara = p["tara.staff"]
+    observer = services.propose_membership_change(
+        grace,
+        committee=committee,
+        kind="seat",
+        user=tara,
+        organization=tara.organization,
+        role=Role.OBSERVER,
+        voting=False,
+        reason="Helios Compute asks for an observer seat for its data steward.",
+    )
+    services.consent_to_membership_change(ana, observer)
 
     context["sops"] = {"decision_making": decision, "conflict_resolution": conflict, "progress_reporting": reporting}
     context["ballots"] = {

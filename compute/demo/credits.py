@@ -23,7 +23,8 @@ from charters.models import Charter
 from compute.choices import DecisionReason, ResourceKind, TransactionKind, TransferStatus
 from compute.models import LedgerTransaction
 from compute.services.credits import pools, refunds, requests, resources, transfers, usage
-from governance.choices import PortalRole
+from governance import services as governance_services
+from governance.choices import PortalRole, SubjectType
 
 D = Decimal
 HISTORY_DAYS = 150
@@ -47,6 +48,10 @@ def _fundable_charters(context, resources) -> list[tuple[Charter, object]]:
     """Approved or active charters with a resource they may use, from the charters demo when it
     ran (its charters were decided by ballot); only without it are charters made here."""
     candidates = list((context.get("charters") or {}).values())
+    # Charters no co-chair's organization is party to come first: two independent co-chairs
+    # may sign their requests (DESIGN.md 2.7); the others' requests go to a ballot.
+    chairs = {p.organization_id for p in (context["people"]["ana.public"], context["people"]["ben.private"])}
+    candidates.sort(key=lambda c: bool(isinstance(c, Charter) and c.party_organization_ids() & chairs))
     chosen = []
     for charter in candidates:
         if not isinstance(charter, Charter) or charter.status not in (CharterStatus.APPROVED, CharterStatus.ACTIVE):
@@ -86,6 +91,25 @@ def _fundable_charters(context, resources) -> list[tuple[Charter, object]]:
         )
         chosen.append((charter, resource))
     return chosen[:3]
+
+
+def _decide_by_ballot(context, credit_request) -> None:
+    """Put a request to the committee; every voting member not recused supports it."""
+    people = context["people"]
+    chair = people["ana.public"]
+    ballot = governance_services.create_ballot(
+        chair,
+        committee=context["committee"],
+        title=f"Award {credit_request.amount:,.0f} credits to {credit_request.charter}",
+        subject_type=SubjectType.CREDIT_REQUEST,
+        subject_id=credit_request.pk,
+    )
+    ballot = governance_services.open_ballot(chair, ballot)
+    recused = set(ballot.recusals.values_list("user_id", flat=True))
+    for seat in ballot.roll.select_related("user"):
+        if seat.user_id not in recused:
+            governance_services.cast_vote(seat.user, ballot, "yes")
+    governance_services.close_ballot(chair, ballot)
 
 
 def seed_demo(context: dict) -> None:
@@ -172,6 +196,11 @@ def seed_demo(context: dict) -> None:
             )
 
     def both_sign(credit_request, when, **award):
+        if credit_request.needs_ballot:
+            # A co-chair's organization is party to it: the committee decides, not two signers.
+            with _clock(when):
+                _decide_by_ballot(context, credit_request)
+            return
         with _clock(when):
             requests.sign_request(ana, credit_request, **award)
         with _clock(when + datetime.timedelta(hours=5)):
@@ -242,9 +271,11 @@ def seed_demo(context: dict) -> None:
                         reason="Node gpu-17 lost its NVLink; the jobs ran at a quarter of the speed.",
                     )
                 with _clock(day(n, 16)):
-                    refunds.decide_refund(
-                        ben, refund, approve=True, note="Confirmed by the operator's incident report."
-                    )
+                    # Both sectors' co-chairs approve a refund (DESIGN.md 2.7).
+                    for chair in (ben, ana):
+                        refunds.decide_refund(
+                            chair, refund, approve=True, note="Confirmed by the operator's incident report."
+                        )
         with _clock(day(n, 23)):
             for charter, resource, per_posting in plans:
                 for hour in (2, 14):
@@ -271,8 +302,9 @@ def seed_demo(context: dict) -> None:
             note="Say which experiments, and why the current award does not cover them.",
         )
     awaiting = request(rest[0][0] if rest else first, rest[0][1] if rest else first_resource, "3000", day(3))
-    with _clock(day(2)):
-        requests.sign_request(ana, awaiting)
+    if not awaiting.needs_ballot:
+        with _clock(day(2)):
+            requests.sign_request(ana, awaiting)  # waiting for the private co-chair's signature
     request(
         first,
         first_resource,

@@ -158,6 +158,7 @@ def propose_membership_change(
 ) -> MembershipChange:
     """Propose a seat change on a constituted committee; a co-chair or the secretary only.
     The change is checked now (and again when applied) so nobody consents to the impossible."""
+    committee = Committee.objects.get(pk=committee.pk)
     if committee.bootstrapping:
         raise DomainError(
             f"{committee} is still being set up: an administrator seats its members directly.",

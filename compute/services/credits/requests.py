@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,7 +14,7 @@ from charters.choices import CharterStatus, DataClassification
 from compute import permissions
 from compute.choices import REQUEST_TRANSITIONS, DecisionReason, RequestStatus, ResourceStatus, TransactionKind
 from compute.models import CreditPool, CreditRequest, CreditSignature
-from compute.selectors import ballot_reason
+from compute.selectors import ballot_reason, interested_organizations
 from compute.services.credits import pools, posting
 from governance.audit import record_event, snapshot
 from governance.choices import Sector
@@ -242,7 +243,8 @@ def sign_request(actor, request: CreditRequest, *, amount=None, reason_code: str
 @transaction.atomic
 def reject_request(actor, request: CreditRequest, *, reason_code: str, note: str = "", ballot_id=None) -> CreditRequest:
     """A co-chair turns down a submitted request at or below the limit (one is enough to
-    refuse: dual control guards spending). Above the limit only a ballot decides."""
+    refuse: dual control guards spending), unless their organization is party to it. Above
+    the limit only a ballot decides."""
     request = (
         CreditRequest.objects.select_for_update(of=("self",)).select_related("charter__committee").get(pk=request.pk)
     )
@@ -251,8 +253,12 @@ def reject_request(actor, request: CreditRequest, *, reason_code: str, note: str
             permissions.may_decide_requests(actor, request.charter.committee),
             "Only the committee's co-chairs reject credit requests.",
         )
-        if request.needs_ballot:
+        if request.amount > settings.DUAL_CONTROL_LIMIT:
             raise DomainError("Above the dual-control limit only a ballot decides this request.", code="needs_ballot")
+        if actor.organization_id in interested_organizations(request):
+            raise DomainError(
+                "Your organization is party to this request: the committee decides it by ballot.", code="needs_ballot"
+            )
     if reason_code not in DecisionReason.values:
         raise ValidationError({"reason_code": "Say why the request is rejected."})
     _check_transition(request, RequestStatus.REJECTED)
