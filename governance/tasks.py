@@ -14,6 +14,7 @@ from celery.signals import worker_ready
 from django.db import OperationalError
 
 from governance import notifications, outbox, services
+from governance.transparency import tasks as _transparency_tasks  # noqa: F401 - registers the log's tasks
 
 # Transient failures (the database restarting, the mail server away) are retried with
 # exponential backoff; anything else is a bug and surfaces at once.

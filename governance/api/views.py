@@ -187,7 +187,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = AuditEventSerializer
     filterset_fields = ["verb", "object_type", "object_id", "actor"]
-    ordering_fields = ["sequence"]
+    ordering_fields = ["id", "leaf_index"]
 
     def get_queryset(self):
         return AuditEvent.objects.visible_to(self.request.user)
@@ -200,7 +200,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=ChainReportSerializer)
     @action(detail=False, methods=["get"])
     def verify(self, request):
-        """Recompute the hash chain and report the first broken link."""
+        """Check every commitment, the tree against the signed checkpoint, and it against the witnesses."""
         return Response(verify_chain().as_dict())
 
 

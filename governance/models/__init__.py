@@ -7,6 +7,7 @@ from governance.models.meetings import AgendaItem, Attendance, Meeting, Minutes
 from governance.models.outbox import OutboxTask
 from governance.models.people import Committee, Membership, Organization, User
 from governance.models.sops import SOP, SOPVersion
+from governance.models.transparency import Cosignature, LogCheckpoint, LogNode, LogState
 
 __all__ = [
     "SOP",
@@ -15,7 +16,11 @@ __all__ = [
     "AuditEvent",
     "Ballot",
     "Committee",
+    "Cosignature",
     "Eligibility",
+    "LogCheckpoint",
+    "LogNode",
+    "LogState",
     "Meeting",
     "Membership",
     "Minutes",
