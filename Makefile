@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
+# The write path and the rules of who may do what are type-checked (mypy with django-stubs).
+TYPED = $(wildcard */services/ */services.py */permissions.py) governance/subjects.py
 
 .PHONY: run test lint format bench venv clean
 
@@ -29,6 +31,7 @@ test: venv node_modules
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/mypy $(TYPED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # axe-core, which the browser tests inject into every page they visit (package-lock.json pins it).

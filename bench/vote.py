@@ -103,10 +103,10 @@ def _seed_committee(name: str, per_sector: int):
     import datetime
 
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from governance.choices import Role, Sector
     from governance.models import Committee, Membership, Organization, User
+    from governance.services import tokens
 
     committee = Committee.objects.create(name=name)
     term_start = timezone.localdate() - datetime.timedelta(days=1)
@@ -129,8 +129,8 @@ def _seed_committee(name: str, per_sector: int):
             for n, user in enumerate(users)
         )
         voters += users
-    tokens = Token.objects.bulk_create(Token(user=user, key=Token.generate_key()) for user in voters)
-    return committee, voters, [token.key for token in tokens]
+    keys = [tokens.issue_token(user, verified=False)[0] for user in voters]
+    return committee, voters, keys
 
 
 def _open_motion(committee, title: str):

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from charters import services
 from charters.models import Charter
-from governance.choices import BallotStatus, SubjectType
+from governance.choices import BallotStatus
 from governance.exceptions import DomainError
 from governance.models import Ballot
 
@@ -31,6 +31,11 @@ def get_subject(subject_id: int, *, for_update: bool = False) -> Charter:
     if for_update:
         charters = charters.select_for_update(of=("self",))
     return charters.get(pk=subject_id)
+
+
+def committee_id(subject: Charter) -> int | None:
+    """A charter is decided by the committee it is filed with."""
+    return subject.committee_id
 
 
 def parties(subject: Charter) -> set[int]:
@@ -60,16 +65,6 @@ def describe(subject: Charter) -> str:
 
 def url(subject: Charter) -> str:
     return reverse("charters:detail", args=[subject.pk])
-
-
-def ballots_on(charter: Charter):
-    """Every ballot on this charter, newest first."""
-    return Ballot.objects.filter(subject_type=SubjectType.CHARTER, subject_id=charter.pk).order_by("-created_at")
-
-
-def open_ballot_on(charter: Charter) -> Ballot | None:
-    """The ballot on this charter that is open now, if any."""
-    return ballots_on(charter).filter(status=BallotStatus.OPEN).first()
 
 
 def resolve_ballot(ballot_id: int | None) -> Ballot | None:

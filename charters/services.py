@@ -47,10 +47,10 @@ from compute.models import Resource
 from governance.audit import record_event
 from governance.choices import Role
 from governance.exceptions import DomainError, IllegalTransition
-from governance.models import Committee, Membership, Organization, User
-from governance.models.people import can_administer
+from governance.models import Ballot, Committee, Membership, Organization, User
 from governance.outbox import enqueue
-from governance.services import can_manage_committee, require
+from governance.permissions import can_manage_committee, require
+from governance.roles import is_administrator
 
 # Fields a person may set when drafting or editing a charter (the rest the services set).
 CHARTER_INPUT_FIELDS = [*SCALAR_FIELDS, "committee", "lead_organization"]
@@ -109,31 +109,31 @@ def _holds_role(user, committee: Committee, roles: Iterable[str]) -> bool:
 def can_draft(user) -> bool:
     """Staff of a member organization (and program managers) draft charters; administrators too."""
     return bool(user and user.is_authenticated) and (
-        can_administer(user) or (user.organization_id is not None and user.has_perm("charters.add_charter"))
+        is_administrator(user) or (user.organization_id is not None and user.has_perm("charters.add_charter"))
     )
 
 
 def can_edit(user, charter: Charter) -> bool:
     """A charter's text is in the hands of its author and the people of its lead organization."""
     return bool(user and user.is_authenticated) and (
-        can_administer(user)
+        is_administrator(user)
         or charter.created_by_id == user.pk
         or (user.organization_id is not None and user.organization_id == charter.lead_organization_id)
     )
 
 
 def is_secretary(user, committee: Committee) -> bool:
-    return can_administer(user) or _holds_role(user, committee, [Role.SECRETARY])
+    return is_administrator(user) or _holds_role(user, committee, [Role.SECRETARY])
 
 
 def is_co_chair(user, committee: Committee) -> bool:
-    return can_administer(user) or _holds_role(user, committee, [Role.CHAIR])
+    return is_administrator(user) or _holds_role(user, committee, [Role.CHAIR])
 
 
 def can_review(user, charter: Charter) -> bool:
     """Reviewers sit on the charter's committee (co-chairs, members, the secretary) and come
     from an organization that is not party to it."""
-    if can_administer(user):
+    if is_administrator(user):
         return True
     seat = (
         Membership.objects.active()
@@ -190,7 +190,7 @@ def create_charter(actor: User, **fields: Any) -> Charter:
     require(can_draft(actor), "Only staff of a member organization draft charters.")
     scalars, related = _split(fields)
     lead = scalars.get("lead_organization") or actor.organization
-    if not can_administer(actor) and (lead is None or lead.pk != actor.organization_id):
+    if not is_administrator(actor) and (lead is None or lead.pk != actor.organization_id):
         raise ValidationError(
             {"lead_organization": f"You draft charters for your own organization, {actor.organization}."}
         )
@@ -410,9 +410,7 @@ def request_revision(actor: User, charter: Charter, *, reason: str) -> Charter:
 
 
 def _refuse_while_ballot_open(charter: Charter) -> None:
-    from charters.ballots import open_ballot_on  # the ballot hooks import these services
-
-    ballot = open_ballot_on(charter)
+    ballot = Ballot.objects.on(charter).open().first()
     if ballot is not None:
         raise DomainError(f"A ballot on this charter is open ('{ballot}'); wait for it to close.")
 
@@ -789,7 +787,7 @@ def record_review(
 
 
 def can_catalogue(user, steward: Organization | None) -> bool:
-    return can_administer(user) or (
+    return is_administrator(user) or (
         steward is not None and user.organization_id == steward.pk and user.has_perm("charters.add_dataset")
     )
 
@@ -821,14 +819,14 @@ def update_dataset(actor: User, dataset: Dataset, **fields: Any) -> Dataset:
 
 
 def can_draft_agreement(user) -> bool:
-    return can_administer(user) or (
+    return is_administrator(user) or (
         user.is_authenticated and user.organization_id is not None and user.has_perm("charters.add_datauseagreement")
     )
 
 
 def can_change_agreement(user, agreement: DataUseAgreement) -> bool:
     return (
-        can_administer(user)
+        is_administrator(user)
         or agreement.created_by_id == user.pk
         or is_party_person(user, {p.pk for p in agreement.parties.all()})
     )
@@ -880,7 +878,7 @@ def create_agreement(
     """Draft a data use agreement. It binds nobody until every party has signed it."""
     require(can_draft_agreement(actor), "Only staff of a member organization draft data use agreements.")
     parties, datasets = list(parties), list(datasets)
-    if not can_administer(actor) and actor.organization_id not in {p.pk for p in parties}:
+    if not is_administrator(actor) and actor.organization_id not in {p.pk for p in parties}:
         raise ValidationError({"parties": f"Your organization, {actor.organization}, must be a party."})
     agreement = DataUseAgreement(**{k: v for k, v in fields.items() if k in AGREEMENT_FIELDS}, created_by=actor)
     agreement.full_clean()
@@ -1005,7 +1003,7 @@ def register_model(
     `training_data` is a list of {"dataset": Dataset, "agreement": DataUseAgreement}.
     """
     require(
-        can_administer(actor) or is_party_person(actor, charter.party_organization_ids()),
+        is_administrator(actor) or is_party_person(actor, charter.party_organization_ids()),
         "Only people of the charter's organizations register its models.",
     )
     charter = _locked(charter)
@@ -1078,7 +1076,7 @@ def update_model_card(actor: User, model: RegisteredModel, **fields: Any) -> Reg
     """Update a model's card (intended use, limitations, evaluation, bias-audit results). Its
     provenance — digest, data, parent, compute — is fixed at registration."""
     require(
-        can_administer(actor) or is_party_person(actor, model.charter.party_organization_ids()),
+        is_administrator(actor) or is_party_person(actor, model.charter.party_organization_ids()),
         "Only people of the charter's organizations update its models.",
     )
     fixed = sorted(set(fields) - set(MODEL_CARD_FIELDS))

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from charters import services
-from charters.ballots import ballots_on
 from charters.choices import (
     CHARTER_TRANSITIONS,
     IP_FRAMEWORK_COMPARISON,
@@ -39,6 +38,7 @@ from governance.exceptions import DomainError
 from governance.models import Ballot
 from governance.models.ballots import tallies_for
 from governance.pagination import paginate
+from governance.permissions import can_prepare_ballots
 
 CHARTERS_PER_PAGE = 50
 
@@ -150,7 +150,7 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if services.may_take(user, charter, t.name)
     ]
     agreements = DataUseAgreement.objects.with_signatures().filter(charters=charter).order_by("title")
-    ballots = list(ballots_on(charter).filter(pk__in=Ballot.objects.visible_to(user)))
+    ballots = list(Ballot.objects.visible_to(user).on(charter).order_by("-created_at"))
     tallies = tallies_for(ballots)
     context = {
         "charter": charter,
@@ -184,7 +184,7 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for b in ballots
         ],
         "can_prepare_ballot": in_review
-        and governance_services.can_prepare_ballots(user, charter.committee)
+        and can_prepare_ballots(user, charter.committee)
         and not any(b.status in ("draft", "open") for b in ballots),
     }
     return render(request, "charters/charter_detail.html", context)

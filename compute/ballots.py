@@ -26,6 +26,11 @@ def get_subject(subject_id: int, *, for_update: bool = False) -> CreditRequest:
     return requests.get(pk=subject_id)
 
 
+def committee_id(subject: CreditRequest) -> int | None:
+    """A request is decided by the committee that holds the pool it draws on."""
+    return subject.pool.committee_id
+
+
 def parties(subject: CreditRequest) -> set[int]:
     """The organizations behind the request: the charter's lead and the requester's own.
     Their members are recused from the ballot."""

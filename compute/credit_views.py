@@ -49,7 +49,7 @@ from governance.choices import BallotStatus, Sector, SubjectType
 from governance.exceptions import DomainError
 from governance.models import Ballot
 from governance.pagination import paginate
-from governance.services import can_prepare_ballots
+from governance.permissions import can_prepare_ballots
 
 
 def _refused(request: HttpRequest, error: Exception) -> None:

@@ -18,7 +18,7 @@ from compute.services.ledger import (
     debits_in_fault,
     refundable_debits,
 )
-from governance.models.people import can_administer
+from governance.roles import is_administrator
 
 
 def attach_errors(form: forms.Form, error: ValidationError) -> None:
@@ -60,7 +60,7 @@ class CreditRequestForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         charters = Charter.objects.filter(status__in=FUNDABLE_CHARTER_STATUSES).order_by("title")
-        if not can_administer(user):
+        if not is_administrator(user):
             charters = charters.filter(pk__in=charters_of(user))
         self.fields["charter"].queryset = charters
         self.fields["resource"].queryset = Resource.objects.exclude(status=ResourceStatus.RETIRED).order_by("name")

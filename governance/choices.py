@@ -27,6 +27,15 @@ class VotingMethod(models.TextChoices):
     DOUBLE_SUPERMAJORITY = "double_supermajority", "Double supermajority"
 
 
+# How strict each method is: a ballot's method may be the committee's default for its kind of
+# subject or stricter, never weaker (DESIGN.md 2.7).
+METHOD_STRICTNESS: dict[str, int] = {
+    VotingMethod.PARITY_MAJORITY: 0,
+    VotingMethod.DOUBLE_MAJORITY: 1,
+    VotingMethod.DOUBLE_SUPERMAJORITY: 2,
+}
+
+
 class SubjectType(models.TextChoices):
     """What a ballot decides on. Each type's rules live in the subject's app (governance.subjects)."""
 
@@ -153,4 +162,27 @@ SOP_VERSION_TRANSITIONS: dict[str, tuple[str, ...]] = {
     SOPVersionStatus.ADOPTED: (SOPVersionStatus.SUPERSEDED,),
     SOPVersionStatus.SUPERSEDED: (),
     SOPVersionStatus.REJECTED: (),
+}
+
+
+class MembershipChangeKind(models.TextChoices):
+    """What a proposed change does to a constituted committee's seats (DESIGN.md 2.7)."""
+
+    SEAT = "seat", "Seat a person"
+    END_TERM = "end_term", "End a term"
+    CHANGE_ROLE = "change_role", "Change a role"
+
+
+class MembershipChangeStatus(models.TextChoices):
+    """A proposed seat change waits for consent, then is applied, or is withdrawn."""
+
+    PENDING = "pending", "Pending"
+    APPLIED = "applied", "Applied"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+MEMBERSHIP_CHANGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    MembershipChangeStatus.PENDING: (MembershipChangeStatus.APPLIED, MembershipChangeStatus.WITHDRAWN),
+    MembershipChangeStatus.APPLIED: (),
+    MembershipChangeStatus.WITHDRAWN: (),
 }

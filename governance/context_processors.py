@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from governance.two_factor import may_enrol
+from governance.permissions import may_enrol_in_two_factor
 
 
 def account(request: HttpRequest) -> dict:
     """What the header's account area offers. Callables: templates evaluate them only when
     they render the header for a signed-in person, so other responses pay no query."""
     user = request.user
-    return {"offers_two_factor": lambda: user.is_authenticated and may_enrol(user)}
+    return {"offers_two_factor": lambda: user.is_authenticated and may_enrol_in_two_factor(user)}

@@ -1,22 +1,12 @@
 """Forms of the governance app. They only collect input: the services validate and write,
-and their ValidationErrors are shown on the form (see `apply_errors`)."""
+and their ValidationErrors are shown on the form (see governance.web.add_service_errors)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from governance.choices import SOPCategory, SubjectType, VoteChoice, VotingMethod
 from governance.models import Committee
-
-
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its fields where they exist."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class DateTimeInput(forms.DateTimeInput):

@@ -11,6 +11,17 @@ from django.contrib.auth.models import Group, Permission
 
 from governance.choices import PortalRole
 
+# The object permission a committee's co-chairs and secretary hold over it (granted with their
+# seats by governance.services.people).
+MANAGE_COMMITTEE = "governance.manage_committee"
+
+
+def is_administrator(user) -> bool:
+    """Portal administrators (superusers and Django staff) see everything, and bootstrap a
+    committee's first seats; every other power of theirs is bounded by DESIGN.md 2.7."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.is_staff))
+
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     PortalRole.COMMITTEE_MEMBER: ["compute.view_creditaccount"],
     PortalRole.CO_CHAIR: ["governance.view_auditevent", "compute.view_creditaccount"],

@@ -63,7 +63,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -166,7 +165,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "governance.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "governance.views.errors.locked_out"
 AXES_VERBOSE = False
 
 # A strict Content-Security-Policy: scripts only from this server (no inline code, no eval),
@@ -234,7 +233,7 @@ ROADMAP_REPORT_REMINDER_DAYS = env.int("ROADMAP_REPORT_REMINDER_DAYS", default=7
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.api.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -385,6 +384,10 @@ CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
     "task": "compute.tasks.purge_raw_samples",
     "schedule": timedelta(hours=6),
 }
+
+# API tokens expire this many hours after they are issued (DELETE /api/auth/token/ revokes one
+# sooner; "sign out everywhere" revokes them all).
+API_TOKEN_HOURS = env.int("API_TOKEN_HOURS", default=8)
 
 # Two-factor (django-otp): the issuer authenticator apps show beside the account name.
 OTP_TOTP_ISSUER = "TGB portal"

@@ -21,6 +21,11 @@ def get_subject(subject_id: int, *, for_update: bool = False) -> SOPVersion:
     return rows.get(pk=subject_id)
 
 
+def committee_id(subject: SOPVersion) -> int | None:
+    """A procedure's version is decided by the committee the procedure belongs to."""
+    return subject.sop.committee_id
+
+
 def parties(subject: SOPVersion) -> set[int]:
     """A procedure of the body has no party organizations: nobody is recused automatically."""
     return set()

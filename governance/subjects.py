@@ -1,33 +1,53 @@
-"""What a ballot needs to know about its subject, asked of the app that owns the subject.
+"""The one seam between ballots and what they decide (DESIGN.md §4).
 
-Each subject type names a module that provides these functions (a motion has no module: it
-has no parties, nothing to check and nothing to apply):
-
-    get_subject(subject_id: int, *, for_update: bool = False) -> Model
-        The subject; raises the model's DoesNotExist when there is none. With `for_update`
-        the row is locked (select_for_update) for the closing transaction.
-    parties(subject) -> set[int]
-        Ids of the organizations that are party to the subject; their members are recused
-        automatically (DESIGN.md 2.1).
-    check_can_open(subject) -> None
-        Raises governance.exceptions.DomainError saying why no ballot on the subject may open
-        now (a charter whose DUAs are unsigned, a request at or below the dual-control limit…).
-    apply_outcome(subject, ballot, actor) -> None
-        Called inside the transaction that closes the ballot, with `ballot.outcome` set; applies
-        the outcome through the subject app's own services (approve, reject, allocate…).
-    describe(subject) -> str
-        A one-line title for lists, tallies and minutes.
-    url(subject) -> str
-        The subject's page.
+Every kind of ballot subject is answered for by one module of the app that owns it, and that
+module implements `BallotSubject` with plain functions (mypy checks each module against the
+protocol; see tests/governance/test_subjects.py). A motion has no subject: nothing to check,
+no parties, nothing to apply. Ballot queries about a subject ("the open ballot on this
+charter") are on `BallotQuerySet` (`Ballot.objects.on(subject).open()`), so no app imports
+another app's services to ask about ballots.
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import Any, Protocol, cast, runtime_checkable
+
+from django.db.models import Model
 
 from governance.choices import SubjectType
 
+
+@runtime_checkable
+class BallotSubject(Protocol):
+    """What a ballot needs to know about one kind of subject."""
+
+    def get_subject(self, subject_id: int, *, for_update: bool = False) -> Any:
+        """The subject; raises the model's DoesNotExist when there is none. With `for_update`
+        the row is locked (select_for_update) for the closing transaction."""
+
+    def committee_id(self, subject: Any) -> int | None:
+        """The committee the subject belongs to: only that committee's ballots decide it."""
+
+    def parties(self, subject: Any) -> set[int]:
+        """Ids of the organizations party to the subject; their members are recused (2.1)."""
+
+    def check_can_open(self, subject: Any) -> None:
+        """Raise DomainError saying why no ballot on the subject may open now."""
+
+    def apply_outcome(self, subject: Any, ballot: Any, actor: Any) -> None:
+        """Apply the closed ballot's outcome, inside the closing transaction, through the
+        subject app's own services."""
+
+    def describe(self, subject: Any) -> str:
+        """A one-line title for lists, tallies and minutes."""
+
+    def url(self, subject: Any) -> str:
+        """The subject's page."""
+
+
+# The module answering for each subject type; None for a motion. Imported when first asked,
+# because those modules import the governance models this module is loaded beside.
 SUBJECT_MODULES: dict[str, str | None] = {
     SubjectType.CHARTER: "charters.ballots",
     SubjectType.CREDIT_REQUEST: "compute.ballots",
@@ -36,8 +56,21 @@ SUBJECT_MODULES: dict[str, str | None] = {
     SubjectType.MOTION: None,
 }
 
+# The model whose rows each subject type names (app_label.model_name).
+SUBJECT_MODELS: dict[str, str] = {
+    "charters.charter": SubjectType.CHARTER,
+    "compute.creditrequest": SubjectType.CREDIT_REQUEST,
+    "roadmap.roadmap": SubjectType.ROADMAP,
+    "governance.sopversion": SubjectType.SOP,
+}
 
-def subject_module(subject_type: str) -> ModuleType | None:
+
+def subject_module(subject_type: str) -> BallotSubject | None:
     """The module that answers for a subject type, or None for a motion."""
     path = SUBJECT_MODULES[subject_type]
-    return importlib.import_module(path) if path else None
+    return cast(BallotSubject, importlib.import_module(path)) if path else None
+
+
+def subject_type_of(subject: Model) -> str:
+    """The subject type a model instance is decided as ("charter" for a Charter…)."""
+    return SUBJECT_MODELS[subject._meta.label_lower]

@@ -23,17 +23,11 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from governance.audit import record_event
-from governance.choices import Role
-from governance.models.people import can_administer
+from governance.permissions import may_enrol_in_two_factor
 
 DEVICE_NAME = "Authenticator app"
 # Pages a person with a device but no code yet may still reach.
 OPEN_PATHS = ("/account/two-factor/verify/", "/logout/", "/login/", "/static/", "/healthz/")
-
-
-def may_enrol(user) -> bool:
-    """Co-chairs and administrators: the people whose signature moves credits and closes ballots."""
-    return can_administer(user) or user.memberships.filter(role=Role.CHAIR).exists()
 
 
 def needs_code(user) -> bool:
@@ -89,7 +83,7 @@ def base32_secret(device: TOTPDevice) -> str:
 @login_required
 def enrol(request: HttpRequest) -> HttpResponse:
     """Show the secret of a new device and confirm it with its first code."""
-    if not may_enrol(request.user):
+    if not may_enrol_in_two_factor(request.user):
         raise PermissionDenied("Two-factor sign-in is offered to co-chairs and administrators.")
     confirmed = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     if confirmed:

@@ -5,8 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from governance import page_urls, two_factor, views
+from governance import page_urls, two_factor
 from governance.api.views import obtain_token
+from governance.views import account, errors, people
 
 api_patterns = [
     path("auth/token/", obtain_token, name="api-token"),
@@ -20,12 +21,15 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", people.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", account.account, name="account"),
+    path("account/password/", account.PasswordChange.as_view(), name="password-change"),
+    path("account/sign-out-everywhere/", account.sign_out_everywhere, name="sign-out-everywhere"),
     path("account/two-factor/", two_factor.enrol, name="two-factor"),
     path("account/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
-    path("healthz/", views.healthz, name="healthz"),
+    path("healthz/", errors.healthz, name="healthz"),
     path("", include("governance.page_urls")),
     path("ballots/", include((page_urls.ballot_patterns, "ballots"))),
     path("meetings/", include((page_urls.meeting_patterns, "meetings"))),
@@ -37,7 +41,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "governance.views.bad_request"
-handler403 = "governance.views.permission_denied"
-handler404 = "governance.views.page_not_found"
-handler500 = "governance.views.server_error"
+handler400 = "governance.views.errors.bad_request"
+handler403 = "governance.views.errors.permission_denied"
+handler404 = "governance.views.errors.page_not_found"
+handler500 = "governance.views.errors.server_error"

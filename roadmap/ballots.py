@@ -33,6 +33,11 @@ def get_subject(subject_id: int, *, for_update: bool = False) -> Roadmap:
     return queryset.get(pk=subject_id)
 
 
+def committee_id(subject: Roadmap) -> int | None:
+    """A roadmap version is decided by the committee that owns the roadmap."""
+    return subject.committee_id
+
+
 def parties(subject: Roadmap) -> set[int]:
     """Nobody is party to the joint roadmap (see the module docstring)."""
     return set()

@@ -23,8 +23,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance.models import TimeStampedModel
-from governance.models.audit import AppendOnlyError
-from governance.models.people import can_administer
+from governance.models.base import AppendOnlyError
+from governance.roles import is_administrator
 from roadmap import planning
 from roadmap.choices import (
     RAG,
@@ -44,7 +44,7 @@ def in_the_body(user) -> bool:
     organizations, holders of a portal role or of a committee seat. An outsider sees nothing."""
     if not (user and user.is_authenticated and user.is_active):
         return False
-    if can_administer(user) or user.organization_id:
+    if is_administrator(user) or user.organization_id:
         return True
     cached = getattr(user, "_roadmap_in_body", None)
     if cached is None:
@@ -55,7 +55,7 @@ def in_the_body(user) -> bool:
 
 def can_plan(user) -> bool:
     """Program managers (and administrators) edit the roadmap."""
-    return bool(user and user.is_authenticated and (can_administer(user) or user.has_perm(MANAGE_ROADMAP)))
+    return bool(user and user.is_authenticated and (is_administrator(user) or user.has_perm(MANAGE_ROADMAP)))
 
 
 class BodyVisibleQuerySet(models.QuerySet):

@@ -27,7 +27,7 @@ from governance.choices import BallotStatus, Outcome, SubjectType
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import Ballot, Committee, User
 from governance.outbox import enqueue
-from governance.services import require
+from governance.permissions import require
 from roadmap import evidence, planning
 from roadmap.choices import (
     REBASELINE_TRANSITIONS,
@@ -176,17 +176,10 @@ def draft_next_version(actor: User | None, roadmap: Roadmap, **fields: Any) -> R
     return create_roadmap(actor, initiatives=list(roadmap.initiatives.all()), **{**base, **fields})
 
 
-def open_ballot_on(roadmap: Roadmap) -> Ballot | None:
-    """The open ballot deciding on this roadmap version, if any."""
-    return Ballot.objects.filter(
-        subject_type=SubjectType.ROADMAP, subject_id=roadmap.pk, status=BallotStatus.OPEN
-    ).first()
-
-
 def _refuse_while_balloting(roadmap: Roadmap, message: str) -> None:
     """What a ballot is deciding must not move under it: a draft's scope and planned dates, or
     a pending re-baselining, stay as the voters saw them until the ballot closes."""
-    if open_ballot_on(roadmap) is not None:
+    if Ballot.objects.on(roadmap).open().exists():
         raise DomainError(message, code="ballot_open")
 
 

@@ -22,6 +22,7 @@ from governance.choices import Sector, SubjectType
 from governance.exceptions import DomainError
 from governance.models import Ballot
 from governance.pagination import paginate
+from governance.permissions import can_prepare_ballots
 from roadmap import ballots as roadmap_ballots
 from roadmap import exports, selectors, services, timeline
 from roadmap.choices import RebaselineStatus, RoadmapStatus
@@ -174,7 +175,7 @@ def roadmap_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "ballots": Ballot.objects.visible_to(user)
             .filter(subject_type=SubjectType.ROADMAP, subject_id=roadmap.pk)
             .order_by("-created_at"),
-            "can_prepare_ballots": governance.can_prepare_ballots(user, roadmap.committee),
+            "can_prepare_ballots": can_prepare_ballots(user, roadmap.committee),
             "can_plan": can_plan(user),
         },
     )

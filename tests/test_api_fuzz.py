@@ -31,7 +31,6 @@ from django.core.management import call_command
 from django.db import close_old_connections, transaction
 from django.test import override_settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -39,6 +38,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from governance.management.commands import seed_demo as seed_demo_command
 from governance.models import User
+from governance.services import tokens
 from tests.test_permission_matrix import api_list_urls, spread
 
 pytestmark = [pytest.mark.fuzz]
@@ -103,12 +103,12 @@ def seeded_schema(username: str):
         open(os.devnull, "w") as quiet,
     ):
         call_command("seed_demo", stdout=quiet)
-    token = Token.objects.create(user=User.objects.get(username=username))
+    token, _ = tokens.issue_token(User.objects.get(username=username))
     # The administrator's ids: a caller who may not see an object meets it all the same.
     known = existing_ids(User.objects.get(username="admin"))
     with connection_kept_between_requests():
         schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), config=config())
-        schema.config.headers = {"Authorization": f"Token {token.key}"}
+        schema.config.headers = {"Authorization": f"Token {token}"}
 
         @schema.hook("before_generate_path_parameters")
         def real_objects_too(context, strategy):

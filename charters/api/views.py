@@ -33,7 +33,7 @@ from charters.models import Charter, Dataset, DataUseAgreement, RegisteredModel,
 from charters.prov import model_provenance
 from charters.versions import diff
 from governance.api.views import ServiceModelViewSet
-from governance.models.people import can_administer
+from governance.roles import is_administrator
 
 ACTION_PERMISSIONS = [IsAuthenticated]  # the services decide who may take each step
 
@@ -257,7 +257,7 @@ class RegisteredModelViewSet(ServiceModelViewSet):
         return user.is_authenticated and (user.organization_id is not None or user.is_staff or user.is_superuser)
 
     def may_change(self, user, obj) -> bool:
-        return can_administer(user) or services.is_party_person(user, obj.charter.party_organization_ids())
+        return is_administrator(user) or services.is_party_person(user, obj.charter.party_organization_ids())
 
     def retrieve(self, request, *args, **kwargs):
         model = self.get_object()

@@ -9,7 +9,6 @@ import datetime
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from guardian.shortcuts import get_objects_for_user
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -29,9 +28,8 @@ from compute.models import (
 )
 from compute.services import ledger
 from governance.api.views import ServiceModelViewSet
-from governance.models import Committee
-from governance.models.people import can_administer
-from governance.services import MANAGE_COMMITTEE, can_manage_committee
+from governance.permissions import can_manage_committee, manages_any_committee
+from governance.roles import is_administrator
 
 
 class ResourceViewSet(ServiceModelViewSet):
@@ -69,7 +67,7 @@ class CreditPoolViewSet(ServiceModelViewSet):
     update_service = staticmethod(ledger.update_pool)
 
     def may_create(self, user) -> bool:
-        return can_administer(user) or get_objects_for_user(user, MANAGE_COMMITTEE, klass=Committee).exists()
+        return manages_any_committee(user)
 
     def may_change(self, user, obj) -> bool:
         return can_manage_committee(user, obj.committee)
@@ -133,7 +131,7 @@ class CreditRequestViewSet(ServiceModelViewSet):
         return user.is_authenticated
 
     def may_change(self, user, obj) -> bool:
-        return can_administer(user) or obj.requested_by_id == user.pk
+        return is_administrator(user) or obj.requested_by_id == user.pk
 
     def get_queryset(self):
         return CreditRequest.objects.visible_to(self.request.user).with_related().order_by("-created_at", "-pk")

@@ -29,8 +29,8 @@ from compute.choices import (
     TransferStatus,
 )
 from governance.models import TimeStampedModel
-from governance.models.audit import AppendOnlyError
-from governance.models.people import can_administer
+from governance.models.base import AppendOnlyError
+from governance.roles import is_administrator
 
 # Credits carry four decimal places: a usage debit is unit-hours times a rate, and rounding
 # it to whole cents would lose real money over thousands of hourly debits.
@@ -50,7 +50,7 @@ def exact(total) -> Decimal:
 
 def sees_all_credits(user) -> bool:
     """Administrators, auditors and the committee see every account and the whole ledger."""
-    return can_administer(user) or user.has_perm("compute.view_creditaccount")
+    return is_administrator(user) or user.has_perm("compute.view_creditaccount")
 
 
 def charters_of(user):
@@ -408,7 +408,7 @@ class CreditRequestQuerySet(models.QuerySet):
         once submitted, a request is part of the body's record, seen by every signed-in user."""
         if not (user and user.is_authenticated):
             return self.none()
-        if can_administer(user):
+        if is_administrator(user):
             return self
         visible = ~Q(status=RequestStatus.DRAFT) | Q(requested_by=user)
         if user.organization_id:

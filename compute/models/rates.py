@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from governance.models.audit import AppendOnlyError
+from governance.models.base import AppendOnlyError
 
 RATE_FIELD = {"max_digits": 12, "decimal_places": 4}
 

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from compute.choices import AttestationStatus, ScanKind, ScanOrigin
-from governance.models.people import can_administer
+from governance.roles import is_administrator
 
 
 class SecurityScanQuerySet(models.QuerySet):
@@ -35,14 +35,16 @@ def can_read_findings(user) -> bool:
     if not (user and user.is_authenticated):
         return False
     return (
-        can_administer(user)
+        is_administrator(user)
         or user.has_perm("compute.view_securityscan")
         or user.groups.filter(name=PortalRole.AUDITOR).exists()
     )
 
 
 def can_submit_reports(user) -> bool:
-    return bool(user and user.is_authenticated and (can_administer(user) or user.has_perm("compute.add_securityscan")))
+    return bool(
+        user and user.is_authenticated and (is_administrator(user) or user.has_perm("compute.add_securityscan"))
+    )
 
 
 class SecurityScan(models.Model):

@@ -64,9 +64,9 @@ from governance.audit import _CHAIN_LOCK_KEY, record_event, snapshot
 from governance.choices import Role, Sector
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import Membership
-from governance.models.people import can_administer
 from governance.outbox import enqueue
-from governance.services import can_manage_committee, require
+from governance.permissions import can_manage_committee, require
+from governance.roles import is_administrator
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def may_request_for(user, charter) -> bool:
     """Administrators, and people of the charter's lead or a participating organization."""
     if not (user and user.is_authenticated):
         return False
-    if can_administer(user):
+    if is_administrator(user):
         return True
     return bool(user.organization_id) and (
         user.organization_id == charter.lead_organization_id
@@ -278,7 +278,7 @@ def _pools_by_id(ids: Iterable[int | None]) -> dict[int | None, CreditPool | Non
 @transaction.atomic
 def create_resource(actor, *, rate: Decimal | None = None, rate_effective_from=None, **fields) -> Resource:
     """Register a shared resource, with its first credit rate when given; administrators only."""
-    require(actor is None or can_administer(actor), "Only administrators register resources.")
+    require(actor is None or is_administrator(actor), "Only administrators register resources.")
     resource = Resource(**{k: v for k, v in fields.items() if k in RESOURCE_FIELDS})
     resource.full_clean()
     resource.save()
@@ -291,7 +291,7 @@ def create_resource(actor, *, rate: Decimal | None = None, rate_effective_from=N
 @transaction.atomic
 def update_resource(actor, resource: Resource, **fields) -> Resource:
     """Change a resource's description, capacity, status…; its price changes with set_rate."""
-    require(can_administer(actor), "Only administrators change resources.")
+    require(is_administrator(actor), "Only administrators change resources.")
     resource = Resource.objects.select_for_update().get(pk=resource.pk)
     before = snapshot(resource, RESOURCE_FIELDS)
     for name, value in fields.items():
@@ -315,7 +315,7 @@ def set_rate(actor, resource: Resource, *, rate, effective_from: datetime.dateti
     would leave charged usage priced by a rate that no longer says what it cost. Usage
     already charged keeps the rate it was charged at in any case (each record keeps it).
     """
-    require(actor is None or can_administer(actor), "Only administrators set credit rates.")
+    require(actor is None or is_administrator(actor), "Only administrators set credit rates.")
     effective_from = effective_from or timezone.now()
     if timezone.is_naive(effective_from):
         raise ValidationError({"effective_from": "Give the time with its time zone."})
@@ -672,7 +672,9 @@ def create_request(actor, *, submit: bool = False, **fields) -> CreditRequest:
 def update_request(actor, request: CreditRequest, **fields) -> CreditRequest:
     """Change a draft; its requester (or an administrator) only."""
     request = CreditRequest.objects.select_for_update().get(pk=request.pk)
-    require(request.requested_by_id == actor.pk or can_administer(actor), "Only the requester changes a draft request.")
+    require(
+        request.requested_by_id == actor.pk or is_administrator(actor), "Only the requester changes a draft request."
+    )
     if request.status != RequestStatus.DRAFT:
         raise DomainError("Only a draft request can be changed; this one is " + request.get_status_display().lower())
     before = snapshot(request, REQUEST_FIELDS)
@@ -703,7 +705,7 @@ def submit_request(actor, request: CreditRequest) -> CreditRequest:
         .select_related("charter", "resource", "pool")
         .get(pk=request.pk)
     )
-    require(request.requested_by_id == actor.pk or can_administer(actor), "Only the requester submits a request.")
+    require(request.requested_by_id == actor.pk or is_administrator(actor), "Only the requester submits a request.")
     _check_transition(request, RequestStatus.SUBMITTED)
     problems = eligibility_problems(
         charter=request.charter,
@@ -731,7 +733,7 @@ def submit_request(actor, request: CreditRequest) -> CreditRequest:
 def withdraw_request(actor, request: CreditRequest) -> CreditRequest:
     """The requester takes the request back; possible until it is decided."""
     request = CreditRequest.objects.select_for_update().get(pk=request.pk)
-    require(request.requested_by_id == actor.pk or can_administer(actor), "Only the requester withdraws a request.")
+    require(request.requested_by_id == actor.pk or is_administrator(actor), "Only the requester withdraws a request.")
     _check_transition(request, RequestStatus.WITHDRAWN)
     before = request.status
     request.status = RequestStatus.WITHDRAWN
@@ -1307,7 +1309,7 @@ def _reverse(actor, original: LedgerTransaction, memo: str) -> LedgerTransaction
 @transaction.atomic
 def reverse_transaction(actor, original: LedgerTransaction, *, memo: str) -> LedgerTransaction:
     """Correct the ledger by reversing a transaction; administrators only. Nothing is edited."""
-    require(can_administer(actor), "Only administrators correct the ledger.")
+    require(is_administrator(actor), "Only administrators correct the ledger.")
     if not memo:
         raise ValidationError({"memo": "Say why the transaction is reversed."})
     _lock_ledger()

@@ -31,7 +31,7 @@ from compute.models import Metric, MetricSource, Resource, UsageAttribution
 from compute.models.metrics import hash_token
 from compute.services import metric_store
 from governance.audit import record_event, snapshot
-from governance.models.people import can_administer
+from governance.roles import is_administrator
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ ATTRIBUTION_LAG = datetime.timedelta(minutes=5)
 
 
 def _require_admin(actor) -> None:
-    if not can_administer(actor):
+    if not is_administrator(actor):
         raise PermissionDenied("Only portal administrators manage metric sources.")
 
 

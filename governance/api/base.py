@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from governance.exceptions import DomainError
-from governance.models.audit import AppendOnlyError
+from governance.models.base import AppendOnlyError
 
 logger = logging.getLogger(__name__)
 

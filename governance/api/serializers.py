@@ -18,6 +18,7 @@ from governance.models import (
     Committee,
     Meeting,
     Membership,
+    MembershipChange,
     Minutes,
     Organization,
     Recusal,
@@ -25,8 +26,12 @@ from governance.models import (
     User,
     Vote,
 )
-from governance.models.ballots import managed_committees, member_committee_ids
-from governance.models.people import can_administer, constitution_problems
+from governance.models.ballots import member_committee_ids
+from governance.models.people import constitution_problems
+from governance.permissions import managed_committees
+from governance.roles import is_administrator
+from governance.services.people import COMMITTEE_FIELDS, ORGANIZATION_FIELDS
+from governance.services.seats import sectors_consented, sectors_needed
 
 
 class UserSerializer(CleanModelSerializer):
@@ -69,7 +74,7 @@ class UserSerializer(CleanModelSerializer):
 class OrganizationSerializer(CleanModelSerializer):
     class Meta:
         model = Organization
-        fields = ["id", "name", "short_name", "sector", "jurisdiction", "website", "created_at"]
+        fields = ["id", *ORGANIZATION_FIELDS, "created_at"]
         read_only_fields = ["created_at"]
 
 
@@ -88,14 +93,7 @@ class CommitteeSerializer(CleanModelSerializer):
         model = Committee
         fields = [
             "id",
-            "name",
-            "description",
-            "quorum",
-            "method_charter",
-            "method_credit_request",
-            "method_roadmap",
-            "method_sop",
-            "method_motion",
+            *COMMITTEE_FIELDS,
             "constituted",
             "constitution_problems",
             "seats",
@@ -133,6 +131,45 @@ class Base64Field(serializers.Field):
         return base64.b64encode(bytes(value)).decode("ascii")
 
 
+class MembershipChangeSerializer(serializers.ModelSerializer):
+    """A proposed seat change (DESIGN.md 2.7): written by its proposer, applied by consent."""
+
+    membership = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.all(), required=False, allow_null=True)
+    sectors_needed = serializers.SerializerMethodField(help_text="Sectors whose co-chair must consent.")
+    sectors_consented = serializers.SerializerMethodField(help_text="Sectors whose co-chair has consented.")
+
+    class Meta:
+        model = MembershipChange
+        fields = [
+            "id",
+            "committee",
+            "kind",
+            "membership",
+            "user",
+            "organization",
+            "role",
+            "voting",
+            "term_start",
+            "term_end",
+            "reason",
+            "status",
+            "proposed_by",
+            "proposer_sector",
+            "consented_by",
+            "sectors_needed",
+            "sectors_consented",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = ["status", "proposed_by", "proposer_sector", "consented_by", "created_at", "decided_at"]
+
+    def get_sectors_needed(self, change: MembershipChange) -> list[str]:
+        return sorted(sectors_needed(change))
+
+    def get_sectors_consented(self, change: MembershipChange) -> list[str]:
+        return sorted(sectors_consented(change))
+
+
 class AuditEventSerializer(serializers.ModelSerializer):
     commitment = Base64Field(read_only=True, help_text="SHA-256(salt || canonical JSON of the event), base64.")
 
@@ -165,12 +202,19 @@ class ChainReportSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        help_text="The current two-factor code, for a person with two-factor sign-in.",
+    )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Shown once: the portal keeps only its hash.")
+    expires = serializers.DateTimeField()
 
 
 # --- Ballots -------------------------------------------------------------------------------
@@ -227,6 +271,9 @@ class BallotSerializer(CleanModelSerializer):
     tally = serializers.SerializerMethodField()
     recusals = serializers.SerializerMethodField()
     my_vote = serializers.SerializerMethodField()
+    close_requested_by = serializers.SerializerMethodField(
+        help_text="Sectors whose co-chair has asked to close this ballot early (it closes once every sector has)."
+    )
 
     class Meta:
         model = Ballot
@@ -246,6 +293,7 @@ class BallotSerializer(CleanModelSerializer):
             "tally",
             "recusals",
             "my_vote",
+            "close_requested_by",
             "previous_ballot",
             "opened_at",
             "closed_at",
@@ -283,6 +331,9 @@ class BallotSerializer(CleanModelSerializer):
             attrs.setdefault("quorum", draft.quorum)
         return super().validate(attrs)
 
+    def get_close_requested_by(self, ballot: Ballot) -> list[str]:
+        return sorted(request.sector for request in ballot.close_requests.all())
+
     def _shows_tally(self, ballot: Ballot) -> bool:
         if ballot.status == BallotStatus.CLOSED:
             return True
@@ -290,7 +341,7 @@ class BallotSerializer(CleanModelSerializer):
             return False
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if can_administer(user):
+        if is_administrator(user):
             return True
         if "_member_committees" not in self.context:
             self.context["_member_committees"] = member_committee_ids(user)
@@ -380,7 +431,7 @@ class MeetingSerializer(serializers.ModelSerializer):
             user = getattr(self.context.get("request"), "user", None)
             if "_managed" not in self.context:
                 self.context["_managed"] = (
-                    None if can_administer(user) else set(managed_committees(user).values_list("pk", flat=True))
+                    None if is_administrator(user) else set(managed_committees(user).values_list("pk", flat=True))
                 )
             managed = self.context["_managed"]
             if managed is not None and meeting.committee_id not in managed:

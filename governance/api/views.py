@@ -6,21 +6,20 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.db.models import Case, Prefetch, Value, When
 from drf_spectacular.utils import extend_schema
-from guardian.shortcuts import get_objects_for_user
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from governance import services
+from governance import permissions, services
 from governance.api.serializers import (
     AuditEventSerializer,
     BallotSerializer,
     ChainReportSerializer,
     CommitteeSerializer,
     MeetingSerializer,
+    MembershipChangeSerializer,
     MembershipSerializer,
     OrganizationSerializer,
     RecusalSerializer,
@@ -37,17 +36,20 @@ from governance.choices import BallotStatus
 from governance.models import (
     SOP,
     AgendaItem,
+    ApiToken,
     Attendance,
     AuditEvent,
     Ballot,
     Committee,
     Meeting,
     Membership,
+    MembershipChange,
     Organization,
     User,
 )
 from governance.models.ballots import tallies_for
-from governance.models.people import can_administer
+from governance.roles import is_administrator
+from governance.services import tokens
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -55,23 +57,34 @@ class TokenThrottle(AnonRateThrottle):
     rate = "20/min"
 
 
-@extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
-@api_view(["POST"])
+@extend_schema(methods=["POST"], request=TokenRequestSerializer, responses=TokenSerializer, auth=[])
+@extend_schema(methods=["DELETE"], request=None, responses={204: None})
+@api_view(["POST", "DELETE"])
 @permission_classes([AllowAny])
 @throttle_classes([TokenThrottle])
 def obtain_token(request):
-    """Exchange a username and password for the API token of that user."""
+    """POST: exchange a username, password and (with two-factor sign-in) the current code for
+    an expiring API token. DELETE: revoke the token this request is made with."""
+    if request.method == "DELETE":
+        if not isinstance(request.auth, ApiToken):
+            return Response(
+                {"detail": "Send the token to revoke in the Authorization header.", "code": "not_authenticated"},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
+        tokens.revoke_token(request.user, request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
     serializer = TokenRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
+    credentials = {key: serializer.validated_data[key] for key in ("username", "password")}
     # The plain HttpRequest, so django-axes can mark a lockout where its middleware looks.
-    user = authenticate(request=request._request, **serializer.validated_data)
+    user = authenticate(request=request._request, **credentials)
     if user is None or not user.is_active:
         return Response(
             {"detail": "Unable to log in with the username and password given.", "code": "authentication_failed"},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    token, _ = Token.objects.get_or_create(user=user)
-    return Response({"token": token.key})
+    key, token = tokens.issue_token(user, otp=serializer.validated_data.get("otp"))
+    return Response({"token": key, "expires": token.expires_at})
 
 
 class ServicePolicy(BasePermission):
@@ -106,10 +119,10 @@ class ServiceModelViewSet(
     permission_classes = [IsAuthenticated, ServicePolicy]
 
     def may_create(self, user) -> bool:
-        return can_administer(user)
+        return is_administrator(user)
 
     def may_change(self, user, obj) -> bool:
-        return can_administer(user)
+        return is_administrator(user)
 
     def perform_create(self, serializer):
         serializer.instance = type(self).create_service(self.request.user, **serializer.validated_data)
@@ -128,7 +141,7 @@ class UserViewSet(ServiceModelViewSet):
     update_service = staticmethod(services.update_user)
 
     def may_change(self, user, obj) -> bool:
-        return can_administer(user) or user.pk == obj.pk
+        return is_administrator(user) or user.pk == obj.pk
 
     def get_queryset(self):
         return User.objects.visible_to(self.request.user).prefetch_related("groups").order_by("username")
@@ -152,7 +165,7 @@ class CommitteeViewSet(ServiceModelViewSet):
     update_service = staticmethod(services.update_committee)
 
     def may_change(self, user, obj) -> bool:
-        return services.can_manage_committee(user, obj)
+        return permissions.can_manage_committee(user, obj)
 
     def get_queryset(self):
         return Committee.objects.visible_to(self.request.user).with_active_memberships()
@@ -167,19 +180,51 @@ class MembershipViewSet(ServiceModelViewSet):
 
     def may_create(self, user) -> bool:
         # Which committee is checked by the service, once the input names it.
-        return (
-            can_administer(user)
-            or user.has_perm("governance.manage_committee")
-            or bool(
-                get_objects_for_user(user, services.MANAGE_COMMITTEE, klass=Committee, with_superuser=False).exists()
-            )
-        )
+        return permissions.manages_any_committee(user)
 
     def may_change(self, user, obj) -> bool:
-        return services.can_manage_committee(user, obj.committee)
+        return permissions.can_manage_committee(user, obj.committee)
 
     def get_queryset(self):
         return Membership.objects.visible_to(self.request.user).select_related("organization", "committee", "user")
+
+
+class MembershipChangeViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Seat changes of a constituted committee: a co-chair or the secretary proposes, the
+    co-chair of every other sector consents (both co-chairs for a secretary's proposal), and
+    the last consent applies the change. Nothing here is edited or deleted: a pending change is
+    withdrawn."""
+
+    serializer_class = MembershipChangeSerializer
+    filterset_fields = ["committee", "status", "kind"]
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return (
+            MembershipChange.objects.visible_to(self.request.user)
+            .select_related("committee")
+            .prefetch_related("consented_by")
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.propose_membership_change(self.request.user, **serializer.validated_data)
+
+    def _answer(self, change: MembershipChange) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=change.pk)).data)
+
+    @extend_schema(request=None, responses=MembershipChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def consent(self, request, pk=None):
+        """Consent as a co-chair of a sector the change needs; the last consent applies it."""
+        return self._answer(services.consent_to_membership_change(request.user, self.get_object()))
+
+    @extend_schema(request=None, responses=MembershipChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw a pending change (its proposer or a co-chair)."""
+        return self._answer(services.withdraw_membership_change(request.user, self.get_object()))
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
@@ -227,7 +272,7 @@ class BallotViewSet(ServiceModelViewSet):
             Ballot.objects.visible_to(user)
             .with_voter_state(user)
             .select_related("committee")
-            .prefetch_related("recusals__user")
+            .prefetch_related("recusals__user", "close_requests")
             .annotate(
                 # Open ballots first, then drafts, then the record of closed ones.
                 status_rank=Case(
@@ -241,16 +286,14 @@ class BallotViewSet(ServiceModelViewSet):
 
     def may_create(self, user) -> bool:
         # Which committee is checked by the service, once the input names it.
-        return can_administer(user) or bool(
-            get_objects_for_user(user, services.MANAGE_COMMITTEE, klass=Committee, with_superuser=False).exists()
-        )
+        return permissions.manages_any_committee(user)
 
     def may_change(self, user, obj) -> bool:
         if self.action in ("vote", "recuse"):
             return True  # the service decides who is on the roll, and says why not
         if self.action in ("open", "close"):
-            return services.can_run_ballots(user, obj.committee)
-        return services.can_prepare_ballots(user, obj.committee)
+            return permissions.can_run_ballots(user, obj.committee)
+        return permissions.can_prepare_ballots(user, obj.committee)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -274,8 +317,14 @@ class BallotViewSet(ServiceModelViewSet):
     @extend_schema(request=None, responses=BallotSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Close an open ballot, count it and apply the outcome to its subject."""
-        return self._fresh(services.close_ballot(request.user, self.get_object()))
+        """Close an open ballot, count it and apply the outcome to its subject: at once when
+        every eligible member has voted or the closing time has passed; otherwise this records
+        the co-chair's request, and the ballot closes when every sector's co-chair has asked.
+        `detail` says which happened."""
+        ballot = services.close_ballot(request.user, self.get_object())
+        response = self._fresh(ballot)
+        response.data["detail"] = services.close_message(ballot)
+        return response
 
     @extend_schema(request=VoteRequestSerializer, responses=VoteSerializer)
     @action(detail=True, methods=["post"])

@@ -1,20 +1,23 @@
 """Models of the governance app: the body's people, ballots, meetings, SOPs, its audit log and task outbox."""
 
 from governance.models.audit import AuditEvent
-from governance.models.ballots import Ballot, Eligibility, Recusal, Vote
+from governance.models.ballots import Ballot, CloseRequest, Eligibility, Recusal, Vote
 from governance.models.base import TimeStampedModel
 from governance.models.meetings import AgendaItem, Attendance, Meeting, Minutes
 from governance.models.outbox import OutboxTask
-from governance.models.people import Committee, Membership, Organization, User
+from governance.models.people import Committee, Membership, MembershipChange, Organization, User
 from governance.models.sops import SOP, SOPVersion
+from governance.models.tokens import ApiToken
 from governance.models.transparency import Cosignature, LogCheckpoint, LogNode, LogState
 
 __all__ = [
+    "ApiToken",
     "SOP",
     "AgendaItem",
     "Attendance",
     "AuditEvent",
     "Ballot",
+    "CloseRequest",
     "Committee",
     "Cosignature",
     "Eligibility",
@@ -23,6 +26,7 @@ __all__ = [
     "LogState",
     "Meeting",
     "Membership",
+    "MembershipChange",
     "Minutes",
     "Organization",
     "OutboxTask",

@@ -8,20 +8,10 @@ import datetime
 from django.conf import settings
 from django.db import models
 
-
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or remove an audit event."""
+from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        # The integrator sets leaf_index through models.QuerySet.update, the one change the
-        # database triggers allow (from NULL, everything else unchanged).
-        raise AppendOnlyError("Audit events are append-only.")
-
-    def delete(self):
-        raise AppendOnlyError("Audit events are append-only.")
-
+class AuditEventQuerySet(AppendOnlyQuerySet):
     def visible_to(self, user) -> AuditEventQuerySet:
         """The whole log for those who hold `view_auditevent` (auditors, co-chairs, secretaries,
         administrators); nothing for anyone else."""
@@ -30,7 +20,7 @@ class AuditEventQuerySet(models.QuerySet):
         return self.none()
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One state change that matters, committed to by SHA-256(salt || canonical JSON of `entry()`).
 
     The commitment is the event's leaf in the log's Merkle tree; `leaf_index` is set once, by the
@@ -59,6 +49,8 @@ class AuditEvent(models.Model):
     commitment = models.BinaryField(max_length=32, editable=False)
     leaf_index = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
+    append_only_message = "Audit events are append-only."
+
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
@@ -74,14 +66,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.actor_repr} {self.verb} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events are append-only.")
 
     def entry(self) -> dict:
         """The object whose canonical JSON the commitment covers (DESIGN §3)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,15 +12,23 @@ from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from governance.choices import BallotStatus, Outcome, Role, Sector, SubjectType, VoteChoice, VotingMethod
+from governance.choices import (
+    METHOD_STRICTNESS,
+    BallotStatus,
+    Outcome,
+    Role,
+    Sector,
+    SubjectType,
+    VoteChoice,
+    VotingMethod,
+)
 from governance.models.base import TimeStampedModel
-from governance.models.people import Membership, can_administer
+from governance.models.people import Membership
+from governance.roles import MANAGE_COMMITTEE, is_administrator
 from governance.tally import SectorCount, compute_tally
 
-MANAGE_COMMITTEE = "governance.manage_committee"
 
-
-def managed_committees(user) -> models.QuerySet:
+def _managed_by(user) -> models.QuerySet:
     """The committees the user manages through guardian (co-chairs, the secretary), as a
     lazy queryset: used as a subquery, it costs no query of its own."""
     from guardian.shortcuts import get_objects_for_user
@@ -39,19 +48,34 @@ def member_committee_ids(user) -> set[int]:
 
 
 class BallotQuerySet(models.QuerySet):
+    def on(self, subject) -> BallotQuerySet:
+        """Ballots deciding this subject (a Charter, CreditRequest, Roadmap or SOPVersion)."""
+        from governance.subjects import subject_type_of
+
+        return self.filter(subject_type=subject_type_of(subject), subject_id=subject.pk)
+
+    def open(self) -> BallotQuerySet:
+        """Ballots open now (at most one per subject, by constraint)."""
+        return self.filter(status=BallotStatus.OPEN)
+
+    def decided(self, outcome: str | None = None) -> BallotQuerySet:
+        """Closed ballots, of one outcome when given."""
+        closed = self.filter(status=BallotStatus.CLOSED)
+        return closed.filter(outcome=outcome) if outcome else closed
+
     def visible_to(self, user) -> BallotQuerySet:
         """Open and closed ballots are part of the body's record for every signed-in user;
         drafts are seen by the committee's members (who may declare a conflict ahead of the
         opening), those who manage it and administrators."""
         if not (user and user.is_authenticated):
             return self.none()
-        if can_administer(user):
+        if is_administrator(user):
             return self
         seated = Membership.objects.active().filter(user=user).order_by().values("committee_id")
         return self.filter(
             ~Q(status=BallotStatus.DRAFT)
             | Q(committee_id__in=seated)
-            | Q(committee_id__in=managed_committees(user).values("pk"))
+            | Q(committee_id__in=_managed_by(user).values("pk"))
         )
 
     def with_voter_state(self, user) -> BallotQuerySet:
@@ -220,8 +244,11 @@ class Ballot(TimeStampedModel):
                 problem = self.subject_problem()
                 if problem:
                     errors["subject_id"] = problem
-        if self.closes_at and self.status == BallotStatus.DRAFT and self.closes_at <= timezone.now():
-            errors["closes_at"] = "The closing time must be in the future."
+        errors.update(self.floor_problems())
+        if self.closes_at and self.status == BallotStatus.DRAFT:
+            problem = self.closing_problem(timezone.now())
+            if problem:
+                errors["closes_at"] = problem
         previous = self.previous_ballot
         if previous is not None:
             if previous.pk == self.pk:
@@ -240,25 +267,10 @@ class Ballot(TimeStampedModel):
     # --- The subject ---
 
     def subject_module(self):
-        """The module that answers for this ballot's subject (None for a motion).
+        """The module that answers for this ballot's subject (None for a motion)."""
+        from governance.subjects import subject_module
 
-        Raises governance.exceptions.DomainError when the app that owns the subject type does
-        not provide its ballot module: ballots on that type cannot be made, the others can.
-        """
-        from governance.exceptions import DomainError
-        from governance.subjects import SUBJECT_MODULES, subject_module
-
-        try:
-            return subject_module(self.subject_type)
-        except ModuleNotFoundError as error:
-            path = SUBJECT_MODULES[self.subject_type]
-            if error.name and path and path.startswith(error.name):
-                raise DomainError(
-                    f"Ballots on a {SubjectType(self.subject_type).label.lower()} are not available: "
-                    f"the module {path} is missing.",
-                    code="subject_unavailable",
-                ) from error
-            raise
+        return subject_module(self.subject_type)
 
     def get_subject(self, *, for_update: bool = False):
         """The subject itself (None for a motion)."""
@@ -268,26 +280,58 @@ class Ballot(TimeStampedModel):
         return module.get_subject(self.subject_id, for_update=for_update)
 
     def subject_problem(self) -> str | None:
-        """Why the named subject cannot carry a ballot (missing module, no such subject)."""
-        from governance.exceptions import DomainError
-
+        """Why the named subject cannot carry a ballot of this committee: there is no such
+        subject, or it belongs to another committee (only its own committee decides it)."""
+        label = SubjectType(self.subject_type).label.lower()
         try:
             module = self.subject_module()
-            if module is not None:
-                module.get_subject(self.subject_id)
-        except DomainError as error:
-            return error.message
+            if module is None:
+                return None
+            subject = module.get_subject(self.subject_id)
         except models.ObjectDoesNotExist:
-            return f"There is no {SubjectType(self.subject_type).label.lower()} with id {self.subject_id}."
+            return f"There is no {label} with id {self.subject_id}."
+        owner = module.committee_id(subject)
+        if self.committee_id and owner != self.committee_id:
+            return f"This {label} belongs to another committee; only that committee's ballots decide it."
         return None
 
-    def subject_url(self) -> str | None:
-        from governance.exceptions import DomainError
+    def closing_problem(self, opening: datetime.datetime) -> str | None:
+        """Why the closing time is too early for a ballot opening at `opening`: it must leave
+        the committee's minimum voting period (2.7)."""
+        if self.closes_at is None or not self.committee_id:
+            return None
+        hours = self.committee.min_voting_hours
+        earliest = opening + datetime.timedelta(hours=hours)
+        if self.closes_at < earliest:
+            return (
+                f"{self.committee} votes for at least {hours} hours: close at "
+                f"{timezone.localtime(earliest):%Y-%m-%d %H:%M} or later."
+            )
+        return None
 
+    def floor_problems(self) -> dict[str, str]:
+        """A ballot's rules can be stricter than its committee's defaults, never weaker (2.7)."""
+        if not self.committee_id or self.subject_type not in SubjectType.values:
+            return {}
+        committee = self.committee
+        problems = {}
+        floor = committee.default_method(self.subject_type)
+        if self.method and METHOD_STRICTNESS.get(self.method, -1) < METHOD_STRICTNESS[floor]:
+            problems["method"] = (
+                f"{committee} decides a {SubjectType(self.subject_type).label.lower()} by "
+                f"{VotingMethod(floor).label.lower()} at least; a ballot may only be stricter."
+            )
+        if self.quorum is not None and self.quorum < committee.quorum:
+            problems["quorum"] = (
+                f"{committee}'s quorum is {committee.quorum:.0%} of each sector; a ballot may only ask for more."
+            )
+        return problems
+
+    def subject_url(self) -> str | None:
         try:
             module = self.subject_module()
             return module.url(self.get_subject()) if module else None
-        except (DomainError, models.ObjectDoesNotExist):
+        except models.ObjectDoesNotExist:
             return None
 
     # --- The tally ---
@@ -328,6 +372,16 @@ class Ballot(TimeStampedModel):
                 }
             )
         return rows
+
+    def everyone_has_voted(self) -> bool:
+        """Every eligible member (on the roll and not recused) has cast a vote."""
+        recused = self.recusals.values("user_id")
+        waiting = self.roll.exclude(user_id__in=recused).exclude(user_id__in=self.votes.values("voter_id"))
+        return not waiting.exists()
+
+    def sectors_asking_to_close(self) -> list[str]:
+        """The sectors whose co-chair has asked to close this ballot early."""
+        return sorted(self.close_requests.values_list("sector", flat=True))
 
     @property
     def is_past_closing(self) -> bool:
@@ -389,6 +443,29 @@ class Recusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} recused from {self.ballot}"
+
+
+class CloseRequest(models.Model):
+    """A co-chair asking for an open ballot to close before its closing time. The ballot
+    closes early only once the co-chair of every sector has asked (DESIGN.md 2.7)."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="close_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ballot_id", "sector"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ballot", "sector"],
+                name="closerequest_one_per_sector",
+                violation_error_message="This sector's co-chair has already asked to close this ballot.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requested_by} asks to close {self.ballot}"
 
 
 class Vote(TimeStampedModel):

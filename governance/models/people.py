@@ -12,14 +12,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from governance.choices import Role, Sector, VotingMethod
+from governance.choices import MembershipChangeKind, MembershipChangeStatus, Role, Sector, VotingMethod
 from governance.models.base import TimeStampedModel
-
-
-def can_administer(user) -> bool:
-    """Portal administrators see and change everything."""
-    return bool(user and user.is_authenticated and (user.is_superuser or user.is_staff))
+from governance.roles import is_administrator
 
 
 class UserQuerySet(models.QuerySet):
@@ -28,7 +25,7 @@ class UserQuerySet(models.QuerySet):
         and the people who sit on committees (whose names are part of the record)."""
         if not (user and user.is_authenticated):
             return self.none()
-        if can_administer(user) or user.has_perm("governance.view_user"):
+        if is_administrator(user) or user.has_perm("governance.view_user"):
             return self
         visible = Q(pk=user.pk) | Q(memberships__isnull=False)
         if user.organization_id:
@@ -51,6 +48,11 @@ class User(AbstractUser):
         related_name="users",
         help_text="The organization this person works for, if any.",
     )
+    sign_in_epoch = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised by 'sign out everywhere': every session signed in before it ends.",
+    )
 
     objects = PortalUserManager()
 
@@ -59,6 +61,18 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # Django ends a session whose stored hash no longer matches: covering the epoch as well
+        # as the password lets a person end all their sessions without changing the password.
+        if not self.sign_in_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "governance.User.get_session_auth_hash",
+            f"{self.password}:{self.sign_in_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -144,6 +158,18 @@ class Committee(TimeStampedModel):
         max_length=32, choices=VotingMethod.choices, default=VotingMethod.DOUBLE_SUPERMAJORITY
     )
     method_motion = models.CharField(max_length=32, choices=VotingMethod.choices, default=VotingMethod.PARITY_MAJORITY)
+    min_voting_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
+        help_text="The shortest voting period: a ballot's closing time is at least this many hours after it opens.",
+    )
+    constituted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the committee first acted as constituted (its first ballot or signature); "
+        "from then on its seats change only by both co-chairs' consent.",
+    )
 
     objects = CommitteeQuerySet.as_manager()
 
@@ -161,10 +187,20 @@ class Committee(TimeStampedModel):
                 name="committee_quorum_range",
                 violation_error_message="Quorum must be greater than 0 and at most 1.",
             ),
+            models.CheckConstraint(
+                condition=Q(min_voting_hours__gte=1),
+                name="committee_min_voting_hours_positive",
+                violation_error_message="The minimum voting period is at least one hour.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def bootstrapping(self) -> bool:
+        """Never constituted yet: an administrator may still seat its members directly."""
+        return self.constituted_at is None
 
     def default_method(self, subject_type: str) -> str:
         """The voting method this committee uses by default for a subject type."""
@@ -298,3 +334,56 @@ class Membership(TimeStampedModel):
                 raise ValidationError(
                     {"term_start": "This person already holds a term on this committee over these dates."}
                 )
+
+
+class MembershipChangeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MembershipChangeQuerySet:
+        """Seat changes are part of the body's record: whoever sees the committee sees them,
+        so a change pending for one sector's consent is visible to the other."""
+        return self.filter(committee__in=Committee.objects.visible_to(user))
+
+    def pending(self) -> MembershipChangeQuerySet:
+        return self.filter(status=MembershipChangeStatus.PENDING)
+
+
+class MembershipChange(TimeStampedModel):
+    """A proposed change to a constituted committee's seats, applied once the co-chairs of
+    the sectors it needs have consented (DESIGN.md 2.7): the other sector's co-chair when a
+    co-chair proposes it, both co-chairs when the secretary does."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="membership_changes")
+    kind = models.CharField(max_length=20, choices=MembershipChangeKind.choices)
+    membership = models.ForeignKey(
+        "Membership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+        help_text="The seat a term end or role change applies to; the new seat once a seating is applied.",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    voting = models.BooleanField(null=True, blank=True)
+    term_start = models.DateField(null=True, blank=True)
+    term_end = models.DateField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=MembershipChangeStatus.choices, default=MembershipChangeStatus.PENDING
+    )
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposer_role = models.CharField(max_length=20, choices=Role.choices)
+    proposer_sector = models.CharField(max_length=20, choices=Sector.choices)
+    consented_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["committee", "status"], name="membershipchange_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.committee} ({self.get_status_display().lower()})"

@@ -9,18 +9,10 @@ from __future__ import annotations
 
 from django.db import models
 
-from governance.models.audit import AppendOnlyError
+from governance.models.base import AppendOnlyModel
 
 
-class LogNodeQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("The log's tree is append-only.")
-
-    def delete(self):
-        raise AppendOnlyError("The log's tree is append-only.")
-
-
-class LogNode(models.Model):
+class LogNode(AppendOnlyModel):
     """The hash of one perfect subtree: leaves [index * 2**level, (index + 1) * 2**level).
 
     Level 0 holds the leaf hashes. Any proof or root reads O(log n) of these rows.
@@ -30,7 +22,7 @@ class LogNode(models.Model):
     index = models.PositiveBigIntegerField()
     hash = models.BinaryField(max_length=32)
 
-    objects = LogNodeQuerySet.as_manager()
+    append_only_message = "The log's tree is append-only."
 
     class Meta:
         constraints = [
@@ -43,14 +35,6 @@ class LogNode(models.Model):
 
     def __str__(self) -> str:
         return f"node {self.level}/{self.index}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("The log's tree is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The log's tree is append-only.")
 
 
 class LogState(models.Model):

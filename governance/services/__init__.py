@@ -1,6 +1,7 @@
 """The write path of the governance app: every change to the body goes through here.
 
-- governance.services.people: users, roles, organizations, committees and seats;
+- governance.services.people: users, roles, organizations and committees;
+- governance.services.seats: seats, set up by administrators, then changed by the co-chairs' consent;
 - governance.services.ballots: ballots, votes, recusals and closing (DESIGN.md 2.1);
 - governance.services.meetings: meetings, agendas, attendance and minutes;
 - governance.services.sops: standard operating procedures and their versions.
@@ -11,15 +12,13 @@ admin, tasks and the other apps call them as `governance.services.<name>`.
 
 from governance.services.ballots import (
     BALLOT_FIELDS,
-    can_prepare_ballots,
-    can_run_ballots,
     cast_vote,
     close_ballot,
     close_due_ballots,
+    close_message,
     co_chairs,
     create_ballot,
     declare_conflict,
-    is_co_chair,
     open_ballot,
     start_second_ballot,
     update_ballot,
@@ -35,26 +34,29 @@ from governance.services.meetings import (
 )
 from governance.services.people import (
     COMMITTEE_FIELDS,
-    MANAGE_COMMITTEE,
-    MEMBERSHIP_FIELDS,
     MEMBERSHIP_GROUPS,
     ORGANIZATION_FIELDS,
     ROLE_GROUPS,
     USER_FIELDS,
-    add_membership,
-    can_manage_committee,
     create_committee,
     create_organization,
     create_user,
-    end_membership,
     grant_role,
-    require,
     revoke_role,
     sync_committee_roles,
     update_committee,
-    update_membership,
     update_organization,
     update_user,
+)
+from governance.services.seats import (
+    MEMBERSHIP_FIELDS,
+    add_membership,
+    consent_to_membership_change,
+    end_membership,
+    mark_constituted,
+    propose_membership_change,
+    update_membership,
+    withdraw_membership_change,
 )
 from governance.services.sops import (
     create_sop,
@@ -78,18 +80,15 @@ __all__ = [
     "add_agenda_item",
     "BALLOT_FIELDS",
     "COMMITTEE_FIELDS",
-    "MANAGE_COMMITTEE",
     "MEMBERSHIP_FIELDS",
     "MEMBERSHIP_GROUPS",
     "ORGANIZATION_FIELDS",
     "ROLE_GROUPS",
     "USER_FIELDS",
     "add_membership",
-    "can_manage_committee",
-    "can_prepare_ballots",
-    "can_run_ballots",
     "cast_vote",
     "close_ballot",
+    "close_message",
     "close_due_ballots",
     "co_chairs",
     "compute_tally",
@@ -100,9 +99,7 @@ __all__ = [
     "declare_conflict",
     "end_membership",
     "grant_role",
-    "is_co_chair",
     "open_ballot",
-    "require",
     "revoke_role",
     "start_second_ballot",
     "sync_committee_roles",
@@ -111,4 +108,8 @@ __all__ = [
     "update_membership",
     "update_organization",
     "update_user",
+    "consent_to_membership_change",
+    "mark_constituted",
+    "propose_membership_change",
+    "withdraw_membership_change",
 ]

@@ -22,10 +22,10 @@ from django.utils import timezone
 from governance.audit import record_event, snapshot
 from governance.choices import BALLOT_TRANSITIONS, BallotStatus, Outcome, Role, Sector, SubjectType, VoteChoice
 from governance.exceptions import DomainError, IllegalTransition
-from governance.models import Ballot, Committee, Eligibility, Membership, Recusal, User, Vote
-from governance.models.people import can_administer
+from governance.models import Ballot, CloseRequest, Committee, Eligibility, Membership, Recusal, User, Vote
 from governance.outbox import enqueue
-from governance.services.people import can_manage_committee, require
+from governance.permissions import can_prepare_ballots, can_run_ballots, co_chair_seat, require
+from governance.services.seats import mark_constituted
 
 logger = logging.getLogger(__name__)
 
@@ -44,24 +44,7 @@ BALLOT_FIELDS = [
 DRAFT_EDITABLE = ["title", "description", "method", "quorum", "closes_at"]
 
 
-# --- Who may do what -----------------------------------------------------------------------
-
-
-def is_co_chair(user: User | None, committee: Committee, at: datetime.date | None = None) -> bool:
-    """Whether the user is one of the committee's co-chairs today."""
-    if not (user and user.is_authenticated):
-        return False
-    return Membership.objects.active(at).filter(committee=committee, user=user, role=Role.CHAIR).exists()
-
-
-def can_run_ballots(user: User | None, committee: Committee) -> bool:
-    """Opening and closing ballots is the co-chairs' act (and administrators')."""
-    return bool(user and user.is_authenticated) and (can_administer(user) or is_co_chair(user, committee))
-
-
-def can_prepare_ballots(user: User | None, committee: Committee) -> bool:
-    """Drafting ballots: administrators, the co-chairs and the secretary."""
-    return bool(user and user.is_authenticated) and can_manage_committee(user, committee)
+# --- Reads --------------------------------------------------------------------------------
 
 
 def co_chairs(committee: Committee) -> list[User]:
@@ -143,7 +126,7 @@ def create_ballot(
         subject_type=subject_type,
         subject_id=subject_id,
         method=method or "",
-        quorum=quorum,
+        quorum=quorum if quorum is not None else committee.quorum,
         closes_at=closes_at,
         previous_ballot=previous_ballot,
         created_by=actor,
@@ -185,7 +168,7 @@ def update_ballot(actor: User, ballot: Ballot, **fields: Any) -> Ballot:
 def start_second_ballot(actor: User, ballot: Ballot, **overrides: Any) -> Ballot:
     """Put the subject of a closed ballot (a deadlock, most often) to a further ballot,
     linked to this one. It starts as a draft with the same method and quorum."""
-    fields = {
+    fields: dict[str, Any] = {
         "committee": ballot.committee,
         "title": overrides.pop("title", None) or f"Second ballot: {ballot.title}"[:200],
         "subject_type": ballot.subject_type,
@@ -225,12 +208,22 @@ def open_ballot(actor: User | None, ballot: Ballot) -> Ballot:
             code="not_constituted",
             problems=problems,
         )
-    if ballot.closes_at is not None and ballot.closes_at <= now:
-        raise ValidationError({"closes_at": "The closing time must be in the future."})
+    closing_problem = ballot.closing_problem(now)
+    if closing_problem:
+        raise ValidationError({"closes_at": closing_problem})
+    floors = ballot.floor_problems()
+    if floors:
+        raise ValidationError(floors)
 
     module = ballot.subject_module()
     subject = module.get_subject(ballot.subject_id, for_update=True) if module else None
     if module is not None:
+        if module.committee_id(subject) != committee.pk:
+            raise DomainError(
+                f"This {_subject_label(ballot.subject_type)} belongs to another committee; "
+                "only that committee's ballots decide it.",
+                code="subject_of_another_committee",
+            )
         module.check_can_open(subject)
         if (
             Ballot.objects.filter(
@@ -289,6 +282,7 @@ def open_ballot(actor: User | None, ballot: Ballot) -> Ballot:
                 sector=sector,
             )
 
+    mark_constituted(actor, committee)
     ballot.status = BallotStatus.OPEN
     ballot.opened_at = now
     ballot.opened_by = actor
@@ -328,7 +322,7 @@ def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
         raise ValidationError({"choice": "A vote is one of: yes, no, abstain."})
     ballot = _locked(ballot)
     _refuse_unless_voting(ballot)
-    seat = Eligibility.objects.filter(ballot=ballot, user_id=getattr(actor, "pk", None)).first()
+    seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).first()
     if seat is None:
         raise PermissionDenied("You are not on this ballot's roll: only the voting members seated when it opened vote.")
     recusal = Recusal.objects.filter(ballot=ballot, user=actor).first()
@@ -380,11 +374,7 @@ def declare_conflict(actor: User, ballot: Ballot, reason: str) -> Recusal:
         organization, sector = seat.organization, seat.organization.sector
     else:
         _refuse_unless_voting(ballot)
-        seat = (
-            Eligibility.objects.filter(ballot=ballot, user_id=getattr(actor, "pk", None))
-            .select_related("organization")
-            .first()
-        )
+        seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).select_related("organization").first()
         if seat is None:
             raise PermissionDenied("Only the voters on this ballot's roll declare a conflict on it.")
         organization, sector = seat.organization, seat.sector
@@ -412,10 +402,37 @@ def close_ballot(actor: User | None, ballot: Ballot, *, now: datetime.datetime |
 
     `actor` None is the system closing a ballot at its closing time. That path is idempotent:
     when two workers race, the second finds the ballot closed under the lock and does nothing.
-    A person closing an already closed ballot is refused (409). `now` is the system's clock
-    (the current time unless given).
+
+    A co-chair closes at once when the closing time has passed or every eligible member has
+    voted. Before that, a co-chair's close is a request: the ballot closes early only when the
+    co-chair of every sector has asked (DESIGN.md 2.7), so no sector ends a vote on seeing the
+    live tally lean its way. `ballot.closed_now` says which happened. A person closing an
+    already closed ballot is refused (409). `now` is the system's clock (now unless given).
     """
-    return _close(actor, ballot, now)[0]
+    if actor is None:
+        return _close(actor, ballot, now)[0]
+    with transaction.atomic():
+        locked = _locked(ballot)
+        _move(locked, BallotStatus.CLOSED)
+        seat = co_chair_seat(actor, locked.committee)
+        require(seat is not None, "Only the committee's co-chairs close ballots.")
+        assert seat is not None
+        now = now or timezone.now()
+        if (locked.closes_at is not None and locked.closes_at <= now) or locked.everyone_has_voted():
+            closed, _ = _close(actor, locked, now)
+            closed.closed_now = True
+            return closed
+        sector = seat.organization.sector
+        if not locked.close_requests.filter(sector=sector).exists():
+            CloseRequest.objects.create(ballot=locked, requested_by=actor, sector=sector)
+            record_event(actor, "ballot.close_requested", locked, after={"sector": sector})
+        asked = set(locked.close_requests.values_list("sector", flat=True))
+        if asked >= set(Sector.values):
+            closed, _ = _close(actor, locked, now)
+            closed.closed_now = True
+            return closed
+        locked.closed_now = False
+        return locked
 
 
 def _close(actor: User | None, ballot: Ballot, now: datetime.datetime | None) -> tuple[Ballot, bool]:
@@ -427,7 +444,6 @@ def _close(actor: User | None, ballot: Ballot, now: datetime.datetime | None) ->
             if ballot.status != BallotStatus.OPEN or ballot.closes_at is None or ballot.closes_at > now:
                 return ballot, False
         else:
-            require(can_run_ballots(actor, ballot.committee), "Only the committee's co-chairs close ballots.")
             _move(ballot, BallotStatus.CLOSED)
 
         tally = ballot.live_tally()
@@ -460,6 +476,18 @@ def _close(actor: User | None, ballot: Ballot, now: datetime.datetime | None) ->
             )
         _enqueue("notify_ballot_result", ballot.pk)
     return ballot, True
+
+
+def close_message(ballot: Ballot) -> str:
+    """What a co-chair's close did, in a sentence: closed, or recorded as a request."""
+    if ballot.status == BallotStatus.CLOSED:
+        return f"The ballot is closed: {ballot.get_outcome_display().lower()}."
+    asked = set(ballot.sectors_asking_to_close())
+    waiting = [label.lower() for value, label in Sector.choices if value not in asked]
+    return (
+        "Your request to close the ballot early is recorded. Not every member has voted, so it closes "
+        f"when the {' and '.join(waiting)} sector's co-chair asks too, or at its closing time."
+    )
 
 
 def close_due_ballots(now: datetime.datetime | None = None) -> list[int]:

@@ -16,12 +16,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance.audit import record_event, snapshot
-from governance.choices import MEETING_TRANSITIONS, AttendanceStatus, MeetingStatus, MinutesStatus
+from governance.choices import MEETING_TRANSITIONS, AttendanceStatus, BallotStatus, MeetingStatus, MinutesStatus
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import AgendaItem, Attendance, Ballot, Committee, Meeting, Membership, Minutes, User
-from governance.models.people import can_administer
-from governance.services.ballots import is_co_chair
-from governance.services.people import can_manage_committee, require
+from governance.permissions import can_manage_committee, is_co_chair, require
+from governance.roles import is_administrator
 
 MEETING_FIELDS = ["committee", "title", "starts_at", "location", "status"]
 
@@ -195,7 +194,7 @@ def approve_minutes(actor: User, meeting: Meeting) -> Minutes:
     their SHA-256 digest is kept (and audited) so the text can be checked later."""
     meeting = _locked(meeting)
     require(
-        can_administer(actor) or is_co_chair(actor, meeting.committee),
+        is_administrator(actor) or is_co_chair(actor, meeting.committee),
         "Only the committee's co-chairs approve minutes.",
     )
     if meeting.status != MeetingStatus.HELD:
@@ -206,7 +205,9 @@ def approve_minutes(actor: User, meeting: Meeting) -> Minutes:
     if minutes.status == MinutesStatus.APPROVED:
         raise DomainError("These minutes are already approved.", code="minutes_approved")
     open_ballots = [
-        i.ballot for i in meeting.agenda_items.select_related("ballot") if i.ballot and i.ballot.status != "closed"
+        i.ballot
+        for i in meeting.agenda_items.select_related("ballot")
+        if i.ballot and i.ballot.status != BallotStatus.CLOSED
     ]
     if open_ballots:
         raise DomainError(

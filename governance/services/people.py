@@ -11,16 +11,17 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from governance.audit import record_event, snapshot
 from governance.choices import PortalRole, Role
+from governance.exceptions import DomainError
 from governance.models import Committee, Membership, Organization, User
-from governance.models.people import can_administer
 from governance.outbox import enqueue
+from governance.permissions import MANAGE_COMMITTEE, can_manage_committee, require
+from governance.roles import is_administrator
 
 ORGANIZATION_FIELDS = ["name", "short_name", "sector", "jurisdiction", "website"]
 COMMITTEE_FIELDS = [
@@ -32,8 +33,10 @@ COMMITTEE_FIELDS = [
     "method_roadmap",
     "method_sop",
     "method_motion",
+    "min_voting_hours",
 ]
-MEMBERSHIP_FIELDS = ["user", "committee", "organization", "role", "voting", "term_start", "term_end"]
+# The committee's voting rules: fixed once it has been constituted.
+COMMITTEE_RULE_FIELDS = set(COMMITTEE_FIELDS) - {"name", "description"}
 USER_FIELDS = ["username", "email", "first_name", "last_name", "organization", "is_active"]
 
 # Which portal groups each committee role puts its holder in.
@@ -44,13 +47,6 @@ ROLE_GROUPS: dict[str, tuple[str, ...]] = {
     Role.OBSERVER: (),
 }
 MEMBERSHIP_GROUPS = {PortalRole.CO_CHAIR, PortalRole.COMMITTEE_MEMBER, PortalRole.SECRETARY}
-MANAGE_COMMITTEE = "governance.manage_committee"
-
-
-def require(condition: bool, message: str) -> None:
-    """Refuse with 403 and a message unless the actor may act."""
-    if not condition:
-        raise PermissionDenied(message)
 
 
 def _apply(obj, fields: dict[str, Any]) -> None:
@@ -64,7 +60,7 @@ def _apply(obj, fields: dict[str, Any]) -> None:
 @transaction.atomic
 def create_user(actor: User | None, *, password: str, **fields: Any) -> User:
     """Create a person's account; only administrators may."""
-    require(actor is None or can_administer(actor), "Only administrators create users.")
+    require(actor is None or is_administrator(actor), "Only administrators create users.")
     user = User(**{k: v for k, v in fields.items() if k in USER_FIELDS})
     try:
         validate_password(password, user)
@@ -83,7 +79,7 @@ def update_user(actor: User, user: User, **fields: Any) -> User:
     """Change a person's details; administrators, or people changing their own name and email."""
     own_fields = {"email", "first_name", "last_name"}
     require(
-        can_administer(actor) or (actor.pk == user.pk and set(fields) <= own_fields),
+        is_administrator(actor) or (actor.pk == user.pk and set(fields) <= own_fields),
         "You may change only your own name and email.",
     )
     before = snapshot(user, USER_FIELDS)
@@ -113,7 +109,7 @@ def _set_groups(actor: User | None, user: User, names: set[str], managed: set[st
 @transaction.atomic
 def grant_role(actor: User | None, user: User, role: str) -> None:
     """Give a person a portal role (program manager, staff, auditor…); administrators only."""
-    require(actor is None or can_administer(actor), "Only administrators grant portal roles.")
+    require(actor is None or is_administrator(actor), "Only administrators grant portal roles.")
     if role not in PortalRole.values:
         raise ValidationError({"role": f"Unknown role '{role}'."})
     current = set(user.groups.values_list("name", flat=True))
@@ -123,7 +119,7 @@ def grant_role(actor: User | None, user: User, role: str) -> None:
 @transaction.atomic
 def revoke_role(actor: User | None, user: User, role: str) -> None:
     """Take a portal role away from a person; administrators only."""
-    require(actor is None or can_administer(actor), "Only administrators revoke portal roles.")
+    require(actor is None or is_administrator(actor), "Only administrators revoke portal roles.")
     current = set(user.groups.values_list("name", flat=True))
     _set_groups(actor, user, current - {role}, current)
 
@@ -132,8 +128,8 @@ def sync_committee_roles(actor: User | None, user: User, at: datetime.date | Non
     """Bring a person's committee-derived groups and object permissions in line with the
     memberships active at `at`: chairs and secretaries manage their committee."""
     active = list(Membership.objects.active(at).filter(user=user).select_related("committee"))
-    groups = {group for m in active for group in ROLE_GROUPS[m.role]}
-    _set_groups(actor, user, groups, MEMBERSHIP_GROUPS)
+    groups: set[str] = {str(group) for m in active for group in ROLE_GROUPS[m.role]}
+    _set_groups(actor, user, groups, {str(group) for group in MEMBERSHIP_GROUPS})
 
     should_manage = {m.committee for m in active if m.role in (Role.CHAIR, Role.SECRETARY)}
     manages = set(
@@ -147,18 +143,13 @@ def sync_committee_roles(actor: User | None, user: User, at: datetime.date | Non
         record_event(actor, "permission.revoked", committee, before={"user": user.pk, "permission": MANAGE_COMMITTEE})
 
 
-def can_manage_committee(user: User, committee: Committee) -> bool:
-    """Administrators manage every committee; its co-chairs and secretary manage their own."""
-    return can_administer(user) or user.has_perm(MANAGE_COMMITTEE, committee)
-
-
 # --- Organizations and committees ----------------------------------------------------------
 
 
 @transaction.atomic
 def create_organization(actor: User | None, **fields: Any) -> Organization:
     """Admit a member organization; administrators only."""
-    require(actor is None or can_administer(actor), "Only administrators add organizations.")
+    require(actor is None or is_administrator(actor), "Only administrators add organizations.")
     organization = Organization(**{k: v for k, v in fields.items() if k in ORGANIZATION_FIELDS})
     organization.full_clean()
     organization.save()
@@ -170,7 +161,7 @@ def create_organization(actor: User | None, **fields: Any) -> Organization:
 def update_organization(actor: User, organization: Organization, **fields: Any) -> Organization:
     """Change an organization's details. Its sector is fixed once it holds a seat, because
     moving it would silently change the balance of every committee it sits on."""
-    require(can_administer(actor), "Only administrators change organizations.")
+    require(is_administrator(actor), "Only administrators change organizations.")
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     before = snapshot(organization, ORGANIZATION_FIELDS)
     if "sector" in fields and fields["sector"] != organization.sector and organization.memberships.exists():
@@ -187,7 +178,7 @@ def update_organization(actor: User, organization: Organization, **fields: Any) 
 @transaction.atomic
 def create_committee(actor: User | None, **fields: Any) -> Committee:
     """Set up a committee; administrators only."""
-    require(actor is None or can_administer(actor), "Only administrators create committees.")
+    require(actor is None or is_administrator(actor), "Only administrators create committees.")
     committee = Committee(**{k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
     committee.full_clean()
     committee.save()
@@ -197,63 +188,28 @@ def create_committee(actor: User | None, **fields: Any) -> Committee:
 
 @transaction.atomic
 def update_committee(actor: User, committee: Committee, **fields: Any) -> Committee:
-    """Change a committee's name, quorum or default methods; administrators or its co-chairs."""
+    """Change a committee's name or description (those who manage it), or, while it is still
+    being set up, its voting rules (administrators). Once constituted, its quorum, default
+    methods and minimum voting period are the floor of every ballot, and no one person
+    changes them (DESIGN.md 2.7)."""
     require(can_manage_committee(actor, committee), "Only administrators and this committee's co-chairs change it.")
     committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    rules = {
+        name: value
+        for name, value in fields.items()
+        if name in COMMITTEE_RULE_FIELDS and value != getattr(committee, name)
+    }
+    if rules:
+        if not committee.bootstrapping:
+            raise DomainError(
+                f"{committee} has been constituted: its voting rules ({', '.join(sorted(rules))}) are the floor of "
+                "every ballot and no one person changes them.",
+                code="rules_fixed",
+            )
+        require(is_administrator(actor), "Only administrators set a new committee's voting rules.")
     before = snapshot(committee, COMMITTEE_FIELDS)
     _apply(committee, {k: v for k, v in fields.items() if k in COMMITTEE_FIELDS})
     committee.full_clean()
     committee.save()
     record_event(actor, "committee.updated", committee, before=before, after=snapshot(committee, COMMITTEE_FIELDS))
     return committee
-
-
-# --- Memberships ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def add_membership(actor: User | None, **fields: Any) -> Membership:
-    """Seat a person on a committee for a term, and give them the roles that go with it."""
-    committee = fields.get("committee")
-    require(
-        actor is None or (committee is not None and can_manage_committee(actor, committee)),
-        "Only administrators and this committee's co-chairs or secretary seat members.",
-    )
-    membership = Membership(**{k: v for k, v in fields.items() if k in MEMBERSHIP_FIELDS})
-    if membership.role == Role.OBSERVER:
-        membership.voting = False
-    membership.full_clean()
-    membership.save()
-    record_event(actor, "membership.created", membership, after=snapshot(membership, MEMBERSHIP_FIELDS))
-    sync_committee_roles(actor, membership.user)
-    return membership
-
-
-@transaction.atomic
-def update_membership(actor: User, membership: Membership, **fields: Any) -> Membership:
-    """Change a seat's role, voting right or term. The person and committee are fixed."""
-    require(
-        can_manage_committee(actor, membership.committee),
-        "Only administrators and this committee's co-chairs or secretary change memberships.",
-    )
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    for fixed in ("user", "committee"):
-        if fixed in fields and fields[fixed] != getattr(membership, fixed):
-            raise ValidationError({fixed: "A membership's person and committee cannot change; end it and add another."})
-    before = snapshot(membership, MEMBERSHIP_FIELDS)
-    _apply(membership, {k: v for k, v in fields.items() if k in MEMBERSHIP_FIELDS})
-    membership.full_clean()
-    membership.save()
-    record_event(actor, "membership.updated", membership, before=before, after=snapshot(membership, MEMBERSHIP_FIELDS))
-    sync_committee_roles(actor, membership.user)
-    return membership
-
-
-@transaction.atomic
-def end_membership(actor: User, membership: Membership, on: datetime.date | None = None) -> Membership:
-    """End a term (yesterday by default, so the seat is empty from today). Memberships are
-    never deleted: past ballots name the people who were eligible."""
-    on = on or (timezone.localdate() - datetime.timedelta(days=1))
-    if on < membership.term_start:
-        raise ValidationError({"term_end": "A term cannot end before it starts."})
-    return update_membership(actor, membership, term_end=on)

@@ -8,11 +8,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance.audit import record_event
-from governance.choices import SOP_VERSION_TRANSITIONS, BallotStatus, SOPCategory, SOPVersionStatus, SubjectType
+from governance.choices import SOP_VERSION_TRANSITIONS, SOPCategory, SOPVersionStatus, SubjectType
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import SOP, Ballot, Committee, SOPVersion, User
+from governance.permissions import can_manage_committee, require
 from governance.services.ballots import create_ballot
-from governance.services.people import can_manage_committee, require
 
 SOP_FIELDS = ["committee", "title", "category"]
 
@@ -22,10 +22,6 @@ def _may_edit(actor: User | None, committee: Committee) -> None:
         actor is None or can_manage_committee(actor, committee),
         "Only administrators and this committee's co-chairs or secretary write its procedures.",
     )
-
-
-def _open_ballot_on(version: SOPVersion) -> Ballot | None:
-    return Ballot.objects.filter(subject_type=SubjectType.SOP, subject_id=version.pk, status=BallotStatus.OPEN).first()
 
 
 @transaction.atomic
@@ -83,7 +79,7 @@ def update_sop_version(actor: User, version: SOPVersion, *, body: str, change_su
             f"Version {version.number} is {version.get_status_display().lower()}; its text is frozen.",
             code="version_frozen",
         )
-    if _open_ballot_on(version) is not None:
+    if Ballot.objects.on(version).open().exists():
         raise DomainError("A ballot on this version is open; its text cannot change.", code="version_on_ballot")
     before = {"body": version.body, "change_summary": version.change_summary}
     version.body = body

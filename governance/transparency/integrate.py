@@ -44,7 +44,7 @@ def integrate_after_commit() -> None:
 
     if app.conf.task_always_eager:
         return
-    if any(getattr(callback, "__func__", callback) is _send_integrate for _, callback, _ in connection.run_on_commit):
+    if any(entry[1] is _send_integrate for entry in connection.run_on_commit):
         return
     transaction.on_commit(_send_integrate)
 

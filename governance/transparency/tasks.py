@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import OperationalError
-
+from governance.celery import portal_task
 from governance.transparency import integrate
 from governance.transparency.integrate import WitnessUnavailable
 
 
-@shared_task(
-    autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=60, max_retries=6, ignore_result=True
-)
+@portal_task(retry_backoff_max=60)
 def integrate_log() -> int:
     """Integrate the events waiting (on commit, and by beat every few seconds)."""
     return integrate.integrate()
 
 
-@shared_task(
-    autoretry_for=(WitnessUnavailable, OperationalError),
-    retry_backoff=True,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
-    ignore_result=True,
-)
+@portal_task(retry_on=(WitnessUnavailable,), retry_backoff_max=120, max_retries=8)
 def push_checkpoint() -> int:
     """Push the newest checkpoint to the witnesses; retried with backoff while one is away."""
     results = integrate.push_latest()

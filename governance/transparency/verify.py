@@ -132,7 +132,7 @@ def _check_checkpoint(report: LogReport, rebuilt: merkle.MemoryTree) -> None:
 
 
 def _check_witness(report: LogReport, witness: Witness, rebuilt: merkle.MemoryTree) -> dict:
-    answer = {"sector": witness.sector, "name": witness.verifier.name, "size": None, "agrees": False}
+    answer: dict[str, object] = {"sector": witness.sector, "name": witness.verifier.name, "size": None, "agrees": False}
     try:
         checkpoint = fetch_witness_checkpoint(witness, log_origin())
     except (requests.RequestException, NoteError) as error:

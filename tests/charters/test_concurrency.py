@@ -4,38 +4,15 @@ one version before the committee."""
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.test import TransactionTestCase
 from django.utils import timezone
 
 from charters import services
 from charters.models import CharterVersion, Signature
 from tests.base import make_body
-
-
-def race(*calls) -> list:
-    """Run the calls at the same moment in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as error:  # noqa: BLE001 - returned to the test, which asserts on it
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.support.races import together
 
 
 @pytest.mark.postgres
@@ -58,7 +35,7 @@ class ConcurrentCharterTests(TransactionTestCase):
             audit_rights="Yearly.",
             expires_on=timezone.localdate() + datetime.timedelta(days=30),
         )
-        results = race(
+        results = together(
             lambda: services.sign_agreement(body.staff, agreement),
             lambda: services.sign_agreement(body.public_member, agreement),
         )
@@ -77,7 +54,7 @@ class ConcurrentCharterTests(TransactionTestCase):
             ip_framework="joint_pool",
         )
         type(charter).objects.filter(pk=charter.pk).update(status="active", version=1)
-        results = race(
+        results = together(
             lambda: services.propose_amendment(body.staff, charter, change_note="A", title="Triage A"),
             lambda: services.propose_amendment(body.program_manager, charter, change_note="B", title="Triage B"),
         )

@@ -15,7 +15,7 @@ from compute.choices import AccountKind, RefundStatus, TransactionKind, Transfer
 from compute.models import CreditAccount, CreditAlert, LedgerEntry, LedgerTransaction
 from compute.services import ledger
 from governance.exceptions import DomainError
-from governance.models.audit import AppendOnlyError
+from governance.models.base import AppendOnlyError
 from tests.compute.credits import CreditsTestCase, make_charter
 
 D = Decimal

@@ -18,9 +18,9 @@ import pytest
 import requests
 from django.db import connection
 from django.test import TransactionTestCase
-from rest_framework.authtoken.models import Token
 
 from governance.models import Organization, User
+from governance.services import tokens
 from tests.processes import Process, free_port, port_open, portal_env, wait_for
 
 pytestmark = [pytest.mark.postgres]
@@ -31,7 +31,7 @@ APPLICATION_NAME = "tgb-reconnect-web"
 class DatabaseReconnectTests(TransactionTestCase):
     def setUp(self):
         admin = User.objects.create_superuser("admin", "admin@example.org", "irrelevant-here")  # noqa: S106
-        self.headers = {"Authorization": f"Token {Token.objects.create(user=admin).key}"}
+        self.headers = {"Authorization": f"Token {tokens.issue_token(admin)[0]}"}
         port = free_port()
         self.api = f"http://127.0.0.1:{port}/api"
         env = portal_env(connection.settings_dict["NAME"], "", CONN_MAX_AGE="600")

@@ -12,7 +12,7 @@ from governance import services
 from governance.audit import record_event, verify_chain
 from governance.choices import Sector
 from governance.models import AuditEvent, Organization, User
-from governance.models.audit import AppendOnlyError
+from governance.models.base import AppendOnlyError
 from governance.transparency.integrate import integrate
 from governance.transparency.proof import commitment
 from tests.base import PortalTestCase

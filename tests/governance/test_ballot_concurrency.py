@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection
 from django.test import TransactionTestCase
 from django.utils import timezone
 
@@ -16,29 +14,7 @@ from governance.exceptions import DomainError
 from governance.models import AuditEvent, Ballot, Vote
 from tests.base import make_body
 from tests.governance.ballot_support import FAST_HASHING, BallotTestCase, use_stand_in_for_charters
-
-
-def together(*calls, timeout: float = 30) -> list:
-    """Run the calls at the same moment in their own threads (and database connections);
-    return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - returned to the test, which asserts on it
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    return results
+from tests.support.races import together
 
 
 @pytest.mark.postgres

@@ -128,29 +128,6 @@ class OpeningTests(BallotTestCase):
         self.assertEqual(response.status_code, 409)
         self.assertEqual(response.json()["detail"], "This charter's data use agreements are not all signed.")
 
-    def test_a_subject_type_whose_app_provides_no_ballot_module_is_refused_for_that_type_only(self):
-        from unittest import mock
-
-        from governance.subjects import SUBJECT_MODULES
-
-        with mock.patch.dict(SUBJECT_MODULES, {SubjectType.CREDIT_REQUEST: "compute.no_ballots_here"}):
-            response = self.api(self.public_chair).post(
-                "/api/ballots/",
-                {
-                    "committee": self.committee.pk,
-                    "title": "Approve 50,000 credits",
-                    "subject_type": "credit_request",
-                    "subject_id": 1,
-                },
-            )
-            self.assertEqual(response.status_code, 400, response.content)
-            self.assertIn("compute.no_ballots_here is missing", response.json()["detail"])
-            response = self.api(self.public_chair).post(
-                "/api/ballots/",
-                {"committee": self.committee.pk, "title": "Adopt the calendar", "subject_type": "motion"},
-            )
-            self.assertEqual(response.status_code, 201, response.content)
-
     def test_only_one_ballot_on_a_subject_is_open_at_a_time(self):
         with use_stand_in_for_charters():
             charter = self.charter(self.orgs.council)

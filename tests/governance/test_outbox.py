@@ -10,10 +10,10 @@ import requests
 from django.core import mail
 from django.db import connection, transaction
 from django.test import TransactionTestCase
-from rest_framework.authtoken.models import Token
 
 from governance import services
 from governance.models import OutboxTask, User
+from governance.services import tokens
 from tests.base import PASSWORD, PortalTestCase
 from tests.processes import Process, celery, free_port, manage, port_open, portal_env, redis_server, wait_for
 
@@ -48,7 +48,7 @@ class RedisOutageTests(TransactionTestCase):
         redis_port, web_port = free_port(), free_port()
         mail_dir = Path(tempfile.mkdtemp(prefix="tgb-mail-"))
         admin = User.objects.create_superuser("admin", "admin@example.org", PASSWORD)
-        token = Token.objects.create(user=admin).key
+        token, _ = tokens.issue_token(admin)
         env = portal_env(
             connection.settings_dict["NAME"],
             f"redis://127.0.0.1:{redis_port}/0",

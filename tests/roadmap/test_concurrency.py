@@ -1,10 +1,7 @@
 """On PostgreSQL, with real threads: concurrent edits cannot put the roadmap in a state that
 no single edit could (a dependency cycle, two approved versions)."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import TransactionTestCase
 
 from governance import services as governance
@@ -14,28 +11,7 @@ from roadmap.models import MilestoneDependency, Roadmap
 from roadmap.planning import dependency_cycle
 from tests.base import make_body
 from tests.roadmap.support import plan_roadmap
-
-
-def race(*calls):
-    """Run the calls at the same moment, one thread each; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the test inspects whatever came out
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.support.races import together
 
 
 @pytest.mark.postgres
@@ -48,7 +24,7 @@ class ConcurrentRoadmapTests(TransactionTestCase):
         pm, plan = self.body.program_manager, self.plan
         for _ in range(5):
             MilestoneDependency.objects.filter(milestone__in=[plan.release, plan.consent]).delete()
-            results = race(
+            results = together(
                 lambda: services.update_milestone(pm, plan.release, depends_on=[plan.consent]),
                 lambda: services.update_milestone(pm, plan.consent, depends_on=[plan.release]),
             )
@@ -79,7 +55,7 @@ class ConcurrentRoadmapTests(TransactionTestCase):
             for voter in (body.public_chair, body.private_chair, body.public_member, body.private_member):
                 governance.cast_vote(voter, ballot, "yes")
             open_ballots.append(ballot)
-        results = race(*(lambda b=b: governance.close_ballot(body.public_chair, b) for b in open_ballots))
+        results = together(*(lambda b=b: governance.close_ballot(body.public_chair, b) for b in open_ballots))
         # Whichever came second either failed or superseded the first: never two approved.
         self.assertEqual(Roadmap.objects.filter(status=RoadmapStatus.APPROVED).count(), 1, results)
         self.assertLessEqual(sum(isinstance(r, Exception) for r in results), 1, results)

@@ -48,7 +48,7 @@ def chain_to_leaves(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0006_plain_orderings")]
+    dependencies = [("governance", "0008_api_tokens_and_sign_in_epoch")]
 
     operations = [
         migrations.RunPython(_run(DROP_OLD_TRIGGERS), migrations.RunPython.noop),

@@ -1,0 +1,49 @@
+"""A person's own account: changing the password and signing out everywhere (DESIGN.md 2.7)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordChangeView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
+
+from governance.models import ApiToken
+from governance.services import tokens
+
+
+class PasswordChange(PasswordChangeView):
+    """Django's password change (old password, new one twice, the validators), plus the
+    portal's rule: the person's API tokens end with the old password, and the change is audited."""
+
+    template_name = "governance/password_change.html"
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        revoked = tokens.password_changed(self.request.user)
+        note = f" {revoked} API token{'s' if revoked != 1 else ''} revoked." if revoked else ""
+        messages.success(self.request, "Your password is changed; other sessions are signed out." + note)
+        return response
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The person's sign-in: password, two-factor, API tokens, sign out everywhere."""
+    api_tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:20]
+    return render(
+        request, "governance/account.html", {"api_tokens": api_tokens, "token_hours": settings.API_TOKEN_HOURS}
+    )
+
+
+@login_required
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every session and revoke every API token of the signed-in person, this one too."""
+    tokens.sign_out_everywhere(request.user, request.user)
+    logout(request)
+    return redirect("login")

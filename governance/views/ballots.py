@@ -1,0 +1,276 @@
+"""Ballot pages: the list with turnout, drafting, the ballot with its live tally, and the acts
+(vote, declare a conflict, open, close, a second ballot)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from governance import permissions, services, web
+from governance.choices import (
+    BallotStatus,
+    Outcome,
+    Sector,
+    VoteChoice,
+    VotingMethod,
+)
+from governance.forms import (
+    BallotForm,
+    RecuseForm,
+    VoteForm,
+)
+from governance.models import Ballot
+from governance.models.ballots import member_committee_ids
+from governance.roles import is_administrator
+
+
+def _voter_state(ballot: Ballot, user) -> dict:
+    """The signed-in person's standing on a ballot, for the list and the ballot page."""
+    if getattr(ballot, "my_recused", False):
+        return {"code": "recused", "label": "Recused"}
+    if getattr(ballot, "my_vote", None):
+        return {"code": "voted", "label": f"Voted {VoteChoice(ballot.my_vote).label.lower()}"}
+    if getattr(ballot, "my_eligible", False):
+        if ballot.status == BallotStatus.OPEN and not ballot.is_past_closing:
+            return {"code": "waiting", "label": "Not voted yet"}
+        return {"code": "did_not_vote", "label": "Did not vote"}
+    return {"code": "not_eligible", "label": "Not a voter"}
+
+
+def _ballots_for(user):
+    return Ballot.objects.visible_to(user).with_voter_state(user).select_related("committee")
+
+
+@login_required
+def ballot_list(request: HttpRequest) -> HttpResponse:
+    """Open ballots first (with my vote status), then drafts, then the closed record."""
+    ballots = list(_ballots_for(request.user).order_by("-opened_at", "-created_at"))
+    for ballot in ballots:
+        ballot.voter_state = _voter_state(ballot, request.user)
+    groups = [
+        ("open", "Open ballots", [b for b in ballots if b.status == BallotStatus.OPEN]),
+        ("draft", "Drafts", [b for b in ballots if b.status == BallotStatus.DRAFT]),
+        (
+            "closed",
+            "Closed ballots",
+            sorted((b for b in ballots if b.status == BallotStatus.CLOSED), key=lambda b: b.closed_at, reverse=True),
+        ),
+    ]
+    can_prepare = permissions.managed_committees(request.user).exists()
+    return render(
+        request,
+        "governance/ballot_list.html",
+        {"groups": groups, "can_prepare": can_prepare, "turnout": _turnout(groups[2][2][:TURNOUT_BALLOTS])},
+    )
+
+
+TURNOUT_BALLOTS = 12
+
+
+def _turnout(closed: list[Ballot]) -> dict:
+    """Turnout per sector of the latest closed ballots, from their frozen tallies (no query):
+    the share of each sector's eligible members who voted, abstentions included."""
+    labels = dict(Sector.choices)
+    ballots = list(reversed([b for b in closed if b.result]))
+    sectors = list(Sector.values)
+    rows = []
+    for ballot in ballots:
+        cells = []
+        for sector in sectors:
+            row = ballot.result["sectors"].get(sector, {})
+            eligible = row.get("eligible", 0)
+            voted = row.get("yes", 0) + row.get("no", 0) + row.get("abstain", 0)
+            cells.append({"voted": voted, "eligible": eligible, "share": voted / eligible if eligible else 0.0})
+        rows.append({"ballot": ballot, "cells": cells})
+    return {
+        "rows": rows,
+        "sectors": [labels[s] for s in sectors],
+        "chart": {
+            "ballots": [f"{b.title[:40]} (#{b.pk})" for b in ballots],
+            "sectors": [labels[s] for s in sectors],
+            "turnout": [[r["cells"][i]["share"] for r in rows] for i in range(len(sectors))],
+        },
+    }
+
+
+@login_required
+def ballot_create(request: HttpRequest) -> HttpResponse:
+    """Prepare a draft ballot (co-chairs, the secretary, administrators)."""
+    committees = permissions.managed_committees(request.user)
+    if not committees.exists():
+        raise PermissionDenied("Only the co-chairs and the secretary prepare ballots.")
+    form = BallotForm(request.POST or None, committees=committees)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ballot = services.create_ballot(
+                request.user,
+                committee=data["committee"],
+                title=data["title"],
+                description=data["description"],
+                subject_type=data["subject_type"],
+                subject_id=data["subject_id"],
+                method=data["method"] or None,
+                quorum=data["quorum"],
+                closes_at=data["closes_at"],
+            )
+        except ValidationError as error:
+            web.add_service_errors(form, error)
+        else:
+            messages.success(request, "The draft ballot is ready; a co-chair opens it.")
+            return redirect("ballots:detail", ballot.pk)
+    return render(request, "governance/ballot_form.html", {"form": form})
+
+
+def tally_context(ballot: Ballot, user) -> dict:
+    """What the tally panel shows: the tally when this person may see it, and the chart data."""
+    visible = ballot.status == BallotStatus.CLOSED or (
+        ballot.status == BallotStatus.OPEN
+        and (is_administrator(user) or ballot.committee_id in member_committee_ids(user))
+    )
+    tally = ballot.tally if visible else None
+    rows = []
+    if tally:
+        labels = dict(Sector.choices)
+        for sector, row in tally["sectors"].items():
+            voted = row["yes"] + row["no"] + row["abstain"]
+            rows.append(
+                {"sector": sector, "label": labels.get(sector, sector), "not_voted": row["eligible"] - voted, **row}
+            )
+    chart = {
+        "sectors": [r["label"] for r in rows],
+        "yes": [r["yes"] for r in rows],
+        "no": [r["no"] for r in rows],
+        "abstain": [r["abstain"] for r in rows],
+        "not_voted": [r["not_voted"] for r in rows],
+        "support": [r["support"] for r in rows],
+        "bar": 2 / 3 if ballot.method == VotingMethod.DOUBLE_SUPERMAJORITY else 0.5,
+    }
+    return {
+        "ballot": ballot,
+        "tally": tally,
+        "rows": rows,
+        "chart": chart,
+        "live": ballot.status == BallotStatus.OPEN and tally is not None,
+        "outcome_label": Outcome(tally["outcome"]).label if tally else "",
+        "bar_label": "two thirds" if ballot.method == VotingMethod.DOUBLE_SUPERMAJORITY else "more than half",
+    }
+
+
+def _get_ballot(request: HttpRequest, pk: int) -> Ballot:
+    return get_object_or_404(
+        _ballots_for(request.user).prefetch_related("recusals__user", "recusals__organization"), pk=pk
+    )
+
+
+@login_required
+def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The subject, the vote buttons, my recusal, and the live per-sector tally."""
+    ballot = _get_ballot(request, pk)
+    user = request.user
+    state = _voter_state(ballot, user)
+    context = tally_context(ballot, user)
+    roll_call = []
+    if ballot.status == BallotStatus.CLOSED:
+        roll_call = ballot.roll_call()
+    context.update(
+        {
+            "state": state,
+            "can_vote": state["code"] in ("waiting", "voted")
+            and ballot.status == BallotStatus.OPEN
+            and not ballot.is_past_closing,
+            "can_recuse": (state["code"] == "waiting")
+            or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user)),
+            "can_run": permissions.can_run_ballots(user, ballot.committee),
+            "can_prepare": permissions.can_prepare_ballots(user, ballot.committee),
+            "subject_url": ballot.subject_url(),
+            "vote_form": VoteForm(initial={"choice": ballot.my_vote}),
+            "recuse_form": RecuseForm(),
+            "recusals": list(ballot.recusals.all()) if context["tally"] or ballot.status == BallotStatus.DRAFT else [],
+            "my_recusal": next((r for r in ballot.recusals.all() if r.user_id == user.pk), None),
+            "follow_ups": list(Ballot.objects.visible_to(user).filter(previous_ballot=ballot)),
+            "roll_call": roll_call,
+            "choices": VoteChoice.choices,
+            "my_vote_label": VoteChoice(ballot.my_vote).label.lower() if ballot.my_vote else "",
+        }
+    )
+    return render(request, "governance/ballot_detail.html", context)
+
+
+@login_required
+@require_GET
+def ballot_tally(request: HttpRequest, pk: int) -> HttpResponse:
+    """The tally panel alone, polled by htmx so the page updates in place."""
+    ballot = get_object_or_404(Ballot.objects.visible_to(request.user).select_related("committee"), pk=pk)
+    return render(request, "governance/_ballot_tally.html", tally_context(ballot, request.user))
+
+
+def _act(request: HttpRequest, pk: int, act, success) -> HttpResponse:
+    """Run one ballot service from a page's POST; its refusal becomes a message on the page.
+    `success` is the message, or a function of the act's result that gives it."""
+    ballot = get_object_or_404(Ballot.objects.visible_to(request.user), pk=pk)
+    try:
+        result = act(ballot)
+    except web.REFUSALS as error:
+        web.refuse(request, error)
+        return redirect("ballots:detail", ballot.pk)
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect("ballots:detail", result.pk if isinstance(result, Ballot) else ballot.pk)
+
+
+@login_required
+@require_POST
+def ballot_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose yes, no or abstain.")
+        return redirect("ballots:detail", pk)
+    choice = form.cleaned_data["choice"]
+    return _act(
+        request,
+        pk,
+        lambda ballot: services.cast_vote(request.user, ballot, choice),
+        f"Your vote is recorded: {VoteChoice(choice).label.lower()}. You may change it until the ballot closes.",
+    )
+
+
+@login_required
+@require_POST
+def ballot_recuse(request: HttpRequest, pk: int) -> HttpResponse:
+    form = RecuseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say what the conflict of interest is.")
+        return redirect("ballots:detail", pk)
+    return _act(
+        request,
+        pk,
+        lambda ballot: services.declare_conflict(request.user, ballot, form.cleaned_data["reason"]),
+        "Your conflict of interest is recorded; you are recused from this ballot.",
+    )
+
+
+@login_required
+@require_POST
+def ballot_open(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda ballot: services.open_ballot(request.user, ballot), "The ballot is open.")
+
+
+@login_required
+@require_POST
+def ballot_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda ballot: services.close_ballot(request.user, ballot), services.close_message)
+
+
+@login_required
+@require_POST
+def ballot_second(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda ballot: services.start_second_ballot(request.user, ballot),
+        "A second ballot on the same subject is drafted; it is linked to the first.",
+    )
