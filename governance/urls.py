@@ -38,6 +38,7 @@ urlpatterns = [
     path("compute/", include("compute.urls")),
     path("roadmap/", include("roadmap.urls")),
     path("api/", include(api_patterns)),
+    path("transparency/", include("governance.transparency.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from django.contrib.auth.password_validation import validate_password
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -124,6 +125,7 @@ class MembershipSerializer(CleanModelSerializer):
         fields = ["id", "user", "committee", "organization", "sector", "role", "voting", "term_start", "term_end"]
 
 
+@extend_schema_field(OpenApiTypes.BYTE)
 class Base64Field(serializers.Field):
     """Bytes as standard base64, as the log's formats write them."""
 

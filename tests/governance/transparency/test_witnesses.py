@@ -3,12 +3,8 @@ refuse forks, rewinds and bad proofs, and catch the database administrator's rew
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import requests
 from django.db import connection
-from django.test import override_settings
 
 from governance import services
 from governance.choices import Sector
@@ -19,30 +15,7 @@ from governance.transparency.keys import log_signer, witness_policy
 from governance.transparency.note import Checkpoint, Signer, b64, sign_note
 from governance.transparency.proof import commitment
 from governance.transparency.verify import verify_log
-from tests.base import PortalTestCase
-from tests.governance.transparency.witnesses import start_witness
-
-
-class WitnessedLogCase(PortalTestCase):
-    """The body's log with a real witness process per sector, listed in a LOG_WITNESSES file."""
-
-    def setUp(self):
-        super().setUp()
-        # Fresh witnesses for each test: the database rolls back between tests, their state would not.
-        directory = Path(tempfile.mkdtemp(prefix="tgb-witnesses-"))
-        self.directory = directory
-        self.public = start_witness("public", directory)
-        self.addCleanup(lambda: self.public.process.stop())
-        self.private = start_witness("private", directory)
-        self.addCleanup(lambda: self.private.process.stop())
-        self.witness_file = directory / "witnesses"
-        self.witness_file.write_text(self.public.line() + self.private.line())
-        override = override_settings(LOG_WITNESSES=str(self.witness_file))
-        override.enable()
-        self.addCleanup(override.disable)
-
-    def add(self, witness, body: str) -> requests.Response:
-        return requests.post(f"{witness.url}/add-checkpoint", data=body.encode(), timeout=10)
+from tests.governance.transparency.witnesses import WitnessedLogCase, start_witness
 
 
 class WitnessTests(WitnessedLogCase):

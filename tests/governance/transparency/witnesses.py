@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+from django.test import override_settings
+
 from governance.transparency.keys import log_verifier
 from governance.transparency.note import COSIGNATURE_V1, Signer
+from tests.base import PortalTestCase
 from tests.processes import Process, manage, wait_for
 
 
@@ -47,3 +52,25 @@ def start_witness(sector: str, directory: Path) -> RunningWitness:
 
     wait_for(listening, 60, f"the {sector} witness to listen")
     return RunningWitness(sector, process, found["url"], found["vkey"], state)
+
+
+class WitnessedLogCase(PortalTestCase):
+    """The body's log with a real witness process per sector, listed in a LOG_WITNESSES file."""
+
+    def setUp(self):
+        super().setUp()
+        # Fresh witnesses for each test: the database rolls back between tests, their state would not.
+        directory = Path(tempfile.mkdtemp(prefix="tgb-witnesses-"))
+        self.directory = directory
+        self.public = start_witness("public", directory)
+        self.addCleanup(lambda: self.public.process.stop())
+        self.private = start_witness("private", directory)
+        self.addCleanup(lambda: self.private.process.stop())
+        self.witness_file = directory / "witnesses"
+        self.witness_file.write_text(self.public.line() + self.private.line())
+        override = override_settings(LOG_WITNESSES=str(self.witness_file))
+        override.enable()
+        self.addCleanup(override.disable)
+
+    def add(self, witness, body: str) -> requests.Response:
+        return requests.post(f"{witness.url}/add-checkpoint", data=body.encode(), timeout=10)
