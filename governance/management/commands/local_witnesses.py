@@ -3,6 +3,7 @@ whole loop (integrate, sign, cosign by both sectors) with no configuration."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -12,7 +13,8 @@ from governance.management.commands.witness import default_key_path, default_nam
 from governance.transparency.keys import SECTORS, load_key
 from governance.transparency.note import COSIGNATURE_V1
 
-PORTS = {"public": 8101, "private": 8102}
+# The Procfile starts the witnesses on these ports (WITNESS_PUBLIC_PORT, WITNESS_PRIVATE_PORT).
+DEFAULT_PORTS = {"public": 8101, "private": 8102}
 
 
 class Command(BaseCommand):
@@ -23,6 +25,7 @@ class Command(BaseCommand):
         lines = []
         for sector in SECTORS:
             key = load_key(default_key_path(sector), default_name(sector), COSIGNATURE_V1)
-            lines.append(f"witness {sector} http://127.0.0.1:{PORTS[sector]} {key.verifier.vkey}\n")
+            port = os.environ.get(f"WITNESS_{sector.upper()}_PORT") or DEFAULT_PORTS[sector]
+            lines.append(f"witness {sector} http://127.0.0.1:{port} {key.verifier.vkey}\n")
         path.write_text("".join(lines))
         self.stdout.write(str(path))
