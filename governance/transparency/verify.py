@@ -67,8 +67,9 @@ def fetch_witness_checkpoint(witness: Witness, origin: str) -> Checkpoint | None
     return Checkpoint.parse(note.text)
 
 
-def verify_log(check_witnesses: bool = True) -> LogReport:
-    """Check everything the portal can check about its own record, and ask the witnesses."""
+def verify_log(check_witnesses: bool = True, check_rows: bool = True) -> LogReport:
+    """Check everything the portal can check about its own record, ask the witnesses, and
+    replay the log against the rows it made (votes, closed ballots, ledger transactions)."""
     report = LogReport()
     leaves: list[bytes] = []
     expected_index = 0
@@ -98,6 +99,11 @@ def verify_log(check_witnesses: bool = True) -> LogReport:
     if check_witnesses:
         for witness in witnesses():
             report.witnesses.append(_check_witness(report, witness, rebuilt))
+    if check_rows:
+        from governance.transparency.replay import replay
+
+        for problem in replay():
+            report.fail(problem)
     return report
 
 
