@@ -374,11 +374,11 @@ def _add_ballots(body, charters: list, persona) -> tuple[list, list]:
 def _add_initiatives(body, roadmap, count: int, offset: int) -> list:
     from django.utils import timezone
 
-    from roadmap import services
+    from roadmap.services import initiatives
 
     start = timezone.localdate() - datetime.timedelta(days=540)
     return [
-        services.create_initiative(
+        initiatives.create_initiative(
             body.program_manager,
             roadmap=roadmap,
             title=f"Initiative {offset + n:03d}: {TOPICS[(offset + n) % len(TOPICS)]}",
@@ -500,8 +500,8 @@ def _run() -> list[dict]:
     from compute.models import Resource
     from compute.services import metrics as metric_services
     from governance.models import Ballot, Vote
-    from roadmap import services as roadmap_services
     from roadmap.models import Milestone
+    from roadmap.services import roadmaps
     from tests.compute.credits import make_world
 
     n_charters = _env("PAGES_BENCH_CHARTERS", 3000)
@@ -520,7 +520,7 @@ def _run() -> list[dict]:
     small_plans = [PLAN[n % len(PLAN)] for n in range(20)] + ["deadlock"] + ["open"] * 3
     charters = _add_charters(body, small_plans, 0)
     _, open_ballots = _add_ballots(body, charters, carla)
-    roadmap = roadmap_services.create_roadmap(
+    roadmap = roadmaps.create_roadmap(
         body.program_manager,
         committee=body.committee,
         title="Joint R&D roadmap",

@@ -13,15 +13,17 @@ from django.utils import timezone
 from bench.common import median, p99, row, timings
 
 
-def _grow(body, initiatives, count: int, services, offset: int) -> list:
+def _grow(body, planned: list, count: int, offset: int) -> list:
     """Add `count` milestones spread over the initiatives, each after the one before it."""
+    from roadmap.services import milestones
+
     today = timezone.localdate()
     made = []
     for n in range(count):
-        initiative = initiatives[n % len(initiatives)]
-        previous = made[-len(initiatives)] if len(made) >= len(initiatives) else None
+        initiative = planned[n % len(planned)]
+        previous = made[-len(planned)] if len(made) >= len(planned) else None
         made.append(
-            services.create_milestone(
+            milestones.create_milestone(
                 body.program_manager,
                 initiative=initiative,
                 title=f"Milestone {offset + n}",
@@ -38,25 +40,25 @@ def run() -> list[dict]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from roadmap import services
     from roadmap.models import Milestone
+    from roadmap.services import initiatives, milestones, roadmaps
     from tests.base import make_body
 
     body = make_body()
     pm = body.program_manager
-    initiatives = [
-        services.create_initiative(
+    planned = [
+        initiatives.create_initiative(
             pm, title=f"Initiative {i}", national_impact_score=3, starts_on=timezone.localdate(), owner=body.staff
         )
         for i in range(10)
     ]
-    services.create_roadmap(
+    roadmaps.create_roadmap(
         pm,
         committee=body.committee,
         title="Benchmark roadmap",
         starts_on=timezone.localdate(),
         ends_on=timezone.localdate() + datetime.timedelta(days=900),
-        initiatives=initiatives,
+        initiatives=planned,
     )
     client = Client(HTTP_HOST="localhost")
     client.force_login(body.public_member)
@@ -70,15 +72,15 @@ def run() -> list[dict]:
             page()
         return len(captured)
 
-    made = _grow(body, initiatives, 50, services, 0)
+    made = _grow(body, planned, 50, 0)
     small, small_queries = timings(page, repeat=15, warmup=2), queries()
-    made += _grow(body, initiatives, 450, services, 50)
+    made += _grow(body, planned, 450, 50)
     large, large_queries = timings(page, repeat=15, warmup=2), queries()
 
     # One more dependency in a graph of ~500 edges: the cycle check reads the whole graph once.
     last = made[-1]
     edit = timings(
-        lambda: services.update_milestone(pm, last, depends_on=list(Milestone.objects.filter(pk=made[-11].pk))),
+        lambda: milestones.update_milestone(pm, last, depends_on=list(Milestone.objects.filter(pk=made[-11].pk))),
         repeat=20,
     )
     return [

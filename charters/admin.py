@@ -12,17 +12,7 @@ from charters.models import (
     Signature,
     TechnicalReview,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from governance.admin import ReadOnlyAdmin
 
 
 class VersionInline(admin.TabularInline):

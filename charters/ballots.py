@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from charters import services
+from charters import selectors
 from charters.models import Charter
+from charters.services import lifecycle
 from governance.choices import BallotStatus
 from governance.exceptions import DomainError
 from governance.models import Ballot
@@ -46,18 +47,18 @@ def parties(subject: Charter) -> set[int]:
 def check_can_open(subject: Charter) -> None:
     """Refuse a ballot unless the charter (or its amendment) is under review with both technical
     reviews passed and every data use agreement it names signed by all its parties."""
-    problems = services.ballot_problems(subject)
+    problems = selectors.ballot_problems(subject)
     if problems:
         raise DomainError("No ballot can open on this charter yet. " + " ".join(problems), code="charter_not_ready")
 
 
 def apply_outcome(subject: Charter, ballot, actor) -> None:
     """Apply the closed ballot's outcome through the charter services (see the module doc)."""
-    services.apply_ballot_outcome(actor, subject, ballot)
+    lifecycle.apply_ballot_outcome(actor, subject, ballot)
 
 
 def describe(subject: Charter) -> str:
-    version = services.pending_version(subject)
+    version = selectors.pending_version(subject)
     if version is not None and version.is_amendment:
         return f"Amendment (version {version.number}) of the charter “{subject.title}”"
     return f"Charter “{subject.title}”"

@@ -13,9 +13,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from charters import services
-from charters.choices import REVIEW_CHECKLISTS, CharterStatus, ReviewKind
+from charters.choices import REVIEW_CHECKLISTS, CharterStatus, ReviewKind, ReviewVerdict
 from charters.models import Charter, DataUseAgreement
+from charters.services import agreements, amendments, charters, lifecycle, provenance, reviews
 from governance import services as governance
 
 DIGESTS = {
@@ -27,7 +27,7 @@ DIGESTS = {
 
 
 def _dataset(context, name, steward, where, classification, description):
-    return services.create_dataset(
+    return agreements.create_dataset(
         context["admin"],
         name=name,
         steward=context["organizations"][steward],
@@ -52,11 +52,11 @@ def _agreement(context, title, parties, datasets, *, signers=(), days=365, **ter
         "expires_on": timezone.localdate() + datetime.timedelta(days=days),
         **terms,
     }
-    agreement = services.create_agreement(
+    agreement = agreements.create_agreement(
         context["admin"], title=title, parties=[orgs[p] for p in parties], datasets=datasets, **values
     )
     for username in signers:
-        services.sign_agreement(people[username], agreement)
+        agreements.sign_agreement(people[username], agreement)
     return agreement
 
 
@@ -64,7 +64,7 @@ def _charter(context, author, **fields):
     orgs = context["organizations"]
     fields["participating_organizations"] = [orgs[p] for p in fields.get("participating_organizations", [])]
     fields.setdefault("committee", context["committee"])
-    return services.create_charter(context["people"][author], **fields)
+    return charters.create_charter(context["people"][author], **fields)
 
 
 REVIEWERS = ("ana.public", "ben.private", "dev.public", "fatima.private", "carla.public", "erik.private")
@@ -81,16 +81,18 @@ def _review(context, charter, reviewer=None, failed: str | None = None, kinds=tu
     for kind in kinds:
         manual = {key: True for key, _, automatic in REVIEW_CHECKLISTS[kind] if not automatic}
         if failed == kind:
-            services.record_review(
+            reviews.record_review(
                 person, charter, kind=kind, verdict="failed", notes="No fairness thresholds are given.", checklist={}
             )
             continue
-        services.record_review(person, charter, kind=kind, verdict="passed", notes="In order.", checklist=manual)
+        reviews.record_review(
+            person, charter, kind=kind, verdict=ReviewVerdict.PASSED, notes="In order.", checklist=manual
+        )
 
 
 def _to_review(context, charter):
-    charter = services.submit(charter.created_by, charter)
-    return services.start_review(context["people"]["grace.secretary"], charter)
+    charter = lifecycle.submit(charter.created_by, charter)
+    return lifecycle.start_review(context["people"]["grace.secretary"], charter)
 
 
 def _ballot(context, charter: Charter, choice: str, title: str):
@@ -117,8 +119,21 @@ def _decided(context, charter, choice="yes", title=None):
 
 
 @transaction.atomic
+def _name_signatories(context, usernames) -> None:
+    """Each organization names who signs data use agreements for it (DESIGN.md 2.7); the
+    administrator records them as the organizations ask."""
+    people = context["people"]
+    by_organization: dict = {}
+    for username in usernames:
+        person = people[username]
+        by_organization.setdefault(person.organization, []).append(person)
+    for organization, signatories in by_organization.items():
+        governance.set_signatories(context["admin"], organization, signatories)
+
+
 def seed_demo(context: dict) -> None:
     people = context["people"]
+    _name_signatories(context, ["dev.public", "sam.staff", "tara.staff", "grace.secretary"])
 
     hospital = _dataset(
         context,
@@ -206,8 +221,8 @@ def seed_demo(context: dict) -> None:
         anonymization_standard="pseudonymised",
     )
 
-    charters: dict[str, Charter] = {}
-    charters["draft"] = _charter(
+    by_state: dict[str, Charter] = {}
+    by_state["draft"] = _charter(
         context,
         "sam.staff",
         title="Sovereign language model for public services",
@@ -220,7 +235,7 @@ def seed_demo(context: dict) -> None:
         requested_credits=Decimal("40000"),
         participating_organizations=["Northwind"],
     )
-    charters["submitted"] = _charter(
+    by_state["submitted"] = _charter(
         context,
         "tara.staff",
         title="Grid load forecasting",
@@ -236,11 +251,11 @@ def seed_demo(context: dict) -> None:
         participating_organizations=["NRC"],
         data_use_agreements=[grid_dua],
     )
-    charters["submitted"] = services.submit(people["tara.staff"], charters["submitted"])
+    by_state["submitted"] = lifecycle.submit(people["tara.staff"], by_state["submitted"])
 
     # Under review: the bias review passed, data sovereignty still to record, and one party of
     # the census agreement has not signed — the page shows what stands before a ballot.
-    charters["under_review"] = _to_review(
+    by_state["under_review"] = _to_review(
         context,
         _charter(
             context,
@@ -257,9 +272,9 @@ def seed_demo(context: dict) -> None:
             data_use_agreements=[census_dua],
         ),
     )
-    _review(context, charters["under_review"], kinds=[ReviewKind.BIAS_AUDIT])
+    _review(context, by_state["under_review"], kinds=[ReviewKind.BIAS_AUDIT])
 
-    charters["revision_requested"] = _to_review(
+    by_state["revision_requested"] = _to_review(
         context,
         _charter(
             context,
@@ -278,19 +293,19 @@ def seed_demo(context: dict) -> None:
     )
     _review(
         context,
-        charters["revision_requested"],
+        by_state["revision_requested"],
         reviewer="ben.private",
         failed=ReviewKind.BIAS_AUDIT,
         kinds=[ReviewKind.BIAS_AUDIT],
     )
-    charters["revision_requested"] = services.request_revision(
+    by_state["revision_requested"] = lifecycle.request_revision(
         people["grace.secretary"],
-        charters["revision_requested"],
+        by_state["revision_requested"],
         reason="The bias audit plan gives no fairness thresholds, and the imagery resides in the US, "
         "outside the allowed jurisdictions.",
     )
 
-    charters["rejected"] = _decided(
+    by_state["rejected"] = _decided(
         context,
         _charter(
             context,
@@ -308,7 +323,7 @@ def seed_demo(context: dict) -> None:
         choice="no",
     )
 
-    charters["approved"] = _decided(
+    by_state["approved"] = _decided(
         context,
         _charter(
             context,
@@ -343,9 +358,9 @@ def seed_demo(context: dict) -> None:
             data_use_agreements=[health_dua],
         ),
     )
-    charters["active"] = services.activate(people["sam.staff"], triage)
+    by_state["active"] = lifecycle.activate(people["sam.staff"], triage)
     sam = people["sam.staff"]
-    base = services.register_model(
+    base = provenance.register_model(
         sam,
         charter=triage,
         name="triage-net",
@@ -360,7 +375,7 @@ def seed_demo(context: dict) -> None:
         evaluation="AUROC 0.87 on a held-out hospital.",
         training_data=[{"dataset": hospital, "agreement": health_dua}],
     )
-    tuned = services.register_model(
+    tuned = provenance.register_model(
         sam,
         charter=triage,
         name="triage-net",
@@ -374,7 +389,7 @@ def seed_demo(context: dict) -> None:
         intended_use="As 1.0.",
         training_data=[{"dataset": hospital, "agreement": health_dua}],
     )
-    services.register_model(
+    provenance.register_model(
         sam,
         charter=triage,
         name="triage-net-small",
@@ -387,7 +402,7 @@ def seed_demo(context: dict) -> None:
         limitations="Two points of AUROC below 1.1.",
     )
     # An amendment before the committee: more credits and a new partner.
-    services.propose_amendment(
+    amendments.propose_amendment(
         sam,
         triage,
         change_note="Extend to paediatric emergencies with Northwind's help.",
@@ -428,8 +443,8 @@ def seed_demo(context: dict) -> None:
             data_use_agreements=[grid_dua],
         ),
     )
-    forecast = services.activate(people["tara.staff"], forecast)
-    services.register_model(
+    forecast = lifecycle.activate(people["tara.staff"], forecast)
+    provenance.register_model(
         people["tara.staff"],
         charter=forecast,
         name="fault-forecaster",
@@ -441,7 +456,7 @@ def seed_demo(context: dict) -> None:
         intended_use="Maintenance planning.",
         training_data=[{"dataset": grid, "agreement": grid_dua}],
     )
-    charters["completed"] = services.complete(people["tara.staff"], forecast)
+    by_state["completed"] = lifecycle.complete(people["tara.staff"], forecast)
 
     # Suspended: active until its agreement expired; the hourly check suspends it.
     suspended = _decided(
@@ -461,12 +476,12 @@ def seed_demo(context: dict) -> None:
             data_use_agreements=[tax_dua],
         ),
     )
-    services.activate(people["tara.staff"], suspended)
+    lifecycle.activate(people["tara.staff"], suspended)
     # Time passes: the agreement's end date comes and goes (the demo moves the date, the portal
     # does the rest).
     DataUseAgreement.objects.filter(pk=tax_dua.pk).update(expires_on=timezone.localdate() - datetime.timedelta(days=2))
-    services.flag_expired_agreements()
-    charters["suspended"] = Charter.objects.get(pk=suspended.pk)
+    agreements.flag_expired_agreements()
+    by_state["suspended"] = Charter.objects.get(pk=suspended.pk)
 
     terminated = _decided(
         context,
@@ -484,14 +499,14 @@ def seed_demo(context: dict) -> None:
             participating_organizations=["Northwind"],
         ),
     )
-    charters["terminated"] = services.terminate(
+    by_state["terminated"] = lifecycle.terminate(
         people["ana.public"], terminated, reason="Superseded by the sovereign language model project."
     )
 
-    missing = set(CharterStatus.values) - {c.status for c in charters.values()}
+    missing = set(CharterStatus.values) - {c.status for c in by_state.values()}
     if missing:
         raise RuntimeError(f"The demo has no charter in: {', '.join(sorted(missing))}.")
-    context["charters"] = charters
+    context["charters"] = by_state
     context["agreements"] = {
         "health": health_dua,
         "grid": grid_dua,

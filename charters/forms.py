@@ -1,23 +1,13 @@
 """Forms of the charters app. They collect input; the rules live in the models and services,
-whose ValidationErrors come back onto the form (see add_service_errors)."""
+whose ValidationErrors come back onto the form (governance.web.add_service_errors)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from charters.choices import REVIEW_CHECKLISTS, ReviewVerdict
 from charters.models import Charter, Dataset, DataUseAgreement
 from governance.models import Organization
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form has it."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class JurisdictionsField(forms.CharField):

@@ -341,7 +341,7 @@ class CharterVersion(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["charter"],
-                condition=Q(status="proposed"),
+                condition=Q(status=VersionStatus.PROPOSED),
                 name="charterversion_one_proposed",
                 violation_error_message="This charter already has a version before the committee.",
             ),

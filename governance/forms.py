@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from governance.choices import SOPCategory, SubjectType, VoteChoice, VotingMethod
-from governance.models import Committee
+from governance.choices import MembershipChangeKind, Role, SOPCategory, SubjectType, VoteChoice, VotingMethod
+from governance.models import Committee, Membership, User
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -105,3 +105,36 @@ class SOPForm(forms.Form):
 class SOPVersionForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text of the procedure")
     change_summary = forms.CharField(max_length=300, required=False, help_text="What this version changes, in a line.")
+
+
+class MembershipChangeForm(forms.Form):
+    """A proposed seat change on a constituted committee; the service checks it in full."""
+
+    kind = forms.ChoiceField(choices=MembershipChangeKind.choices, label="Change")
+    membership = forms.ModelChoiceField(
+        queryset=Membership.objects.none(),
+        required=False,
+        label="Seat",
+        help_text="For ending a term or changing a role: the seat it applies to.",
+    )
+    user = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True, organization__isnull=False).order_by("username"),
+        required=False,
+        label="Person",
+        help_text="For a new seat: who sits, for their own organization.",
+    )
+    role = forms.ChoiceField(choices=[("", "—"), *Role.choices], required=False)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+    def __init__(self, *args, committee: Committee, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = (
+            Membership.objects.active().filter(committee=committee).select_related("user", "organization")
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        user = cleaned.get("user")
+        if user is not None:
+            cleaned["organization"] = user.organization
+        return {name: value for name, value in cleaned.items() if value not in (None, "")}

@@ -3,10 +3,13 @@ from django.urls import path
 from governance.views import ballots, meetings, people, sops
 
 urlpatterns = [
+    path("powers/", people.powers, name="powers"),
     path("organizations/", people.organization_list, name="organization-list"),
     path("organizations/<int:pk>/", people.organization_detail, name="organization-detail"),
     path("committees/", people.committee_list, name="committee-list"),
     path("committees/<int:pk>/", people.committee_detail, name="committee-detail"),
+    path("committees/<int:pk>/seat-changes/", people.membership_change_propose, name="membership-change-propose"),
+    path("seat-changes/<int:pk>/<str:act>/", people.membership_change_act, name="membership-change-act"),
 ]
 
 # Ballot pages live under their own namespace: the API router already uses the names

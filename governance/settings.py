@@ -167,6 +167,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "governance.views.errors.locked_out"
 AXES_VERBOSE = False
+# How many reverse proxies of the portal's own stand in front of it (0: clients connect
+# directly). Only that many entries of X-Forwarded-For are believed; see governance/net.py.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+AXES_CLIENT_IP_CALLABLE = "governance.net.client_ip"
 
 # A strict Content-Security-Policy: scripts only from this server (no inline code, no eval),
 # nothing framed, nothing posted elsewhere. Plotly sets inline styles on the charts it draws,
@@ -246,6 +250,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "governance.api.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "governance.api.base.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # The throttles' client address: the same trusted-proxy rule as the login lockout.
+    "NUM_PROXIES": TRUSTED_PROXY_HOPS,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -259,6 +265,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "VotingMethodEnum": "governance.choices.VotingMethod",
+        "SectorEnum": "governance.choices.Sector",
         "VoteChoiceEnum": "governance.choices.VoteChoice",
         "BallotOutcomeEnum": "governance.choices.Outcome",
         "DataClassificationEnum": "charters.choices.DataClassification",
@@ -277,6 +284,20 @@ SPECTACULAR_SETTINGS = {
         "CreditRequestStatusEnum": "compute.choices.RequestStatus",
     },
 }
+
+# One cache for every process (throttle counters, cached pages): Redis when REDIS_URL is set,
+# otherwise a table in the database (made by a migration), never per-process memory, so a
+# client cannot multiply its allowance by reaching another worker.
+if env.str("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tgb"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tgb_cache"}}
 
 # Celery: Redis when REDIS_URL is set; otherwise a filesystem broker in var/ that the web
 # process, the worker and beat share without any service running.

@@ -4,7 +4,7 @@ Themes, which have no page of their own, are added here through the service."""
 
 from django.contrib import admin
 
-from roadmap import services
+from governance.admin import ReadOnlyAdmin
 from roadmap.models import (
     Baseline,
     BaselineEntry,
@@ -15,17 +15,7 @@ from roadmap.models import (
     Roadmap,
     Theme,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from roadmap.services import initiatives
 
 
 @admin.register(Theme)
@@ -40,7 +30,7 @@ class ThemeAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.pk = services.create_theme(request.user, **form.cleaned_data).pk
+        obj.pk = initiatives.create_theme(request.user, **form.cleaned_data).pk
 
 
 @admin.register(Roadmap)

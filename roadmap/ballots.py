@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from governance.choices import Outcome
 from governance.exceptions import DomainError
-from roadmap import services
 from roadmap.choices import RoadmapStatus
 from roadmap.models import RebaselineRequest, Roadmap
+from roadmap.services import baselines, roadmaps
 
 
 def get_subject(subject_id: int, *, for_update: bool = False) -> Roadmap:
@@ -74,16 +75,16 @@ def check_can_open(subject: Roadmap) -> None:
 def apply_outcome(subject: Roadmap, ballot, actor) -> None:
     """Apply a closed ballot's outcome (inside the closing transaction)."""
     if subject.status == RoadmapStatus.DRAFT:
-        if ballot.outcome == services.PASSED:
-            services.approve_roadmap(actor, subject, ballot)
+        if ballot.outcome == Outcome.PASSED:
+            roadmaps.approve_roadmap(actor, subject, ballot)
         return
     request = pending_rebaseline(subject)
     if request is None:
         return
-    if ballot.outcome == services.PASSED:
-        services.adopt_rebaseline(actor, request, ballot)
-    elif ballot.outcome == services.REJECTED:
-        services.reject_rebaseline(actor, request, ballot)
+    if ballot.outcome == Outcome.PASSED:
+        baselines.adopt_rebaseline(actor, request, ballot)
+    elif ballot.outcome == Outcome.REJECTED:
+        baselines.reject_rebaseline(actor, request, ballot)
 
 
 def describe(subject: Roadmap) -> str:

@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance import services as governance
-from roadmap import planning, services
+from roadmap import planning
 from roadmap.choices import MilestoneStatus, RoadmapStatus
+from roadmap.services import baselines, initiatives, milestones, reports, roadmaps
 
 VOTERS = ("ana.public", "ben.private", "carla.public", "dev.public", "erik.private", "fatima.private")
 
@@ -167,12 +168,12 @@ def _linked_charters(context) -> dict[str, object]:
 def seed_demo(context: dict) -> None:
     people, orgs = context["people"], context["organizations"]
     pm = people["paula.pm"]
-    themes = {slug: services.create_theme(pm, name=name, slug=slug) for name, slug in THEMES}
+    themes = {slug: initiatives.create_theme(pm, name=name, slug=slug) for name, slug in THEMES}
     charters = _linked_charters(context)
 
-    initiatives, milestones, plan = {}, {}, {}
+    initiative_by_title, milestone_by_step, plan = {}, {}, {}
     for title, summary, impact, priority, theme_slugs, sponsors, owner, start, charter_states, steps in INITIATIVES:
-        initiative = services.create_initiative(
+        initiative = initiatives.create_initiative(
             pm,
             title=title,
             summary=summary,
@@ -184,19 +185,22 @@ def seed_demo(context: dict) -> None:
             owner=people[owner],
             starts_on=_day(start),
         )
-        initiatives[title] = initiative
+        initiative_by_title[title] = initiative
         for step, planned, *_ in steps:
             plan[step] = planned
-            milestones[step] = services.create_milestone(
+            milestone_by_step[step] = milestones.create_milestone(
                 pm, initiative=initiative, title=step, baseline_date=_day(planned), forecast_date=_day(planned)
             )
     for *_, steps in INITIATIVES:
         for step, _, _, _, _, depends_on, deliverables in steps:
-            services.update_milestone(
-                pm, milestones[step], deliverables=deliverables, depends_on=[milestones[d] for d in depends_on]
+            milestones.update_milestone(
+                pm,
+                milestone_by_step[step],
+                deliverables=deliverables,
+                depends_on=[milestone_by_step[d] for d in depends_on],
             )
 
-    v1 = services.create_roadmap(
+    v1 = roadmaps.create_roadmap(
         pm,
         committee=context["committee"],
         title="Joint R&D roadmap 2026–2027",
@@ -204,7 +208,7 @@ def seed_demo(context: dict) -> None:
         "public-service assistants, shared compute and an evaluation commons.",
         starts_on=_day(-300),
         ends_on=_day(430),
-        initiatives=list(initiatives.values()),
+        initiatives=list(initiative_by_title.values()),
     )
     _decide_by_ballot(context, v1, "Approve the joint R&D roadmap 2026–2027")
 
@@ -220,10 +224,10 @@ def seed_demo(context: dict) -> None:
                 fields["status_note"] = "Waiting for the data protection authority's opinion."
             elif status == MilestoneStatus.AT_RISK:
                 fields["status_note"] = "One hospital's network team is two months behind."
-            services.update_milestone(pm, milestones[step], **fields)
+            milestones.update_milestone(pm, milestone_by_step[step], **fields)
 
     v1.refresh_from_db()
-    services.propose_rebaseline(
+    baselines.propose_rebaseline(
         pm,
         v1,
         name="After the GPU delivery delay",
@@ -231,23 +235,25 @@ def seed_demo(context: dict) -> None:
         # Only these dates move; every other milestone keeps the date the body committed to.
         dates={
             **{m.pk: m.baseline_date for m in v1.milestones()},
-            **{milestones[step].pk: _day(day) for step, day in REBASELINED.items()},
+            **{milestone_by_step[step].pk: _day(day) for step, day in REBASELINED.items()},
         },
     )
     _decide_by_ballot(context, v1, "Re-baseline the roadmap after the GPU delivery delay")
 
     # Since the re-baselining, the safety evaluation slipped again.
-    services.update_milestone(pm, milestones["Safety and bias evaluation"], forecast_date=_day(190), status="at_risk")
+    milestones.update_milestone(
+        pm, milestone_by_step["Safety and bias evaluation"], forecast_date=_day(190), status=MilestoneStatus.AT_RISK
+    )
 
     current = planning.period_containing(timezone.localdate(), "quarterly")
     for title, back, rag, summary, risks in REPORTS:
         period = current
         for _ in range(back):
             period = planning.previous_period(period)
-        initiative = initiatives[title]
+        initiative = initiative_by_title[title]
         if period.end < initiative.starts_on:
             continue
-        services.submit_report(
+        reports.submit_report(
             initiative.owner,
             initiative=initiative,
             period_start=period.start,
@@ -258,8 +264,8 @@ def seed_demo(context: dict) -> None:
         )
 
     # Program managers are drafting the next version, with one more initiative.
-    v2 = services.draft_next_version(pm, v1, title="Joint R&D roadmap 2026–2028", ends_on=_day(800))
-    climate = services.create_initiative(
+    v2 = roadmaps.draft_next_version(pm, v1, title="Joint R&D roadmap 2026–2028", ends_on=_day(800))
+    climate = initiatives.create_initiative(
         pm,
         title="Climate and agriculture models",
         summary="Downscaled climate projections and crop-yield models for the ministries.",
@@ -271,7 +277,7 @@ def seed_demo(context: dict) -> None:
         starts_on=_day(120),
         roadmap=v2,
     )
-    services.create_milestone(pm, initiative=climate, title="Data partnership agreed", forecast_date=_day(200))
+    milestones.create_milestone(pm, initiative=climate, title="Data partnership agreed", forecast_date=_day(200))
     assert v2.status == RoadmapStatus.DRAFT
     context["roadmap"] = v1
     context["roadmap_draft"] = v2

@@ -23,8 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance.models import TimeStampedModel
-from governance.models.base import AppendOnlyError
-from governance.roles import is_administrator
+from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
 from roadmap import planning
 from roadmap.choices import (
     RAG,
@@ -35,33 +34,13 @@ from roadmap.choices import (
     ReportCadence,
     RoadmapStatus,
 )
-
-MANAGE_ROADMAP = "roadmap.manage_roadmap"
-
-
-def in_the_body(user) -> bool:
-    """Everyone in the body reads the roadmap: administrators, the people of member
-    organizations, holders of a portal role or of a committee seat. An outsider sees nothing."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if is_administrator(user) or user.organization_id:
-        return True
-    cached = getattr(user, "_roadmap_in_body", None)
-    if cached is None:
-        cached = user.groups.exists() or user.memberships.exists()
-        user._roadmap_in_body = cached
-    return cached
-
-
-def can_plan(user) -> bool:
-    """Program managers (and administrators) edit the roadmap."""
-    return bool(user and user.is_authenticated and (is_administrator(user) or user.has_perm(MANAGE_ROADMAP)))
+from roadmap.permissions import MANAGE_ROADMAP, may_read_roadmap
 
 
 class BodyVisibleQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The roadmap is the body's shared plan: everyone in the body reads all of it."""
-        return self if in_the_body(user) else self.none()
+        return self if may_read_roadmap(user) else self.none()
 
 
 class Theme(models.Model):
@@ -333,34 +312,15 @@ class MilestoneDependency(models.Model):
         return f"{self.milestone_id} depends on {self.depends_on_id}"
 
 
-class BaselineImmutable(AppendOnlyError):
-    """Raised on any attempt to change or remove a baseline or one of its entries (HTTP 409)."""
+# Written once, never changed or removed (the database refuses too; see migration 0002).
+BASELINE_IMMUTABLE = "A baseline is immutable; re-baselining records a new one."
 
 
-class ImmutableQuerySet(BodyVisibleQuerySet):
-    def update(self, **kwargs):
-        raise BaselineImmutable("A baseline is immutable; re-baselining records a new one.")
-
-    def delete(self):
-        raise BaselineImmutable("A baseline is immutable; re-baselining records a new one.")
+class BaselineQuerySet(AppendOnlyQuerySet, BodyVisibleQuerySet):
+    """Baselines and their entries: read by everyone in the body, never updated or deleted."""
 
 
-class ImmutableModel(models.Model):
-    """Written once, never changed or removed (the database refuses too; see migration 0002)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise BaselineImmutable("A baseline is immutable; re-baselining records a new one.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise BaselineImmutable("A baseline is immutable; re-baselining records a new one.")
-
-
-class Baseline(ImmutableModel):
+class Baseline(AppendOnlyModel):
     """A named, immutable snapshot of every milestone's dates in a roadmap version, taken when a
     passed ballot approved the version or adopted a re-baselining."""
 
@@ -379,7 +339,8 @@ class Baseline(ImmutableModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
-    objects = ImmutableQuerySet.as_manager()
+    append_only_message = BASELINE_IMMUTABLE
+    objects = BaselineQuerySet.as_manager()
 
     class Meta:
         ordering = ["roadmap", "created_at", "pk"]
@@ -395,7 +356,7 @@ class Baseline(ImmutableModel):
         return f"{self.name} ({self.roadmap})"
 
 
-class BaselineEntry(ImmutableModel):
+class BaselineEntry(AppendOnlyModel):
     """One milestone's dates, status and progress as they stood in a baseline."""
 
     baseline = models.ForeignKey(Baseline, on_delete=models.PROTECT, related_name="entries")
@@ -408,7 +369,8 @@ class BaselineEntry(ImmutableModel):
     status = models.CharField(max_length=16, choices=MilestoneStatus.choices)
     percent_complete = models.PositiveSmallIntegerField()
 
-    objects = ImmutableQuerySet.as_manager()
+    append_only_message = BASELINE_IMMUTABLE
+    objects = BaselineQuerySet.as_manager()
 
     class Meta:
         ordering = ["baseline", "baseline_date", "pk"]

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import DurationField, ExpressionWrapper, F, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -250,4 +251,23 @@ def slipped_milestones(roadmap: Roadmap, limit: int = 5) -> list[Milestone]:
         .annotate(slip=ExpressionWrapper(F("forecast_date") - F("baseline_date"), output_field=DurationField()))
         .select_related("initiative")
         .order_by("-slip", "forecast_date", "pk")[:limit]
+    )
+
+
+def initiative_evidence(initiative: Initiative, today: datetime.date | None = None) -> evidence.Evidence:
+    """The evidence-based RAG of one initiative now (for several at once, see roadmap.selectors)."""
+    today = today or timezone.localdate()
+    milestones = list(initiative.milestones.with_schedule())
+    burn = evidence.credit_burns({initiative.pk: initiative.charters.values_list("pk", flat=True)})[initiative.pk]
+    return evidence.evidence_rag(evidence.inputs_from_milestones(milestones, today=today, credit_burn=burn))
+
+
+def report_due(initiative: Initiative, today: datetime.date | None = None) -> planning.ReportDue | None:
+    """The report the initiative owes next (its `reports` may be prefetched)."""
+    return planning.next_report_due(
+        cadence=initiative.report_cadence,
+        starts_on=initiative.starts_on,
+        reported={report.period_start for report in initiative.reports.all()},
+        today=today or timezone.localdate(),
+        due_days=settings.ROADMAP_REPORT_DUE_DAYS,
     )

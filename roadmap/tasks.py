@@ -1,39 +1,23 @@
 """Celery tasks of the roadmap app: thin wrappers that take ids and call roadmap.services.
 
 Both are safe to run twice: a reminder is claimed by a unique row per initiative and period,
-and its email by a conditional update before sending.
+and its email by a conditional update before sending. Transient failures are retried with the
+portal's policy (governance.celery.portal_task).
 """
 
 from __future__ import annotations
 
-from smtplib import SMTPException
-
-from celery import shared_task
-from django.db import OperationalError
-
-# Transient failures (the database restarting, the mail server away) are retried with
-# exponential backoff; anything else is a bug and surfaces at once.
-RETRY = {
-    "autoretry_for": (OperationalError, SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 6,
-    "ignore_result": True,
-}
+from governance.celery import portal_task
+from roadmap.services import reports
 
 
-@shared_task(**RETRY)
+@portal_task
 def send_report_reminders() -> int:
     """Claim the reminders of progress reports falling due and enqueue their emails (beat, hourly)."""
-    from roadmap import services
-
-    return len(services.send_report_reminders())
+    return len(reports.send_report_reminders())
 
 
-@shared_task(**RETRY)
+@portal_task
 def email_report_reminder(reminder_id: int) -> bool:
     """Email one claimed reminder to the initiative's owner."""
-    from roadmap import services
-
-    return services.email_report_reminder(reminder_id)
+    return reports.email_report_reminder(reminder_id)

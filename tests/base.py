@@ -31,7 +31,9 @@ def make_body() -> SimpleNamespace:
         northwind=services.create_organization(admin, name="Northwind AI", sector=Sector.PRIVATE),
         helios=services.create_organization(admin, name="Helios Compute", sector=Sector.PRIVATE),
     )
-    committee = services.create_committee(admin, name="Technical Governance Body")
+    # One hour of minimum voting time (the default is a day) lets tests open ballots that close
+    # within hours; the default itself is tested in test_separation_of_powers.
+    committee = services.create_committee(admin, name="Technical Governance Body", min_voting_hours=1)
     term_start = timezone.localdate() - datetime.timedelta(days=30)
 
     def person(username, organization=None, role=None, portal_roles=()):
@@ -57,7 +59,7 @@ def make_body() -> SimpleNamespace:
             )
         return user
 
-    return SimpleNamespace(
+    body = SimpleNamespace(
         admin=admin,
         orgs=orgs,
         committee=committee,
@@ -73,6 +75,10 @@ def make_body() -> SimpleNamespace:
         auditor=person("uma", portal_roles=[PortalRole.AUDITOR]),
         outsider=person("olga"),
     )
+    # Who signs data use agreements for the council and Helios (DESIGN.md 2.7).
+    services.set_signatories(admin, orgs.council, [body.staff, body.public_member])
+    services.set_signatories(admin, orgs.helios, [body.private_staff, body.private_member])
+    return body
 
 
 class PortalTestCase(TestCase):

@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from charters import services
+from charters import permissions, selectors
 from charters.api.serializers import (
     AmendmentSerializer,
     CharterSerializer,
@@ -31,15 +31,15 @@ from charters.choices import CHARTER_TRANSITIONS
 from charters.filters import CharterFilter
 from charters.models import Charter, Dataset, DataUseAgreement, RegisteredModel, TechnicalReview
 from charters.prov import model_provenance
+from charters.services import agreements, amendments, charters, lifecycle, provenance, reviews
 from charters.versions import diff
 from governance.api.views import ServiceModelViewSet
-from governance.roles import is_administrator
 
 ACTION_PERMISSIONS = [IsAuthenticated]  # the services decide who may take each step
 
 
 def _update_charter(actor, charter, **data):
-    return services.update_charter(actor, charter, **data)
+    return charters.update_charter(actor, charter, **data)
 
 
 class CharterViewSet(ServiceModelViewSet):
@@ -49,7 +49,7 @@ class CharterViewSet(ServiceModelViewSet):
     serializer_class = CharterSerializer
     filterset_class = CharterFilter
     ordering_fields = ["created_at", "updated_at", "title", "status"]
-    create_service = staticmethod(services.create_charter)
+    create_service = staticmethod(charters.create_charter)
     update_service = staticmethod(_update_charter)
 
     def get_queryset(self):
@@ -60,20 +60,20 @@ class CharterViewSet(ServiceModelViewSet):
         )
 
     def may_create(self, user) -> bool:
-        return services.can_draft(user)
+        return permissions.may_draft(user)
 
     def may_change(self, user, obj) -> bool:
-        return services.can_edit(user, obj)
+        return permissions.may_edit(user, obj)
 
     def _step(self, request, name: str) -> Response:
         charter = self.get_object()
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        service = services.TRANSITION_SERVICES[name]
+        service = lifecycle.TRANSITION_SERVICES[name]
         kwargs = {}
         if name in ("approve", "reject"):
             kwargs["ballot"] = resolve_ballot(data.validated_data["ballot"])
-        elif name in ("request_revision", "suspend", "resume", "terminate"):
+        elif name in lifecycle.REASONED_STEPS:
             kwargs["reason"] = data.validated_data["reason"]
         charter = service(request.user, charter, **kwargs)
         return Response(self.get_serializer(self.get_queryset().get(pk=charter.pk)).data)
@@ -144,7 +144,7 @@ class CharterViewSet(ServiceModelViewSet):
         charter = self.get_object()
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = services.record_review(request.user, charter, **data.validated_data)
+        review = reviews.record_review(request.user, charter, **data.validated_data)
         return Response(TechnicalReviewSerializer(review).data, status=201)
 
     @extend_schema(request=AmendmentSerializer, responses=CharterVersionSerializer)
@@ -154,14 +154,14 @@ class CharterViewSet(ServiceModelViewSet):
         charter = self.get_object()
         data = AmendmentSerializer(instance=charter, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        version = services.propose_amendment(request.user, charter, **data.validated_data)
+        version = amendments.propose_amendment(request.user, charter, **data.validated_data)
         return Response(CharterVersionSerializer(version).data, status=201)
 
     @extend_schema(request=None, responses=CharterVersionSerializer)
     @action(detail=True, methods=["post"], permission_classes=ACTION_PERMISSIONS)
     def withdraw_amendment(self, request, pk=None):
         """Take back the amendment before the committee."""
-        version = services.withdraw_amendment(request.user, self.get_object())
+        version = amendments.withdraw_amendment(request.user, self.get_object())
         return Response(CharterVersionSerializer(version).data)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
@@ -170,12 +170,12 @@ class CharterViewSet(ServiceModelViewSet):
         """What still stands between the charter and a ballot, and the portal's own
         data-sovereignty findings on the version under review."""
         charter = self.get_object()
-        version = services.pending_version(charter)
+        version = selectors.pending_version(charter)
         return Response(
             {
-                "ballot_problems": services.ballot_problems(charter),
+                "ballot_problems": selectors.ballot_problems(charter),
                 "version": version.number if version else None,
-                "sovereignty_findings": services.sovereignty_findings(version.content) if version else {},
+                "sovereignty_findings": selectors.sovereignty_findings(version.content) if version else {},
             }
         )
 
@@ -184,17 +184,17 @@ class DatasetViewSet(ServiceModelViewSet):
     serializer_class = DatasetSerializer
     filterset_fields = ["steward", "jurisdiction", "classification"]
     ordering_fields = ["name"]
-    create_service = staticmethod(services.create_dataset)
-    update_service = staticmethod(services.update_dataset)
+    create_service = staticmethod(agreements.create_dataset)
+    update_service = staticmethod(agreements.update_dataset)
 
     def get_queryset(self):
         return Dataset.objects.visible_to(self.request.user).select_related("steward")
 
     def may_create(self, user) -> bool:
-        return services.can_draft_agreement(user) or user.has_perm("charters.add_dataset")
+        return permissions.may_add_datasets(user)
 
     def may_change(self, user, obj) -> bool:
-        return services.can_catalogue(user, obj.steward)
+        return permissions.may_catalogue(user, obj.steward)
 
 
 class DataUseAgreementViewSet(ServiceModelViewSet):
@@ -203,23 +203,23 @@ class DataUseAgreementViewSet(ServiceModelViewSet):
     serializer_class = DataUseAgreementSerializer
     filterset_fields = ["parties", "datasets", "charters"]
     ordering_fields = ["title", "expires_on"]
-    create_service = staticmethod(services.create_agreement)
-    update_service = staticmethod(services.update_agreement)
+    create_service = staticmethod(agreements.create_agreement)
+    update_service = staticmethod(agreements.update_agreement)
 
     def get_queryset(self):
         return DataUseAgreement.objects.visible_to(self.request.user).with_signatures().prefetch_related("charters")
 
     def may_create(self, user) -> bool:
-        return services.can_draft_agreement(user)
+        return permissions.may_draft_agreement(user)
 
     def may_change(self, user, obj) -> bool:
-        return services.can_change_agreement(user, obj)
+        return permissions.may_change_agreement(user, obj)
 
     @extend_schema(request=None, responses=SignatureSerializer)
     @action(detail=True, methods=["post"], permission_classes=ACTION_PERMISSIONS)
     def sign(self, request, pk=None):
         """Sign the agreement for your own organization."""
-        signature = services.sign_agreement(request.user, self.get_object())
+        signature = agreements.sign_agreement(request.user, self.get_object())
         return Response(SignatureSerializer(signature).data, status=201)
 
     @extend_schema(request=RenewSerializer, responses=DataUseAgreementSerializer)
@@ -229,12 +229,12 @@ class DataUseAgreementViewSet(ServiceModelViewSet):
         agreement = self.get_object()  # 404 before validation: the body says nothing of other objects
         data = RenewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        agreement = services.renew_agreement(request.user, agreement, **data.validated_data)
+        agreement = agreements.renew_agreement(request.user, agreement, **data.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=agreement.pk)).data)
 
 
 def _update_model(actor, model, **data):
-    return services.update_model_card(actor, model, **data)
+    return provenance.update_model_card(actor, model, **data)
 
 
 class RegisteredModelViewSet(ServiceModelViewSet):
@@ -243,7 +243,7 @@ class RegisteredModelViewSet(ServiceModelViewSet):
     serializer_class = RegisteredModelSerializer
     filterset_fields = ["charter", "parent", "name"]
     ordering_fields = ["name", "version", "trained_at"]
-    create_service = staticmethod(services.register_model)
+    create_service = staticmethod(provenance.register_model)
     update_service = staticmethod(_update_model)
 
     def get_queryset(self):
@@ -254,10 +254,10 @@ class RegisteredModelViewSet(ServiceModelViewSet):
         )
 
     def may_create(self, user) -> bool:
-        return user.is_authenticated and (user.organization_id is not None or user.is_staff or user.is_superuser)
+        return permissions.may_register_models(user)
 
     def may_change(self, user, obj) -> bool:
-        return is_administrator(user) or services.is_party_person(user, obj.charter.party_organization_ids())
+        return permissions.may_change_model(user, obj)
 
     def retrieve(self, request, *args, **kwargs):
         model = self.get_object()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.db.models import Q
 
-from charters.choices import EDITABLE_STATUSES, CharterStatus
+from charters.choices import EDITABLE_STATUSES, CharterStatus, VersionStatus
 from charters.models import Charter, DataUseAgreement
 from governance.choices import Role
 from governance.models import Membership
@@ -32,7 +32,8 @@ def charters_home_panel(context):
     if roles & {Role.CHAIR, Role.MEMBER, Role.SECRETARY}:
         in_review = list(
             visible.filter(
-                Q(status=CharterStatus.UNDER_REVIEW) | Q(versions__status="proposed", versions__is_amendment=True)
+                Q(status=CharterStatus.UNDER_REVIEW)
+                | Q(versions__status=VersionStatus.PROPOSED, versions__is_amendment=True)
             )
             .distinct()
             .order_by("updated_at")[:10]

@@ -27,6 +27,8 @@ from governance.models.people import Membership
 from governance.roles import MANAGE_COMMITTEE, is_administrator
 from governance.tally import SectorCount, compute_tally
 
+CLOSING_GRACE = datetime.timedelta(minutes=5)
+
 
 def _managed_by(user) -> models.QuerySet:
     """The committees the user manages through guardian (co-chairs, the secretary), as a
@@ -302,9 +304,11 @@ class Ballot(TimeStampedModel):
             return None
         hours = self.committee.min_voting_hours
         earliest = opening + datetime.timedelta(hours=hours)
-        if self.closes_at < earliest:
+        # A closing time picked to the minute as "now plus the period" stays acceptable for the
+        # few minutes between choosing it and opening the ballot.
+        if self.closes_at < earliest - CLOSING_GRACE:
             return (
-                f"{self.committee} votes for at least {hours} hours: close at "
+                f"{self.committee} votes for at least {hours} hour{'s' if hours != 1 else ''}: close at "
                 f"{timezone.localtime(earliest):%Y-%m-%d %H:%M} or later."
             )
         return None
@@ -373,11 +377,14 @@ class Ballot(TimeStampedModel):
             )
         return rows
 
+    def not_yet_voted(self) -> int:
+        """How many eligible members (on the roll, not recused) have not voted yet."""
+        recused = self.recusals.values("user_id")
+        return self.roll.exclude(user_id__in=recused).exclude(user_id__in=self.votes.values("voter_id")).count()
+
     def everyone_has_voted(self) -> bool:
         """Every eligible member (on the roll and not recused) has cast a vote."""
-        recused = self.recusals.values("user_id")
-        waiting = self.roll.exclude(user_id__in=recused).exclude(user_id__in=self.votes.values("voter_id"))
-        return not waiting.exists()
+        return self.not_yet_voted() == 0
 
     def sectors_asking_to_close(self) -> list[str]:
         """The sectors whose co-chair has asked to close this ballot early."""

@@ -119,8 +119,6 @@ def _change_seat(actor: User | None, membership: Membership, fields: dict[str, A
     for name, value in fields.items():
         if name in MEMBERSHIP_FIELDS:
             setattr(membership, name, value)
-    if membership.role == Role.OBSERVER:
-        membership.voting = False
     membership.full_clean()
     membership.save()
     record_event(actor, "membership.updated", membership, before=before, after=snapshot(membership, MEMBERSHIP_FIELDS))

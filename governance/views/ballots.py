@@ -186,6 +186,7 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_recuse": (state["code"] == "waiting")
             or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user)),
             "can_run": permissions.can_run_ballots(user, ballot.committee),
+            **_closing(ballot),
             "can_prepare": permissions.can_prepare_ballots(user, ballot.committee),
             "subject_url": ballot.subject_url(),
             "vote_form": VoteForm(initial={"choice": ballot.my_vote}),
@@ -207,6 +208,24 @@ def ballot_tally(request: HttpRequest, pk: int) -> HttpResponse:
     """The tally panel alone, polled by htmx so the page updates in place."""
     ballot = get_object_or_404(Ballot.objects.visible_to(request.user).select_related("committee"), pk=pk)
     return render(request, "governance/_ballot_tally.html", tally_context(ballot, request.user))
+
+
+def _closing(ballot: Ballot) -> dict:
+    """What the close button does now, said before it is pressed (DESIGN.md 2.7)."""
+    if ballot.status != BallotStatus.OPEN:
+        return {}
+    waiting = ballot.not_yet_voted()
+    asked = ballot.sectors_asking_to_close()
+    if waiting == 0 or ballot.is_past_closing:
+        label, confirm = "Close the ballot now", "Closing is final: the tally is frozen and the outcome applied."
+    else:
+        members = f"{waiting} member{'s have' if waiting != 1 else ' has'} not voted yet"
+        label = "Ask to close early"
+        confirm = (
+            f"{members}. Closing early needs every sector's co-chair: yours is recorded now, and the ballot "
+            "closes, for good, once the other sector's co-chair asks too."
+        )
+    return {"close_label": label, "close_confirm": confirm, "close_requested_by": asked, "not_yet_voted": waiting}
 
 
 def _act(request: HttpRequest, pk: int, act, success) -> HttpResponse:

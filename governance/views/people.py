@@ -1,15 +1,20 @@
-"""Pages about the body itself: the home page, organizations and committees."""
+"""Pages about the body itself: the home page, organizations, committees and their seats."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from governance.choices import (
-    Sector,
-)
-from governance.models import Committee, Membership, Organization
+from governance import permissions, services, web
+from governance.choices import Sector
+from governance.forms import MembershipChangeForm
+from governance.models import Committee, Membership, MembershipChange, Organization
+from governance.powers import Needs, powers_table
+from governance.services import seats as seats_service
 
 
 @login_required
@@ -27,6 +32,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {"memberships": memberships, "committees": committees},
     )
+
+
+def powers(request: HttpRequest) -> HttpResponse:
+    """Who may do what (DESIGN.md 2.7), for everyone, signed in or not: the table the
+    portal's own rules are checked against."""
+    rows = powers_table()
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["act"].split(".")[0], []).append(row)
+    return render(request, "governance/powers.html", {"groups": groups, "needs": Needs})
 
 
 @login_required
@@ -68,8 +83,59 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for sector, counts in seats.items()
     ]
+    changes = list(
+        MembershipChange.objects.visible_to(request.user)
+        .filter(committee=committee)
+        .select_related("user", "organization", "membership__user", "proposed_by")
+        .prefetch_related("consented_by")[:20]
+    )
+    for change in changes:
+        change.needed = sorted(seats_service.sectors_needed(change))
+        change.consented = sorted(seats_service.sectors_consented(change))
+    may_propose = not committee.bootstrapping and seats_service.proposer_seat(request.user, committee) is not None
     return render(
         request,
         "governance/committee_detail.html",
-        {"committee": committee, "sectors": sectors, "problems": committee.constitution_problems()},
+        {
+            "committee": committee,
+            "sectors": sectors,
+            "problems": committee.constitution_problems(),
+            "changes": changes,
+            "co_chair_seat": permissions.co_chair_seat(request.user, committee),
+            "change_form": MembershipChangeForm(committee=committee) if may_propose else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def membership_change_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    """A co-chair or the secretary proposes a seat change; it waits for the co-chairs' consent."""
+    committee = get_object_or_404(Committee.objects.visible_to(request.user), pk=pk)
+    form = MembershipChangeForm(request.POST, committee=committee)
+    if form.is_valid():
+        try:
+            services.propose_membership_change(request.user, committee=committee, **form.cleaned_data)
+        except web.REFUSALS as error:
+            web.refuse(request, error)
+        else:
+            messages.success(request, "The change is proposed; it is applied once the co-chairs it needs consent.")
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("committee-detail", committee.pk)
+
+
+@login_required
+@require_POST
+def membership_change_act(request: HttpRequest, pk: int, act: str) -> HttpResponse:
+    """Consent to, or withdraw, a proposed seat change."""
+    change = get_object_or_404(MembershipChange.objects.visible_to(request.user), pk=pk)
+    service = {"consent": services.consent_to_membership_change, "withdraw": services.withdraw_membership_change}
+    if act not in service:
+        raise Http404("No such act on a seat change.")
+    return web.run_act(
+        request,
+        lambda: service[act](request.user, change),
+        success="Your consent is recorded." if act == "consent" else "The change is withdrawn.",
+        redirect_to=reverse("committee-detail", args=[change.committee_id]),
     )

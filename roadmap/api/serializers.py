@@ -10,6 +10,7 @@ from charters.models import Charter
 from governance.api.base import CleanModelSerializer
 from governance.models import Organization
 from roadmap import selectors
+from roadmap.choices import RebaselineStatus
 from roadmap.models import (
     Baseline,
     BaselineEntry,
@@ -21,6 +22,7 @@ from roadmap.models import (
     Roadmap,
     Theme,
 )
+from roadmap.services.milestones import MILESTONE_FIELDS
 
 
 class BaselineSummarySerializer(serializers.ModelSerializer):
@@ -59,7 +61,7 @@ class RoadmapSerializer(CleanModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_pending_rebaseline(self, roadmap: Roadmap) -> int | None:
-        pending = [r for r in roadmap.rebaseline_requests.all() if r.status == "proposed"]
+        pending = [r for r in roadmap.rebaseline_requests.all() if r.status == RebaselineStatus.PROPOSED]
         return pending[0].pk if pending else None
 
 
@@ -240,16 +242,7 @@ class MilestoneSerializer(CleanModelSerializer):
         model = Milestone
         fields = [
             "id",
-            "initiative",
-            "title",
-            "description",
-            "deliverables",
-            "baseline_date",
-            "forecast_date",
-            "actual_date",
-            "status",
-            "percent_complete",
-            "status_note",
+            *MILESTONE_FIELDS,
             "depends_on",
             "slippage_days",
             "dependency_conflicts",

@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from governance.api.views import ServiceModelViewSet
-from roadmap import selectors, services
+from roadmap import permissions, selectors
 from roadmap.api.filters import InitiativeFilter, MilestoneFilter
 from roadmap.api.serializers import (
     BaselineSerializer,
@@ -32,26 +32,26 @@ from roadmap.models import (
     ProgressReport,
     RebaselineRequest,
     Roadmap,
-    can_plan,
 )
+from roadmap.services import baselines, initiatives, milestones, reports, roadmaps
 
 
 class PlannerWrites:
     """Program managers and administrators write; everyone in the body reads."""
 
     def may_create(self, user) -> bool:
-        return can_plan(user)
+        return permissions.may_plan(user)
 
     def may_change(self, user, obj) -> bool:
-        return can_plan(user)
+        return permissions.may_plan(user)
 
 
 class RoadmapViewSet(PlannerWrites, ServiceModelViewSet):
     serializer_class = RoadmapSerializer
     filterset_fields = ["committee", "status"]
     ordering_fields = ["version"]
-    create_service = staticmethod(services.create_roadmap)
-    update_service = staticmethod(services.update_roadmap)
+    create_service = staticmethod(roadmaps.create_roadmap)
+    update_service = staticmethod(roadmaps.update_roadmap)
 
     def get_queryset(self):
         return Roadmap.objects.visible_to(self.request.user).prefetch_related(
@@ -63,7 +63,7 @@ class RoadmapViewSet(PlannerWrites, ServiceModelViewSet):
     def revise(self, request, pk=None):
         """Draft the next version from this one (same horizon and initiatives)."""
         roadmap = self.get_object()
-        draft = services.draft_next_version(request.user, roadmap)
+        draft = roadmaps.draft_next_version(request.user, roadmap)
         draft = self.get_queryset().get(pk=draft.pk)
         return Response(self.get_serializer(draft).data, status=status.HTTP_201_CREATED)
 
@@ -72,8 +72,8 @@ class InitiativeViewSet(PlannerWrites, ServiceModelViewSet):
     serializer_class = InitiativeSerializer
     filterset_class = InitiativeFilter
     ordering_fields = ["title", "national_impact_score", "starts_on"]
-    create_service = staticmethod(services.create_initiative)
-    update_service = staticmethod(services.update_initiative)
+    create_service = staticmethod(initiatives.create_initiative)
+    update_service = staticmethod(initiatives.update_initiative)
 
     def get_queryset(self):
         return selectors.with_standing_data(Initiative.objects.visible_to(self.request.user)).order_by("title")
@@ -83,8 +83,8 @@ class MilestoneViewSet(PlannerWrites, ServiceModelViewSet):
     serializer_class = MilestoneSerializer
     filterset_class = MilestoneFilter
     ordering_fields = ["forecast_date", "baseline_date", "title"]
-    create_service = staticmethod(services.create_milestone)
-    update_service = staticmethod(services.update_milestone)
+    create_service = staticmethod(milestones.create_milestone)
+    update_service = staticmethod(milestones.update_milestone)
 
     def get_queryset(self):
         return selectors.schedule_milestones(Milestone.objects.visible_to(self.request.user))
@@ -94,15 +94,15 @@ class ProgressReportViewSet(ServiceModelViewSet):
     serializer_class = ProgressReportSerializer
     filterset_fields = ["initiative", "rag", "evidence_rag", "period_start"]
     ordering_fields = ["period_start"]
-    create_service = staticmethod(services.submit_report)
-    update_service = staticmethod(services.update_report)
+    create_service = staticmethod(reports.submit_report)
+    update_service = staticmethod(reports.update_report)
 
     def may_create(self, user) -> bool:
         # Which initiative is checked by the service, once the input names it.
-        return can_plan(user) or user.owned_initiatives.exists()
+        return permissions.may_file_reports(user)
 
     def may_change(self, user, obj) -> bool:
-        return services.can_report(user, obj.initiative)
+        return permissions.may_report(user, obj.initiative)
 
     def get_queryset(self):
         return ProgressReport.objects.visible_to(self.request.user).select_related("initiative")
@@ -159,12 +159,12 @@ class RebaselineRequestViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = services.propose_rebaseline(self.request.user, data.pop("roadmap"), **data)
+        serializer.instance = baselines.propose_rebaseline(self.request.user, data.pop("roadmap"), **data)
 
     @extend_schema(request=None, responses=RebaselineRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """Withdraw a pending proposal (not while a ballot decides it)."""
         proposal = self.get_object()
-        proposal = services.withdraw_rebaseline(request.user, proposal)
+        proposal = baselines.withdraw_rebaseline(request.user, proposal)
         return Response(self.get_serializer(self.get_queryset().get(pk=proposal.pk)).data)

@@ -8,9 +8,9 @@ and any decision waiting for a ballot.
 from django import template
 from django.conf import settings
 
-from roadmap import selectors, services
+from roadmap import permissions, selectors
 from roadmap.choices import RebaselineStatus, RoadmapStatus
-from roadmap.models import Roadmap, can_plan, in_the_body
+from roadmap.models import Roadmap
 
 register = template.Library()
 
@@ -18,18 +18,18 @@ register = template.Library()
 @register.inclusion_tag("roadmap/_home_panel.html", takes_context=True)
 def roadmap_home_panel(context):
     user = context["request"].user
-    if not in_the_body(user):
+    if not permissions.may_read_roadmap(user):
         return {"show": False}
     roadmap = selectors.current_roadmap(user)
     panel = {"show": True, "roadmap": roadmap}
     if roadmap is None:
         return panel
-    planner = can_plan(user)
+    planner = permissions.may_plan(user)
     initiatives = roadmap.initiatives.prefetch_related("reports").order_by("title")
     if not planner:
         initiatives = initiatives.filter(owner=user)
     window = settings.ROADMAP_REPORT_REMINDER_DAYS
-    due = [(initiative, services.report_due(initiative)) for initiative in initiatives]
+    due = [(initiative, selectors.report_due(initiative)) for initiative in initiatives]
     panel["due"] = [(i, d) for i, d in due if d is not None and (d.overdue or d.days_left <= window)]
     if planner:
         panel["slipped"] = selectors.slipped_milestones(roadmap)

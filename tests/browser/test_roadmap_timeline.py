@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from roadmap import services
+from roadmap.services import milestones
 from tests.base import make_body
 from tests.browser.login import log_in
 from tests.roadmap.support import plan_roadmap, run_ballot
@@ -16,7 +16,7 @@ def test_a_member_opens_the_timeline_filters_it_and_opens_a_milestone(live_serve
     body = make_body()
     plan = plan_roadmap(body)
     run_ballot(body, plan.roadmap)
-    services.update_milestone(body.program_manager, plan.consent, status="blocked", status_note="Ethics board")
+    milestones.update_milestone(body.program_manager, plan.consent, status="blocked", status_note="Ethics board")
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 

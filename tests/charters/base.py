@@ -13,9 +13,9 @@ from types import SimpleNamespace
 
 from django.utils import timezone
 
-from charters import services
 from charters.choices import REVIEW_CHECKLISTS, DataClassification, IPFramework, ReviewKind
 from charters.models import Charter, DataUseAgreement
+from charters.services import agreements, charters, lifecycle, reviews
 from compute.models import Resource
 from tests.base import PortalTestCase
 
@@ -44,14 +44,14 @@ class CharterTestCase(PortalTestCase):
         cls.us_cluster = Resource.objects.create(
             name="Overseas GPU pool", kind="gpu_cluster", capacity=32, jurisdiction="US", tee_capable=False
         )
-        cls.health_records = services.create_dataset(
+        cls.health_records = agreements.create_dataset(
             cls.admin,
             name="Hospital discharge records",
             steward=cls.orgs.council,
             jurisdiction="EU",
             classification=DataClassification.SENSITIVE,
         )
-        cls.grid_telemetry = services.create_dataset(
+        cls.grid_telemetry = agreements.create_dataset(
             cls.admin,
             name="Grid telemetry",
             steward=cls.orgs.helios,
@@ -76,7 +76,7 @@ class CharterTestCase(PortalTestCase):
             "resources": [self.eu_cluster],
         }
         values.update(fields)
-        return services.create_charter(author, **values)
+        return charters.create_charter(author, **values)
 
     def agreement(self, parties=None, datasets=None, signed_by=(), **fields) -> DataUseAgreement:
         """A data use agreement between the council and Helios by default, signed by `signed_by`."""
@@ -90,23 +90,23 @@ class CharterTestCase(PortalTestCase):
             "expires_on": timezone.localdate() + datetime.timedelta(days=365),
         }
         values.update(fields)
-        agreement = services.create_agreement(
+        agreement = agreements.create_agreement(
             self.admin,
             parties=parties or [self.orgs.council, self.orgs.helios],
             datasets=datasets or [self.health_records],
             **values,
         )
         for person in signed_by:
-            services.sign_agreement(person, agreement)
+            agreements.sign_agreement(person, agreement)
         return agreement
 
     def under_review(self, charter: Charter) -> Charter:
-        charter = services.submit(charter.created_by, charter)
-        return services.start_review(self.secretary, charter)
+        charter = lifecycle.submit(charter.created_by, charter)
+        return lifecycle.start_review(self.secretary, charter)
 
     def pass_reviews(self, charter: Charter, reviewer=None) -> None:
         for kind in ReviewKind.values:
-            services.record_review(
+            reviews.record_review(
                 reviewer or self.public_chair,
                 charter,
                 kind=kind,
@@ -122,10 +122,10 @@ class CharterTestCase(PortalTestCase):
 
     def approved(self, charter: Charter | None = None) -> Charter:
         charter = self.ready_for_ballot(charter or self.draft())
-        return services.approve(self.public_chair, charter, ballot=ballot_outcome(charter, "passed"))
+        return lifecycle.approve(self.public_chair, charter, ballot=ballot_outcome(charter, "passed"))
 
     def active(self, charter: Charter | None = None) -> Charter:
-        return services.activate(self.staff, self.approved(charter))
+        return lifecycle.activate(self.staff, self.approved(charter))
 
     def refreshed(self, charter: Charter) -> Charter:
         return Charter.objects.get(pk=charter.pk)

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from charters import ballots, services
+from charters import ballots
 from charters.choices import CharterStatus, VersionStatus
+from charters.services import amendments, lifecycle
 from charters.versions import diff
 from governance.exceptions import DomainError
 from tests.charters.base import CharterTestCase, ballot_outcome
@@ -16,7 +17,7 @@ from tests.charters.base import CharterTestCase, ballot_outcome
 
 class AmendmentTests(CharterTestCase):
     def amend(self, charter, **changes):
-        return services.propose_amendment(self.staff, charter, change_note="Add the grid pilot.", **changes)
+        return amendments.propose_amendment(self.staff, charter, change_note="Add the grid pilot.", **changes)
 
     def test_an_amendment_is_a_new_proposed_version_and_the_approved_text_stays_in_force(self):
         charter = self.active()
@@ -96,7 +97,7 @@ class AmendmentTests(CharterTestCase):
         self.amend(charter, title="One")
         with self.assertRaisesMessage(DomainError, "Version 2 is already before the committee"):
             self.amend(charter, title="Two")
-        services.withdraw_amendment(self.staff, charter)
+        amendments.withdraw_amendment(self.staff, charter)
         self.assertEqual(self.amend(charter, title="Two").number, 3)
 
     def test_an_amendment_must_change_something_and_say_why(self):
@@ -104,7 +105,7 @@ class AmendmentTests(CharterTestCase):
         with self.assertRaises(ValidationError):
             self.amend(charter)
         with self.assertRaises(ValidationError):
-            services.propose_amendment(self.staff, charter, change_note="", title="New")
+            amendments.propose_amendment(self.staff, charter, change_note="", title="New")
 
     def test_drafts_are_edited_not_amended(self):
         with self.assertRaisesMessage(DomainError, "Edit the draft instead"):
@@ -113,7 +114,7 @@ class AmendmentTests(CharterTestCase):
     def test_terminating_withdraws_a_pending_amendment(self):
         charter = self.active()
         self.amend(charter, title="New")
-        services.terminate(self.public_chair, charter, reason="Funding ended.")
+        lifecycle.terminate(self.public_chair, charter, reason="Funding ended.")
         self.assertEqual(charter.versions.get(number=2).status, VersionStatus.WITHDRAWN)
 
     def test_the_api_proposes_an_amendment(self):

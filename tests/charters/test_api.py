@@ -6,7 +6,7 @@ import datetime
 
 from django.utils import timezone
 
-from charters import services
+from charters.services import agreements, lifecycle
 from tests.api_checks import APIResourceChecks
 from tests.charters.base import CharterTestCase, FewRowsFirst
 
@@ -19,7 +19,7 @@ class CharterAPITests(FewRowsFirst, APIResourceChecks, CharterTestCase):
 
     def make_object(self, n):
         agreement = self.agreement(title=f"Agreement {n}")
-        return services.submit(self.staff, self.draft(title=f"Charter {n}", data_use_agreements=[agreement]))
+        return lifecycle.submit(self.staff, self.draft(title=f"Charter {n}", data_use_agreements=[agreement]))
 
     def create_payload(self):
         return {
@@ -58,7 +58,7 @@ class CharterAPITests(FewRowsFirst, APIResourceChecks, CharterTestCase):
 
     def test_the_list_filters_by_status_lead_sector_ip_model_and_classification(self):
         submitted = self.make_object(1)
-        private = services.submit(
+        private = lifecycle.submit(
             self.private_staff,
             self.draft(
                 author=self.private_staff,
@@ -150,7 +150,7 @@ class DatasetAPITests(APIResourceChecks, CharterTestCase):
     allowed_writer = "staff"
 
     def make_object(self, n):
-        return services.create_dataset(self.admin, name=f"Dataset {n}", steward=self.orgs.helios, jurisdiction="EU")
+        return agreements.create_dataset(self.admin, name=f"Dataset {n}", steward=self.orgs.helios, jurisdiction="EU")
 
     def create_payload(self):
         return {

@@ -9,8 +9,8 @@ import pytest
 from django.test import TransactionTestCase
 from django.utils import timezone
 
-from charters import services
 from charters.models import CharterVersion, Signature
+from charters.services import agreements, amendments, charters
 from tests.base import make_body
 from tests.support.races import together
 
@@ -19,13 +19,13 @@ from tests.support.races import together
 class ConcurrentCharterTests(TransactionTestCase):
     def setUp(self):
         self.body = make_body()
-        self.dataset = services.create_dataset(
+        self.dataset = agreements.create_dataset(
             self.body.admin, name="Records", steward=self.body.orgs.council, jurisdiction="EU"
         )
 
     def test_two_colleagues_signing_at_once_give_one_signature(self):
         body = self.body
-        agreement = services.create_agreement(
+        agreement = agreements.create_agreement(
             body.admin,
             title="Records",
             purpose="Research.",
@@ -36,15 +36,15 @@ class ConcurrentCharterTests(TransactionTestCase):
             expires_on=timezone.localdate() + datetime.timedelta(days=30),
         )
         results = together(
-            lambda: services.sign_agreement(body.staff, agreement),
-            lambda: services.sign_agreement(body.public_member, agreement),
+            lambda: agreements.sign_agreement(body.staff, agreement),
+            lambda: agreements.sign_agreement(body.public_member, agreement),
         )
         self.assertEqual(Signature.objects.filter(agreement=agreement).count(), 1)
         self.assertEqual(sorted(type(r).__name__ for r in results), ["DomainError", "Signature"])
 
     def test_two_amendments_proposed_at_once_leave_one_before_the_committee(self):
         body = self.body
-        charter = services.create_charter(
+        charter = charters.create_charter(
             body.staff,
             committee=body.committee,
             title="Triage",
@@ -55,8 +55,8 @@ class ConcurrentCharterTests(TransactionTestCase):
         )
         type(charter).objects.filter(pk=charter.pk).update(status="active", version=1)
         results = together(
-            lambda: services.propose_amendment(body.staff, charter, change_note="A", title="Triage A"),
-            lambda: services.propose_amendment(body.program_manager, charter, change_note="B", title="Triage B"),
+            lambda: amendments.propose_amendment(body.staff, charter, change_note="A", title="Triage A"),
+            lambda: amendments.propose_amendment(body.program_manager, charter, change_note="B", title="Triage B"),
         )
         self.assertEqual(CharterVersion.objects.filter(charter=charter, status="proposed").count(), 1)
         self.assertEqual(sorted(type(r).__name__ for r in results), ["CharterVersion", "DomainError"])

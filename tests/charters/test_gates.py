@@ -8,8 +8,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from charters import ballots, services, tasks
+from charters import ballots, selectors, tasks
 from charters.choices import CharterStatus, DataClassification, ReviewKind
+from charters.services import agreements, lifecycle, reviews
 from governance.exceptions import DomainError
 from tests.charters.base import CharterTestCase, ballot_outcome
 
@@ -35,15 +36,15 @@ class DataContractGateTests(CharterTestCase):
         agreement = self.agreement(signed_by=[self.staff, self.private_staff])
         charter = self.ready_for_ballot(self.draft(data_use_agreements=[agreement]))
         ballots.check_can_open(charter)  # does not raise
-        self.assertEqual(services.ballot_problems(charter), [])
+        self.assertEqual(selectors.ballot_problems(charter), [])
 
     def test_a_passed_ballot_cannot_approve_while_an_agreement_is_unsigned(self):
         agreement = self.agreement(signed_by=[self.staff, self.private_staff])
         charter = self.ready_for_ballot(self.draft(data_use_agreements=[agreement]))
         # Renewed during the ballot: the parties must sign again before anything is approved.
-        services.renew_agreement(self.staff, agreement, expires_on=agreement.expires_on + datetime.timedelta(days=30))
+        agreements.renew_agreement(self.staff, agreement, expires_on=agreement.expires_on + datetime.timedelta(days=30))
         with self.assertRaisesMessage(DomainError, "not signed by Helios Compute and National Research Council"):
-            services.approve(self.public_chair, charter, ballot=ballot_outcome(charter, "passed"))
+            lifecycle.approve(self.public_chair, charter, ballot=ballot_outcome(charter, "passed"))
         self.assertEqual(self.refreshed(charter).status, CharterStatus.UNDER_REVIEW)
 
     def test_an_expired_agreement_blocks_the_ballot(self):
@@ -61,18 +62,27 @@ class DataContractGateTests(CharterTestCase):
             self.draft(data_use_agreements=[agreement])
         self.assertIn("does not bind Helios Compute", refusal.exception.message_dict["data_use_agreements"][0])
 
+    def test_only_a_named_signatory_signs_for_an_organization(self):
+        agreement = self.agreement()
+        with self.assertRaisesMessage(PermissionDenied, "signatory"):
+            agreements.sign_agreement(self.program_manager, agreement)  # Paula works for the council
+        self.assertFalse(agreement.signatures.exists())
+        response = self.api(self.program_manager).post(f"/api/data-use-agreements/{agreement.pk}/sign/")
+        self.assertEqual(response.status_code, 403, response.content)
+        self.assertFalse(agreement.signatures.exists())
+
     def test_only_a_person_of_a_party_signs_and_only_for_their_own_organization(self):
         agreement = self.agreement()
         with self.assertRaises(PermissionDenied):
-            services.sign_agreement(self.public_chair, agreement)  # the Ministry is not a party
-        services.sign_agreement(self.private_member, agreement)  # Erik signs for Helios
+            agreements.sign_agreement(self.public_chair, agreement)  # the Ministry is not a party
+        agreements.sign_agreement(self.private_member, agreement)  # Erik signs for Helios
         with self.assertRaisesMessage(DomainError, "Helios Compute already signed"):
-            services.sign_agreement(self.private_staff, agreement)
+            agreements.sign_agreement(self.private_staff, agreement)
 
     def test_signed_terms_do_not_change(self):
         agreement = self.agreement(signed_by=[self.staff])
         with self.assertRaisesMessage(DomainError, "Signed agreements do not change"):
-            services.update_agreement(self.staff, agreement, purpose="Anything at all.")
+            agreements.update_agreement(self.staff, agreement, purpose="Anything at all.")
 
     def test_the_steward_of_shared_data_must_be_a_party(self):
         with self.assertRaises(ValidationError) as refusal:
@@ -85,8 +95,8 @@ class ExpiryTests(CharterTestCase):
         agreement = self.agreement(signed_by=[self.staff, self.private_staff])
         charter = self.active(self.draft(data_use_agreements=[agreement]))
         after_expiry = agreement.expires_on + datetime.timedelta(days=1)
-        self.assertEqual(services.flag_expired_agreements(after_expiry), 1)
-        self.assertEqual(services.flag_expired_agreements(after_expiry), 0)
+        self.assertEqual(agreements.flag_expired_agreements(after_expiry), 1)
+        self.assertEqual(agreements.flag_expired_agreements(after_expiry), 0)
         agreement.refresh_from_db()
         self.assertIsNotNone(agreement.expired_flagged_at)
         charter = self.refreshed(charter)
@@ -99,15 +109,15 @@ class ExpiryTests(CharterTestCase):
         type(agreement).objects.filter(pk=agreement.pk).update(
             expires_on=timezone.localdate() - datetime.timedelta(days=1)
         )
-        services.flag_expired_agreements()
+        agreements.flag_expired_agreements()
         with self.assertRaisesMessage(DomainError, "expired on"):
-            services.resume(self.public_chair, self.refreshed(charter))
-        services.renew_agreement(self.staff, agreement, expires_on=timezone.localdate() + datetime.timedelta(days=90))
+            lifecycle.resume(self.public_chair, self.refreshed(charter))
+        agreements.renew_agreement(self.staff, agreement, expires_on=timezone.localdate() + datetime.timedelta(days=90))
         with self.assertRaisesMessage(DomainError, "not signed by Helios Compute and National Research Council"):
-            services.resume(self.public_chair, self.refreshed(charter))
-        services.sign_agreement(self.staff, agreement)
-        services.sign_agreement(self.private_staff, agreement)
-        self.assertEqual(services.resume(self.public_chair, self.refreshed(charter)).status, CharterStatus.ACTIVE)
+            lifecycle.resume(self.public_chair, self.refreshed(charter))
+        agreements.sign_agreement(self.staff, agreement)
+        agreements.sign_agreement(self.private_staff, agreement)
+        self.assertEqual(lifecycle.resume(self.public_chair, self.refreshed(charter)).status, CharterStatus.ACTIVE)
 
     def test_the_hourly_task_does_the_flagging(self):
         agreement = self.agreement(signed_by=[self.staff, self.private_staff])
@@ -134,7 +144,7 @@ class ReviewGateTests(CharterTestCase):
     def test_a_failed_review_keeps_the_ballot_closed(self):
         charter = self.under_review(self.draft())
         self.pass_reviews(charter)
-        services.record_review(
+        reviews.record_review(
             self.public_chair, charter, kind=ReviewKind.BIAS_AUDIT, verdict="failed", notes="No fairness metrics."
         )
         with self.assertRaisesMessage(DomainError, "The bias audit plan review of version 1 failed."):
@@ -147,7 +157,7 @@ class ReviewGateTests(CharterTestCase):
     def test_the_sovereignty_review_cannot_pass_with_a_resource_outside_the_allowed_jurisdictions(self):
         charter = self.under_review(self.draft(resources=[self.eu_cluster, self.us_cluster]))
         with self.assertRaises(ValidationError) as refusal:
-            services.record_review(
+            reviews.record_review(
                 self.public_chair,
                 charter,
                 kind="data_sovereignty",
@@ -165,7 +175,7 @@ class ReviewGateTests(CharterTestCase):
                 resources=[self.us_cluster],
             )
         )
-        findings = services.sovereignty_findings(services.pending_version(charter).content)
+        findings = selectors.sovereignty_findings(selectors.pending_version(charter).content)
         self.assertEqual(findings["resources_in_jurisdiction"], [])
         self.assertEqual(
             findings["tee_for_restricted"],
@@ -177,7 +187,7 @@ class ReviewGateTests(CharterTestCase):
         self.grid_telemetry.save()
         agreement = self.agreement(datasets=[self.health_records, self.grid_telemetry])
         charter = self.under_review(self.draft(data_use_agreements=[agreement]))
-        findings = services.sovereignty_findings(services.pending_version(charter).content)
+        findings = selectors.sovereignty_findings(selectors.pending_version(charter).content)
         self.assertEqual(
             findings["datasets_in_jurisdiction"],
             ["The dataset Grid telemetry resides in UK, outside the allowed jurisdictions (EU)."],
@@ -186,10 +196,10 @@ class ReviewGateTests(CharterTestCase):
     def test_a_reviewer_from_a_party_organization_is_refused(self):
         charter = self.under_review(self.draft())
         with self.assertRaises(PermissionDenied):
-            services.record_review(self.private_member, charter, kind="bias_audit", verdict="failed", notes="x")
+            reviews.record_review(self.private_member, charter, kind="bias_audit", verdict="failed", notes="x")
 
     def test_a_failed_review_must_say_why(self):
         charter = self.under_review(self.draft())
         with self.assertRaises(ValidationError) as refusal:
-            services.record_review(self.public_chair, charter, kind="bias_audit", verdict="failed")
+            reviews.record_review(self.public_chair, charter, kind="bias_audit", verdict="failed")
         self.assertIn("notes", refusal.exception.message_dict)

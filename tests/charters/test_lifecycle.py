@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.core import mail
 
-from charters import services
 from charters.choices import CHARTER_TRANSITIONS, CharterStatus, VersionStatus, legal_targets
 from charters.models import Charter
+from charters.services import charters, lifecycle
 from governance.exceptions import IllegalTransition
 from governance.models import AuditEvent
 from tests.charters.base import CharterTestCase, ballot_outcome
@@ -15,36 +15,36 @@ from tests.charters.base import CharterTestCase, ballot_outcome
 
 class LegalTransitionTests(CharterTestCase):
     def test_staff_submit_their_draft_and_it_becomes_version_one(self):
-        charter = services.submit(self.staff, self.draft())
+        charter = lifecycle.submit(self.staff, self.draft())
         self.assertEqual(charter.status, CharterStatus.SUBMITTED)
         version = charter.versions.get()
         self.assertEqual((version.number, version.status), (1, VersionStatus.PROPOSED))
         self.assertEqual(version.content["title"], "Federated triage model")
 
     def test_the_secretary_takes_a_submitted_charter_into_review(self):
-        charter = services.submit(self.staff, self.draft())
-        charter = services.start_review(self.secretary, charter)
+        charter = lifecycle.submit(self.staff, self.draft())
+        charter = lifecycle.start_review(self.secretary, charter)
         self.assertEqual(charter.status, CharterStatus.UNDER_REVIEW)
 
     def test_a_passed_ballot_approves_and_brings_the_version_into_force(self):
         charter = self.ready_for_ballot(self.draft())
-        charter = services.approve(self.public_chair, charter, ballot=ballot_outcome(charter, "passed"))
+        charter = lifecycle.approve(self.public_chair, charter, ballot=ballot_outcome(charter, "passed"))
         self.assertEqual((charter.status, charter.version), (CharterStatus.APPROVED, 1))
         self.assertEqual(charter.versions.get().status, VersionStatus.APPROVED)
 
     def test_a_rejected_ballot_rejects(self):
         charter = self.ready_for_ballot(self.draft())
-        charter = services.reject(self.public_chair, charter, ballot=ballot_outcome(charter, "rejected"))
+        charter = lifecycle.reject(self.public_chair, charter, ballot=ballot_outcome(charter, "rejected"))
         self.assertEqual(charter.status, CharterStatus.REJECTED)
         self.assertEqual(charter.versions.get().status, VersionStatus.REJECTED)
 
     def test_a_co_chair_requests_a_revision_and_the_authors_resubmit_a_second_version(self):
         charter = self.under_review(self.draft())
-        charter = services.request_revision(self.private_chair, charter, reason="Name the evaluation hospitals.")
+        charter = lifecycle.request_revision(self.private_chair, charter, reason="Name the evaluation hospitals.")
         self.assertEqual(charter.status, CharterStatus.REVISION_REQUESTED)
         self.assertEqual(charter.status_reason, "Name the evaluation hospitals.")
-        charter = services.update_charter(self.staff, charter, objectives="Cut waiting times in six hospitals.")
-        charter = services.submit(self.staff, charter)
+        charter = charters.update_charter(self.staff, charter, objectives="Cut waiting times in six hospitals.")
+        charter = lifecycle.submit(self.staff, charter)
         self.assertEqual(charter.status, CharterStatus.SUBMITTED)
         self.assertEqual(
             list(charter.versions.values_list("number", "status")),
@@ -52,26 +52,26 @@ class LegalTransitionTests(CharterTestCase):
         )
 
     def test_the_lead_organization_activates_an_approved_charter(self):
-        charter = services.activate(self.staff, self.approved())
+        charter = lifecycle.activate(self.staff, self.approved())
         self.assertEqual(charter.status, CharterStatus.ACTIVE)
 
     def test_a_co_chair_suspends_and_resumes_an_active_charter(self):
-        charter = services.suspend(self.public_chair, self.active(), reason="Security incident under review.")
+        charter = lifecycle.suspend(self.public_chair, self.active(), reason="Security incident under review.")
         self.assertEqual(charter.status, CharterStatus.SUSPENDED)
-        charter = services.resume(self.private_chair, charter)
+        charter = lifecycle.resume(self.private_chair, charter)
         self.assertEqual(charter.status, CharterStatus.ACTIVE)
 
     def test_the_lead_organization_completes_an_active_charter(self):
-        charter = services.complete(self.staff, self.active())
+        charter = lifecycle.complete(self.staff, self.active())
         self.assertEqual(charter.status, CharterStatus.COMPLETED)
 
     def test_a_co_chair_terminates_an_approved_active_or_suspended_charter(self):
         approved = self.approved()
         active = self.active(self.draft(title="Second"))
-        suspended = services.suspend(self.public_chair, self.active(self.draft(title="Third")), reason="Paused.")
+        suspended = lifecycle.suspend(self.public_chair, self.active(self.draft(title="Third")), reason="Paused.")
         for charter in (approved, active, suspended):
             with self.subTest(status=charter.status):
-                charter = services.terminate(self.public_chair, charter, reason="Funding withdrawn.")
+                charter = lifecycle.terminate(self.public_chair, charter, reason="Funding withdrawn.")
                 self.assertEqual(charter.status, CharterStatus.TERMINATED)
 
     def test_every_step_is_in_the_audit_log(self):
@@ -93,13 +93,13 @@ class IllegalTransitionTests(CharterTestCase):
     def take(self, name: str, charter: Charter):
         if name in ("approve", "reject"):
             outcome = "passed" if name == "approve" else "rejected"
-            return services.TRANSITION_SERVICES[name](
+            return lifecycle.TRANSITION_SERVICES[name](
                 self.public_chair, charter, ballot=ballot_outcome(charter, outcome)
             )
         actors = {"submit": self.staff, "start_review": self.secretary, "activate": self.staff, "complete": self.staff}
         if name in actors:
-            return services.TRANSITION_SERVICES[name](actors[name], charter)
-        return services.TRANSITION_SERVICES[name](self.public_chair, charter, reason="Because.")
+            return lifecycle.TRANSITION_SERVICES[name](actors[name], charter)
+        return lifecycle.TRANSITION_SERVICES[name](self.public_chair, charter, reason="Because.")
 
     def test_every_step_from_a_status_it_does_not_start_from_is_refused_naming_the_legal_ones(self):
         charter = self.draft()
@@ -143,10 +143,10 @@ class NotificationTests(CharterTestCase):
     def test_the_secretary_hears_of_a_submission_and_the_author_of_each_step(self):
         charter = self.draft()
         with self.captureOnCommitCallbacks(execute=True):
-            services.submit(self.staff, charter)
+            lifecycle.submit(self.staff, charter)
         self.assertEqual(sorted(message.to[0] for message in mail.outbox), ["grace@example.org", "sam@example.org"])
         self.assertEqual(mail.outbox[0].subject, "Charter “Federated triage model” is now submitted")
         mail.outbox.clear()
         with self.captureOnCommitCallbacks(execute=True):
-            services.start_review(self.secretary, charter)
+            lifecycle.start_review(self.secretary, charter)
         self.assertEqual([message.to for message in mail.outbox], [["sam@example.org"]])

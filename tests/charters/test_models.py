@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 from prov.model import ProvDocument
 
-from charters import services
+from charters.services import lifecycle, provenance
 from governance.exceptions import DomainError
 from tests.api_checks import APIResourceChecks
 from tests.charters.base import CharterTestCase, FewRowsFirst
@@ -25,7 +25,7 @@ class ModelTestCase(CharterTestCase):
         self.charter = self.active(self.draft(data_use_agreements=[self.signed]))
 
     def register(self, version="1.0", agreement=None, dataset=None, **fields):
-        return services.register_model(
+        return provenance.register_model(
             self.staff,
             charter=self.charter,
             name="triage-net",
@@ -67,7 +67,7 @@ class RegistrationTests(ModelTestCase):
             self.register(agreement=other)
 
     def test_models_are_registered_only_under_an_active_or_completed_charter(self):
-        self.charter = services.suspend(self.public_chair, self.charter, reason="Audit.")
+        self.charter = lifecycle.suspend(self.public_chair, self.charter, reason="Audit.")
         with self.assertRaisesMessage(DomainError, "this one is 'suspended'"):
             self.register()
 

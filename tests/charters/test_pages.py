@@ -5,20 +5,21 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from charters import services
+from charters import selectors
 from charters.models import Charter
+from charters.services import agreements, amendments, lifecycle
 from tests.charters.base import CharterTestCase
 
 
 class CharterListPageTests(CharterTestCase):
     def test_the_list_costs_the_same_queries_for_few_and_many_charters(self):
         self.client.force_login(self.public_member)
-        services.submit(self.staff, self.draft(title="First"))
+        lifecycle.submit(self.staff, self.draft(title="First"))
         self.client.get("/charters/")
         with CaptureQueriesContext(connection) as few:
             self.assertEqual(self.client.get("/charters/").status_code, 200)
         for n in range(12):
-            services.submit(
+            lifecycle.submit(
                 self.staff,
                 self.draft(title=f"Charter {n}", participating_organizations=[self.orgs.helios, self.orgs.northwind]),
             )
@@ -51,8 +52,8 @@ class CharterListPageTests(CharterTestCase):
         self.assertContains(second, 'href="?status=completed&amp;page=1" rel="prev"')
 
     def test_the_list_filters_by_status_lead_sector_ip_model_and_classification(self):
-        council = services.submit(self.staff, self.draft(title="Council triage"))
-        helios = services.submit(
+        council = lifecycle.submit(self.staff, self.draft(title="Council triage"))
+        helios = lifecycle.submit(
             self.private_staff,
             self.draft(
                 author=self.private_staff,
@@ -144,7 +145,7 @@ class CharterFormPageTests(CharterTestCase):
         self.assertContains(response, "does not bind Helios Compute")
 
     def test_a_private_staff_member_cannot_open_the_edit_page_of_another_organizations_draft(self):
-        charter = services.submit(self.staff, self.draft())
+        charter = lifecycle.submit(self.staff, self.draft())
         self.client.force_login(self.private_staff)
         self.assertEqual(self.client.get(f"/charters/{charter.pk}/edit/").status_code, 403)
 
@@ -172,7 +173,7 @@ class CharterPageTests(CharterTestCase):
             self.assertContains(response, text)
 
     def test_the_secretary_starts_the_review_from_the_page(self):
-        charter = services.submit(self.staff, self.draft())
+        charter = lifecycle.submit(self.staff, self.draft())
         self.client.force_login(self.secretary)
         page = self.client.get(f"/charters/{charter.pk}/")
         self.assertContains(page, "Start review")
@@ -204,11 +205,11 @@ class CharterPageTests(CharterTestCase):
             {"verdict": "passed", "item_transfers_documented": "on", "item_retention_defined": "on"},
         )
         self.assertRedirects(response, f"/charters/{charter.pk}/")
-        self.assertEqual(services.pending_version(charter).reviews.get().verdict, "passed")
+        self.assertEqual(selectors.pending_version(charter).reviews.get().verdict, "passed")
 
     def test_the_diff_page_marks_removed_and_added_words(self):
         charter = self.active()
-        services.propose_amendment(
+        amendments.propose_amendment(
             self.staff, charter, change_note="Wider scope.", summary="A triage model for clinics."
         )
         self.client.force_login(self.private_member)
@@ -288,7 +289,7 @@ class AgreementPageTests(CharterTestCase):
         )
         agreement.refresh_from_db()
         self.assertEqual(agreement.purpose, "Train the triage model only.")
-        services.sign_agreement(self.staff, agreement)
+        agreements.sign_agreement(self.staff, agreement)
         response = self.client.post(f"/charters/agreements/{agreement.pk}/edit/", data, follow=True)
         self.assertContains(response, "Signed agreements do not change")
 
@@ -296,7 +297,7 @@ class AgreementPageTests(CharterTestCase):
 class HomePanelTests(CharterTestCase):
     def test_the_home_page_shows_my_drafts_and_what_waits_for_me(self):
         self.draft(title="My draft")
-        services.submit(self.staff, self.draft(title="Waiting for review"))
+        lifecycle.submit(self.staff, self.draft(title="Waiting for review"))
         self.agreement(signed_by=[self.staff])
         self.client.force_login(self.staff)
         self.assertContains(self.client.get("/"), "My draft")

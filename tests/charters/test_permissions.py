@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from charters import services
 from charters.choices import CharterStatus
+from charters.services import charters, lifecycle
 from tests.charters.base import CharterTestCase, ballot_outcome
 
 
@@ -13,25 +13,25 @@ class DraftingPermissionTests(CharterTestCase):
     def test_a_private_sector_staff_member_cannot_edit_another_organizations_draft(self):
         charter = self.draft()
         with self.assertRaises(PermissionDenied):
-            services.update_charter(self.private_staff, charter, title="Taken over")
+            charters.update_charter(self.private_staff, charter, title="Taken over")
         response = self.api(self.private_staff).patch(f"/api/charters/{charter.pk}/", {"title": "Taken over"})
         # Tara cannot even see a draft of the council: it is not part of the record yet.
         self.assertEqual(response.status_code, 404)
         self.assertEqual(self.refreshed(charter).title, "Federated triage model")
 
     def test_once_submitted_the_charter_is_visible_but_still_not_editable_by_others(self):
-        charter = services.submit(self.staff, self.draft())
+        charter = lifecycle.submit(self.staff, self.draft())
         response = self.api(self.private_staff).patch(f"/api/charters/{charter.pk}/", {"title": "Taken over"})
         self.assertEqual(response.status_code, 403, response.content)
 
     def test_people_of_the_lead_organization_edit_and_submit_a_colleagues_draft(self):
         charter = self.draft()
-        services.update_charter(self.program_manager, charter, title="Federated triage, phase one")
-        self.assertEqual(services.submit(self.public_member, charter).status, CharterStatus.SUBMITTED)
+        charters.update_charter(self.program_manager, charter, title="Federated triage, phase one")
+        self.assertEqual(lifecycle.submit(self.public_member, charter).status, CharterStatus.SUBMITTED)
 
     def test_a_private_staff_member_cannot_submit_another_organizations_draft(self):
         with self.assertRaises(PermissionDenied):
-            services.submit(self.private_staff, self.draft())
+            lifecycle.submit(self.private_staff, self.draft())
 
     def test_staff_draft_only_for_their_own_organization(self):
         with self.assertRaises(ValidationError) as refusal:
@@ -52,24 +52,24 @@ class DraftingPermissionTests(CharterTestCase):
 
 class StepPermissionTests(CharterTestCase):
     def test_only_the_secretary_starts_the_review(self):
-        charter = services.submit(self.staff, self.draft())
+        charter = lifecycle.submit(self.staff, self.draft())
         for person in (self.staff, self.public_chair, self.public_member):
             with self.subTest(person=person.username), self.assertRaises(PermissionDenied):
-                services.start_review(person, charter)
+                lifecycle.start_review(person, charter)
 
     def test_nobody_approves_or_rejects_without_a_ballot(self):
         charter = self.ready_for_ballot(self.draft())
         with self.assertRaisesMessage(PermissionDenied, "approved only by the outcome of a ballot"):
-            services.approve(self.admin, charter, ballot=None)
+            lifecycle.approve(self.admin, charter, ballot=None)
         with self.assertRaises(PermissionDenied):
-            services.approve(self.admin, charter, ballot=ballot_outcome(charter, "rejected"))
+            lifecycle.approve(self.admin, charter, ballot=ballot_outcome(charter, "rejected"))
         other = self.draft(title="Another")
         with self.assertRaises(PermissionDenied):
-            services.approve(self.admin, charter, ballot=ballot_outcome(other, "passed"))
+            lifecycle.approve(self.admin, charter, ballot=ballot_outcome(other, "passed"))
         elsewhere = ballot_outcome(charter, "passed")
         elsewhere.committee_id = self.committee.pk + 1000
         with self.assertRaisesMessage(PermissionDenied, "Only a ballot of Technical Governance Body"):
-            services.approve(self.admin, charter, ballot=elsewhere)
+            lifecycle.approve(self.admin, charter, ballot=elsewhere)
         response = self.api(self.public_chair).post(f"/api/charters/{charter.pk}/approve/", {})
         self.assertEqual(response.status_code, 403)
         self.assertEqual(self.refreshed(charter).status, CharterStatus.UNDER_REVIEW)
@@ -78,7 +78,7 @@ class StepPermissionTests(CharterTestCase):
         charter = self.active()
         for person in (self.staff, self.secretary, self.public_member):
             with self.subTest(person=person.username), self.assertRaises(PermissionDenied):
-                services.suspend(person, charter, reason="No.")
+                lifecycle.suspend(person, charter, reason="No.")
         response = self.api(self.staff).post(f"/api/charters/{charter.pk}/terminate/", {"reason": "Done with it."})
         self.assertEqual(response.status_code, 403)
         response = self.api(self.private_chair).post(f"/api/charters/{charter.pk}/suspend/", {"reason": "Audit."})
@@ -94,14 +94,14 @@ class StepPermissionTests(CharterTestCase):
     def test_only_the_lead_organization_or_a_co_chair_activates(self):
         charter = self.approved()
         with self.assertRaises(PermissionDenied):
-            services.activate(self.private_staff, charter)
-        self.assertEqual(services.activate(self.public_chair, charter).status, CharterStatus.ACTIVE)
+            lifecycle.activate(self.private_staff, charter)
+        self.assertEqual(lifecycle.activate(self.public_chair, charter).status, CharterStatus.ACTIVE)
 
     def test_a_revision_is_requested_by_the_committee_officers_with_a_reason(self):
         charter = self.under_review(self.draft())
         with self.assertRaises(PermissionDenied):
-            services.request_revision(self.staff, charter, reason="I changed my mind.")
+            lifecycle.request_revision(self.staff, charter, reason="I changed my mind.")
         with self.assertRaises(ValidationError):
-            services.request_revision(self.secretary, charter, reason="")
-        charter = services.request_revision(self.secretary, charter, reason="The bias review failed.")
+            lifecycle.request_revision(self.secretary, charter, reason="")
+        charter = lifecycle.request_revision(self.secretary, charter, reason="The bias review failed.")
         self.assertEqual(charter.status, CharterStatus.REVISION_REQUESTED)

@@ -19,6 +19,7 @@ from governance import services
 from governance.choices import Role, SubjectType
 from governance.models import Ballot, User
 from tests.base import PASSWORD, PortalTestCase
+from tests.support.ballots import close_by_both
 
 STAND_IN = "tests.governance.stand_in_subject"
 
@@ -57,20 +58,42 @@ class BallotTestCase(PortalTestCase):
         return charter
 
     def seat(self, username: str, organization, role: str = Role.MEMBER) -> User:
-        """One more voting member (add them in pairs, one per sector, to stay constituted)."""
+        """One more voting member (add them in pairs, one per sector, to stay constituted):
+        seated by the administrator while the committee is being set up, and by both
+        co-chairs' consent once it has acted (DESIGN.md 2.7)."""
         user = services.create_user(
             self.admin, username=username, password=PASSWORD, email=f"{username}@example.org", organization=organization
         )
-        services.add_membership(
-            self.admin,
-            user=user,
-            committee=self.committee,
-            organization=organization,
-            role=role,
-            voting=True,
-            term_start=timezone.localdate() - datetime.timedelta(days=1),
-        )
+        term_start = timezone.localdate() - datetime.timedelta(days=1)
+        self.committee.refresh_from_db()
+        if self.committee.bootstrapping:
+            services.add_membership(
+                self.admin,
+                user=user,
+                committee=self.committee,
+                organization=organization,
+                role=role,
+                voting=True,
+                term_start=term_start,
+            )
+        else:
+            change = services.propose_membership_change(
+                self.public_chair,
+                committee=self.committee,
+                kind="seat",
+                user=user,
+                organization=organization,
+                role=role,
+                voting=True,
+                term_start=term_start,
+            )
+            services.consent_to_membership_change(self.private_chair, change)
         return user
+
+    def close(self, ballot: Ballot) -> Ballot:
+        """Close a ballot as the rules allow (DESIGN.md 2.7): a co-chair closes at once when
+        everyone has voted, and otherwise both co-chairs ask."""
+        return close_by_both(ballot, self.public_chair, self.private_chair)
 
     def votes(self, ballot: Ballot, **choices: str) -> None:
         """Cast votes by persona attribute name: self.votes(b, public_chair="yes", ...)."""

@@ -16,6 +16,10 @@ def get_subject(subject_id: int, *, for_update: bool = False) -> Charter:
     return rows.get(pk=subject_id)
 
 
+def committee_id(subject: Charter) -> int | None:
+    return subject.committee_id
+
+
 def parties(subject: Charter) -> set[int]:
     return subject.party_organization_ids()
 

@@ -75,7 +75,7 @@ class BallotNotificationTests(BallotTestCase):
         ballot = self.motion()
         self.votes(ballot, public_chair="yes", public_member="yes", private_chair="yes", private_member="no")
         with tasks_run_in_process(), self.captureOnCommitCallbacks(execute=True):
-            services.close_ballot(self.private_chair, ballot)
+            self.close(ballot)
         self.assertEqual(
             recipients(mail.outbox),
             {"ana@example.org", "ben@example.org", "carla@example.org", "erik@example.org", "grace@example.org"},
@@ -88,13 +88,13 @@ class BallotNotificationTests(BallotTestCase):
         ballot = self.motion(method=VotingMethod.DOUBLE_MAJORITY)
         self.votes(ballot, public_chair="yes", public_member="yes", private_chair="no", private_member="no")
         with tasks_run_in_process(), self.captureOnCommitCallbacks(execute=True):
-            services.close_ballot(self.private_chair, ballot)
+            self.close(ballot)
         flags = [m for m in mail.outbox if m.subject.startswith("[TGB] Deadlock")]
         self.assertEqual(recipients(flags), {"ana@example.org", "ben@example.org"})
         self.assertIn("conflict-resolution procedure", flags[0].body)
 
     def test_the_beat_task_closes_due_ballots(self):
-        ballot = self.motion(closes_at=timezone.now() + datetime.timedelta(minutes=5))
+        ballot = self.motion(closes_at=timezone.now() + datetime.timedelta(hours=2))
         self.votes(ballot, public_chair="yes", private_chair="yes")
         Ballot.objects.filter(pk=ballot.pk).update(closes_at=timezone.now() - datetime.timedelta(seconds=1))
         with self.captureOnCommitCallbacks() as callbacks:

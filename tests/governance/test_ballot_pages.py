@@ -14,7 +14,7 @@ from tests.governance.ballot_support import BallotTestCase
 class BallotPageTests(BallotTestCase):
     def test_the_list_shows_open_ballots_first_with_my_vote_status(self):
         closed = self.motion("Approve last year's report")
-        services.close_ballot(self.public_chair, closed)
+        self.close(closed)
         voted = self.motion("Adopt the calendar")
         services.cast_vote(self.public_member, voted, "yes")
         self.motion("Elect the auditor")
@@ -36,7 +36,7 @@ class BallotPageTests(BallotTestCase):
             ballot = self.motion(f"Motion {n}")
             services.cast_vote(self.public_member, ballot, "no")
             if n % 2:
-                services.close_ballot(self.public_chair, ballot)
+                self.close(ballot)
         with self.assertNumQueries(len(few)):
             self.assertEqual(self.client.get("/ballots/").status_code, 200)
 
@@ -56,7 +56,7 @@ class BallotPageTests(BallotTestCase):
 
     def test_the_tally_panel_stops_polling_once_the_ballot_is_closed(self):
         ballot = self.motion()
-        services.close_ballot(self.public_chair, ballot)
+        self.close(ballot)
         self.client.force_login(self.public_member)
         panel = self.client.get(f"/ballots/{ballot.pk}/tally/").content.decode()
         self.assertNotIn("hx-trigger", panel)
@@ -95,7 +95,7 @@ class BallotPageTests(BallotTestCase):
 
     def test_a_refusal_is_shown_as_a_message(self):
         ballot = self.motion()
-        services.close_ballot(self.public_chair, ballot)
+        self.close(ballot)
         self.client.force_login(self.public_member)
         response = self.client.post(f"/ballots/{ballot.pk}/vote/", {"choice": "yes"}, follow=True)
         self.assertContains(response, "This ballot is closed")
@@ -109,6 +109,10 @@ class BallotPageTests(BallotTestCase):
         self.client.force_login(self.private_chair)
         response = self.client.post(f"/ballots/{ballot.pk}/open/", follow=True)
         self.assertContains(response, "The ballot is open.")
+        # Nobody has voted: the private co-chair's close is a request, the public one's closes it.
+        response = self.client.post(f"/ballots/{ballot.pk}/close/", follow=True)
+        self.assertContains(response, "request to close the ballot early is recorded")
+        self.client.force_login(self.public_chair)
         response = self.client.post(f"/ballots/{ballot.pk}/close/", follow=True)
         self.assertContains(response, "Roll call")
         self.assertEqual(Ballot.objects.get(pk=ballot.pk).outcome, "no_quorum")
@@ -149,7 +153,7 @@ class HomePanelTests(BallotTestCase):
     def test_a_deadlock_is_listed_on_the_home_page_until_a_second_ballot_follows(self):
         ballot = self.motion("Adopt the data policy", method=VotingMethod.DOUBLE_MAJORITY)
         self.votes(ballot, public_chair="yes", public_member="yes", private_chair="no", private_member="no")
-        services.close_ballot(self.public_chair, ballot)
+        self.close(ballot)
         self.client.force_login(self.private_chair)
         home = self.client.get("/")
         self.assertContains(home, "Deadlocked ballots")
@@ -163,7 +167,7 @@ class TurnoutTests(BallotTestCase):
     def test_the_ballot_list_shows_turnout_per_sector_of_closed_ballots(self):
         ballot = self.motion("Adopt the calendar")
         self.votes(ballot, public_chair="yes", public_member="abstain", private_chair="no")
-        services.close_ballot(self.public_chair, ballot)
+        self.close(ballot)
         self.client.force_login(self.auditor)
         page = self.client.get("/ballots/").content.decode()
         self.assertIn("Turnout per sector", page)

@@ -214,7 +214,7 @@ class VotingTests(BallotTestCase):
     def test_a_closed_ballot_refuses_votes_changes_and_recusals(self):
         ballot = self.motion()
         services.cast_vote(self.public_member, ballot, "yes")
-        services.close_ballot(self.public_chair, ballot)
+        self.close(ballot)
         client = self.api(self.public_member)
         for path, body in (("vote", {"choice": "no"}), ("recuse", {"reason": "A late conflict."})):
             response = client.post(f"/api/ballots/{ballot.pk}/{path}/", body)
@@ -330,7 +330,7 @@ class ClosingTests(BallotTestCase):
             )
             services.open_ballot(self.public_chair, ballot)
             self.votes(ballot, public_chair="yes", private_chair="yes", private_member="yes")
-            services.close_ballot(self.public_chair, ballot)
+            self.close(ballot)
         applied = AuditEvent.objects.get(verb="charter.outcome_applied")
         self.assertEqual(applied.changes["after"], {"ballot": ballot.pk, "outcome": "passed"})
 
@@ -354,7 +354,9 @@ class ClosingTests(BallotTestCase):
             original = stand_in_subject.apply_outcome
             stand_in_subject.apply_outcome = refuse
             try:
-                response = self.api(self.public_chair).post(f"/api/ballots/{ballot.pk}/close/")
+                # The public co-chair asks first; the private co-chair's request closes it.
+                self.api(self.public_chair).post(f"/api/ballots/{ballot.pk}/close/")
+                response = self.api(self.private_chair).post(f"/api/ballots/{ballot.pk}/close/")
             finally:
                 stand_in_subject.apply_outcome = original
         self.assertEqual(response.status_code, 409)
@@ -380,7 +382,7 @@ class ClosingTests(BallotTestCase):
 
     def test_an_empty_ballot_closes_without_quorum(self):
         ballot = self.motion()
-        services.close_ballot(self.public_chair, ballot)
+        self.close(ballot)
         self.assertEqual(Ballot.objects.get(pk=ballot.pk).outcome, Outcome.NO_QUORUM)
 
 
@@ -388,7 +390,7 @@ class DeadlockTests(BallotTestCase):
     def deadlock(self) -> Ballot:
         ballot = self.motion(method=VotingMethod.DOUBLE_MAJORITY)
         self.votes(ballot, public_chair="yes", public_member="yes", private_chair="no", private_member="no")
-        return services.close_ballot(self.public_chair, ballot)
+        return self.close(ballot)
 
     def test_sectors_that_disagree_deadlock_and_both_co_chairs_are_flagged(self):
         ballot = self.deadlock()
@@ -498,7 +500,7 @@ class BallotAPITests(BallotTestCase):
             body = self.api(person).get(f"/api/ballots/{ballot.pk}/").json()
             self.assertIsNone(body["tally"])
             self.assertEqual(body["recusals"], [])
-        services.close_ballot(self.public_chair, ballot)
+        self.close(ballot)
         self.assertIsNotNone(self.api(self.outsider).get(f"/api/ballots/{ballot.pk}/").json()["tally"])
 
     def test_drafts_are_seen_by_the_committee_and_open_ballots_by_everyone(self):
@@ -512,7 +514,7 @@ class BallotAPITests(BallotTestCase):
 
     def test_the_list_shows_open_ballots_first_with_my_vote(self):
         closed = self.motion("Closed")
-        services.close_ballot(self.public_chair, closed)
+        self.close(closed)
         first = self.motion("Open")
         services.cast_vote(self.public_member, first, "no")
         rows = self.api(self.public_member).get("/api/ballots/").json()["results"]
@@ -526,7 +528,7 @@ class BallotAPITests(BallotTestCase):
             self.votes(ballot, public_chair="yes", private_chair="no")
             services.declare_conflict(self.private_member, ballot, "Conflict.")
             if n % 2:
-                services.close_ballot(self.public_chair, ballot)
+                self.close(ballot)
 
         make(0)
         client = self.api(self.public_member)

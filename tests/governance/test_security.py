@@ -1,6 +1,7 @@
 """Login throttling, the Content-Security-Policy and the other secure headers."""
 
 from django.core.cache import cache
+from django.test import override_settings
 
 from tests.base import PASSWORD, PortalTestCase
 
@@ -29,6 +30,49 @@ class LockoutTests(PortalTestCase):
             self.client.post("/login/", {"username": "carla", "password": "guess"})
         response = self.client.post("/login/", {"username": "erik", "password": PASSWORD})
         self.assertEqual(response.status_code, 302)
+
+
+class LockoutBehindProxiesTests(PortalTestCase):
+    """Five bad passwords lock one person out from one address: a client-sent
+    X-Forwarded-For neither dodges the lockout nor turns it against someone elsewhere."""
+
+    def setUp(self):
+        cache.clear()
+
+    def fail_five_times(self, **headers):
+        for n in range(5):
+            self.client.post("/login/", {"username": "carla", "password": f"guess-{n}"}, **headers)
+
+    def test_a_forged_forwarded_for_header_does_not_dodge_the_lockout(self):
+        for n in range(5):
+            self.client.post(
+                "/login/", {"username": "carla", "password": "guess"}, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+            )
+        response = self.client.post("/login/", {"username": "carla", "password": PASSWORD})
+        self.assertEqual(response.status_code, 429)
+
+    def test_failures_from_one_address_do_not_lock_the_person_out_from_another(self):
+        self.fail_five_times(REMOTE_ADDR="198.51.100.7")
+        response = self.client.post("/login/", {"username": "carla", "password": PASSWORD}, REMOTE_ADDR="198.51.100.8")
+        self.assertEqual(response.status_code, 302)
+
+    @override_settings(TRUSTED_PROXY_HOPS=1)
+    def test_behind_one_trusted_proxy_the_forwarded_client_is_the_one_locked_out(self):
+        proxy = {"REMOTE_ADDR": "10.0.0.2"}
+        self.fail_five_times(HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+        locked = self.client.post(
+            "/login/", {"username": "carla", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy
+        )
+        self.assertEqual(locked.status_code, 429)
+        # The person signing in from elsewhere, through the same proxy, is not locked out, even
+        # when the attacker's client prepends a forged address of theirs.
+        elsewhere = self.client.post(
+            "/login/",
+            {"username": "carla", "password": PASSWORD},
+            HTTP_X_FORWARDED_FOR="198.51.100.7, 192.0.2.44",
+            **proxy,
+        )
+        self.assertEqual(elsewhere.status_code, 302)
 
 
 class HeaderTests(PortalTestCase):

@@ -17,7 +17,9 @@ from rest_framework.test import APIClient
 
 from governance import services
 from governance.choices import BallotStatus, MembershipChangeStatus, Role, SubjectType, VoteChoice, VotingMethod
+from governance.exceptions import DomainError
 from governance.models import ApiToken, AuditEvent, Ballot, Committee, Membership, MembershipChange
+from governance.services import tokens
 from tests.base import PASSWORD
 from tests.governance.ballot_support import BallotTestCase
 from tests.otp import totp
@@ -186,6 +188,43 @@ class SeatsChangeOnlyByConsentTests(ConstitutedBodyTestCase):
         self.assertEqual(self.committee.quorum, Decimal("0.5"))
 
 
+class SeatChangesFromTheCommitteePageTests(ConstitutedBodyTestCase):
+    def test_the_secretary_proposes_and_both_co_chairs_consent_on_the_committee_page(self):
+        self.client.force_login(self.secretary)
+        page = self.client.get(f"/committees/{self.committee.pk}/")
+        self.assertContains(page, "Propose a change")
+        response = self.client.post(
+            f"/committees/{self.committee.pk}/seat-changes/",
+            {"kind": "seat", "user": self.private_staff.pk, "role": Role.MEMBER, "reason": "Helios names Tara."},
+            follow=True,
+        )
+        self.assertContains(response, "The change is proposed")
+        change = MembershipChange.objects.get()  # the secretary prepares; she cannot consent
+        self.assertNotContains(response, f'action="/seat-changes/{change.pk}/consent/"')
+        before = self.seats()
+        for chair in (self.public_chair, self.private_chair):
+            self.client.force_login(chair)
+            page = self.client.get(f"/committees/{self.committee.pk}/")
+            self.assertContains(page, f'action="/seat-changes/{change.pk}/consent/"')
+            self.client.post(f"/seat-changes/{change.pk}/consent/")
+            if chair == self.public_chair:
+                self.assertEqual(self.seats(), before)
+        change.refresh_from_db()
+        self.assertEqual(change.status, MembershipChangeStatus.APPLIED)
+        self.assertIn(("tara", Role.MEMBER, None), self.seats())
+
+    def test_a_member_is_offered_no_seat_changes(self):
+        self.client.force_login(self.public_member)
+        self.assertNotContains(self.client.get(f"/committees/{self.committee.pk}/"), "Propose a change")
+        response = self.client.post(
+            f"/committees/{self.committee.pk}/seat-changes/",
+            {"kind": "seat", "user": self.staff.pk, "role": Role.MEMBER},
+            follow=True,
+        )
+        self.assertContains(response, "co-chairs and secretary propose")
+        self.assertFalse(MembershipChange.objects.exists())
+
+
 class BallotsDecideOnlyTheirOwnCommitteesSubjectsTests(BallotTestCase):
     def test_a_ballot_cannot_decide_another_committees_subject(self):
         group = services.create_committee(self.admin, name="Working group")
@@ -237,6 +276,7 @@ class BallotFloorsTests(BallotTestCase):
         self.assertFalse(Ballot.objects.exists())
 
     def test_a_ballots_closing_time_leaves_the_minimum_voting_period(self):
+        Committee.objects.filter(pk=self.committee.pk).update(min_voting_hours=24)  # the default
         response = self.api(self.public_chair).post(
             "/api/ballots/",
             {
@@ -376,3 +416,67 @@ class EveryWayInNeedsTheSecondFactorTests(BallotTestCase):
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         self.assertEqual(client.get("/api/ballots/").status_code, 401)
         self.assertTrue(AuditEvent.objects.filter(verb="user.password_changed").exists())
+
+
+class AdministratorsLeaveATraceTests(BallotTestCase):
+    def change_in_admin(self, person, **changes):
+        self.client.force_login(self.admin)
+        url = f"/admin/governance/user/{person.pk}/change/"
+        form = self.client.get(url).context["adminform"].form
+        data = {name: value for name, value in form.initial.items() if value is not None}
+        data.update(
+            {
+                "groups": list(person.groups.values_list("pk", flat=True)),
+                "user_permissions": [],
+                "organization": person.organization_id or "",
+                "date_joined_0": person.date_joined.strftime("%Y-%m-%d"),
+                "date_joined_1": person.date_joined.strftime("%H:%M:%S"),
+                "last_login_0": "",
+                "last_login_1": "",
+                **changes,
+            }
+        )
+        data = {key: value for key, value in data.items() if value is not False}
+        return self.client.post(url, data)
+
+    def test_making_someone_a_superuser_in_the_admin_is_audited(self):
+        response = self.change_in_admin(self.public_member, is_superuser="on")
+        self.assertEqual(response.status_code, 302, response.context and response.context["adminform"].form.errors)
+        event = AuditEvent.objects.filter(verb="user.updated", object_id=str(self.public_member.pk)).get()
+        self.assertEqual(event.changes["after"], {"is_superuser": True})
+        self.assertEqual(event.actor, self.admin)
+
+    def test_moving_someone_to_another_organization_in_the_admin_is_audited(self):
+        response = self.change_in_admin(self.private_staff, organization=self.orgs.council.pk)
+        self.assertEqual(response.status_code, 302)
+        event = AuditEvent.objects.filter(verb="user.updated", object_id=str(self.private_staff.pk)).get()
+        self.assertEqual(event.changes["before"], {"organization": self.orgs.helios.pk})
+        self.assertEqual(event.changes["after"], {"organization": self.orgs.council.pk})
+
+    def test_the_admin_shows_no_token_or_device_secret(self):
+        key, _ = tokens.issue_token(self.public_member)
+        device = TOTPDevice.objects.create(user=self.public_chair, name="Authenticator app", confirmed=True)
+        self.client.force_login(self.admin)
+        for url in (
+            "/admin/governance/apitoken/",
+            "/admin/otp_totp/totpdevice/",
+            f"/admin/otp_totp/totpdevice/{device.pk}/change/",
+        ):
+            page = self.client.get(url)
+            self.assertEqual(page.status_code, 200, url)
+            self.assertNotContains(page, key)
+            self.assertNotContains(page, device.key)
+
+
+class MeetingsHappenBeforeTheyAreHeldTests(BallotTestCase):
+    def test_a_meeting_cannot_be_marked_held_before_it_takes_place(self):
+        meeting = services.schedule_meeting(
+            self.secretary, committee=self.committee, title="Ordinary meeting", starts_at=in_days(10)
+        )
+        self.client.force_login(self.secretary)
+        page = self.client.post(f"/meetings/{meeting.pk}/status/", {"status": "held"}, follow=True)
+        self.assertContains(page, "once it has begun")
+        with self.assertRaisesMessage(DomainError, "once it has begun"):
+            services.set_meeting_status(self.secretary, meeting, "held")
+        meeting.refresh_from_db()
+        self.assertEqual(meeting.status, "scheduled")

@@ -14,8 +14,9 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from governance import services as governance
-from roadmap import services
+from governance.choices import BallotStatus
 from roadmap.choices import MilestoneStatus
+from roadmap.services import initiatives, milestones, roadmaps
 from tests.base import PortalTestCase
 
 # How the four voting members of tests.base vote for a ballot to end in each outcome
@@ -29,8 +30,9 @@ VOTES = {
 
 
 def run_ballot(body, subject, outcome: str = "passed", *, subject_type: str = "roadmap", title: str = ""):
-    """A real ballot of the committee on `subject`, voted to end in `outcome`, and closed by the
-    public co-chair. Closing applies the outcome: governance calls roadmap.ballots.apply_outcome."""
+    """A real ballot of the committee on `subject`, voted to end in `outcome`, and closed by both
+    co-chairs (before everyone has voted, closing early needs both sectors). Closing applies the
+    outcome: governance calls roadmap.ballots.apply_outcome."""
     chair = body.public_chair
     ballot = governance.create_ballot(
         chair,
@@ -43,6 +45,8 @@ def run_ballot(body, subject, outcome: str = "passed", *, subject_type: str = "r
     for persona, choice in VOTES[outcome].items():
         governance.cast_vote(getattr(body, persona), ballot, choice)
     ballot = governance.close_ballot(chair, ballot)
+    if ballot.status != BallotStatus.CLOSED:
+        ballot = governance.close_ballot(body.private_chair, ballot)
     assert ballot.outcome == outcome, ballot.result
     return ballot
 
@@ -53,7 +57,7 @@ def days(n: int) -> datetime.date:
 
 def add_milestone(body, initiative, title, in_days, depends_on=(), **fields):
     """A milestone planned (baseline and forecast) `in_days` from today."""
-    return services.create_milestone(
+    return milestones.create_milestone(
         body.program_manager,
         initiative=initiative,
         title=title,
@@ -69,9 +73,9 @@ def plan_roadmap(body) -> SimpleNamespace:
     """Paula plans the draft roadmap of this module's docstring for the body of tests.base."""
     pm = body.program_manager
     plan = SimpleNamespace()
-    plan.foundation = services.create_theme(pm, name="Sovereign foundation model", slug="foundation-model")
-    plan.health = services.create_theme(pm, name="Federated health data", slug="health-data")
-    plan.model_initiative = services.create_initiative(
+    plan.foundation = initiatives.create_theme(pm, name="Sovereign foundation model", slug="foundation-model")
+    plan.health = initiatives.create_theme(pm, name="Federated health data", slug="health-data")
+    plan.model_initiative = initiatives.create_initiative(
         pm,
         title="Sovereign foundation model",
         national_impact_score=5,
@@ -81,7 +85,7 @@ def plan_roadmap(body) -> SimpleNamespace:
         themes=[plan.foundation],
         sponsors=[body.orgs.ministry, body.orgs.northwind],
     )
-    plan.health_initiative = services.create_initiative(
+    plan.health_initiative = initiatives.create_initiative(
         pm,
         title="Federated health data",
         national_impact_score=4,
@@ -91,7 +95,7 @@ def plan_roadmap(body) -> SimpleNamespace:
         themes=[plan.health],
         sponsors=[body.orgs.council, body.orgs.helios],
     )
-    plan.roadmap = services.create_roadmap(
+    plan.roadmap = roadmaps.create_roadmap(
         pm,
         committee=body.committee,
         title="Joint R&D roadmap 2026–2027",

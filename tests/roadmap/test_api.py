@@ -5,7 +5,8 @@ import tempfile
 
 from django.core.management import call_command
 
-from roadmap import planning, services
+from roadmap import planning
+from roadmap.services import initiatives, milestones, reports, roadmaps
 from tests.api_checks import APIResourceChecks
 from tests.roadmap.support import RoadmapTestCase, days, run_ballot
 
@@ -15,7 +16,7 @@ class RoadmapResourceTests(APIResourceChecks, RoadmapTestCase):
     allowed_writer = "program_manager"
 
     def make_object(self, n):
-        return services.create_roadmap(
+        return roadmaps.create_roadmap(
             self.program_manager,
             committee=self.committee,
             title=f"Roadmap draft {n}",
@@ -63,7 +64,7 @@ class InitiativeResourceTests(APIResourceChecks, RoadmapTestCase):
     allowed_writer = "program_manager"
 
     def make_object(self, n):
-        initiative = services.create_initiative(
+        initiative = initiatives.create_initiative(
             self.program_manager,
             title=f"Initiative {n}",
             national_impact_score=3,
@@ -72,7 +73,7 @@ class InitiativeResourceTests(APIResourceChecks, RoadmapTestCase):
             sponsors=[self.orgs.council, self.orgs.helios],
             roadmap=self.roadmap,
         )
-        services.create_milestone(
+        milestones.create_milestone(
             self.program_manager,
             initiative=initiative,
             title=f"Milestone {n}",
@@ -102,7 +103,7 @@ class InitiativeResourceTests(APIResourceChecks, RoadmapTestCase):
         self.assertEqual(response.status_code, 400)
 
     def test_initiatives_filter_like_the_timeline(self):
-        services.update_initiative(self.program_manager, self.health_initiative, sponsors=[self.orgs.council])
+        initiatives.update_initiative(self.program_manager, self.health_initiative, sponsors=[self.orgs.council])
         client = self.api(self.public_member)
 
         def titles(**query):
@@ -124,7 +125,7 @@ class MilestoneResourceTests(APIResourceChecks, RoadmapTestCase):
     allowed_writer = "program_manager"
 
     def make_object(self, n):
-        return services.create_milestone(
+        return milestones.create_milestone(
             self.program_manager,
             initiative=self.health_initiative,
             title=f"Milestone {n}",
@@ -146,7 +147,7 @@ class MilestoneResourceTests(APIResourceChecks, RoadmapTestCase):
         return {"percent_complete": 40, "status": "in_progress"}
 
     def test_milestones_filter_by_roadmap_and_status(self):
-        services.update_milestone(self.program_manager, self.consent, status="at_risk")
+        milestones.update_milestone(self.program_manager, self.consent, status="at_risk")
         response = self.api(self.public_member).get(self.url, {"roadmap": self.roadmap.pk, "status": "at_risk"})
         self.assertEqual([row["id"] for row in response.json()["results"]], [self.consent.pk])
 
@@ -167,10 +168,10 @@ class ProgressReportResourceTests(APIResourceChecks, RoadmapTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        cls.long_running = services.create_initiative(
+        cls.long_running = initiatives.create_initiative(
             cls.program_manager, title="Long-running", national_impact_score=2, starts_on=days(-3000)
         )
-        services.submit_report(
+        reports.submit_report(
             cls.program_manager,
             initiative=cls.health_initiative,
             period_start=planning.period_containing(days(-92), "quarterly").start,
@@ -180,7 +181,7 @@ class ProgressReportResourceTests(APIResourceChecks, RoadmapTestCase):
 
     def make_object(self, n):
         period = planning.period_containing(days(-92 * n), "quarterly")
-        return services.submit_report(
+        return reports.submit_report(
             self.program_manager, initiative=self.long_running, period_start=period.start, rag="green", summary="OK"
         )
 
@@ -205,7 +206,7 @@ class ProgressReportResourceTests(APIResourceChecks, RoadmapTestCase):
         self.assertIn("initiative's owner", response.json()["detail"])
 
     def test_the_evidence_is_kept_beside_the_reported_rag_and_a_disagreement_flagged(self):
-        services.update_milestone(self.program_manager, self.pretraining, forecast_date=days(200))
+        milestones.update_milestone(self.program_manager, self.pretraining, forecast_date=days(200))
         response = self.api(self.staff).post(self.url, {**self.create_payload(), "rag": "green"}, format="json")
         body = response.json()
         self.assertEqual((body["rag"], body["evidence_rag"], body["disagrees"]), ("green", "red", True))
@@ -251,7 +252,7 @@ class BaselineResourceTests(APIResourceChecks, RoadmapTestCase):
         run_ballot(cls.body, cls.roadmap)
 
     def make_object(self, n):
-        draft = services.create_roadmap(
+        draft = roadmaps.create_roadmap(
             self.program_manager,
             committee=self.committee,
             title=f"Version {n}",

@@ -5,9 +5,10 @@ from django.urls import reverse
 from governance import services as governance
 from governance.exceptions import DomainError
 from governance.subjects import subject_module
-from roadmap import ballots, services
+from roadmap import ballots
 from roadmap.choices import RebaselineStatus, RoadmapStatus
 from roadmap.models import Roadmap
+from roadmap.services import baselines, initiatives, milestones, roadmaps
 from tests.roadmap.support import RoadmapTestCase, days
 
 
@@ -30,14 +31,14 @@ class RoadmapSubjectTests(RoadmapTestCase):
         self.assertEqual(ballots.url(self.roadmap), reverse("roadmap:roadmap-detail", args=[self.roadmap.pk]))
 
     def test_an_empty_draft_cannot_be_put_to_a_ballot(self):
-        empty = services.create_roadmap(
+        empty = roadmaps.create_roadmap(
             self.program_manager, committee=self.committee, title="Empty", starts_on=days(0), ends_on=days(30)
         )
         with self.assertRaisesMessage(DomainError, "holds no initiative yet"):
             ballots.check_can_open(empty)
 
     def test_a_draft_with_an_initiative_without_milestones_cannot_be_put_to_a_ballot(self):
-        services.create_initiative(
+        initiatives.create_initiative(
             self.program_manager,
             title="Compute sovereignty",
             national_impact_score=3,
@@ -65,38 +66,38 @@ class RoadmapSubjectTests(RoadmapTestCase):
     def test_approval_needs_a_passed_ballot(self):
         rejected = self.decide(self.roadmap, "rejected")
         with self.assertRaisesMessage(DomainError, "Only a passed ballot on roadmap v1 can approve it."):
-            services.approve_roadmap(self.program_manager, self.roadmap, rejected)
+            roadmaps.approve_roadmap(self.program_manager, self.roadmap, rejected)
         with self.assertRaisesMessage(DomainError, "Only a passed ballot on roadmap v1 can approve it."):
-            services.approve_roadmap(self.program_manager, self.roadmap, self.decide(None, subject_type="motion"))
+            roadmaps.approve_roadmap(self.program_manager, self.roadmap, self.decide(None, subject_type="motion"))
 
     def test_an_approved_roadmap_opens_a_ballot_only_for_a_pending_rebaselining(self):
         roadmap = self.approve()
         with self.assertRaisesMessage(DomainError, "is already approved. To change its committed dates, propose"):
             ballots.check_can_open(roadmap)
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(44))
-        services.propose_rebaseline(self.program_manager, roadmap, name="Data replan", reason="Late vendor")
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(44))
+        baselines.propose_rebaseline(self.program_manager, roadmap, name="Data replan", reason="Late vendor")
         ballots.check_can_open(roadmap)
         self.assertEqual(ballots.describe(roadmap), "Roadmap v1: re-baselining 'Data replan'")
 
     def test_a_superseded_version_cannot_be_put_to_a_ballot(self):
         v1 = self.approve()
-        self.approve(services.draft_next_version(self.program_manager, v1))
+        self.approve(roadmaps.draft_next_version(self.program_manager, v1))
         v1.refresh_from_db()
         with self.assertRaisesMessage(DomainError, "is superseded"):
             ballots.check_can_open(v1)
 
     def test_superseding_withdraws_a_pending_rebaselining_of_the_old_version(self):
         v1 = self.approve()
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(44))
-        request = services.propose_rebaseline(self.program_manager, v1, name="Data replan", reason="Late vendor")
-        self.approve(services.draft_next_version(self.program_manager, v1))
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(44))
+        request = baselines.propose_rebaseline(self.program_manager, v1, name="Data replan", reason="Late vendor")
+        self.approve(roadmaps.draft_next_version(self.program_manager, v1))
         request.refresh_from_db()
         self.assertEqual(request.status, RebaselineStatus.WITHDRAWN)
 
     def test_a_rebaselining_ballot_that_closes_after_its_version_was_superseded_changes_nothing(self):
         v1 = self.approve()
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(44))
-        request = services.propose_rebaseline(self.program_manager, v1, name="Data replan", reason="Late vendor")
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(44))
+        request = baselines.propose_rebaseline(self.program_manager, v1, name="Data replan", reason="Late vendor")
         chair = self.public_chair
         late = governance.open_ballot(
             chair,
@@ -106,7 +107,7 @@ class RoadmapSubjectTests(RoadmapTestCase):
         )
         for voter in (self.public_chair, self.private_chair, self.public_member, self.private_member):
             governance.cast_vote(voter, late, "yes")
-        self.approve(services.draft_next_version(self.program_manager, v1))
+        self.approve(roadmaps.draft_next_version(self.program_manager, v1))
         late = governance.close_ballot(chair, late)
         self.assertEqual(late.outcome, "passed")
         request.refresh_from_db()
@@ -117,7 +118,7 @@ class RoadmapSubjectTests(RoadmapTestCase):
 
     def test_no_ballot_opens_on_a_superseded_version(self):
         v1 = self.approve()
-        self.approve(services.draft_next_version(self.program_manager, v1))
+        self.approve(roadmaps.draft_next_version(self.program_manager, v1))
         with self.assertRaisesMessage(DomainError, "is superseded"):
             self.decide(v1)
 
@@ -131,15 +132,15 @@ class RoadmapSubjectTests(RoadmapTestCase):
         )
         governance.open_ballot(self.public_chair, ballot)
         with self.assertRaisesMessage(DomainError, "A ballot on this draft is open"):
-            services.update_roadmap(self.program_manager, self.roadmap, title="Changed under the voters")
+            roadmaps.update_roadmap(self.program_manager, self.roadmap, title="Changed under the voters")
         with self.assertRaisesMessage(DomainError, "its planned dates are frozen"):
-            services.update_milestone(self.program_manager, self.data, baseline_date=days(31))
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(33))  # forecasts still move
+            milestones.update_milestone(self.program_manager, self.data, baseline_date=days(31))
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(33))  # forecasts still move
 
     def test_a_pending_rebaselining_is_not_withdrawn_while_its_ballot_is_open(self):
         roadmap = self.approve()
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(44))
-        request = services.propose_rebaseline(self.program_manager, roadmap, name="Data replan", reason="Vendor")
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(44))
+        request = baselines.propose_rebaseline(self.program_manager, roadmap, name="Data replan", reason="Vendor")
         ballot = governance.create_ballot(
             self.public_chair,
             committee=self.committee,
@@ -149,4 +150,4 @@ class RoadmapSubjectTests(RoadmapTestCase):
         )
         governance.open_ballot(self.public_chair, ballot)
         with self.assertRaisesMessage(DomainError, "cannot be withdrawn now"):
-            services.withdraw_rebaseline(self.program_manager, request)
+            baselines.withdraw_rebaseline(self.program_manager, request)

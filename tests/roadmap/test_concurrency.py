@@ -5,10 +5,10 @@ import pytest
 from django.test import TransactionTestCase
 
 from governance import services as governance
-from roadmap import services
 from roadmap.choices import RoadmapStatus
 from roadmap.models import MilestoneDependency, Roadmap
 from roadmap.planning import dependency_cycle
+from roadmap.services import milestones, roadmaps
 from tests.base import make_body
 from tests.roadmap.support import plan_roadmap
 from tests.support.races import together
@@ -25,8 +25,8 @@ class ConcurrentRoadmapTests(TransactionTestCase):
         for _ in range(5):
             MilestoneDependency.objects.filter(milestone__in=[plan.release, plan.consent]).delete()
             results = together(
-                lambda: services.update_milestone(pm, plan.release, depends_on=[plan.consent]),
-                lambda: services.update_milestone(pm, plan.consent, depends_on=[plan.release]),
+                lambda: milestones.update_milestone(pm, plan.release, depends_on=[plan.consent]),
+                lambda: milestones.update_milestone(pm, plan.consent, depends_on=[plan.release]),
             )
             failures = [r for r in results if isinstance(r, Exception)]
             self.assertEqual(len(failures), 1, results)
@@ -39,7 +39,7 @@ class ConcurrentRoadmapTests(TransactionTestCase):
     def test_two_drafts_approved_at_once_leave_one_approved_version(self):
         body = self.body
         first = self.plan.roadmap
-        second = services.draft_next_version(body.program_manager, first)
+        second = roadmaps.draft_next_version(body.program_manager, first)
         open_ballots = []
         for draft in (first, second):
             ballot = governance.open_ballot(

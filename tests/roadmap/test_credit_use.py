@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compute.services import ledger
-from roadmap import services
+from roadmap import selectors
+from roadmap.services import initiatives, milestones
 from tests.compute.credits import CreditsTestCase
 
 
@@ -17,14 +18,14 @@ class LinkedCharterCreditUseTests(CreditsTestCase):
     def setUpTestData(cls):
         super().setUpTestData()
         pm = cls.program_manager
-        cls.initiative = services.create_initiative(
+        cls.initiative = initiatives.create_initiative(
             pm,
             title="Sovereign foundation model",
             national_impact_score=5,
             starts_on=timezone.localdate() - datetime.timedelta(days=30),
             charters=[cls.charter, cls.restricted],
         )
-        cls.pretraining = services.create_milestone(
+        cls.pretraining = milestones.create_milestone(
             pm,
             initiative=cls.initiative,
             title="Pretraining run",
@@ -49,12 +50,12 @@ class LinkedCharterCreditUseTests(CreditsTestCase):
 
     def test_credits_spent_well_ahead_of_progress_make_the_evidence_red(self):
         self.use_credits(Decimal("400"))  # 25 % spent against 10 % progress: 15 points ahead
-        evidence = services.initiative_evidence(self.initiative)
+        evidence = selectors.initiative_evidence(self.initiative)
         self.assertEqual(evidence.rag, "amber")
         self.assertIn(
             "Credit burn runs ahead of progress: 25% of credits spent against 10% progress.", evidence.reasons
         )
-        services.update_milestone(self.program_manager, self.pretraining, percent_complete=0)
-        self.assertEqual(services.initiative_evidence(self.initiative).rag, "red")
-        services.update_milestone(self.program_manager, self.pretraining, percent_complete=30)
-        self.assertEqual(services.initiative_evidence(self.initiative).rag, "green")
+        milestones.update_milestone(self.program_manager, self.pretraining, percent_complete=0)
+        self.assertEqual(selectors.initiative_evidence(self.initiative).rag, "red")
+        milestones.update_milestone(self.program_manager, self.pretraining, percent_complete=30)
+        self.assertEqual(selectors.initiative_evidence(self.initiative).rag, "green")

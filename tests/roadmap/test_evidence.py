@@ -4,8 +4,9 @@ from decimal import Decimal
 
 from django.test import SimpleTestCase
 
-from roadmap import services
+from roadmap import selectors
 from roadmap.evidence import UNKNOWN, CreditBurn, EvidenceInputs, evidence_rag
+from roadmap.services import milestones
 from tests.roadmap.support import RoadmapTestCase, days
 
 
@@ -65,8 +66,8 @@ class EvidenceRuleTests(SimpleTestCase):
 
 class EvidenceFromTheScheduleTests(RoadmapTestCase):
     def test_the_api_shows_the_evidence_of_each_initiative(self):
-        services.update_milestone(self.program_manager, self.pretraining, forecast_date=days(190))  # +70 days
-        services.update_milestone(self.program_manager, self.consent, status="blocked")
+        milestones.update_milestone(self.program_manager, self.pretraining, forecast_date=days(190))  # +70 days
+        milestones.update_milestone(self.program_manager, self.consent, status="blocked")
         response = self.api(self.public_member).get("/api/initiatives/")
         evidence = {row["title"]: row["evidence"] for row in response.json()["results"]}
         self.assertEqual(evidence["Sovereign foundation model"]["rag"], "red")
@@ -79,7 +80,7 @@ class EvidenceFromTheScheduleTests(RoadmapTestCase):
         self.assertEqual(evidence["Federated health data"]["credit_burn"], "unknown")
 
     def test_a_done_milestone_that_slipped_no_longer_counts_against_the_initiative(self):
-        services.update_milestone(self.program_manager, self.consent, forecast_date=days(-1), status="in_progress")
-        self.assertEqual(services.initiative_evidence(self.health_initiative).rag, "amber")
-        services.update_milestone(self.program_manager, self.consent, status="done")
-        self.assertEqual(services.initiative_evidence(self.health_initiative).rag, "green")
+        milestones.update_milestone(self.program_manager, self.consent, forecast_date=days(-1), status="in_progress")
+        self.assertEqual(selectors.initiative_evidence(self.health_initiative).rag, "amber")
+        milestones.update_milestone(self.program_manager, self.consent, status="done")
+        self.assertEqual(selectors.initiative_evidence(self.health_initiative).rag, "green")

@@ -7,8 +7,8 @@ import io
 import icalendar
 from django.urls import reverse
 
-from roadmap import services
 from roadmap.models import CalendarFeed
+from roadmap.services import milestones
 from tests.roadmap.support import RoadmapTestCase, days
 
 
@@ -21,7 +21,7 @@ class CsvExportTests(RoadmapTestCase):
         return list(csv.DictReader(io.StringIO(response.content.decode())))
 
     def test_every_milestone_is_a_row_with_its_dates_slippage_and_flags(self):
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(130))
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(130))
         rows = {row["milestone"]: row for row in self.rows(self.public_member)}
         self.assertEqual(len(rows), 5)
         data = rows["Training data pipeline"]
@@ -32,7 +32,7 @@ class CsvExportTests(RoadmapTestCase):
         self.assertEqual(rows["Pretraining run"]["depends_on"], str(self.data.pk))
 
     def test_a_cell_that_looks_like_a_formula_is_defused(self):
-        services.update_milestone(self.program_manager, self.consent, title='=HYPERLINK("http://evil")')
+        milestones.update_milestone(self.program_manager, self.consent, title='=HYPERLINK("http://evil")')
         rows = self.rows(self.private_member)
         self.assertIn('\'=HYPERLINK("http://evil")', [row["milestone"] for row in rows])
 
@@ -53,7 +53,7 @@ class CalendarFeedTests(RoadmapTestCase):
 
     def test_the_feed_parses_as_icalendar_with_one_dated_event_per_milestone(self):
         self.approve()
-        services.update_milestone(self.program_manager, self.data, status="done", actual_date=days(-1))
+        milestones.update_milestone(self.program_manager, self.data, status="done", actual_date=days(-1))
         url = self.issue(self.public_member)
         response = self.client.get(url)  # calendar clients send no session
         self.assertEqual(response.status_code, 200)

@@ -3,8 +3,8 @@
 from django.core.exceptions import ValidationError
 
 from governance.models import AuditEvent
-from roadmap import services
 from roadmap.choices import MilestoneStatus
+from roadmap.services import milestones
 from tests.roadmap.support import RoadmapTestCase, days
 
 
@@ -15,7 +15,7 @@ class DependencyTests(RoadmapTestCase):
             "This dependency would create a cycle: “Training data pipeline” → “Open-weights release” → "
             "“Pretraining run” → “Training data pipeline” (each waits on the next).",
         ):
-            services.update_milestone(self.program_manager, self.data, depends_on=[self.release])
+            milestones.update_milestone(self.program_manager, self.data, depends_on=[self.release])
         self.assertEqual(list(self.data.depends_on.all()), [])
 
     def test_the_api_refuses_a_cycle_with_400_and_a_clear_message(self):
@@ -27,14 +27,14 @@ class DependencyTests(RoadmapTestCase):
 
     def test_a_milestone_cannot_depend_on_itself(self):
         with self.assertRaisesMessage(ValidationError, "cannot depend on itself"):
-            services.update_milestone(self.program_manager, self.data, depends_on=[self.data])
+            milestones.update_milestone(self.program_manager, self.data, depends_on=[self.data])
 
     def test_dependencies_across_initiatives_are_allowed_when_they_close_no_cycle(self):
-        services.update_milestone(self.program_manager, self.release, depends_on=[self.pretraining, self.consent])
+        milestones.update_milestone(self.program_manager, self.release, depends_on=[self.pretraining, self.consent])
         self.assertEqual(set(self.release.depends_on.all()), {self.pretraining, self.consent})
 
     def test_a_forecast_earlier_than_a_dependency_forecast_is_flagged_not_refused(self):
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(130))
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(130))
         response = self.api(self.public_member).get(f"/api/milestones/{self.pretraining.pk}/")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["dependency_conflicts"], [self.data.pk])
@@ -43,13 +43,13 @@ class DependencyTests(RoadmapTestCase):
         )
 
     def test_a_forecast_on_the_same_day_as_its_dependency_is_not_flagged(self):
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(120))
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(120))
         self.assertEqual(self.pretraining.dependency_conflicts(), [])
 
 
 class StatusTests(RoadmapTestCase):
     def test_marking_a_milestone_done_records_the_actual_date_and_full_progress(self):
-        services.update_milestone(self.program_manager, self.data, status=MilestoneStatus.DONE)
+        milestones.update_milestone(self.program_manager, self.data, status=MilestoneStatus.DONE)
         self.data.refresh_from_db()
         self.assertEqual(self.data.actual_date, days(0))
         self.assertEqual(self.data.percent_complete, 100)
@@ -75,7 +75,7 @@ class StatusTests(RoadmapTestCase):
         self.assertEqual(response.status_code, 400)
 
     def test_every_change_is_in_the_audit_log(self):
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(45), status="at_risk")
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(45), status="at_risk")
         event = AuditEvent.objects.filter(verb="milestone.updated", object_id=str(self.data.pk)).last()
         self.assertEqual(event.changes["before"]["forecast_date"], days(30).isoformat())
         self.assertEqual(event.changes["after"]["forecast_date"], days(45).isoformat())
@@ -84,20 +84,20 @@ class StatusTests(RoadmapTestCase):
 
 class SlippageTests(RoadmapTestCase):
     def test_slippage_is_forecast_minus_baseline_in_days(self):
-        services.update_milestone(self.program_manager, self.pretraining, forecast_date=days(165))
+        milestones.update_milestone(self.program_manager, self.pretraining, forecast_date=days(165))
         response = self.api(self.public_member).get(f"/api/milestones/{self.pretraining.pk}/")
         self.assertEqual(response.json()["slippage_days"], 45)
 
     def test_a_milestone_without_a_baseline_has_no_slippage(self):
-        extra = services.create_milestone(
+        extra = milestones.create_milestone(
             self.program_manager, initiative=self.health_initiative, title="Pilot hospitals", forecast_date=days(90)
         )
         self.assertIsNone(extra.slippage_days)
 
     def test_slippage_rolls_up_per_initiative(self):
-        services.update_milestone(self.program_manager, self.data, forecast_date=days(50))  # +20
-        services.update_milestone(self.program_manager, self.pretraining, forecast_date=days(165))  # +45
-        services.update_milestone(self.program_manager, self.release, forecast_date=days(195))  # −5
+        milestones.update_milestone(self.program_manager, self.data, forecast_date=days(50))  # +20
+        milestones.update_milestone(self.program_manager, self.pretraining, forecast_date=days(165))  # +45
+        milestones.update_milestone(self.program_manager, self.release, forecast_date=days(195))  # −5
         response = self.api(self.public_member).get(f"/api/initiatives/{self.model_initiative.pk}/")
         self.assertEqual(
             response.json()["slippage"],

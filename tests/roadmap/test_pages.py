@@ -9,15 +9,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from governance.models import Ballot
-from roadmap import services
 from roadmap.models import Baseline, Milestone
+from roadmap.services import baselines, initiatives, milestones, reports
 from tests.roadmap.support import RoadmapTestCase, days
 
 
 class TimelinePageTests(RoadmapTestCase):
     def test_a_member_sees_the_gantt_and_its_data_table(self):
         self.approve()
-        services.update_milestone(self.program_manager, self.pretraining, forecast_date=days(150))
+        milestones.update_milestone(self.program_manager, self.pretraining, forecast_date=days(150))
         self.client.force_login(self.public_member)
         response = self.client.get(reverse("roadmap:index"))
         self.assertEqual(response.status_code, 200)
@@ -34,8 +34,8 @@ class TimelinePageTests(RoadmapTestCase):
         self.assertEqual(len(figure["layout"]["yaxis"]["tickvals"]), 5)
 
     def test_the_timeline_filters_by_status_theme_and_sector(self):
-        services.update_milestone(self.program_manager, self.consent, status="blocked")
-        services.update_initiative(self.program_manager, self.health_initiative, sponsors=[self.orgs.council])
+        milestones.update_milestone(self.program_manager, self.consent, status="blocked")
+        initiatives.update_initiative(self.program_manager, self.health_initiative, sponsors=[self.orgs.council])
         self.client.force_login(self.private_member)
         url = reverse("roadmap:index")
         by_status = self.client.get(url, {"status": "blocked"})
@@ -74,7 +74,7 @@ class TimelinePageTests(RoadmapTestCase):
 
     def test_the_timeline_shows_ten_initiatives_a_page_and_keeps_the_filters_in_its_links(self):
         for n in range(10):
-            initiative = services.create_initiative(
+            initiative = initiatives.create_initiative(
                 self.program_manager,
                 roadmap=self.roadmap,
                 title=f"Pilot {n}",
@@ -141,8 +141,8 @@ class VersionAndBaselinePageTests(RoadmapTestCase):
 
     def test_baselines_compare_in_a_table_with_the_change_in_words(self):
         roadmap = self.approve()
-        services.update_milestone(self.program_manager, self.release, forecast_date=days(260))
-        services.propose_rebaseline(self.program_manager, roadmap, name="Release replan", reason="Eval found gaps")
+        milestones.update_milestone(self.program_manager, self.release, forecast_date=days(260))
+        baselines.propose_rebaseline(self.program_manager, roadmap, name="Release replan", reason="Eval found gaps")
         self.decide(roadmap)
         first, second = Baseline.objects.order_by("created_at", "pk")
         self.client.force_login(self.private_member)
@@ -198,8 +198,8 @@ class VersionAndBaselinePageTests(RoadmapTestCase):
 
 class InitiativeAndMilestonePageTests(RoadmapTestCase):
     def test_the_initiative_page_shows_milestones_evidence_reports_and_charters(self):
-        services.update_milestone(self.program_manager, self.pretraining, forecast_date=days(200))
-        services.submit_report(
+        milestones.update_milestone(self.program_manager, self.pretraining, forecast_date=days(200))
+        reports.submit_report(
             self.staff,
             initiative=self.model_initiative,
             period_start=self.current_period(),
@@ -302,7 +302,7 @@ class InitiativeAndMilestonePageTests(RoadmapTestCase):
 class HomePanelTests(RoadmapTestCase):
     def test_a_program_manager_sees_slipped_milestones_and_reports_due(self):
         self.approve()
-        services.update_milestone(self.program_manager, self.pretraining, forecast_date=days(140))
+        milestones.update_milestone(self.program_manager, self.pretraining, forecast_date=days(140))
         self.client.force_login(self.program_manager)
         response = self.client.get(reverse("home"))
         self.assertContains(response, "Slipped milestones")
@@ -315,10 +315,10 @@ class HomePanelTests(RoadmapTestCase):
         audits = [self.milestone(self.health_initiative, f"Audit {n}", 300) for n in range(2)]
         slips = {self.data: 5, self.pretraining: 40, self.release: 10, self.consent: 25, audits[0]: 1, audits[1]: 2}
         for milestone, late in slips.items():
-            services.update_milestone(pm, milestone, forecast_date=milestone.baseline_date + timedelta(days=late))
+            milestones.update_milestone(pm, milestone, forecast_date=milestone.baseline_date + timedelta(days=late))
         # Done ten days after its baseline: it slipped, but it is no longer open.
         done_late = self.milestone(self.health_initiative, "Ethics sign-off", -10)
-        services.update_milestone(pm, done_late, status="done", actual_date=days(0))
+        milestones.update_milestone(pm, done_late, status="done", actual_date=days(0))
         self.assertEqual(Milestone.objects.get(pk=done_late.pk).slippage_days, 10)
         self.client.force_login(pm)
         slipped = self.client.get(reverse("home")).context["slipped"]

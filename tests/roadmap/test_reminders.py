@@ -7,8 +7,9 @@ from django.core import mail
 from django.test import SimpleTestCase
 
 from governance.models import OutboxTask
-from roadmap import planning, services, tasks
+from roadmap import planning, tasks
 from roadmap.models import ReportReminder
+from roadmap.services import initiatives, reports, roadmaps
 from tests.roadmap.support import RoadmapTestCase, days
 
 
@@ -52,7 +53,7 @@ class ReminderTests(RoadmapTestCase):
 
     def test_each_owner_is_reminded_once_and_the_email_goes_after_commit(self):
         with self.captureOnCommitCallbacks(execute=False) as callbacks:
-            claimed = services.send_report_reminders(self.reminder_day)
+            claimed = reports.send_report_reminders(self.reminder_day)
         self.assertEqual({r.recipient for r in claimed}, {self.staff, self.private_staff})
         self.assertEqual({r.due_on for r in claimed}, {self.due_on})
         self.assertEqual(len(callbacks), 2, "one email task per reminder, sent on commit")
@@ -69,24 +70,24 @@ class ReminderTests(RoadmapTestCase):
         self.assertIn(f"/roadmap/initiatives/{self.model_initiative.pk}/reports/new/", mail.outbox[0].body)
 
         with self.captureOnCommitCallbacks(execute=False) as again:
-            self.assertEqual(services.send_report_reminders(self.reminder_day), [])
+            self.assertEqual(reports.send_report_reminders(self.reminder_day), [])
         self.assertEqual(again, [])
 
     def test_no_reminder_once_the_report_is_filed(self):
-        services.submit_report(
+        reports.submit_report(
             self.staff, initiative=self.model_initiative, period_start=self.period.start, rag="amber", summary="Done"
         )
         with self.captureOnCommitCallbacks(execute=False):
-            claimed = services.send_report_reminders(self.reminder_day)
+            claimed = reports.send_report_reminders(self.reminder_day)
         self.assertEqual([r.initiative for r in claimed], [self.health_initiative])
 
     def test_no_reminder_before_the_window_opens(self):
         with self.captureOnCommitCallbacks(execute=False):
-            self.assertEqual(services.send_report_reminders(self.reminder_day - datetime.timedelta(days=1)), [])
+            self.assertEqual(reports.send_report_reminders(self.reminder_day - datetime.timedelta(days=1)), [])
 
     def test_initiatives_of_a_draft_roadmap_are_not_chased(self):
-        draft = services.draft_next_version(self.program_manager, self.roadmap)
-        extra = services.create_initiative(
+        draft = roadmaps.draft_next_version(self.program_manager, self.roadmap)
+        extra = initiatives.create_initiative(
             self.program_manager,
             title="Draft-only",
             national_impact_score=2,
@@ -95,12 +96,12 @@ class ReminderTests(RoadmapTestCase):
             roadmap=draft,
         )
         with self.captureOnCommitCallbacks(execute=False):
-            claimed = services.send_report_reminders(self.reminder_day)
+            claimed = reports.send_report_reminders(self.reminder_day)
         self.assertNotIn(extra, [r.initiative for r in claimed])
 
     def test_the_reminder_email_is_sent_when_the_transaction_commits(self):
         with self.captureOnCommitCallbacks(execute=True):
-            services.send_report_reminders(self.reminder_day)
+            reports.send_report_reminders(self.reminder_day)
         self.assertEqual(sorted(m.to[0] for m in mail.outbox), sorted([self.staff.email, self.private_staff.email]))
         self.assertEqual(ReportReminder.objects.filter(sent_at__isnull=True).count(), 0)
 

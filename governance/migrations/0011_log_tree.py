@@ -48,7 +48,7 @@ def chain_to_leaves(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0008_api_tokens_and_sign_in_epoch")]
+    dependencies = [("governance", "0010_organization_signatories")]
 
     operations = [
         migrations.RunPython(_run(DROP_OLD_TRIGGERS), migrations.RunPython.noop),

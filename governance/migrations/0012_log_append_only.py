@@ -58,7 +58,7 @@ def _run(statements_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0009_log_tree")]
+    dependencies = [("governance", "0011_log_tree")]
 
     operations = [
         migrations.AlterModelOptions(name="auditevent", options={"ordering": ["id"]}),
