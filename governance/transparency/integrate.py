@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Case, Max, Value, When
 
+from governance.choices import WitnessAnswer
 from governance.models import AuditEvent, Cosignature, LogCheckpoint, LogNode, LogState
 from governance.transparency import merkle, tree
 from governance.transparency.keys import SECTORS, Witness, log_signer, witness_policy, witnesses
@@ -137,7 +138,7 @@ class PushResult:
     """What one witness said to one checkpoint."""
 
     witness: str
-    status: str  # "cosigned", "already", "refused" or "unavailable"
+    status: WitnessAnswer
     detail: str = ""
 
 
@@ -163,7 +164,7 @@ def push_to_witness(witness: Witness, checkpoint: LogCheckpoint) -> PushResult:
     log (the log was rewound) or one that refuses the proof is reported, never argued with.
     """
     if checkpoint.cosignatures.filter(witness=witness.verifier.name).exists():
-        return PushResult(witness.verifier.name, "already")
+        return PushResult(witness.verifier.name, WitnessAnswer.ALREADY)
     known = Cosignature.objects.filter(witness=witness.verifier.name, checkpoint__size__lte=checkpoint.size)
     old = known.aggregate(size=Max("checkpoint__size"))["size"] or 0
     try:
@@ -171,25 +172,29 @@ def push_to_witness(witness: Witness, checkpoint: LogCheckpoint) -> PushResult:
         if response.status_code == 409 and response.headers.get("Content-Type", "").startswith("text/x.tlog.size"):
             their_size = int(response.text.strip())
             if their_size > checkpoint.size:
-                return PushResult(witness.verifier.name, "refused", f"the witness has seen size {their_size}")
+                return PushResult(
+                    witness.verifier.name, WitnessAnswer.REFUSED, f"the witness has seen size {their_size}"
+                )
             response = _add_checkpoint(witness, their_size, checkpoint)
     except (requests.RequestException, ValueError) as error:
         raise WitnessUnavailable(f"{witness.url}: {error}") from error
     if response.status_code >= 500:
         raise WitnessUnavailable(f"{witness.url} answered {response.status_code}")
     if response.status_code != 200:
-        return PushResult(witness.verifier.name, "refused", f"{response.status_code}: {response.text[:200]}")
+        return PushResult(
+            witness.verifier.name, WitnessAnswer.REFUSED, f"{response.status_code}: {response.text[:200]}"
+        )
     try:
         note = Note.parse(checkpoint.note.rstrip("\n") + "\n" + response.text)
         line = note.verified_by(witness.verifier)
     except NoteError as error:
-        return PushResult(witness.verifier.name, "refused", f"bad cosignature: {error}")
+        return PushResult(witness.verifier.name, WitnessAnswer.REFUSED, f"bad cosignature: {error}")
     if line is None:
-        return PushResult(witness.verifier.name, "refused", "no cosignature of this witness in the answer")
+        return PushResult(witness.verifier.name, WitnessAnswer.REFUSED, "no cosignature of this witness in the answer")
     Cosignature.objects.get_or_create(
         checkpoint=checkpoint, witness=witness.verifier.name, defaults={"sector": witness.sector, "line": line.text()}
     )
-    return PushResult(witness.verifier.name, "cosigned")
+    return PushResult(witness.verifier.name, WitnessAnswer.COSIGNED)
 
 
 def push_latest(retries: int = 0, backoff: float = 0.5) -> list[PushResult]:
@@ -210,11 +215,11 @@ def push_latest(retries: int = 0, backoff: float = 0.5) -> list[PushResult]:
             except WitnessUnavailable as error:
                 if attempt == retries:
                     unavailable.append(str(error))
-                    results.append(PushResult(witness.verifier.name, "unavailable", str(error)))
+                    results.append(PushResult(witness.verifier.name, WitnessAnswer.UNAVAILABLE, str(error)))
                 else:
                     time.sleep(backoff * 2**attempt)
     for result in results:
-        if result.status == "refused":
+        if result.status == WitnessAnswer.REFUSED:
             logger.error("Witness %s refused checkpoint %s: %s", result.witness, checkpoint.size, result.detail)
     return results
 

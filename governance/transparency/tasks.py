@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from governance.celery import portal_task
+from governance.choices import WitnessAnswer
 from governance.transparency import integrate
 from governance.transparency.integrate import WitnessUnavailable
 
@@ -17,6 +18,6 @@ def integrate_log() -> int:
 def push_checkpoint() -> int:
     """Push the newest checkpoint to the witnesses; retried with backoff while one is away."""
     results = integrate.push_latest()
-    if any(result.status == "unavailable" for result in results):
-        raise WitnessUnavailable("; ".join(r.detail for r in results if r.status == "unavailable"))
-    return sum(result.status == "cosigned" for result in results)
+    if any(result.status == WitnessAnswer.UNAVAILABLE for result in results):
+        raise WitnessUnavailable("; ".join(r.detail for r in results if r.status == WitnessAnswer.UNAVAILABLE))
+    return sum(result.status == WitnessAnswer.COSIGNED for result in results)

@@ -34,6 +34,7 @@ class PlainTextRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        """Text as it is; an error as its message; anything else as JSON."""
         if isinstance(data, dict) and "detail" in data:
             data = data["detail"]
         return (data if isinstance(data, str) else json.dumps(data)).encode()
@@ -43,6 +44,8 @@ RENDERERS = [JSONRenderer, PlainTextRenderer]
 
 
 class TransparencyThrottle(AnonRateThrottle):
+    """Per-address limit on the public paths: generous for monitors, a wall for a flood."""
+
     scope = "transparency"
     rate = "600/min"
 

@@ -143,6 +143,8 @@ def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
     """An HTTP server for the witness: POST /add-checkpoint and GET /latest?origin=…"""
 
     class Handler(BaseHTTPRequestHandler):
+        """Keep-alive HTTP/1.1; every answer has a length, a type and no caching."""
+
         protocol_version = "HTTP/1.1"
         server_version = "tgb-witness"
 
@@ -156,6 +158,7 @@ def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
             self.wfile.write(data)
 
         def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            """add-checkpoint, with the body's size bounded before it is read."""
             if urlsplit(self.path).path != "/add-checkpoint":
                 self._answer(Answer(404, "not found\n"))
                 return
@@ -170,6 +173,7 @@ def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
             self._answer(witness.add_checkpoint(self.rfile.read(length)))
 
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            """The newest cosigned checkpoint of a log, for monitors and verify_audit_log."""
             url = urlsplit(self.path)
             origins = parse_qs(url.query).get("origin", [])
             if url.path != "/latest" or len(origins) != 1:
