@@ -252,11 +252,14 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["id", "leaf_index"]
 
     def get_queryset(self):
+        if self.action == "receipt":
+            return AuditEvent.objects.receipts_for(self.request.user)
         return AuditEvent.objects.visible_to(self.request.user)
 
     def check_permissions(self, request):
         super().check_permissions(request)
-        if not request.user.has_perm("governance.view_auditevent"):
+        # Anyone signed in may fetch the receipt of their own act; the queryset says which.
+        if self.action != "receipt" and not request.user.has_perm("governance.view_auditevent"):
             self.permission_denied(request, message="Only auditors, co-chairs and secretaries read the audit log.")
 
     @extend_schema(responses={(200, "text/plain"): str})

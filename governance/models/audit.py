@@ -19,6 +19,13 @@ class AuditEventQuerySet(AppendOnlyQuerySet):
             return self
         return self.none()
 
+    def receipts_for(self, user) -> AuditEventQuerySet:
+        """The events whose receipts a person may fetch: those they may read, and their own acts
+        (a member's vote), so that anyone can check that their act is in the record."""
+        if not (user and user.is_authenticated):
+            return self.none()
+        return self.visible_to(user) | self.filter(actor=user)
+
 
 class AuditEvent(AppendOnlyModel):
     """One state change that matters, committed to by SHA-256(salt || canonical JSON of `entry()`).

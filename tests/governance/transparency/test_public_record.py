@@ -135,7 +135,28 @@ class PublicRecordTests(WitnessedLogCase):
         self.assertEqual(response.status_code, 409)
         push_latest()
         self.assertEqual(self.api(self.auditor).get(f"/api/audit-events/{event.pk}/receipt/").status_code, 200)
-        self.assertEqual(self.api(self.public_member).get(f"/api/audit-events/{event.pk}/receipt/").status_code, 403)
+        self.assertEqual(self.api(self.public_member).get(f"/api/audit-events/{event.pk}/receipt/").status_code, 404)
+
+    def test_a_member_fetches_the_receipt_of_their_own_vote_and_it_verifies(self):
+        from governance import services as governance_services
+        from governance.choices import SubjectType
+
+        ballot = governance_services.create_ballot(
+            self.public_chair, committee=self.committee, title="Adopt the calendar", subject_type=SubjectType.MOTION
+        )
+        governance_services.open_ballot(self.public_chair, ballot)
+        governance_services.cast_vote(self.public_member, ballot, "yes")
+        self.cosign()
+        vote_event = AuditEvent.objects.get(verb="vote.cast", actor=self.public_member)
+        response = self.api(self.public_member).get(f"/api/audit-events/{vote_event.pk}/receipt/")
+        self.assertEqual(response.status_code, 200, response.content)
+        path = self.files / "vote.tlog-proof"
+        path.write_bytes(response.content)
+        keys = self.files / "keys"
+        keys.write_bytes(self.client.get("/transparency/keys").content)
+        call_command("verify_receipt", str(path), "--keys", str(keys), stdout=StringIO())
+        other = AuditEvent.objects.exclude(actor=self.public_member).order_by("id").first()
+        self.assertEqual(self.api(self.public_member).get(f"/api/audit-events/{other.pk}/receipt/").status_code, 404)
 
     def test_the_verify_endpoint_and_command_report_the_witnesses(self):
         self.cosign()
