@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
+VAR := $(or $(TGB_VAR_DIR),$(CURDIR)/var)
 # The write path and the rules of who may do what are type-checked (mypy with django-stubs).
 TYPED = $(wildcard */services/ */services.py */permissions.py) governance/subjects.py
 
@@ -21,10 +22,12 @@ $(STAMP): pyproject.toml
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py local_witnesses
 	@echo
-	@echo "  TGB portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server, worker and beat)"
+	@echo "  TGB portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops the web server, worker, beat and both witnesses)"
+	@echo "  The record's cosigned checkpoint: http://127.0.0.1:$(PORT)/transparency/checkpoint"
 	@echo
-	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	LOG_WITNESSES="$(VAR)/witnesses" PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: venv node_modules
 	$(BIN)/ruff check .

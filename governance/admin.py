@@ -211,7 +211,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["sequence", "created_at", "actor_repr", "verb", "object_repr"]
+    list_display = ["id", "leaf_index", "created_at", "actor_repr", "verb", "object_repr"]
     list_filter = ["verb", "object_type"]
     search_fields = ["object_repr", "actor_repr"]
 

@@ -186,3 +186,12 @@ MEMBERSHIP_CHANGE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     MembershipChangeStatus.APPLIED: (),
     MembershipChangeStatus.WITHDRAWN: (),
 }
+
+
+class WitnessAnswer(models.TextChoices):
+    """What a witness said when the log pushed it a checkpoint (governance.transparency)."""
+
+    COSIGNED = "cosigned", "Cosigned"
+    ALREADY = "already", "Had cosigned it already"
+    REFUSED = "refused", "Refused (a fork, a rewind or a bad proof)"
+    UNAVAILABLE = "unavailable", "Could not be reached"

@@ -412,3 +412,20 @@ API_TOKEN_HOURS = env.int("API_TOKEN_HOURS", default=8)
 
 # Two-factor (django-otp): the issuer authenticator apps show beside the account name.
 OTP_TOTP_ISSUER = "TGB portal"
+
+# The verifiable record (DESIGN §2.6, governance.transparency). Keys live in files, never in the
+# database; on a local run the log key is generated into var/ the first time it is needed.
+LOG_SIGNING_KEY = env.str("LOG_SIGNING_KEY", default=str(VAR_DIR / "log_signing_key"))
+LOG_ORIGIN = env.str("LOG_ORIGIN", default="")
+# A file of lines `witness <sector> <url> <vkey>`; unset means no witnesses (nothing gets cosigned).
+LOG_WITNESSES = env.str("LOG_WITNESSES", default="")
+LOG_BATCH_SIZE = env.int("LOG_BATCH_SIZE", default=1000)
+LOG_WITNESS_TIMEOUT = env.float("LOG_WITNESS_TIMEOUT", default=5.0)
+CELERY_BEAT_SCHEDULE["integrate-audit-log"] = {
+    "task": "governance.transparency.tasks.integrate_log",
+    "schedule": timedelta(seconds=env.int("LOG_INTEGRATE_EVERY_SECONDS", default=2)),
+}
+CELERY_BEAT_SCHEDULE["push-audit-checkpoint"] = {
+    "task": "governance.transparency.tasks.push_checkpoint",
+    "schedule": timedelta(seconds=env.int("LOG_PUSH_EVERY_SECONDS", default=5)),
+}

@@ -12,6 +12,7 @@ from celery.signals import worker_ready
 
 from governance import notifications, outbox, services
 from governance.celery import portal_task
+from governance.transparency import tasks as _transparency_tasks  # noqa: F401 - registers the log's tasks
 
 
 @portal_task

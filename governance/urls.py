@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from governance import page_urls, two_factor
 from governance.api.views import obtain_token, powers
+from governance.transparency import pages as transparency_pages
 from governance.views import account, errors, people
 
 api_patterns = [
@@ -39,6 +40,10 @@ urlpatterns = [
     path("compute/", include("compute.urls")),
     path("roadmap/", include("roadmap.urls")),
     path("api/", include(api_patterns)),
+    path("transparency/", include("governance.transparency.urls")),
+    path("audit/", transparency_pages.audit_log, name="audit-log"),
+    path("audit/verify/", transparency_pages.audit_verify, name="audit-verify"),
+    path("audit/events.csv", transparency_pages.audit_csv, name="audit-csv"),
     path("admin/", admin.site.urls),
 ]
 

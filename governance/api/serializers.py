@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.contrib.auth.password_validation import validate_password
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -124,6 +127,14 @@ class MembershipSerializer(CleanModelSerializer):
         fields = ["id", "user", "committee", "organization", "sector", "role", "voting", "term_start", "term_end"]
 
 
+@extend_schema_field(OpenApiTypes.BYTE)
+class Base64Field(serializers.Field):
+    """Bytes as standard base64, as the log's formats write them."""
+
+    def to_representation(self, value) -> str:
+        return base64.b64encode(bytes(value)).decode("ascii")
+
+
 class MembershipChangeSerializer(serializers.ModelSerializer):
     """A proposed seat change (DESIGN.md 2.7): written by its proposer, applied by consent."""
 
@@ -164,11 +175,14 @@ class MembershipChangeSerializer(serializers.ModelSerializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    commitment = Base64Field(read_only=True, help_text="SHA-256(salt || canonical JSON of the event), base64.")
+
     class Meta:
         model = AuditEvent
         fields = [
             "id",
-            "sequence",
+            "leaf_index",
+            "commitment",
             "created_at",
             "actor",
             "actor_repr",
@@ -177,8 +191,6 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "object_id",
             "object_repr",
             "changes",
-            "prev_hash",
-            "hash",
         ]
         read_only_fields = fields
 
@@ -187,6 +199,10 @@ class ChainReportSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     checked = serializers.IntegerField()
     first_broken = serializers.IntegerField(allow_null=True)
+    tree_size = serializers.IntegerField()
+    root = serializers.CharField(help_text="The root of the tree rebuilt from the events, base64.")
+    witnesses = serializers.ListField(child=serializers.DictField())
+    problems = serializers.ListField(child=serializers.CharField())
 
 
 class PowerSerializer(serializers.Serializer):

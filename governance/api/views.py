@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.db.models import Case, Prefetch, Value, When
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
@@ -52,6 +54,7 @@ from governance.models.ballots import tallies_for
 from governance.powers import powers_table
 from governance.roles import is_administrator
 from governance.services import tokens
+from governance.transparency.views import PlainTextRenderer
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -238,25 +241,42 @@ class MembershipChangeViewSet(
         return self._answer(services.withdraw_membership_change(request.user, self.get_object()))
 
 
+RECEIPT_RENDERERS = [JSONRenderer, PlainTextRenderer]
+
+
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     """The audit log, read-only: nothing updates or deletes an event."""
 
     serializer_class = AuditEventSerializer
     filterset_fields = ["verb", "object_type", "object_id", "actor"]
-    ordering_fields = ["sequence"]
+    ordering_fields = ["id", "leaf_index"]
 
     def get_queryset(self):
+        if self.action == "receipt":
+            return AuditEvent.objects.receipts_for(self.request.user)
         return AuditEvent.objects.visible_to(self.request.user)
 
     def check_permissions(self, request):
         super().check_permissions(request)
-        if not request.user.has_perm("governance.view_auditevent"):
+        # Anyone signed in may fetch the receipt of their own act; the queryset says which.
+        if self.action != "receipt" and not request.user.has_perm("governance.view_auditevent"):
             self.permission_denied(request, message="Only auditors, co-chairs and secretaries read the audit log.")
+
+    @extend_schema(responses={(200, "text/plain"): str})
+    @action(detail=True, methods=["get"], renderer_classes=RECEIPT_RENDERERS)
+    def receipt(self, request, pk=None):
+        """The event's C2SP tlog-proof@v1 receipt, once it is in a checkpoint both witnesses cosigned."""
+        from governance.transparency.receipts import receipt_for
+
+        event = self.get_object()
+        response = HttpResponse(receipt_for(event).text(), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.tlog-proof"'
+        return response
 
     @extend_schema(responses=ChainReportSerializer)
     @action(detail=False, methods=["get"])
     def verify(self, request):
-        """Recompute the hash chain and report the first broken link."""
+        """Check every commitment, the tree against the signed checkpoint, and it against the witnesses."""
         return Response(verify_chain().as_dict())
 
 

@@ -8,6 +8,7 @@ from governance.models.outbox import OutboxTask
 from governance.models.people import Committee, Membership, MembershipChange, Organization, User
 from governance.models.sops import SOP, SOPVersion
 from governance.models.tokens import ApiToken
+from governance.models.transparency import Cosignature, LogCheckpoint, LogNode, LogState
 
 __all__ = [
     "ApiToken",
@@ -18,7 +19,11 @@ __all__ = [
     "Ballot",
     "CloseRequest",
     "Committee",
+    "Cosignature",
     "Eligibility",
+    "LogCheckpoint",
+    "LogNode",
+    "LogState",
     "Meeting",
     "Membership",
     "MembershipChange",

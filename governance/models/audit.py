@@ -1,16 +1,14 @@
-"""The append-only, hash-chained audit log."""
+"""The append-only audit log: each event commits to its content and becomes a leaf of the log's
+Merkle tree (governance.transparency)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import datetime
 
 from django.conf import settings
 from django.db import models
 
 from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
-
-GENESIS_HASH = "0" * 64
 
 
 class AuditEventQuerySet(AppendOnlyQuerySet):
@@ -21,16 +19,23 @@ class AuditEventQuerySet(AppendOnlyQuerySet):
             return self
         return self.none()
 
+    def receipts_for(self, user) -> AuditEventQuerySet:
+        """The events whose receipts a person may fetch: those they may read, and their own acts
+        (a member's vote), so that anyone can check that their act is in the record."""
+        if not (user and user.is_authenticated):
+            return self.none()
+        return self.visible_to(user) | self.filter(actor=user)
+
 
 class AuditEvent(AppendOnlyModel):
-    """One state change that matters, chained to the one before it by its hash.
+    """One state change that matters, committed to by SHA-256(salt || canonical JSON of `entry()`).
 
-    `hash` covers every field and the previous event's hash, so changing, removing or
-    reordering any event breaks the chain from that event on. The database refuses UPDATE and
-    DELETE on this table (triggers created by the migration); the model refuses them as well.
+    The commitment is the event's leaf in the log's Merkle tree; `leaf_index` is set once, by the
+    integrator, after the event's transaction has committed. The database refuses any other
+    UPDATE and any DELETE on this table (triggers created by the migrations); the model refuses
+    them as well.
     """
 
-    sequence = models.PositiveBigIntegerField(editable=False)
     created_at = models.DateTimeField(editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -47,43 +52,47 @@ class AuditEvent(AppendOnlyModel):
     object_id = models.CharField(max_length=64, editable=False)
     object_repr = models.CharField(max_length=300, editable=False)
     changes = models.JSONField(default=dict, editable=False)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
+    salt = models.BinaryField(max_length=32, editable=False)
+    commitment = models.BinaryField(max_length=32, editable=False)
+    leaf_index = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     append_only_message = "Audit events are append-only."
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["sequence"]
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["sequence"],
-                name="auditevent_unique_sequence",
-                violation_error_message="The audit chain cannot fork.",
+                fields=["leaf_index"],
+                name="auditevent_unique_leaf_index",
+                violation_error_message="An event is one leaf of the log, and a leaf one event.",
             ),
-            models.UniqueConstraint(fields=["hash"], name="auditevent_unique_hash"),
         ]
         indexes = [models.Index(fields=["object_type", "object_id"], name="auditevent_object_idx")]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.actor_repr} {self.verb} {self.object_repr}"
+        return f"#{self.pk} {self.actor_repr} {self.verb} {self.object_repr}"
 
-    def payload(self) -> dict:
-        """The fields the hash covers, in a stable JSON-ready form."""
-        return {
-            "sequence": self.sequence,
-            "created_at": self.created_at.isoformat(),
-            "actor": self.actor_id,
-            "actor_repr": self.actor_repr,
-            "verb": self.verb,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "object_repr": self.object_repr,
-            "changes": self.changes,
-            "prev_hash": self.prev_hash,
-        }
+    def entry(self) -> dict:
+        """The object whose canonical JSON the commitment covers (DESIGN §3)."""
+        return event_entry(self)
 
-    def compute_hash(self) -> str:
-        canonical = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+
+def event_entry(event) -> dict:
+    """The committed object of an event, or of a historical model's row in a migration.
+
+    Only values that read back unchanged from every database go in: the time in ISO 8601 UTC
+    with microseconds, ids as they are stored, and the JSON of the changes.
+    """
+    created = event.created_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {
+        "created_at": created,
+        "actor": event.actor_id,
+        "actor_repr": event.actor_repr,
+        "verb": event.verb,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "changes": event.changes,
+    }

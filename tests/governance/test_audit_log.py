@@ -13,6 +13,8 @@ from governance.audit import record_event, verify_chain
 from governance.choices import Sector
 from governance.models import AuditEvent, Organization, User
 from governance.models.base import AppendOnlyError
+from governance.transparency.integrate import integrate
+from governance.transparency.proof import commitment
 from tests.base import PortalTestCase
 
 
@@ -57,24 +59,31 @@ class AuditLogTests(PortalTestCase):
         self.assertEqual(event.changes["after"]["role"], "chair")
 
     def test_a_tampered_event_is_reported_as_the_first_broken_link(self):
-        victim = AuditEvent.objects.order_by("sequence")[5]
+        victim = AuditEvent.objects.order_by("id")[5]
         tamper(victim, object_repr="Someone else")
         report = verify_chain()
         self.assertFalse(report.ok)
         self.assertEqual(report.first_broken, victim.pk)
-        self.assertEqual(report.checked, 6)
+        self.assertEqual(report.checked, AuditEvent.objects.count())
 
-    def test_a_removed_event_breaks_the_chain_at_the_next_one(self):
-        events = list(AuditEvent.objects.order_by("sequence")[:4])
+    def test_a_removed_leaf_breaks_the_log_at_the_next_one(self):
+        integrate()
+        events = list(AuditEvent.objects.order_by("leaf_index")[:4])
         remove(events[2])
         self.assertEqual(verify_chain().first_broken, events[3].pk)
 
-    def test_a_rewritten_event_with_a_recomputed_hash_still_breaks_the_next_link(self):
-        events = list(AuditEvent.objects.order_by("sequence")[:3])
-        forged = events[1]
+    def test_a_rewritten_event_with_a_recomputed_commitment_no_longer_matches_the_signed_checkpoint(self):
+        integrate()
+        forged = AuditEvent.objects.order_by("leaf_index")[1]
         forged.changes = {"before": {}, "after": {"forged": True}}
-        tamper(forged, changes='{"before": {}, "after": {"forged": true}}', hash=forged.compute_hash())
-        self.assertEqual(verify_chain().first_broken, events[2].pk)
+        tamper(
+            forged,
+            changes='{"before": {}, "after": {"forged": true}}',
+            commitment=commitment(bytes(forged.salt), forged.entry()),
+        )
+        report = verify_chain()
+        self.assertFalse(report.ok)
+        self.assertIn("does not match the checkpoint the log signed", " ".join(report.problems))
 
     def test_the_model_refuses_to_change_or_delete_an_event(self):
         event = AuditEvent.objects.first()
@@ -94,8 +103,13 @@ class AuditLogTests(PortalTestCase):
     def test_the_verify_endpoint_reports_the_chain_to_an_auditor(self):
         response = self.api(self.auditor).get("/api/audit-events/verify/")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"ok": True, "checked": AuditEvent.objects.count(), "first_broken": None})
-        victim = AuditEvent.objects.order_by("sequence")[2]
+        body = response.json()
+        self.assertEqual(
+            {key: body[key] for key in ("ok", "checked", "first_broken")},
+            {"ok": True, "checked": AuditEvent.objects.count(), "first_broken": None},
+        )
+        self.assertEqual(set(body) - {"problems"}, {"ok", "checked", "first_broken", "tree_size", "root", "witnesses"})
+        victim = AuditEvent.objects.order_by("id")[2]
         tamper(victim, verb="membership.deleted")
         self.assertEqual(self.api(self.auditor).get("/api/audit-events/verify/").json()["first_broken"], victim.pk)
 
@@ -115,7 +129,7 @@ class AuditLogTests(PortalTestCase):
         out = StringIO()
         call_command("verify_audit_log", stdout=out)
         self.assertIn("intact", out.getvalue())
-        victim = AuditEvent.objects.order_by("sequence")[1]
+        victim = AuditEvent.objects.order_by("id")[1]
         tamper(victim, actor_repr="mallory")
         with self.assertRaisesMessage(CommandError, f"broken at event id {victim.pk}"):
             call_command("verify_audit_log")

@@ -1,0 +1,114 @@
+"""The tables answer to the log (DESIGN §2.6): replay the events against the rows they made, so a
+row changed without the log is as visible as a log changed without the rows.
+
+Each replayer takes no arguments and returns the problems it found, one sentence each. Apps add
+theirs to REPLAYERS by dotted path, so governance never imports another app's models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.module_loading import import_string
+
+from governance.choices import BallotStatus
+from governance.models import AuditEvent, Ballot, Vote
+
+REPLAYERS = [
+    "governance.transparency.replay.replay_votes",
+    "governance.transparency.replay.replay_closed_ballots",
+    "governance.transparency.replay.replay_ledger",
+]
+
+
+def _plain(value) -> object:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def latest_events(object_type: str, verbs: Iterable[str]) -> dict[str, dict]:
+    """The `after` of the newest event of these verbs for each object of a type, by object id."""
+    found: dict[str, dict] = {}
+    rows = AuditEvent.objects.filter(object_type=object_type, verb__in=list(verbs)).order_by("id")
+    for object_id, after in rows.values_list("object_id", "changes__after").iterator(chunk_size=2000):
+        found[object_id] = after or {}
+    return found
+
+
+def replay_votes() -> list[str]:
+    """Each vote's choice, sector and ballot are those of its last vote.cast or vote.changed event,
+    and every vote an event made still exists."""
+    problems = []
+    events = latest_events(Vote._meta.label_lower, ("vote.cast", "vote.changed"))
+    seen = set()
+    for vote in Vote.objects.only("id", "ballot_id", "sector", "choice").iterator(chunk_size=2000):
+        seen.add(str(vote.pk))
+        after = events.get(str(vote.pk))
+        if after is None:
+            problems.append(f"vote {vote.pk} has no event in the log")
+        elif after.get("choice") != vote.choice or after.get("ballot", vote.ballot_id) != vote.ballot_id:
+            problems.append(f"vote {vote.pk} says {vote.choice!r}, its events say {after.get('choice')!r}")
+        elif "sector" in after and after["sector"] != vote.sector:
+            problems.append(f"vote {vote.pk} is counted for {vote.sector}, its events say {after['sector']}")
+    problems.extend(f"vote {pk} was cast in the log but is gone from the table" for pk in set(events) - seen)
+    return problems
+
+
+def replay_closed_ballots() -> list[str]:
+    """Each closed ballot's outcome and frozen tally are those its ballot.closed event recorded."""
+    problems = []
+    events = latest_events(Ballot._meta.label_lower, ("ballot.closed",))
+    for ballot in Ballot.objects.filter(status=BallotStatus.CLOSED).only("id", "outcome", "result"):
+        after = events.get(str(ballot.pk))
+        if after is None:
+            problems.append(f"closed ballot {ballot.pk} has no ballot.closed event")
+            continue
+        if after.get("outcome") != ballot.outcome:
+            problems.append(
+                f"ballot {ballot.pk}'s outcome is {ballot.outcome!r}, its event says {after.get('outcome')!r}"
+            )
+        if "tally" in after and _plain(ballot.result) != after["tally"]:
+            problems.append(f"ballot {ballot.pk}'s tally differs from the one its closing event recorded")
+    return problems
+
+
+def replay_ledger() -> list[str]:
+    """Each ledger transaction's entries are exactly those its ledger.* event recorded."""
+    from django.apps import apps
+
+    if not apps.is_installed("compute"):
+        return []
+    LedgerTransaction = apps.get_model("compute", "LedgerTransaction")  # noqa: N806 - a model class
+    problems = []
+    recorded: dict[str, list] = {}
+    rows = AuditEvent.objects.filter(object_type=LedgerTransaction._meta.label_lower, verb__startswith="ledger.")
+    for object_id, after in rows.values_list("object_id", "changes__after").iterator(chunk_size=2000):
+        recorded[object_id] = (after or {}).get("entries", [])
+
+    def key(account, pool, amount) -> tuple:
+        try:
+            return (int(account), None if pool is None else int(pool), Decimal(str(amount)))
+        except (InvalidOperation, TypeError, ValueError):
+            return (account, pool, amount)
+
+    for txn in LedgerTransaction.objects.prefetch_related("entries").iterator(chunk_size=500):
+        entries = recorded.get(str(txn.pk))
+        if entries is None:
+            problems.append(f"ledger transaction {txn.pk} has no event in the log")
+            continue
+        in_table = sorted(key(e.account_id, e.pool_id, e.amount) for e in txn.entries.all())
+        in_log = sorted(key(e.get("account"), e.get("pool"), e.get("amount")) for e in entries)
+        if in_table != in_log:
+            problems.append(f"ledger transaction {txn.pk}'s entries differ from those its event recorded")
+    return problems
+
+
+def replay() -> list[str]:
+    """Every replayer's problems, in order."""
+    problems: list[str] = []
+    for path in REPLAYERS:
+        replayer: Callable[[], list[str]] = import_string(path)
+        problems.extend(replayer())
+    return problems

@@ -1,0 +1,1 @@
+"""Tests of the verifiable record: the Merkle log, checkpoints, witnesses and receipts."""
