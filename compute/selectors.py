@@ -427,46 +427,60 @@ def interested_organizations(request) -> set[int]:
     return organizations_behind(request) | set(request.charter.party_organization_ids())
 
 
-def signed_this_period(request) -> Decimal:
-    """Credits already awarded by signatures (not by a ballot) to the request's charter from
-    the same pool: the dual-control limit counts them together, so splitting a need into
-    small requests changes nothing."""
-    total = (
-        CreditRequest.objects.filter(
-            charter_id=request.charter_id,
-            pool_id=request.pool_id,
-            status__in=AWARDED_STATUSES,
-            ballot__isnull=True,
-        )
-        .exclude(pk=request.pk)
-        .aggregate(total=Sum("approved_amount"))["total"]
-    )
-    return total or Decimal(0)
-
-
 def ballot_reason(request) -> str | None:
-    """Why only a ballot may decide this request, or None when two co-chairs may sign it:
-    above the limit, above it together with the charter's earlier signed awards from the pool,
-    or when a co-chair's organization is party to it (no two independent signers)."""
+    """Why only a ballot may decide this request, or None when two co-chairs may sign it
+    (see ballot_reasons)."""
+    return ballot_reasons([request])[request.pk]
+
+
+def ballot_reasons(requests) -> dict[int, str | None]:
+    """For each request, why only a ballot may decide it, or None when two co-chairs may sign
+    it: it is above the limit, or above it together with the charter's earlier signed awards
+    from the same pool (splitting a need changes nothing), or a co-chair's organization is
+    party to it (no two independent signers). Three queries for any number of requests."""
+    from charters.models import Charter
+
+    requests = list(requests)
+    if not requests:
+        return {}
     limit = Decimal(settings.DUAL_CONTROL_LIMIT)
-    if request.amount > limit:
-        return f"it is above the dual-control limit of {fmt_credits(limit)} credits"
-    earlier = signed_this_period(request)
-    if earlier + request.amount > limit:
-        return (
-            f"with the {fmt_credits(earlier)} credits already signed for this charter from {request.pool}, "
-            f"it would pass the dual-control limit of {fmt_credits(limit)} credits"
-        )
-    conflicted = (
+    signed: dict[tuple[int, int], list[tuple[int, Decimal]]] = defaultdict(list)
+    for pk, charter_id, pool_id, amount in CreditRequest.objects.filter(
+        charter_id__in={r.charter_id for r in requests},
+        pool_id__in={r.pool_id for r in requests},
+        status__in=AWARDED_STATUSES,
+        ballot__isnull=True,
+    ).values_list("pk", "charter_id", "pool_id", "approved_amount"):
+        signed[(charter_id, pool_id)].append((pk, amount or ZERO))
+    participants: dict[int, set[int]] = defaultdict(set)
+    for charter_id, organization_id in Charter.participating_organizations.through.objects.filter(
+        charter_id__in={r.charter_id for r in requests}
+    ).values_list("charter_id", "organization_id"):
+        participants[charter_id].add(organization_id)
+    chairs: dict[int, dict[int, str]] = defaultdict(dict)
+    for committee_id, organization_id, name in (
         Membership.objects.active()
-        .filter(
-            committee_id=request.pool.committee_id,
-            role=Role.CHAIR,
-            organization_id__in=interested_organizations(request),
+        .filter(committee_id__in={r.pool.committee_id for r in requests}, role=Role.CHAIR)
+        .order_by()
+        .values_list("committee_id", "organization_id", "organization__name")
+    ):
+        chairs[committee_id][organization_id] = name
+    reasons: dict[int, str | None] = {}
+    for request in requests:
+        earlier = sum(
+            (amount for pk, amount in signed[(request.charter_id, request.pool_id)] if pk != request.pk), ZERO
         )
-        .select_related("organization")
-        .first()
-    )
-    if conflicted is not None:
-        return f"{conflicted.organization} holds a co-chair seat and is party to it"
-    return None
+        interested = organizations_behind(request) | participants[request.charter_id]
+        conflicted = [name for org, name in chairs[request.pool.committee_id].items() if org in interested]
+        if request.amount > limit:
+            reasons[request.pk] = f"it is above the dual-control limit of {fmt_credits(limit)} credits"
+        elif earlier + request.amount > limit:
+            reasons[request.pk] = (
+                f"with the {fmt_credits(earlier)} credits already signed for this charter from {request.pool}, "
+                f"it would pass the dual-control limit of {fmt_credits(limit)} credits"
+            )
+        elif conflicted:
+            reasons[request.pk] = f"{conflicted[0]} holds a co-chair seat and is party to it"
+        else:
+            reasons[request.pk] = None
+    return reasons

@@ -215,18 +215,21 @@ def seed_demo(context: dict) -> None:
     if len(rest) > 1:
         plans.append((rest[1][0], rest[1][1], 375 if rest[1][1].kind == ResourceKind.CPU_POOL else 6))
 
-    awards = [request(first, first_resource, "9000", day(HISTORY_DAYS))]
+    # The first charter's awards stay within the dual-control limit together (it counts per
+    # charter and pool): 4,000 signed in full, then 2,500 of 4,000 asked.
+    awards = [request(first, first_resource, "4000", day(HISTORY_DAYS))]
     both_sign(awards[0], day(HISTORY_DAYS, 11))
+    partial = request(first, first_resource, "4000", day(HISTORY_DAYS - 1))
+    both_sign(
+        partial,
+        day(HISTORY_DAYS - 1, 12),
+        amount=D("2500"),
+        reason_code=DecisionReason.SCOPE_REDUCED,
+        note="Start with the pilot cohort; ask again with its results.",
+    )
     if rest:
         second, second_resource = rest[0]
-        partial = request(second, second_resource, "9000", day(HISTORY_DAYS))
-        both_sign(
-            partial,
-            day(HISTORY_DAYS - 1),
-            amount=D("6000"),
-            reason_code=DecisionReason.SCOPE_REDUCED,
-            note="Start with the pilot cohort; ask again with its results.",
-        )
+        both_sign(request(second, second_resource, "6000", day(HISTORY_DAYS)), day(HISTORY_DAYS - 1))
     if len(rest) > 1:
         third, third_resource = rest[1]
         both_sign(request(third, third_resource, "8000", day(HISTORY_DAYS)), day(HISTORY_DAYS - 2))
@@ -301,10 +304,11 @@ def seed_demo(context: dict) -> None:
             reason_code=DecisionReason.INSUFFICIENT_JUSTIFICATION,
             note="Say which experiments, and why the current award does not cover them.",
         )
-    awaiting = request(rest[0][0] if rest else first, rest[0][1] if rest else first_resource, "3000", day(3))
-    if not awaiting.needs_ballot:
-        with _clock(day(2)):
-            requests.sign_request(ana, awaiting)  # waiting for the private co-chair's signature
+    # Waiting for the private co-chair's signature: a charter with two independent signers,
+    # within its limit (3,000 more after the 6,500 signed).
+    awaiting = request(first, first_resource, "3000", day(3))
+    with _clock(day(2)):
+        requests.sign_request(ana, awaiting)
     request(
         first,
         first_resource,

@@ -183,7 +183,10 @@ class CreditSignatureSerializer(serializers.ModelSerializer):
 class CreditRequestSerializer(CleanModelSerializer):
     # Blank until a decision gives a reason; declared so the schema says that "" is allowed.
     reason_code = serializers.ChoiceField(choices=DecisionReason.choices, allow_blank=True, read_only=True)
-    needs_ballot = serializers.BooleanField(read_only=True)
+    needs_ballot = serializers.SerializerMethodField(
+        help_text="Only a passed ballot decides it: above the dual-control limit (counted per charter and pool), "
+        "or a co-chair's organization is party to it."
+    )
     signatures = CreditSignatureSerializer(many=True, read_only=True)
 
     class Meta:
@@ -213,6 +216,16 @@ class CreditRequestSerializer(CleanModelSerializer):
         ]
         read_only_fields = ["status", "reason_code", "decision_note", "requested_by", "created_at", "ballot"]
         extra_kwargs = {"period_start": {"required": False}, "period_end": {"required": False}}
+
+    def get_needs_ballot(self, request: CreditRequest) -> bool:
+        # Read for a whole page at once: three queries per page, not per row.
+        reasons = self.context.get("_ballot_reasons")
+        if reasons is None or request.pk not in reasons:
+            parent = self.parent
+            page = list(parent.instance) if isinstance(parent, serializers.ListSerializer) and parent.instance else []
+            reasons = selectors.ballot_reasons(page if request in page else [request])
+            self.context["_ballot_reasons"] = reasons
+        return reasons[request.pk] is not None
 
     def validate(self, attrs):
         # The period defaults to the pool's, as on the page.

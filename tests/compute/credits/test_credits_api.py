@@ -253,6 +253,9 @@ class CreditApiTests(CreditsTestCase):
         pk = refund.json()["id"]
         self.assertEqual(self.api(self.staff).post(f"/api/credit-refunds/{pk}/approve/").status_code, 403)
         self.assertEqual(
+            self.api(self.public_chair).post(f"/api/credit-refunds/{pk}/approve/").json()["status"], "requested"
+        )
+        self.assertEqual(
             self.api(self.private_chair).post(f"/api/credit-refunds/{pk}/approve/").json()["status"], "approved"
         )
         self.assertEqual(self.refresh(source).balance, D("900"))

@@ -34,8 +34,8 @@ class DualControlTests(CreditsTestCase):
         self.assertEqual(self.pool.account.balance, D("95000"))
 
     def test_two_signatures_from_one_sector_do_nothing(self):
-        # A second public co-chair (the committee is then not constituted, but the rule must
-        # hold whatever the seats): two public signatures never approve.
+        # A second public co-chair: the committee is then not constituted, so no co-chair's
+        # signature counts at all, and two public signatures never approve.
         from governance import services
         from governance.choices import Role
 
@@ -51,11 +51,12 @@ class DualControlTests(CreditsTestCase):
             term_start=self.term_start,
         )
         request = self.request_credits(5000)
-        requests.sign_request(self.public_chair, request)
-        requests.sign_request(pia, request)
+        for chair in (self.public_chair, pia):
+            with self.assertRaisesMessage(DomainError, "not constituted"):
+                requests.sign_request(chair, request)
         request = self.refresh(request)
         self.assertEqual(request.status, RequestStatus.SUBMITTED)
-        self.assertEqual(request.signatures.count(), 2)
+        self.assertEqual(request.signatures.count(), 0)
         self.assertEqual(self.refresh(self.pool).available, D("100000"))
 
     def test_a_co_chair_cannot_sign_twice(self):
@@ -77,7 +78,7 @@ class DualControlTests(CreditsTestCase):
 
     def test_above_the_limit_signatures_are_refused_and_a_ballot_is_needed(self):
         request = self.request_credits(20000)
-        with self.assertRaisesMessage(DomainError, "only a passed ballot approves it"):
+        with self.assertRaisesMessage(DomainError, "Only a passed ballot approves this request"):
             requests.sign_request(self.public_chair, request)
 
     @override_settings(DUAL_CONTROL_LIMIT=D("30000"))

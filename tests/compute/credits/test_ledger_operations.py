@@ -92,13 +92,16 @@ class LedgerOperationTests(CreditsTestCase):
 
     # Refunds and reversals
 
-    def test_a_refund_reverses_the_named_debits_once_a_co_chair_approves(self):
+    def test_a_refund_reverses_the_named_debits_once_both_co_chairs_approve(self):
         faulty, fine = self.use(40), self.use(40, hours_ago=2)
         refund = refunds.request_refund(self.staff, account=self.account(), debits=[faulty], reason="Node failure")
         self.assertEqual(self.account().balance, D("800"))
         with self.assertRaises(PermissionDenied):
             refunds.decide_refund(self.staff, refund, approve=True)
         refund = refunds.decide_refund(self.public_chair, refund, approve=True, note="Confirmed by the operator")
+        self.assertEqual(refund.status, RefundStatus.REQUESTED)
+        self.assertEqual(self.account().balance, D("800"))
+        refund = refunds.decide_refund(self.private_chair, refund, approve=True, note="Seen the incident report")
         self.assertEqual(refund.status, RefundStatus.APPROVED)
         self.assertEqual(self.account().balance, D("900"))
         self.assertEqual(faulty.reversed_by.kind, TransactionKind.REVERSAL)
