@@ -129,8 +129,8 @@ POWERS: list[Power] = [
         ONE,
         "Opening decides nothing: it freezes the roll and the rules, for at least the minimum voting period.",
     ),
-    Power("governance.services.ballots.cast_vote", "Vote", "each eligible member, for themselves", ONE),
-    Power("governance.services.ballots.declare_conflict", "Declare a conflict", "each member, for themselves", ONE),
+    Power("governance.services.voting.cast_vote", "Vote", "each eligible member, for themselves", ONE),
+    Power("governance.services.voting.declare_conflict", "Declare a conflict", "each member, for themselves", ONE),
     Power(
         "governance.services.ballots.close_ballot",
         "Close a ballot before its closing time",
@@ -415,6 +415,7 @@ POWERS: list[Power] = [
 NOT_ACTS: set[str] = {
     "governance.services.ballots.co_chairs",
     "governance.services.ballots.close_message",
+    "governance.services.ballots.lock_ballot",
     "governance.services.meetings.minutes_digest",
     "governance.services.seats.proposer_seat",
     "governance.services.seats.sectors_needed",

@@ -2,7 +2,8 @@
 
 - governance.services.people: users, roles, organizations and committees;
 - governance.services.seats: seats, set up by administrators, then changed by the co-chairs' consent;
-- governance.services.ballots: ballots, votes, recusals and closing (DESIGN.md 2.1);
+- governance.services.ballots: preparing, opening and closing ballots (DESIGN.md 2.1);
+- governance.services.voting: votes and declared conflicts;
 - governance.services.meetings: meetings, agendas, attendance and minutes;
 - governance.services.sops: standard operating procedures and their versions.
 
@@ -12,13 +13,11 @@ admin, tasks and the other apps call them as `governance.services.<name>`.
 
 from governance.services.ballots import (
     BALLOT_FIELDS,
-    cast_vote,
     close_ballot,
     close_due_ballots,
     close_message,
     co_chairs,
     create_ballot,
-    declare_conflict,
     open_ballot,
     start_second_ballot,
     update_ballot,
@@ -65,6 +64,7 @@ from governance.services.sops import (
     put_sop_version_to_ballot,
     update_sop_version,
 )
+from governance.services.voting import cast_vote, declare_conflict
 from governance.tally import compute_tally
 
 __all__ = [

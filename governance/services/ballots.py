@@ -15,14 +15,14 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from governance.audit import record_event, snapshot
-from governance.choices import BALLOT_TRANSITIONS, BallotStatus, Outcome, Role, Sector, SubjectType, VoteChoice
+from governance.choices import BALLOT_TRANSITIONS, BallotStatus, Outcome, Role, Sector, SubjectType
 from governance.exceptions import DomainError, IllegalTransition
-from governance.models import Ballot, CloseRequest, Committee, Eligibility, Membership, Recusal, User, Vote
+from governance.models import Ballot, CloseRequest, Committee, Eligibility, Membership, Recusal, User
 from governance.outbox import enqueue
 from governance.permissions import can_prepare_ballots, can_run_ballots, co_chair_seat, require
 from governance.services.seats import mark_constituted
@@ -61,7 +61,7 @@ def co_chairs(committee: Committee) -> list[User]:
 # --- Helpers -------------------------------------------------------------------------------
 
 
-def _locked(ballot: Ballot) -> Ballot:
+def lock_ballot(ballot: Ballot) -> Ballot:
     """The ballot's row, locked for the rest of the transaction, read afresh."""
     return Ballot.objects.select_for_update().get(pk=ballot.pk)
 
@@ -70,20 +70,6 @@ def _move(ballot: Ballot, target: str) -> None:
     legal = BALLOT_TRANSITIONS[ballot.status]
     if target not in legal:
         raise IllegalTransition("ballot", ballot.status, target, list(legal))
-
-
-def _refuse_unless_voting(ballot: Ballot) -> None:
-    """Votes and declared conflicts change only an open ballot before its closing time."""
-    if ballot.status == BallotStatus.CLOSED:
-        raise DomainError("This ballot is closed: its votes and recusals can no longer change.", code="ballot_closed")
-    if ballot.status != BallotStatus.OPEN:
-        raise DomainError("This ballot is not open yet.", code="ballot_not_open")
-    if ballot.is_past_closing:
-        raise DomainError(
-            f"This ballot closed at {timezone.localtime(ballot.closes_at):%Y-%m-%d %H:%M %Z}; "
-            "its result is being counted.",
-            code="ballot_closed",
-        )
 
 
 def _enqueue(task_name: str, *args: Any) -> None:
@@ -143,7 +129,7 @@ def create_ballot(
 @transaction.atomic
 def update_ballot(actor: User, ballot: Ballot, **fields: Any) -> Ballot:
     """Change a draft's title, description, method, quorum or closing time."""
-    ballot = _locked(ballot)
+    ballot = lock_ballot(ballot)
     require(
         can_prepare_ballots(actor, ballot.committee),
         "Only administrators and this committee's co-chairs or secretary change ballots.",
@@ -194,7 +180,7 @@ def open_ballot(actor: User | None, ballot: Ballot) -> Ballot:
     Refused (409) when the committee is not constituted (saying which sector is short), when a
     sector would have no eligible voter left after recusal, and when the subject says no.
     """
-    ballot = _locked(ballot)
+    ballot = lock_ballot(ballot)
     committee = ballot.committee
     require(actor is None or can_run_ballots(actor, committee), "Only the committee's co-chairs open ballots.")
     _move(ballot, BallotStatus.OPEN)
@@ -308,91 +294,6 @@ def open_ballot(actor: User | None, ballot: Ballot) -> Ballot:
     return ballot
 
 
-# --- Voting and recusal -----------------------------------------------------------------------
-
-
-@transaction.atomic
-def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
-    """Cast or change the actor's vote. The last vote counts; every cast and change is audited.
-
-    One vote per member: the ballot's row lock serializes a member's concurrent votes, and the
-    database's unique constraint would refuse a second row if anything ever got past it.
-    """
-    if choice not in VoteChoice.values:
-        raise ValidationError({"choice": "A vote is one of: yes, no, abstain."})
-    ballot = _locked(ballot)
-    _refuse_unless_voting(ballot)
-    seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).first()
-    if seat is None:
-        raise PermissionDenied("You are not on this ballot's roll: only the voting members seated when it opened vote.")
-    recusal = Recusal.objects.filter(ballot=ballot, user=actor).first()
-    if recusal is not None:
-        raise PermissionDenied(f"You are recused from this ballot ({recusal.reason}) and cannot vote on it.")
-
-    vote = Vote.objects.filter(ballot=ballot, voter=actor).first()
-    if vote is not None:
-        vote.ballot, vote.voter = ballot, actor  # already loaded: the audit event names them
-    if vote is None:
-        vote = Vote.objects.create(ballot=ballot, voter=actor, sector=seat.sector, choice=choice)
-        record_event(actor, "vote.cast", vote, after={"ballot": ballot.pk, "sector": seat.sector, "choice": choice})
-    elif vote.choice != choice:
-        before = vote.choice
-        vote.choice = choice
-        vote.changes += 1
-        vote.save(update_fields=["choice", "changes", "updated_at"])
-        record_event(
-            actor,
-            "vote.changed",
-            vote,
-            before={"ballot": ballot.pk, "choice": before},
-            after={"ballot": ballot.pk, "choice": choice},
-        )
-    return vote
-
-
-@transaction.atomic
-def declare_conflict(actor: User, ballot: Ballot, reason: str) -> Recusal:
-    """Stand aside from a ballot because of a conflict of interest, before voting on it.
-
-    Allowed on a draft (for a voting member of the committee) and on an open ballot (for a
-    voter on its roll). The member leaves the denominator of their sector; the reason is shown
-    with the tally and in the minutes.
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say what the conflict of interest is."})
-    ballot = _locked(ballot)
-    if ballot.status == BallotStatus.DRAFT:
-        seat = (
-            Membership.objects.active()
-            .filter(committee_id=ballot.committee_id, user_id=getattr(actor, "pk", None), voting=True)
-            .select_related("organization")
-            .first()
-        )
-        if seat is None:
-            raise PermissionDenied("Only voting members of this committee declare a conflict on its ballots.")
-        organization, sector = seat.organization, seat.organization.sector
-    else:
-        _refuse_unless_voting(ballot)
-        seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).select_related("organization").first()
-        if seat is None:
-            raise PermissionDenied("Only the voters on this ballot's roll declare a conflict on it.")
-        organization, sector = seat.organization, seat.sector
-    existing = Recusal.objects.filter(ballot=ballot, user=actor).first()
-    if existing is not None:
-        raise DomainError(f"You are already recused from this ballot: {existing.reason}", code="already_recused")
-    if Vote.objects.filter(ballot=ballot, voter=actor).exists():
-        raise DomainError(
-            "You have voted on this ballot; a conflict of interest is declared before voting.",
-            code="already_voted",
-        )
-    recusal = Recusal.objects.create(
-        ballot=ballot, user=actor, organization=organization, sector=sector, reason=reason, automatic=False
-    )
-    record_event(actor, "conflict.declared", recusal, after={"ballot": ballot.pk, "sector": sector, "reason": reason})
-    return recusal
-
-
 # --- Closing --------------------------------------------------------------------------------
 
 
@@ -412,7 +313,7 @@ def close_ballot(actor: User | None, ballot: Ballot, *, now: datetime.datetime |
     if actor is None:
         return _close(actor, ballot, now)[0]
     with transaction.atomic():
-        locked = _locked(ballot)
+        locked = lock_ballot(ballot)
         _move(locked, BallotStatus.CLOSED)
         seat = co_chair_seat(actor, locked.committee)
         require(seat is not None, "Only the committee's co-chairs close ballots.")
@@ -433,7 +334,7 @@ def close_ballot(actor: User | None, ballot: Ballot, *, now: datetime.datetime |
 def _close(actor: User | None, ballot: Ballot, now: datetime.datetime | None) -> tuple[Ballot, bool]:
     """close_ballot's work; also says whether this call did the closing."""
     with transaction.atomic():
-        ballot = _locked(ballot)
+        ballot = lock_ballot(ballot)
         if actor is None:
             now = now or timezone.now()
             if ballot.status != BallotStatus.OPEN or ballot.closes_at is None or ballot.closes_at > now:

@@ -143,7 +143,9 @@ def decide_refund(actor, refund: CreditRefund, *, approve: bool, note: str = "")
     )
     if refund.status != RefundStatus.REQUESTED:
         raise DomainError(f"This refund is already {refund.get_status_display().lower()}.", code="already_decided")
-    seat = co_chair_seat(actor, refund.account.charter.committee)
+    charter = refund.account.charter
+    assert charter is not None  # refunds go to charter accounts (request_refund checks)
+    seat = co_chair_seat(actor, charter.committee)
     assert seat is not None  # may_decide_refund holds only for a seated co-chair
     sector = seat.organization.sector
     if not approve:
