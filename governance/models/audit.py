@@ -7,17 +7,54 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Cast
 
+from governance.choices import BallotStatus
 from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
+from governance.roles import is_administrator
+
+
+def _ids_as_text(queryset):
+    """A subquery of the queryset's primary keys as text, to compare with `object_id`."""
+    return queryset.order_by().annotate(text_id=Cast("pk", models.CharField())).values("text_id")
+
+
+def _guarded_objects(user) -> dict:
+    """For each kind of object whose events are not for every reader of the log, the objects
+    of that kind this person may see."""
+    from charters.models import Charter, CharterVersion, DataUseAgreement
+    from compute.models import CreditRequest
+    from governance.models.ballots import Ballot, Recusal, Vote, member_committee_ids
+
+    charters = Charter.objects.visible_to(user)
+    tallies_seen = Q(ballot__status=BallotStatus.CLOSED) | Q(ballot__committee_id__in=member_committee_ids(user))
+    return {
+        "charters.charter": charters,
+        "charters.charterversion": CharterVersion.objects.visible_to(user),
+        "charters.datauseagreement": DataUseAgreement.objects.visible_to(user),
+        "compute.creditrequest": CreditRequest.objects.visible_to(user),
+        "governance.ballot": Ballot.objects.visible_to(user),
+        "governance.vote": Vote.objects.filter(tallies_seen),
+        "governance.recusal": Recusal.objects.filter(tallies_seen),
+    }
 
 
 class AuditEventQuerySet(AppendOnlyQuerySet):
     def visible_to(self, user) -> AuditEventQuerySet:
-        """The whole log for those who hold `view_auditevent` (auditors, co-chairs, secretaries,
-        administrators); nothing for anyone else."""
-        if user and user.is_authenticated and user.has_perm("governance.view_auditevent"):
+        """The log for those who hold `view_auditevent` (auditors, co-chairs, secretaries,
+        administrators), nothing for anyone else, and within it only what its objects' own
+        read rules show them (DESIGN.md 2.6): no event about a charter, version, request or
+        draft ballot whose page they could not open, and no vote on an open ballot unless
+        they may see that ballot's tally. Administrators see every event."""
+        if not (user and user.is_authenticated and user.has_perm("governance.view_auditevent")):
+            return self.none()
+        if is_administrator(user):
             return self
-        return self.none()
+        hidden = Q()
+        for label, visible in _guarded_objects(user).items():
+            hidden |= Q(object_type=label) & ~Q(object_id__in=_ids_as_text(visible))
+        return self.exclude(hidden)
 
     def receipts_for(self, user) -> AuditEventQuerySet:
         """The events whose receipts a person may fetch: those they may read, and their own acts

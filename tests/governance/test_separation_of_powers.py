@@ -15,7 +15,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from charters.models import Charter
 from governance import services
+from governance.audit import record_event
 from governance.choices import BallotStatus, MembershipChangeStatus, Role, SubjectType, VoteChoice, VotingMethod
 from governance.exceptions import DomainError
 from governance.models import ApiToken, AuditEvent, Ballot, Committee, Membership, MembershipChange
@@ -480,3 +482,32 @@ class MeetingsHappenBeforeTheyAreHeldTests(BallotTestCase):
             services.set_meeting_status(self.secretary, meeting, "held")
         meeting.refresh_from_db()
         self.assertEqual(meeting.status, "scheduled")
+
+
+class AuditEventsFollowTheirObjectsReadRulesTests(BallotTestCase):
+    def events(self, person, **filters) -> list[dict]:
+        response = self.api(person).get("/api/audit-events/", filters)
+        self.assertEqual(response.status_code, 200, response.content)
+        return response.json()["results"]
+
+    def test_an_auditor_cannot_read_the_votes_of_an_open_ballot_until_it_closes(self):
+        ballot = self.motion(closes_at=in_days(3))
+        self.votes(ballot, public_chair="yes", private_member="no")
+        self.assertEqual(self.events(self.auditor, object_type="governance.vote"), [])
+        self.assertEqual(len(self.events(self.public_chair, object_type="governance.vote")), 2)
+        self.close(ballot)
+        self.assertEqual(len(self.events(self.auditor, object_type="governance.vote")), 2)
+
+    def test_a_draft_charter_is_not_shown_in_the_log_to_whoever_may_not_open_it(self):
+        charter = Charter.objects.create(
+            committee=self.committee,
+            title="Confidential draft",
+            summary="Not yet shared.",
+            lead_organization=self.orgs.council,
+            ip_framework="joint_pool",
+            created_by=self.staff,
+        )
+        record_event(self.staff, "charter.created", charter, after={"title": charter.title})
+        self.assertFalse(Charter.objects.visible_to(self.auditor).filter(pk=charter.pk).exists())
+        self.assertEqual(self.events(self.auditor, object_type="charters.charter", object_id=str(charter.pk)), [])
+        self.assertEqual(len(self.events(self.admin, object_type="charters.charter", object_id=str(charter.pk))), 1)
