@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.html import format_html
 
+from governance import values
+
 # Strings (escapes included) are skipped when counting brackets: a "[" inside one nests nothing.
 _JSON_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
@@ -89,8 +91,10 @@ def json_depth(text: str) -> int:
 
 
 def loads(text: str | bytes, *, max_depth: int | None = None):
-    """json.loads with the portal's limits: nesting no deeper than JSON_MAX_DEPTH, and NaN and
-    infinities refused (they are no JSON). Raises ValueError with a human message."""
+    """json.loads with the portal's limits: nesting no deeper than JSON_MAX_DEPTH, NaN and
+    infinities refused (they are no JSON), and no string holding NUL or a lone surrogate (no
+    column can store one, and an error message quoting one could not be sent). Raises
+    ValueError with a human message."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     limit = settings.JSON_MAX_DEPTH if max_depth is None else max_depth
@@ -100,7 +104,12 @@ def loads(text: str | bytes, *, max_depth: int | None = None):
     def no_constants(name: str):
         raise ValueError(f"{name} is not a JSON number.")
 
-    return json.loads(text, parse_constant=no_constants)
+    data = json.loads(text, parse_constant=no_constants)
+    try:
+        values.storable_json(data)
+    except ValidationError as error:
+        raise ValueError(error.messages[0]) from error
+    return data
 
 
 def check_list_size(values, *, limit: int | None = None, what: str = "items") -> None:
