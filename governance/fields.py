@@ -11,15 +11,17 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from governance import values
 
 
 class StrictIdsMixin:
-    """Ids as ASCII digits within the table's range; `to_field_name` choices are left alone."""
+    """Ids as ASCII digits within the table's range, where the choice is by an integer key
+    (the primary key, or `to_field_name` naming one); choices by a slug are left alone."""
 
     def _strict(self, value):
-        if getattr(self, "to_field_name", None) or value in self.empty_values:  # type: ignore[attr-defined]
+        if value in self.empty_values or not self._by_integer():  # type: ignore[attr-defined]
             return value
         try:
             return values.parse_id(value)
@@ -29,6 +31,12 @@ class StrictIdsMixin:
                 code="invalid_choice",
                 params={"value": values.printable(value)},
             ) from error
+
+    def _by_integer(self) -> bool:
+        meta = self.queryset.model._meta  # type: ignore[attr-defined]
+        name = getattr(self, "to_field_name", None)
+        key = meta.get_field(name) if name else meta.pk
+        return isinstance(key, models.IntegerField | models.AutoField)
 
 
 class IdChoiceField(StrictIdsMixin, forms.ModelChoiceField):

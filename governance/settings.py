@@ -396,6 +396,8 @@ LARGE_BODY_URLS = {
     "securityreport-list": "SECURITY_REPORT_MAX_BYTES",
     "metrics-ingest": "METRICS_PUSH_MAX_BYTES",
 }
+# The latest a ballot may close, counted from its opening.
+BALLOT_MAX_VOTING_DAYS = env.int("BALLOT_MAX_VOTING_DAYS", default=730)
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 MAX_LIST_ITEMS = env.int("MAX_LIST_ITEMS", default=1000)
 

@@ -34,9 +34,12 @@ class RelatedIdsField(StrictIdsMixin, fields.ModelMultipleChoiceField):
 
 
 class RelatedIdField(StrictIdsMixin, fields.ModelChoiceField):
-    """The id of a to-one filter (`?committee=3`), parsed as strictly."""
+    """The id of a to-one filter (`?committee=3`), parsed as strictly; `null` still asks for
+    the rows without one where the relation may be empty."""
 
     def to_python(self, value):
+        if self.null_label is not None and value == self.null_value:
+            return super().to_python(value)
         return super().to_python(self._strict(value))
 
 
