@@ -119,8 +119,21 @@ def _decided(context, charter, choice="yes", title=None):
 
 
 @transaction.atomic
+def _name_signatories(context, usernames) -> None:
+    """Each organization names who signs data use agreements for it (DESIGN.md 2.7); the
+    administrator records them as the organizations ask."""
+    people = context["people"]
+    by_organization: dict = {}
+    for username in usernames:
+        person = people[username]
+        by_organization.setdefault(person.organization, []).append(person)
+    for organization, signatories in by_organization.items():
+        governance.set_signatories(context["admin"], organization, signatories)
+
+
 def seed_demo(context: dict) -> None:
     people = context["people"]
+    _name_signatories(context, ["dev.public", "sam.staff", "tara.staff", "grace.secretary"])
 
     hospital = _dataset(
         context,

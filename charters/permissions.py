@@ -118,8 +118,12 @@ def may_change_agreement(user, agreement: DataUseAgreement) -> bool:
 
 
 def may_sign_agreement(user, agreement: DataUseAgreement) -> bool:
-    """A person of one of the agreement's parties signs it, for their own organization."""
-    return is_party_person(user, {p.pk for p in agreement.parties.all()})
+    """A signatory that one of the agreement's parties has named signs it, for that
+    organization (DESIGN.md 2.7); no other of its people can bind it."""
+    return (
+        is_party_person(user, {p.pk for p in agreement.parties.all()})
+        and user.signatory_for.filter(pk=user.organization_id).exists()
+    )
 
 
 # --- Model provenance ----------------------------------------------------------------------

@@ -132,7 +132,7 @@ def seed_demo(context: dict) -> None:
             title="Approve the secretariat's travel budget",
             subject_type=SubjectType.MOTION,
             method=VotingMethod.DOUBLE_MAJORITY,
-            closes_at=now + datetime.timedelta(hours=20),
+            closes_at=now + datetime.timedelta(hours=30),
         ),
     )
     services.cast_vote(dev, budget, "yes")

@@ -3,6 +3,7 @@ from django.urls import path
 from governance.views import ballots, meetings, people, sops
 
 urlpatterns = [
+    path("powers/", people.powers, name="powers"),
     path("organizations/", people.organization_list, name="organization-list"),
     path("organizations/<int:pk>/", people.organization_detail, name="organization-detail"),
     path("committees/", people.committee_list, name="committee-list"),

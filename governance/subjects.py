@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from django.db.models import Model
 
-from governance.choices import SubjectType
+from governance.choices import BallotStatus, SubjectType
 
 
 @runtime_checkable
@@ -74,3 +74,61 @@ def subject_module(subject_type: str) -> BallotSubject | None:
 def subject_type_of(subject: Model) -> str:
     """The subject type a model instance is decided as ("charter" for a Charter…)."""
     return SUBJECT_MODELS[subject._meta.label_lower]
+
+
+def refuse_while_on_ballot(subject: Model, noun: str | None = None) -> None:
+    """What a ballot is deciding must not move under it (DESIGN.md 2.7): refuse a change of
+    the subject's status while a ballot on it is open."""
+    from governance.exceptions import DomainError
+    from governance.models import Ballot
+
+    ballot = Ballot.objects.on(subject).open().first()
+    if ballot is not None:
+        raise DomainError(
+            f"A ballot on this {noun or SubjectType(subject_type_of(subject)).label.lower()} is open ('{ballot}'); "
+            "nothing changes it until the ballot closes.",
+            code="ballot_open",
+            ballot=ballot.pk,
+        )
+
+
+def refuse_if_recused(actor: Any, subject: Model) -> None:
+    """A member recused from the open ballot on a subject acts on it in no other way while that
+    ballot is open (DESIGN.md 2.7): no review, no step, no signature."""
+    from django.core.exceptions import PermissionDenied
+
+    from governance.models import Recusal
+
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return
+    recusal = (
+        Recusal.objects.filter(
+            user=actor,
+            ballot__status=BallotStatus.OPEN,
+            ballot__subject_type=subject_type_of(subject),
+            ballot__subject_id=subject.pk,
+        )
+        .select_related("ballot")
+        .first()
+    )
+    if recusal is not None:
+        raise PermissionDenied(
+            f"You are recused from the open ballot '{recusal.ballot}' ({recusal.reason}); "
+            "you take no other part in this subject until it closes."
+        )
+
+
+def require_decision(ballot: Any, subject: Model, outcome: str, what: str) -> None:
+    """Refuse unless `ballot` is a closed ballot on this very subject with this outcome: acts
+    that only a ballot may take check that a ballot took them (DESIGN.md 2.7)."""
+    from governance.exceptions import DomainError
+    from governance.models import Ballot
+
+    if (
+        not isinstance(ballot, Ballot)
+        or ballot.status != BallotStatus.CLOSED
+        or ballot.outcome != outcome
+        or ballot.subject_type != subject_type_of(subject)
+        or ballot.subject_id != subject.pk
+    ):
+        raise DomainError(f"Only a ballot of the committee can {what}.", code="ballot_required")

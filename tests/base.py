@@ -59,7 +59,7 @@ def make_body() -> SimpleNamespace:
             )
         return user
 
-    return SimpleNamespace(
+    body = SimpleNamespace(
         admin=admin,
         orgs=orgs,
         committee=committee,
@@ -75,6 +75,10 @@ def make_body() -> SimpleNamespace:
         auditor=person("uma", portal_roles=[PortalRole.AUDITOR]),
         outsider=person("olga"),
     )
+    # Who signs data use agreements for the council and Helios (DESIGN.md 2.7).
+    services.set_signatories(admin, orgs.council, [body.staff, body.public_member])
+    services.set_signatories(admin, orgs.helios, [body.private_staff, body.private_member])
+    return body
 
 
 class PortalTestCase(TestCase):

@@ -158,7 +158,7 @@ def sign_agreement(actor: User, agreement: DataUseAgreement) -> Signature:
     parties = {p.pk: p for p in agreement.parties.all()}
     require(
         permissions.may_sign_agreement(actor, agreement),
-        "Only a person of one of the agreement's parties signs it, for their own organization.",
+        "Only a signatory named by one of the agreement's parties signs it, for that organization.",
     )
     organization = parties[actor.organization_id]
     if agreement.is_expired():

@@ -18,9 +18,10 @@ from charters.versions import RELATED_FIELDS, SCALAR_FIELDS, snapshot
 from governance.audit import record_event
 from governance.choices import SubjectType
 from governance.exceptions import DomainError
-from governance.models import Ballot, Committee, Organization, User
+from governance.models import Committee, Organization, User
 from governance.permissions import require
 from governance.roles import is_administrator
+from governance.subjects import refuse_while_on_ballot
 
 # Fields a person may set when drafting or editing a charter (the rest the services set).
 CHARTER_INPUT_FIELDS = [*SCALAR_FIELDS, "committee", "lead_organization"]
@@ -153,6 +154,4 @@ def require_ballot_outcome(ballot, charter: Charter, outcome: str, what: str) ->
 
 def refuse_while_ballot_open(charter: Charter) -> None:
     """What a ballot is deciding must not move under it: refuse while one on the charter is open."""
-    ballot = Ballot.objects.on(charter).open().first()
-    if ballot is not None:
-        raise DomainError(f"A ballot on this charter is open ('{ballot}'); wait for it to close.")
+    refuse_while_on_ballot(charter, "charter")

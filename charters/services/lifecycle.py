@@ -23,6 +23,7 @@ from governance.exceptions import DomainError, IllegalTransition
 from governance.models import User
 from governance.outbox import enqueue
 from governance.permissions import require
+from governance.subjects import refuse_if_recused
 
 
 def _is_system(actor) -> bool:
@@ -40,6 +41,11 @@ def _start(charter: Charter, name: str) -> Charter:
 
 
 def _finish(actor, charter: Charter, name: str, *, reason: str = "", **after: Any) -> Charter:
+    if name not in BALLOT_STEPS and actor is not None:
+        # A person's step never moves a charter a ballot is deciding, and a member recused
+        # from that ballot takes no step on the charter at all (DESIGN.md 2.7).
+        refuse_if_recused(actor, charter)
+        refuse_while_ballot_open(charter)
     transition = CHARTER_TRANSITIONS[name]
     before = {"status": charter.status}
     charter.status = transition.target
@@ -48,6 +54,10 @@ def _finish(actor, charter: Charter, name: str, *, reason: str = "", **after: An
     record_event(actor, f"charter.{name}", charter, before=before, after={"status": charter.status, **after})
     enqueue("charters.tasks.notify_charter_status", charter.pk, name)
     return charter
+
+
+# The steps a closing ballot itself applies, inside its own transaction.
+BALLOT_STEPS = ("approve", "reject")
 
 
 def _need_reason(reason: str, what: str) -> str:

@@ -16,6 +16,7 @@ from governance.audit import record_event
 from governance.exceptions import DomainError
 from governance.models import User
 from governance.permissions import require
+from governance.subjects import refuse_if_recused
 
 
 def review_version(charter: Charter) -> CharterVersion:
@@ -44,6 +45,7 @@ def record_review(
 ) -> TechnicalReview:
     """Record (or re-record) a technical review of the version under review. A review passes
     only with every checklist item met; the automatic items are the portal's own findings."""
+    refuse_if_recused(actor, charter)
     require(
         permissions.may_review(actor, charter),
         "Reviewers are members of the charter's committee from organizations not party to it.",

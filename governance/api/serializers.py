@@ -27,6 +27,7 @@ from governance.models import (
 from governance.models.ballots import member_committee_ids
 from governance.models.people import constitution_problems
 from governance.permissions import managed_committees
+from governance.powers import Needs
 from governance.roles import is_administrator
 from governance.services.people import COMMITTEE_FIELDS, ORGANIZATION_FIELDS
 from governance.services.seats import sectors_consented, sectors_needed
@@ -70,16 +71,17 @@ class UserSerializer(CleanModelSerializer):
 
 
 class OrganizationSerializer(CleanModelSerializer):
+    signatories = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=User.objects.all(),
+        help_text="Who signs data use agreements for the organization; set by administrators, audited.",
+    )
+
     class Meta:
         model = Organization
-        fields = ["id", *ORGANIZATION_FIELDS, "created_at"]
+        fields = ["id", *ORGANIZATION_FIELDS, "signatories", "created_at"]
         read_only_fields = ["created_at"]
-
-
-class SectorSeatsSerializer(serializers.Serializer):
-    seats = serializers.IntegerField()
-    chairs = serializers.IntegerField()
-    members = serializers.IntegerField()
 
 
 class CommitteeSerializer(CleanModelSerializer):
@@ -185,6 +187,15 @@ class ChainReportSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     checked = serializers.IntegerField()
     first_broken = serializers.IntegerField(allow_null=True)
+
+
+class PowerSerializer(serializers.Serializer):
+    act = serializers.CharField(help_text="The service function that performs the act.")
+    does = serializers.CharField()
+    who = serializers.CharField(help_text="Who may do it, or start it.")
+    needs = serializers.ChoiceField(choices=Needs.choices)
+    needs_label = serializers.CharField()
+    note = serializers.CharField()
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from governance.api.serializers import (
     MembershipChangeSerializer,
     MembershipSerializer,
     OrganizationSerializer,
+    PowerSerializer,
     RecusalSerializer,
     RecuseRequestSerializer,
     SOPSerializer,
@@ -48,6 +49,7 @@ from governance.models import (
     User,
 )
 from governance.models.ballots import tallies_for
+from governance.powers import powers_table
 from governance.roles import is_administrator
 from governance.services import tokens
 
@@ -85,6 +87,15 @@ def obtain_token(request):
         )
     key, token = tokens.issue_token(user, otp=serializer.validated_data.get("otp"))
     return Response({"token": key, "expires": token.expires_at})
+
+
+@extend_schema(responses=PowerSerializer(many=True), auth=[])
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def powers(request):
+    """Who may do what: every act that changes the body's state, who may do it, and whether
+    one person suffices or both sectors or a ballot are needed (DESIGN.md 2.7)."""
+    return Response(powers_table())
 
 
 class ServicePolicy(BasePermission):

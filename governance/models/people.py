@@ -97,6 +97,12 @@ class Organization(TimeStampedModel):
         help_text="Country or region whose law the organization is under.",
     )
     website = models.URLField(blank=True)
+    signatories = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="signatory_for",
+        help_text="The people this organization has named to sign data use agreements for it.",
+    )
 
     objects = OrganizationQuerySet.as_manager()
 

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from governance.audit import record_event, snapshot
 from governance.choices import MEETING_TRANSITIONS, AttendanceStatus, BallotStatus, MeetingStatus, MinutesStatus
-from governance.exceptions import DomainError, IllegalTransition
+from governance.exceptions import DomainError
 from governance.models import AgendaItem, Attendance, Ballot, Committee, Meeting, Membership, Minutes, User
 from governance.permissions import can_manage_committee, is_co_chair, require
 from governance.roles import is_administrator
+from governance.transitions import check_transition
 
 MEETING_FIELDS = ["committee", "title", "starts_at", "location", "status"]
 
@@ -99,9 +100,13 @@ def set_meeting_status(actor: User, meeting: Meeting, status: str) -> Meeting:
     """Mark a scheduled meeting held or cancelled."""
     meeting = _locked(meeting)
     _may_run(actor, meeting.committee)
-    legal = MEETING_TRANSITIONS[meeting.status]
-    if status not in legal:
-        raise IllegalTransition("meeting", meeting.status, status, list(legal))
+    check_transition("meeting", meeting.status, status, MEETING_TRANSITIONS)
+    if status == MeetingStatus.HELD and meeting.starts_at > timezone.now():
+        raise DomainError(
+            f"This meeting starts at {timezone.localtime(meeting.starts_at):%Y-%m-%d %H:%M}; "
+            "it can be marked held once it has begun.",
+            code="meeting_not_started",
+        )
     before = meeting.status
     meeting.status = status
     meeting.save(update_fields=["status", "updated_at"])

@@ -154,7 +154,32 @@ def create_organization(actor: User | None, **fields: Any) -> Organization:
     organization.full_clean()
     organization.save()
     record_event(actor, "organization.created", organization, after=snapshot(organization, ORGANIZATION_FIELDS))
+    if fields.get("signatories"):
+        set_signatories(actor, organization, fields["signatories"])
     return organization
+
+
+def set_signatories(actor: User | None, organization: Organization, people) -> None:
+    """Name the people who sign data use agreements for an organization (DESIGN.md 2.7): its
+    own people only; administrators set them, as the organization asks, and it is audited."""
+    require(actor is None or is_administrator(actor), "Only administrators record an organization's signatories.")
+    people = list(people)
+    strangers = [str(person) for person in people if person.organization_id != organization.pk]
+    if strangers:
+        raise ValidationError(
+            {"signatories": f"A signatory works for the organization: {', '.join(strangers)} do not."}
+        )
+    before = sorted(organization.signatories.values_list("pk", flat=True))
+    organization.signatories.set(people)
+    after = sorted(person.pk for person in people)
+    if before != after:
+        record_event(
+            actor,
+            "organization.signatories_changed",
+            organization,
+            before={"signatories": before},
+            after={"signatories": after},
+        )
 
 
 @transaction.atomic
@@ -169,9 +194,11 @@ def update_organization(actor: User, organization: Organization, **fields: Any) 
     _apply(organization, {k: v for k, v in fields.items() if k in ORGANIZATION_FIELDS})
     organization.full_clean()
     organization.save()
-    record_event(
-        actor, "organization.updated", organization, before=before, after=snapshot(organization, ORGANIZATION_FIELDS)
-    )
+    after = snapshot(organization, ORGANIZATION_FIELDS)
+    if after != before:
+        record_event(actor, "organization.updated", organization, before=before, after=after)
+    if "signatories" in fields:
+        set_signatories(actor, organization, fields["signatories"])
     return organization
 
 

@@ -8,11 +8,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance.audit import record_event
-from governance.choices import SOP_VERSION_TRANSITIONS, SOPCategory, SOPVersionStatus, SubjectType
+from governance.choices import SOP_VERSION_TRANSITIONS, Outcome, SOPCategory, SOPVersionStatus, SubjectType
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import SOP, Ballot, Committee, SOPVersion, User
 from governance.permissions import can_manage_committee, require
 from governance.services.ballots import create_ballot
+from governance.subjects import require_decision
 
 SOP_FIELDS = ["committee", "title", "category"]
 
@@ -120,6 +121,7 @@ def _move(version: SOPVersion, target: str) -> None:
 def adopt_sop_version(actor: User | None, version: SOPVersion, ballot: Ballot) -> SOPVersion:
     """Put a version in force after its ballot passed; the version it replaces is superseded.
     Runs inside the transaction that closes the ballot."""
+    require_decision(ballot, version, Outcome.PASSED, "adopt a procedure")
     current = version.sop.versions.select_for_update().filter(status=SOPVersionStatus.ADOPTED).first()
     _move(version, SOPVersionStatus.ADOPTED)
     if current is not None:
@@ -136,6 +138,7 @@ def adopt_sop_version(actor: User | None, version: SOPVersion, ballot: Ballot) -
 
 def reject_sop_version(actor: User | None, version: SOPVersion, ballot: Ballot) -> SOPVersion:
     """Record that the committee turned a version down (the sectors agreed: rejected)."""
+    require_decision(ballot, version, Outcome.REJECTED, "reject a procedure")
     _move(version, SOPVersionStatus.REJECTED)
     version.status = SOPVersionStatus.REJECTED
     version.save(update_fields=["status", "updated_at"])

@@ -13,6 +13,7 @@ from governance import permissions, services, web
 from governance.choices import Sector
 from governance.forms import MembershipChangeForm
 from governance.models import Committee, Membership, MembershipChange, Organization
+from governance.powers import Needs, powers_table
 from governance.services import seats as seats_service
 
 
@@ -31,6 +32,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {"memberships": memberships, "committees": committees},
     )
+
+
+def powers(request: HttpRequest) -> HttpResponse:
+    """Who may do what (DESIGN.md 2.7), for everyone, signed in or not: the table the
+    portal's own rules are checked against."""
+    rows = powers_table()
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["act"].split(".")[0], []).append(row)
+    return render(request, "governance/powers.html", {"groups": groups, "needs": Needs})
 
 
 @login_required

@@ -8,6 +8,7 @@ from governance import services as governance
 from governance.exceptions import DomainError
 from governance.models import Ballot
 from tests.charters.base import CharterTestCase
+from tests.support.ballots import close_by_both
 
 
 class CharterBallotTests(CharterTestCase):
@@ -31,7 +32,7 @@ class CharterBallotTests(CharterTestCase):
         # Carla (council, the lead) and Erik (Helios, taking part) are recused as parties.
         self.assertEqual(set(ballot.recusals.values_list("user__username", flat=True)), {"carla", "erik"})
         self.vote_all(ballot, "yes", self.public_chair, self.private_chair)
-        ballot = governance.close_ballot(self.private_chair, ballot)
+        ballot = close_by_both(ballot, self.private_chair, self.public_chair)
         self.assertEqual(ballot.outcome, "passed")
         charter = self.refreshed(charter)
         self.assertEqual((charter.status, charter.version), ("approved", 1))
@@ -44,7 +45,7 @@ class CharterBallotTests(CharterTestCase):
         charter = self.ready_for_ballot(self.draft())
         ballot = governance.open_ballot(self.public_chair, self.put_to_ballot(charter))
         self.vote_all(ballot, "no", self.public_chair, self.private_chair)
-        governance.close_ballot(self.public_chair, ballot)
+        close_by_both(ballot, self.public_chair, self.private_chair)
         self.assertEqual(self.refreshed(charter).status, "rejected")
 
     def test_a_deadlocked_ballot_leaves_the_charter_under_review_and_a_second_ballot_may_follow(self):
@@ -52,7 +53,7 @@ class CharterBallotTests(CharterTestCase):
         ballot = governance.open_ballot(self.public_chair, self.put_to_ballot(charter))
         governance.cast_vote(self.public_chair, ballot, "yes")
         governance.cast_vote(self.private_chair, ballot, "no")
-        ballot = governance.close_ballot(self.public_chair, ballot)
+        ballot = close_by_both(ballot, self.public_chair, self.private_chair)
         self.assertEqual(ballot.outcome, "deadlocked")
         self.assertEqual(self.refreshed(charter).status, "under_review")
         second = governance.open_ballot(self.public_chair, governance.start_second_ballot(self.public_chair, ballot))
@@ -83,7 +84,7 @@ class CharterBallotTests(CharterTestCase):
         self.pass_reviews(charter)
         ballot = governance.open_ballot(self.public_chair, self.put_to_ballot(charter))
         self.vote_all(ballot, "yes", self.public_chair, self.private_chair)
-        governance.close_ballot(self.public_chair, ballot)
+        close_by_both(ballot, self.public_chair, self.private_chair)
         charter = self.refreshed(charter)
         self.assertEqual(
             (charter.status, charter.version, charter.title), ("active", 2, "Federated triage, nationwide")
@@ -107,3 +108,38 @@ class CharterBallotTests(CharterTestCase):
         self.assertContains(page, "Approve the charter “Federated triage model”")
         self.assertContains(page, "1 / 0 / 0")
         self.assertContains(page, "Public sector: yes / no / abstain")
+
+
+class ActsOnACharterUnderBallotTests(CharterTestCase):
+    """While a ballot on a charter is open nobody moves the charter, and a member recused
+    from that ballot takes no other part in it (DESIGN.md 2.7)."""
+
+    def amendment_on_ballot(self):
+        charter = self.active()
+        amendments.propose_amendment(self.staff, charter, change_note="Wider.", title="Federated triage, nationwide")
+        self.pass_reviews(charter)
+        draft = governance.create_ballot(
+            self.public_chair,
+            committee=self.committee,
+            title="Amend the triage charter",
+            subject_type="charter",
+            subject_id=charter.pk,
+        )
+        return charter, governance.open_ballot(self.public_chair, draft)
+
+    def test_a_recused_member_cannot_complete_a_charter_with_an_open_amendment_ballot(self):
+        charter, ballot = self.amendment_on_ballot()
+        self.assertTrue(ballot.recusals.filter(user=self.public_member).exists())  # Carla, of the lead
+        response = self.api(self.public_member).post(f"/api/charters/{charter.pk}/complete/")
+        self.assertEqual(response.status_code, 403, response.content)
+        self.assertIn("recused", response.json()["detail"])
+        self.assertEqual(self.refreshed(charter).status, "active")
+
+    def test_nobody_completes_a_charter_while_a_ballot_on_it_is_open(self):
+        charter, _ = self.amendment_on_ballot()
+        response = self.api(self.staff).post(f"/api/charters/{charter.pk}/complete/")
+        self.assertEqual(response.status_code, 409, response.content)
+        self.assertEqual(self.refreshed(charter).status, "active")
+        self.client.force_login(self.staff)
+        self.client.post(f"/charters/{charter.pk}/steps/complete/")
+        self.assertEqual(self.refreshed(charter).status, "active")

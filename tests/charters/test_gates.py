@@ -62,6 +62,15 @@ class DataContractGateTests(CharterTestCase):
             self.draft(data_use_agreements=[agreement])
         self.assertIn("does not bind Helios Compute", refusal.exception.message_dict["data_use_agreements"][0])
 
+    def test_only_a_named_signatory_signs_for_an_organization(self):
+        agreement = self.agreement()
+        with self.assertRaisesMessage(PermissionDenied, "signatory"):
+            agreements.sign_agreement(self.program_manager, agreement)  # Paula works for the council
+        self.assertFalse(agreement.signatures.exists())
+        response = self.api(self.program_manager).post(f"/api/data-use-agreements/{agreement.pk}/sign/")
+        self.assertEqual(response.status_code, 403, response.content)
+        self.assertFalse(agreement.signatures.exists())
+
     def test_only_a_person_of_a_party_signs_and_only_for_their_own_organization(self):
         agreement = self.agreement()
         with self.assertRaises(PermissionDenied):

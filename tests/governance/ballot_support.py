@@ -16,9 +16,10 @@ from django.utils import timezone
 from charters.choices import IPFramework
 from charters.models import Charter
 from governance import services
-from governance.choices import BallotStatus, Role, SubjectType
+from governance.choices import Role, SubjectType
 from governance.models import Ballot, User
 from tests.base import PASSWORD, PortalTestCase
+from tests.support.ballots import close_by_both
 
 STAND_IN = "tests.governance.stand_in_subject"
 
@@ -92,10 +93,7 @@ class BallotTestCase(PortalTestCase):
     def close(self, ballot: Ballot) -> Ballot:
         """Close a ballot as the rules allow (DESIGN.md 2.7): a co-chair closes at once when
         everyone has voted, and otherwise both co-chairs ask."""
-        ballot = services.close_ballot(self.public_chair, ballot)
-        if ballot.status != BallotStatus.CLOSED:
-            ballot = services.close_ballot(self.private_chair, ballot)
-        return ballot
+        return close_by_both(ballot, self.public_chair, self.private_chair)
 
     def votes(self, ballot: Ballot, **choices: str) -> None:
         """Cast votes by persona attribute name: self.votes(b, public_chair="yes", ...)."""

@@ -14,6 +14,7 @@ from governance.exceptions import DomainError
 from governance.models import AuditEvent, Ballot, Vote
 from tests.base import make_body
 from tests.governance.ballot_support import FAST_HASHING, BallotTestCase, use_stand_in_for_charters
+from tests.support.ballots import close_by_both
 from tests.support.races import together
 
 
@@ -48,7 +49,7 @@ class ConcurrentBallotTests(TransactionTestCase):
                 ),
                 ["vote.cast", "vote.changed"],
             )
-            services.close_ballot(self.public_chair, ballot)
+            close_by_both(ballot, self.public_chair, self.private_chair)
 
     def test_every_member_voting_at_once_is_counted(self):
         ballot = self.motion()
@@ -88,6 +89,7 @@ class ConcurrentBallotTests(TransactionTestCase):
         for _ in range(5):
             ballot = self.motion()
             services.cast_vote(self.public_chair, ballot, "yes")
+            services.close_ballot(self.public_chair, ballot)  # the public sector asks first
             vote, closed = together(
                 lambda b=ballot: services.cast_vote(self.private_member, b, "yes"),
                 lambda b=ballot: services.close_ballot(self.private_chair, b),

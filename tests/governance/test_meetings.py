@@ -15,6 +15,7 @@ from governance.exceptions import DomainError
 from governance.models import Attendance
 from tests.api_checks import APIResourceChecks
 from tests.governance.ballot_support import BallotTestCase
+from tests.support.ballots import close_by_both
 
 
 class MeetingTests(BallotTestCase):
@@ -34,7 +35,7 @@ class MeetingTests(BallotTestCase):
         services.add_agenda_item(self.secretary, meeting, title="Calendar 2027", ballot=ballot)
         services.declare_conflict(self.private_member, ballot, "Helios hosts the meetings.")
         self.votes(ballot, public_chair="yes", public_member="no", private_chair="yes")
-        services.close_ballot(self.public_chair, ballot)
+        close_by_both(ballot, self.public_chair, self.private_chair)
         for person, status in (
             (self.public_chair, AttendanceStatus.PRESENT),
             (self.public_member, AttendanceStatus.REMOTE),

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from governance import services
 from governance.choices import BallotStatus, MembershipChangeStatus, Role, SubjectType, VoteChoice, VotingMethod
+from governance.exceptions import DomainError
 from governance.models import ApiToken, AuditEvent, Ballot, Committee, Membership, MembershipChange
 from governance.services import tokens
 from tests.base import PASSWORD
@@ -465,3 +466,17 @@ class AdministratorsLeaveATraceTests(BallotTestCase):
             self.assertEqual(page.status_code, 200, url)
             self.assertNotContains(page, key)
             self.assertNotContains(page, device.key)
+
+
+class MeetingsHappenBeforeTheyAreHeldTests(BallotTestCase):
+    def test_a_meeting_cannot_be_marked_held_before_it_takes_place(self):
+        meeting = services.schedule_meeting(
+            self.secretary, committee=self.committee, title="Ordinary meeting", starts_at=in_days(10)
+        )
+        self.client.force_login(self.secretary)
+        page = self.client.post(f"/meetings/{meeting.pk}/status/", {"status": "held"}, follow=True)
+        self.assertContains(page, "once it has begun")
+        with self.assertRaisesMessage(DomainError, "once it has begun"):
+            services.set_meeting_status(self.secretary, meeting, "held")
+        meeting.refresh_from_db()
+        self.assertEqual(meeting.status, "scheduled")

@@ -8,6 +8,7 @@ from governance.exceptions import DomainError
 from governance.models import AuditEvent, SOPVersion
 from tests.api_checks import APIResourceChecks
 from tests.governance.ballot_support import BallotTestCase
+from tests.support.ballots import close_by_both
 
 
 class SOPTests(BallotTestCase):
@@ -24,7 +25,7 @@ class SOPTests(BallotTestCase):
         ballot = services.put_sop_version_to_ballot(self.secretary, version)
         ballot = services.open_ballot(self.public_chair, ballot)
         self.votes(ballot, **choices)
-        return services.close_ballot(self.private_chair, ballot)
+        return close_by_both(ballot, self.private_chair, self.public_chair)
 
     def test_a_procedure_is_adopted_by_a_double_supermajority_ballot(self):
         sop = self.sop()

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from governance import services as governance
+from governance.choices import BallotStatus
 from roadmap.choices import MilestoneStatus
 from roadmap.services import initiatives, milestones, roadmaps
 from tests.base import PortalTestCase
@@ -29,8 +30,9 @@ VOTES = {
 
 
 def run_ballot(body, subject, outcome: str = "passed", *, subject_type: str = "roadmap", title: str = ""):
-    """A real ballot of the committee on `subject`, voted to end in `outcome`, and closed by the
-    public co-chair. Closing applies the outcome: governance calls roadmap.ballots.apply_outcome."""
+    """A real ballot of the committee on `subject`, voted to end in `outcome`, and closed by both
+    co-chairs (before everyone has voted, closing early needs both sectors). Closing applies the
+    outcome: governance calls roadmap.ballots.apply_outcome."""
     chair = body.public_chair
     ballot = governance.create_ballot(
         chair,
@@ -43,6 +45,8 @@ def run_ballot(body, subject, outcome: str = "passed", *, subject_type: str = "r
     for persona, choice in VOTES[outcome].items():
         governance.cast_vote(getattr(body, persona), ballot, choice)
     ballot = governance.close_ballot(chair, ballot)
+    if ballot.status != BallotStatus.CLOSED:
+        ballot = governance.close_ballot(body.private_chair, ballot)
     assert ballot.outcome == outcome, ballot.result
     return ballot
 

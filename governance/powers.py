@@ -1,0 +1,330 @@
+"""Who may do what: every act that changes the body's state, who alone may do it, and which
+acts need both sectors or a ballot (DESIGN.md 2.7). Published at /powers/ and /api/powers/.
+
+Each entry names the service function that performs the act (the only write path), so the
+table cannot drift from the code unnoticed: tests/test_powers.py fails when a service exists
+without an entry, and tries every act that needs both sectors or a ballot as each person alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.db import models
+
+
+class Needs(models.TextChoices):
+    """What it takes for an act to have its effect."""
+
+    ONE_PERSON = "one_person", "One person may do it alone"
+    BOTH_SECTORS = "both_sectors", "Both sectors: a person of each must act"
+    BALLOT = "ballot", "A passed ballot of the committee"
+    BOOTSTRAP = "bootstrap", "An administrator, only while the committee is being set up"
+    SYSTEM = "system", "The portal itself, on a schedule or as a decision's consequence"
+
+
+@dataclass(frozen=True)
+class Power:
+    act: str  # the service function, as "module.function"
+    does: str  # what the act does, in a sentence
+    who: str  # who may do it (or start it)
+    needs: str  # a Needs value
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "needs_label": Needs(self.needs).label}
+
+
+ONE, BOTH, BALLOT, BOOT, SYSTEM = (
+    Needs.ONE_PERSON,
+    Needs.BOTH_SECTORS,
+    Needs.BALLOT,
+    Needs.BOOTSTRAP,
+    Needs.SYSTEM,
+)
+
+POWERS: list[Power] = [
+    # --- People and organizations -----------------------------------------------------------
+    Power("governance.services.people.create_user", "Create an account", "an administrator", ONE, "Audited."),
+    Power("governance.services.people.update_user", "Change an account", "the person, or an administrator", ONE),
+    Power("governance.services.people.grant_role", "Give a portal role", "an administrator", ONE, "Audited."),
+    Power("governance.services.people.revoke_role", "Take a portal role away", "an administrator", ONE),
+    Power(
+        "governance.services.people.sync_committee_roles",
+        "Bring a person's roles in line with their seats",
+        "the portal, after a seat change",
+        SYSTEM,
+    ),
+    Power("governance.services.people.create_organization", "Admit an organization", "an administrator", ONE),
+    Power(
+        "governance.services.people.update_organization",
+        "Change an organization's details",
+        "an administrator",
+        ONE,
+        "Its sector is fixed once it holds a seat.",
+    ),
+    Power(
+        "governance.services.people.set_signatories",
+        "Record who signs data use agreements for an organization",
+        "an administrator, as the organization asks",
+        ONE,
+        "Audited; only the organization's own people.",
+    ),
+    Power("governance.services.people.create_committee", "Create a committee", "an administrator", ONE),
+    Power(
+        "governance.services.people.update_committee",
+        "Change a committee's voting rules",
+        "an administrator",
+        BOOT,
+        "Its name and description: its co-chairs and secretary. Once constituted, the rules are fixed.",
+    ),
+    # --- Seats ---------------------------------------------------------------------------------
+    Power("governance.services.seats.add_membership", "Seat a member directly", "an administrator", BOOT),
+    Power("governance.services.seats.update_membership", "Change a seat directly", "an administrator", BOOT),
+    Power("governance.services.seats.end_membership", "End a term directly", "an administrator", BOOT),
+    Power(
+        "governance.services.seats.mark_constituted",
+        "Record that a committee has acted as constituted",
+        "the portal, at the committee's first ballot or signature",
+        SYSTEM,
+    ),
+    Power(
+        "governance.services.seats.propose_membership_change",
+        "Propose a seat change",
+        "a co-chair or the secretary",
+        ONE,
+        "A proposal changes nothing until it is consented to.",
+    ),
+    Power(
+        "governance.services.seats.consent_to_membership_change",
+        "Seat, unseat or change the role of a member of a constituted committee",
+        "the co-chair of every sector but the proposer's (both co-chairs for the secretary's proposal)",
+        BOTH,
+    ),
+    Power(
+        "governance.services.seats.withdraw_membership_change",
+        "Withdraw a proposed seat change",
+        "its proposer, or a co-chair",
+        ONE,
+    ),
+    # --- Ballots -----------------------------------------------------------------------------------
+    Power(
+        "governance.services.ballots.create_ballot",
+        "Draft a ballot",
+        "a co-chair or the secretary",
+        ONE,
+        "Never weaker than the committee's method and quorum; only on the committee's own subjects.",
+    ),
+    Power("governance.services.ballots.update_ballot", "Change a draft ballot", "a co-chair or the secretary", ONE),
+    Power(
+        "governance.services.ballots.start_second_ballot",
+        "Draft a second ballot after a deadlock",
+        "a co-chair or the secretary",
+        ONE,
+    ),
+    Power(
+        "governance.services.ballots.open_ballot",
+        "Open a ballot",
+        "a co-chair",
+        ONE,
+        "Opening decides nothing: it freezes the roll and the rules, for at least the minimum voting period.",
+    ),
+    Power("governance.services.ballots.cast_vote", "Vote", "each eligible member, for themselves", ONE),
+    Power("governance.services.ballots.declare_conflict", "Declare a conflict", "each member, for themselves", ONE),
+    Power(
+        "governance.services.ballots.close_ballot",
+        "Close a ballot before its closing time",
+        "the co-chair of every sector",
+        BOTH,
+        "A co-chair closes alone once everyone eligible has voted or the closing time has passed.",
+    ),
+    Power(
+        "governance.services.ballots.close_due_ballots",
+        "Close the ballots whose closing time has come",
+        "the portal (beat)",
+        SYSTEM,
+    ),
+    # --- Meetings and SOPs -----------------------------------------------------------------------
+    Power("governance.services.meetings.schedule_meeting", "Schedule a meeting", "a co-chair or the secretary", ONE),
+    Power("governance.services.meetings.update_meeting", "Change a meeting", "a co-chair or the secretary", ONE),
+    Power(
+        "governance.services.meetings.set_meeting_status",
+        "Mark a meeting held or cancelled",
+        "a co-chair or the secretary",
+        ONE,
+    ),
+    Power("governance.services.meetings.add_agenda_item", "Add an agenda item", "a co-chair or the secretary", ONE),
+    Power("governance.services.meetings.record_attendance", "Record attendance", "a co-chair or the secretary", ONE),
+    Power("governance.services.meetings.draft_minutes", "Draft the minutes", "a co-chair or the secretary", ONE),
+    Power(
+        "governance.services.meetings.approve_minutes",
+        "Approve the minutes",
+        "a co-chair",
+        ONE,
+        "The minutes record closed ballots, whose tallies are frozen and in the log.",
+    ),
+    Power("governance.services.sops.create_sop", "Draft a procedure", "a co-chair or the secretary", ONE),
+    Power("governance.services.sops.draft_sop_version", "Draft a new version", "a co-chair or the secretary", ONE),
+    Power("governance.services.sops.update_sop_version", "Edit a draft version", "a co-chair or the secretary", ONE),
+    Power(
+        "governance.services.sops.put_sop_version_to_ballot",
+        "Put a version to a ballot",
+        "a co-chair or the secretary",
+        ONE,
+    ),
+    Power("governance.services.sops.adopt_sop_version", "Adopt a procedure", "the committee", BALLOT),
+    Power("governance.services.sops.reject_sop_version", "Reject a procedure", "the committee", BALLOT),
+    # --- Ways in -----------------------------------------------------------------------------------
+    Power(
+        "governance.services.tokens.issue_token",
+        "Get an API token",
+        "the person, with their password and, if enrolled, their two-factor code",
+        ONE,
+    ),
+    Power("governance.services.tokens.revoke_token", "Revoke an API token", "its holder, or an administrator", ONE),
+    Power(
+        "governance.services.tokens.sign_out_everywhere",
+        "End every session and token of a person",
+        "the person, or an administrator",
+        ONE,
+    ),
+    Power(
+        "governance.services.tokens.password_changed",
+        "Change one's password",
+        "the person (with the old password)",
+        ONE,
+        "Revokes their API tokens.",
+    ),
+    # --- Charters ----------------------------------------------------------------------------------
+    Power("charters.services.charters.create_charter", "Draft a charter", "staff of a member organization", ONE),
+    Power("charters.services.charters.update_charter", "Edit a draft charter", "its author or lead organization", ONE),
+    Power("charters.services.lifecycle.submit", "Submit a charter", "its author or lead organization", ONE),
+    Power("charters.services.lifecycle.start_review", "Start a charter's review", "the secretary", ONE),
+    Power("charters.services.lifecycle.approve", "Approve a charter", "the committee", BALLOT),
+    Power("charters.services.lifecycle.reject", "Reject a charter", "the committee", BALLOT),
+    Power(
+        "charters.services.lifecycle.request_revision",
+        "Send a charter back for revision",
+        "a co-chair or the secretary",
+        ONE,
+        "Not while a ballot on it is open.",
+    ),
+    Power(
+        "charters.services.lifecycle.activate",
+        "Start an approved charter's work",
+        "its lead organization, or a co-chair",
+        ONE,
+        "Once its data contract is in force.",
+    ),
+    Power(
+        "charters.services.lifecycle.suspend",
+        "Suspend a charter",
+        "a co-chair; the portal when an agreement expires",
+        ONE,
+        "Not while a ballot on it is open.",
+    ),
+    Power("charters.services.lifecycle.resume", "Resume a suspended charter", "a co-chair", ONE),
+    Power(
+        "charters.services.lifecycle.complete",
+        "Complete a charter",
+        "its lead organization, or a co-chair",
+        ONE,
+        "Not while a ballot on it is open; never by a member recused from that ballot.",
+    ),
+    Power("charters.services.lifecycle.terminate", "Terminate a charter", "a co-chair", ONE, "Audited."),
+    Power(
+        "charters.services.lifecycle.apply_ballot_outcome",
+        "Apply a ballot's outcome to its charter",
+        "the portal, as the ballot closes",
+        SYSTEM,
+    ),
+    Power("charters.services.amendments.propose_amendment", "Propose an amendment", "its author or lead", ONE),
+    Power("charters.services.amendments.withdraw_amendment", "Withdraw an amendment", "its author or lead", ONE),
+    Power("charters.services.amendments.approve_amendment", "Bring an amendment into force", "the committee", BALLOT),
+    Power("charters.services.amendments.reject_amendment", "Refuse an amendment", "the committee", BALLOT),
+    Power(
+        "charters.services.reviews.record_review",
+        "Record a technical review",
+        "a committee member from an organization not party to the charter",
+        ONE,
+    ),
+    Power("charters.services.agreements.create_dataset", "List a dataset", "its steward's staff", ONE),
+    Power("charters.services.agreements.update_dataset", "Change a dataset", "its steward's staff", ONE),
+    Power("charters.services.agreements.create_agreement", "Draft a data use agreement", "staff of a party", ONE),
+    Power("charters.services.agreements.update_agreement", "Change an agreement", "its author or a party", ONE),
+    Power(
+        "charters.services.agreements.sign_agreement",
+        "Sign a data use agreement for an organization",
+        "a signatory that organization has named",
+        ONE,
+        "The agreement binds only once every party has signed.",
+    ),
+    Power("charters.services.agreements.renew_agreement", "Renew an agreement", "its author or a party", ONE),
+    Power(
+        "charters.services.agreements.flag_expired_agreements",
+        "Suspend charters whose agreements expired",
+        "the portal (beat)",
+        SYSTEM,
+    ),
+    Power("charters.services.provenance.register_model", "Register a model", "the charter's parties", ONE),
+    Power("charters.services.provenance.update_model_card", "Update a model card", "the charter's parties", ONE),
+    # --- Roadmap -----------------------------------------------------------------------------------
+    Power("roadmap.services.roadmaps.create_roadmap", "Draft a roadmap version", "a programme manager", ONE),
+    Power("roadmap.services.roadmaps.update_roadmap", "Edit a draft roadmap", "a programme manager", ONE),
+    Power("roadmap.services.roadmaps.draft_next_version", "Start the next roadmap version", "a programme manager", ONE),
+    Power("roadmap.services.roadmaps.approve_roadmap", "Approve a roadmap version", "the committee", BALLOT),
+    Power("roadmap.services.baselines.take_baseline", "Take a named baseline", "the portal, on approval", SYSTEM),
+    Power("roadmap.services.baselines.propose_rebaseline", "Propose a re-baselining", "a programme manager", ONE),
+    Power("roadmap.services.baselines.decide_rebaseline", "Decide a re-baselining", "the committee", BALLOT),
+    Power("roadmap.services.baselines.withdraw_rebaseline", "Withdraw a re-baselining", "a programme manager", ONE),
+    Power("roadmap.services.baselines.adopt_rebaseline", "Adopt a re-baselining", "the committee", BALLOT),
+    Power("roadmap.services.baselines.reject_rebaseline", "Reject a re-baselining", "the committee", BALLOT),
+    Power("roadmap.services.initiatives.create_theme", "Add a theme", "a programme manager", ONE),
+    Power("roadmap.services.initiatives.create_initiative", "Add an initiative", "a programme manager", ONE),
+    Power("roadmap.services.initiatives.update_initiative", "Change an initiative", "a programme manager", ONE),
+    Power("roadmap.services.milestones.create_milestone", "Add a milestone", "a programme manager", ONE),
+    Power(
+        "roadmap.services.milestones.update_milestone",
+        "Change a milestone's forecast or status",
+        "a programme manager",
+        ONE,
+        "The baseline date changes only by a re-baselining ballot.",
+    ),
+    Power("roadmap.services.reports.submit_report", "File a progress report", "the initiative's owner or a PM", ONE),
+    Power("roadmap.services.reports.update_report", "Correct a progress report", "its author or a PM", ONE),
+    Power("roadmap.services.reports.send_report_reminders", "Remind owners of due reports", "the portal", SYSTEM),
+    Power("roadmap.services.reports.email_report_reminder", "Email one reminder", "the portal (worker)", SYSTEM),
+    Power("roadmap.services.feeds.issue_calendar_feed", "Get a private calendar feed", "the person", ONE),
+    Power("roadmap.services.feeds.revoke_calendar_feed", "Revoke one's calendar feed", "the person", ONE),
+]
+
+# Public functions of the services that are not acts: reads, checks and helpers the acts use.
+NOT_ACTS: set[str] = {
+    "governance.services.ballots.co_chairs",
+    "governance.services.ballots.close_message",
+    "governance.services.meetings.minutes_digest",
+    "governance.services.seats.proposer_seat",
+    "governance.services.seats.sectors_needed",
+    "governance.services.seats.sectors_consented",
+    "governance.services.tokens.token_lifetime",
+    "governance.services.tokens.check_second_factor",
+    "governance.services.tokens.authenticate_key",
+    "charters.services.charters.validate_parties",
+    "charters.services.charters.set_related",
+    "charters.services.charters.split_input",
+    "charters.services.charters.lock_charter",
+    "charters.services.charters.decide_version",
+    "charters.services.charters.require_ballot_outcome",
+    "charters.services.charters.refuse_while_ballot_open",
+    "charters.services.reviews.review_version",
+    "roadmap.services.baselines.refuse_while_balloting",
+    "roadmap.services.baselines.require_passed_ballot",
+    "roadmap.services.feeds.calendar_feed_user",
+    "roadmap.services.fields.pick",
+    "roadmap.services.fields.ids",
+}
+
+
+def powers_table() -> list[dict]:
+    """The table as plain rows, for the page and the API."""
+    return [power.as_dict() for power in POWERS]
