@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0009_cache_table'),
+        ('governance', '0010_organization_signatories'),
     ]
 
     operations = [
