@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from unittest.mock import patch
 
 from django.test import override_settings
 
@@ -85,3 +86,26 @@ class HostHeaderTests(PortalTestCase):
         response = self.client.get("/api/users/", HTTP_HOST="ev il")
         assert response.status_code == 400
         assert response.json()["detail"]
+
+
+class SchemaTests(PortalTestCase):
+    def test_the_schema_is_generated_once_per_process(self):
+        from drf_spectacular.generators import SchemaGenerator
+
+        from governance.api.schema_view import CachedSchemaView
+
+        CachedSchemaView._generated.clear()
+        with patch.object(SchemaGenerator, "get_schema", autospec=True, side_effect=SchemaGenerator.get_schema) as made:
+            first = self.client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+            second = self.client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+            self.client.get("/api/schema/")  # YAML: the same data, rendered differently
+        assert first.status_code == second.status_code == 200
+        assert first.content == second.content
+        assert made.call_count == 1
+
+    def test_anonymous_readers_of_the_schema_are_throttled(self):
+        from governance.api.schema_view import SchemaThrottle
+
+        with patch.object(SchemaThrottle, "rate", "2/min"):
+            answers = [self.client.get("/api/schema/").status_code for _ in range(3)]
+        assert answers == [200, 200, 429]
