@@ -16,8 +16,8 @@ from governance.exports import csv_text, safe_cell
 from governance.models import Ballot, Organization
 from roadmap import exports
 from roadmap.models import Milestone, ProgressReport
+from tests.governance import test_meetings
 from tests.governance.ballot_support import BallotTestCase
-from tests.governance.test_meetings import MeetingTests
 from tests.roadmap.support import RoadmapTestCase, days
 
 
@@ -211,8 +211,12 @@ class JurisdictionTests(BallotTestCase):
 
 
 class RollCallCsvTests(BallotTestCase):
-    meeting = MeetingTests.meeting
-    held_meeting_with_a_decision = MeetingTests.held_meeting_with_a_decision
+    held_meeting_with_a_decision = test_meetings.MeetingTests.held_meeting_with_a_decision
+
+    def meeting(self, **fields):
+        # Begun a minute ago, so it can be marked held at once.
+        fields.setdefault("starts_at", timezone.now() - datetime.timedelta(minutes=1))
+        return test_meetings.MeetingTests.meeting(self, **fields)
 
     def test_the_roll_call_csv_neutralises_a_formula_in_a_members_name(self):
         self.public_member.first_name = '=HYPERLINK("https://evil.example","Carla")'
