@@ -381,11 +381,14 @@ class Ballot(TimeStampedModel):
             )
         return rows
 
+    def not_yet_voted(self) -> int:
+        """How many eligible members (on the roll, not recused) have not voted yet."""
+        recused = self.recusals.values("user_id")
+        return self.roll.exclude(user_id__in=recused).exclude(user_id__in=self.votes.values("voter_id")).count()
+
     def everyone_has_voted(self) -> bool:
         """Every eligible member (on the roll and not recused) has cast a vote."""
-        recused = self.recusals.values("user_id")
-        waiting = self.roll.exclude(user_id__in=recused).exclude(user_id__in=self.votes.values("voter_id"))
-        return not waiting.exists()
+        return self.not_yet_voted() == 0
 
     def sectors_asking_to_close(self) -> list[str]:
         """The sectors whose co-chair has asked to close this ballot early."""

@@ -94,7 +94,7 @@ class BallotNotificationTests(BallotTestCase):
         self.assertIn("conflict-resolution procedure", flags[0].body)
 
     def test_the_beat_task_closes_due_ballots(self):
-        ballot = self.motion(closes_at=timezone.now() + datetime.timedelta(minutes=5))
+        ballot = self.motion(closes_at=timezone.now() + datetime.timedelta(hours=2))
         self.votes(ballot, public_chair="yes", private_chair="yes")
         Ballot.objects.filter(pk=ballot.pk).update(closes_at=timezone.now() - datetime.timedelta(seconds=1))
         with self.captureOnCommitCallbacks() as callbacks:

@@ -109,6 +109,10 @@ class BallotPageTests(BallotTestCase):
         self.client.force_login(self.private_chair)
         response = self.client.post(f"/ballots/{ballot.pk}/open/", follow=True)
         self.assertContains(response, "The ballot is open.")
+        # Nobody has voted: the private co-chair's close is a request, the public one's closes it.
+        response = self.client.post(f"/ballots/{ballot.pk}/close/", follow=True)
+        self.assertContains(response, "request to close the ballot early is recorded")
+        self.client.force_login(self.public_chair)
         response = self.client.post(f"/ballots/{ballot.pk}/close/", follow=True)
         self.assertContains(response, "Roll call")
         self.assertEqual(Ballot.objects.get(pk=ballot.pk).outcome, "no_quorum")
