@@ -25,7 +25,7 @@ THREADS, APPROVALS, POSTINGS = SIZES["postgresql"]
 def _work(task: tuple) -> tuple[float | None, str]:
     """One operation in a worker process: (seconds, "") or (None, the error's code)."""
     from compute.models import CreditRequest
-    from compute.services import ledger
+    from compute.services.credits import requests, usage
     from governance.models import User
 
     kind, *args = task
@@ -35,13 +35,13 @@ def _work(task: tuple) -> tuple[float | None, str]:
             User.objects.exists()
         elif kind == "sign":
             signer_id, request_id = args
-            ledger.sign_request(User.objects.get(pk=signer_id), CreditRequest.objects.get(pk=request_id))
+            requests.sign_request(User.objects.get(pk=signer_id), CreditRequest.objects.get(pk=request_id))
         elif kind == "usage":
             from charters.models import Charter
             from compute.models import Resource
 
             source, resource_id, charter_id, hour = args
-            ledger.post_usage(
+            usage.post_usage(
                 source=source,
                 resource=Resource.objects.get(pk=resource_id),
                 charter=Charter.objects.get(pk=charter_id),
@@ -83,11 +83,11 @@ def _world():
 
 
 def _submitted(body, world, count: int, amount: str):
-    from compute.services import ledger
+    from compute.services.credits import requests
 
-    requests = []
+    submitted = []
     for _ in range(count):
-        request = ledger.create_request(
+        request = requests.create_request(
             body.staff,
             charter=world["charter"],
             resource=world["gpu"],
@@ -96,15 +96,15 @@ def _submitted(body, world, count: int, amount: str):
             justification="benchmark",
             submit=True,
         )
-        ledger.sign_request(body.public_chair, request)
-        requests.append(request)
-    return requests
+        requests.sign_request(body.public_chair, request)
+        submitted.append(request)
+    return submitted
 
 
 def _approvals(body, world, vendor: str) -> list[dict]:
-    from compute.services import ledger
+    from compute.services.credits import pools
 
-    ledger.update_pool(body.admin, world["pool"], total=D("10000000"))
+    pools.update_pool(body.admin, world["pool"], total=D("10000000"))
     serial = _submitted(body, world, APPROVALS // 4, "10")
     sign = "sign", body.private_chair.pk
     serial_samples, serial_wall, serial_errors = _in_parallel([(*sign, r.pk) for r in serial], 1)
@@ -139,9 +139,9 @@ def _contended(body, world) -> list[dict]:
     """50 approvals racing for a pool that funds 10: exactly 10 win."""
     from compute.choices import RequestStatus
     from compute.models import CreditPool, CreditRequest
-    from compute.services import ledger
+    from compute.services.credits import pools, requests
 
-    pool = ledger.create_pool(
+    pool = pools.create_pool(
         body.admin,
         committee=body.committee,
         name="Contended",
@@ -149,9 +149,9 @@ def _contended(body, world) -> list[dict]:
         period_end=world["pool"].period_end,
         total=D("1000"),
     )
-    requests = []
+    submitted = []
     for _ in range(50):
-        request = ledger.create_request(
+        request = requests.create_request(
             body.staff,
             charter=world["charter"],
             resource=world["gpu"],
@@ -160,9 +160,9 @@ def _contended(body, world) -> list[dict]:
             justification="contention",
             submit=True,
         )
-        ledger.sign_request(body.public_chair, request)
-        requests.append(request)
-    samples, wall, errors = _in_parallel([("sign", body.private_chair.pk, r.pk) for r in requests], THREADS)
+        requests.sign_request(body.public_chair, request)
+        submitted.append(request)
+    samples, wall, errors = _in_parallel([("sign", body.private_chair.pk, r.pk) for r in submitted], THREADS)
     approved = CreditRequest.objects.filter(pool=pool, status=RequestStatus.APPROVED).count()
     available = CreditPool.objects.select_related("account").get(pk=pool.pk).available
     assert approved == 10 and available == 0, (approved, available)
@@ -234,18 +234,20 @@ def bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
     take minutes to write 10,000); verify_ledger checks the result like any other."""
     from django.db import transaction
 
-    from compute.choices import AccountKind
+    from compute.choices import AccountKind, TransactionKind
     from compute.models import CreditAccount, LedgerEntry, LedgerTransaction, UsageRecord
-    from compute.services import ledger
+    from compute.services.credits import posting, resources
 
-    usage = ledger.system_account(AccountKind.USAGE)
+    usage = posting.system_account(AccountKind.USAGE)
     pool = account.entries.exclude(pool=None).values_list("pool", flat=True).first()
-    rate = ledger.current_rate(resource)
+    rate = resources.current_rate(resource)
     amount = D("0.8000")
     with transaction.atomic():
         txns = LedgerTransaction.objects.bulk_create(
             [
-                LedgerTransaction(kind="usage", occurred_at=start + datetime.timedelta(hours=n), memo="bulk")
+                LedgerTransaction(
+                    kind=TransactionKind.USAGE, occurred_at=start + datetime.timedelta(hours=n), memo="bulk"
+                )
                 for n in range(count)
             ]
         )
@@ -282,11 +284,11 @@ def bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
 
 def funded_account(body, world):
     """The council's charter, awarded 9,000 credits by both co-chairs: its account."""
-    from compute.services import ledger
+    from compute.services.credits import pools, requests
     from tests.compute.credits import make_charter
 
     charter = make_charter(body, "Page benchmark", lead=body.orgs.council)
-    request = ledger.create_request(
+    request = requests.create_request(
         body.staff,
         charter=charter,
         resource=world["cpu"],
@@ -295,9 +297,9 @@ def funded_account(body, world):
         justification="page benchmark",
         submit=True,
     )
-    ledger.sign_request(body.public_chair, request)
-    ledger.sign_request(body.private_chair, request)
-    return ledger.open_account(charter)
+    requests.sign_request(body.public_chair, request)
+    requests.sign_request(body.private_chair, request)
+    return pools.open_account(charter)
 
 
 def _account_page(body, world) -> list[dict]:
@@ -360,7 +362,7 @@ def run() -> list[dict]:
 
 def _run(vendor: str) -> list[dict]:
     from compute.models import LedgerTransaction
-    from compute.services import ledger
+    from compute.services.credits import verification
 
     body, world = _world()
     rows = _approvals(body, world, vendor)
@@ -368,7 +370,7 @@ def _run(vendor: str) -> list[dict]:
     rows += _usage(body, world, vendor)
     rows += _account_page(body, world)
     start = time.perf_counter()
-    report = ledger.verify_ledger()
+    report = verification.verify_ledger()
     elapsed = time.perf_counter() - start
     assert report.ok, report.problems[:5]
     count = LedgerTransaction.objects.count()

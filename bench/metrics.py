@@ -36,9 +36,9 @@ def run() -> list[dict]:
     from django.db import connection
     from django.utils import timezone
 
+    from compute.choices import ResourceKind
     from compute.models import Resource, Sample
-    from compute.services import metric_store
-    from compute.services import metrics as services
+    from compute.services.metrics import store
 
     rows_out: list[dict] = []
     n_resources = _env("METRICS_BENCH_RESOURCES", 50)
@@ -47,10 +47,12 @@ def run() -> list[dict]:
     repeat = _env("METRICS_BENCH_REPEAT", 5)
 
     resources = [
-        Resource.objects.create(name=f"Bench node {n:03d}", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+        Resource.objects.create(
+            name=f"Bench node {n:03d}", kind=ResourceKind.GPU_CLUSTER, capacity=8, jurisdiction="EU"
+        )
         for n in range(n_resources)
     ]
-    metric_id = services.metric_ids({METRIC})[METRIC]
+    metric_id = store.metric_ids({METRIC})[METRIC]
     end = timezone.now().replace(minute=0, second=0, microsecond=0)
     start = end - datetime.timedelta(days=days)
 
@@ -76,7 +78,7 @@ def run() -> list[dict]:
 
     def copy_baseline(rows):
         if connection.vendor == "postgresql":
-            metric_store.copy_into("bench_copy", rows)
+            store.copy_into("bench_copy", rows)
         else:
             with connection.cursor() as cursor:
                 cursor.executemany(
@@ -88,7 +90,7 @@ def run() -> list[dict]:
     with _retention(days + 400):
         for i, rows in enumerate(batches):
             started = time.perf_counter()
-            metric_store.ingest(rows)
+            store.ingest(rows)
             elapsed = time.perf_counter() - started
             started = time.perf_counter()
             copy_baseline(rows)
@@ -170,12 +172,12 @@ def load_history(resources, metric_id: int, start: datetime.datetime, minutes: i
     `progress(done)` is called after each resource."""
     from django.utils import timezone
 
-    from compute.services import metric_store
+    from compute.services.metrics import store
 
     days = (timezone.now() - start).days + 1
     with _retention(days + 400):
         for n, resource in enumerate(resources):
-            metric_store.ingest(
+            store.ingest(
                 (resource.pk, metric_id, start + datetime.timedelta(minutes=i), _value(n, i)) for i in range(minutes)
             )
             if progress:

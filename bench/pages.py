@@ -497,8 +497,9 @@ def _run() -> list[dict]:
     from bench.ledger import bulk_usage, funded_account
     from bench.metrics import METRIC, load_history
     from charters.models import Charter
+    from compute.choices import ResourceKind
     from compute.models import Resource
-    from compute.services import metrics as metric_services
+    from compute.services.metrics import store
     from governance.models import Ballot, Vote
     from roadmap.models import Milestone
     from roadmap.services import roadmaps
@@ -534,10 +535,10 @@ def _run() -> list[dict]:
     account = funded_account(body, world)
     usage_start = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(days=500)
     bulk_usage(account, world["cpu"], 9, usage_start)  # with the allocation: 10 transactions
-    metric_id = metric_services.metric_ids({METRIC})[METRIC]
+    metric_id = store.metric_ids({METRIC})[METRIC]
     end = timezone.now().replace(minute=0, second=0, microsecond=0)
     nodes = [
-        Resource.objects.create(name=f"Node {n:03d}", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+        Resource.objects.create(name=f"Node {n:03d}", kind=ResourceKind.GPU_CLUSTER, capacity=8, jurisdiction="EU")
         for n in range(n_resources + 5)
     ]
     load_history(nodes[:5], metric_id, end - datetime.timedelta(days=1), 24 * 60)

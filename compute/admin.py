@@ -1,7 +1,7 @@
 """Admin of the compute app."""
 
 # --- Credits ---------------------------------------------------------------------------------
-# Resources and pools are written through compute.services.ledger, so the admin cannot skip
+# Resources and pools are written through compute.services.credits, so the admin cannot skip
 # validation, the ledger or the audit log. The ledger, requests and usage are read-only here:
 # credits move only through the services (requests, usage, transfers, expiry, refunds).
 
@@ -18,30 +18,14 @@ from compute.models import (
     ResourceRate,
     UsageRecord,
 )
-from compute.services import ledger
+from compute.services.credits import pools, resources
+from governance.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ResourceRateInline(admin.TabularInline):
+class ResourceRateInline(ReadOnlyInline):
+    # A rate is set through the API or resources.set_rate, which refuses re-pricing.
     model = ResourceRate
     fields = ["rate", "effective_from", "note", "created_by"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        # A rate is set through the API or ledger.set_rate, which refuses re-pricing.
-        return False
 
 
 @admin.register(Resource)
@@ -54,9 +38,9 @@ class ResourceAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
         if change:
-            ledger.update_resource(request.user, obj, **fields)
+            resources.update_resource(request.user, obj, **fields)
         else:
-            obj.pk = ledger.create_resource(request.user, **form.cleaned_data).pk
+            obj.pk = resources.create_resource(request.user, **form.cleaned_data).pk
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -70,23 +54,17 @@ class CreditPoolAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            ledger.update_pool(request.user, obj, **{name: form.cleaned_data[name] for name in form.changed_data})
+            pools.update_pool(request.user, obj, **{name: form.cleaned_data[name] for name in form.changed_data})
         else:
-            obj.pk = ledger.create_pool(request.user, **form.cleaned_data).pk
+            obj.pk = pools.create_pool(request.user, **form.cleaned_data).pk
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
-class LedgerEntryInline(admin.TabularInline):
+class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
     fields = ["account", "pool", "amount"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LedgerTransaction)

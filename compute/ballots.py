@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from compute.choices import DecisionReason, RequestStatus
 from compute.models import CreditRequest
-from compute.services import ledger as services
+from compute.services.credits import posting, requests
 from governance.choices import Outcome
 from governance.exceptions import DomainError
 
@@ -52,7 +52,7 @@ def check_can_open(subject: CreditRequest) -> None:
             "the two co-chairs sign it instead of a ballot.",
             code="dual_control",
         )
-    problems = services.eligibility_problems(charter=subject.charter, resource=subject.resource, pool=subject.pool)
+    problems = requests.eligibility_problems(charter=subject.charter, resource=subject.resource, pool=subject.pool)
     if problems:
         raise DomainError(next(iter(problems.values())), code="not_eligible")
 
@@ -63,9 +63,9 @@ def apply_outcome(subject: CreditRequest, ballot, actor) -> None:
     if subject.status != RequestStatus.SUBMITTED:
         return
     if ballot.outcome == Outcome.PASSED:
-        services.approve_by_ballot(actor, subject, ballot_id=ballot.pk)
+        requests.approve_by_ballot(actor, subject, ballot_id=ballot.pk)
     elif ballot.outcome == Outcome.REJECTED:
-        services.reject_request(
+        requests.reject_request(
             actor,
             subject,
             reason_code=DecisionReason.BALLOT_REJECTED,
@@ -76,7 +76,7 @@ def apply_outcome(subject: CreditRequest, ballot, actor) -> None:
 
 
 def describe(subject: CreditRequest) -> str:
-    amount = services.fmt_credits(subject.amount)
+    amount = posting.fmt_credits(subject.amount)
     return f"Credit request #{subject.pk}: {amount} credits on {subject.resource} for {subject.charter}"
 
 

@@ -104,7 +104,6 @@ REQUEST_TRANSITIONS: dict[str, list[str]] = {
     RequestStatus.REJECTED: [],
     RequestStatus.WITHDRAWN: [],
 }
-DECIDED_STATUSES = (RequestStatus.APPROVED, RequestStatus.PARTIALLY_APPROVED, RequestStatus.REJECTED)
 AWARDED_STATUSES = (RequestStatus.APPROVED, RequestStatus.PARTIALLY_APPROVED)
 
 

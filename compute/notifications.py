@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compute.models import CreditAlert
-from compute.services import ledger
+from compute.services.credits import alerts, posting
 
 
 def send_credit_alert(alert_id: int) -> int:
@@ -25,7 +25,7 @@ def send_credit_alert(alert_id: int) -> int:
             return 0
         alert = CreditAlert.objects.select_related("account__charter").get(pk=alert_id)
         charter = alert.account.charter
-        allocation = ledger.fmt_credits(alert.allocation)
+        allocation = posting.fmt_credits(alert.allocation)
         if alert.threshold >= 100:
             headline = f"{charter} has used all of its {allocation} credits"
         else:
@@ -34,13 +34,13 @@ def send_credit_alert(alert_id: int) -> int:
             "compute:account-detail", args=[alert.account_id]
         )
         body = (
-            f"{headline}: {ledger.fmt_credits(alert.consumed)} credits consumed so far.\n\n"
+            f"{headline}: {posting.fmt_credits(alert.consumed)} credits consumed so far.\n\n"
             "Usage is never refused: past 100 % the account is overdrawn until more credits are awarded.\n"
             f"Balance, burn-down and forecast: {link}\n"
         )
         messages = [
             EmailMessage(subject=f"[TGB] {headline}", body=body, to=[address])
-            for address in ledger.alert_recipients(alert.account)
+            for address in alerts.alert_recipients(alert.account)
         ]
         if not messages:
             return 0

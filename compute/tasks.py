@@ -1,66 +1,59 @@
 """Celery tasks of the compute app: thin wrappers that call compute.services."""
 
-from celery import shared_task
 from django.db import transaction
 
 from compute import notifications
 from compute.collectors.prometheus import SourceRefused, SourceUnavailable
-from compute.services import ledger, security
-from compute.services import metrics as services
+from compute.services.credits import pools
+from compute.services.metrics import attribution, collection, security
+from governance.celery import portal_task
 
 
-@shared_task(ignore_result=True)
+@portal_task
 def collect_all_metrics() -> int:
     """Beat's collection tick: one task per source that is due, so a slow or failing source
     never holds up the others. Sources backing off after failures wait their turn."""
-    due = services.due_sources()
+    due = collection.due_sources()
     for source_id in due:
         transaction.on_commit(lambda source_id=source_id: collect_source.delay(source_id))
     return len(due)
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(SourceUnavailable,),
-    retry_backoff=15,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=4,
-)
+@portal_task(retry_on=(SourceUnavailable,), retry_backoff=15, max_retries=4)
 def collect_source(source_id: int) -> None:
     """Collect one source. An unreachable source is retried with exponential backoff; a
     refused query is a configuration error, recorded on the source and not retried."""
     try:
-        services.collect_source(source_id)
+        collection.collect_source(source_id)
     except SourceRefused:
         return
 
 
-@shared_task(ignore_result=True)
+@portal_task
 def ingest_watched_reports() -> int:
     """Pick up new security reports from every watched directory."""
     return security.scan_watched_directories()
 
 
-@shared_task(ignore_result=True)
+@portal_task
 def purge_raw_samples() -> int:
     """Drop raw samples past the retention horizon; the rollups keep the history."""
-    return services.purge_raw_samples()
+    return collection.purge_raw_samples()
 
 
-@shared_task(ignore_result=True)
+@portal_task
 def post_pending_usage() -> int:
     """Hand the ledger the attributed usage it has not taken yet."""
-    return services.post_pending_usage()
+    return attribution.post_pending_usage()
 
 
-@shared_task(ignore_result=True)
+@portal_task
 def expire_credit_pools() -> int:
     """Return unspent credits of ended pools to them (run by beat; safe to repeat)."""
-    return ledger.expire_pools()
+    return pools.expire_pools()
 
 
-@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@portal_task(retry_on=(OSError,), max_retries=5)
 def send_credit_alert(alert_id: int) -> int:
     """Email an account's alert, once (SMTP hiccups are retried with backoff)."""
     return notifications.send_credit_alert(alert_id)

@@ -62,7 +62,7 @@ def credit_burns(charter_ids_by_key: Mapping[int, Iterable[int]]) -> dict[int, C
     allocation and spend. A group none of whose charters has an account stays "unknown"
     rather than reading as zero burn.
     """
-    from compute.services.ledger import charter_allocation_and_use
+    from compute.selectors import charter_allocation_and_use
 
     groups = {key: list(ids) for key, ids in charter_ids_by_key.items()}
     figures = charter_allocation_and_use({charter_id for ids in groups.values() for charter_id in ids})

@@ -205,7 +205,7 @@ class CharterCreditUse:
 
 def charter_credit_use(charters: Iterable[Charter]) -> list[CharterCreditUse]:
     """Each charter with its allocation and use, from the ledger in one query."""
-    from compute.services.ledger import charter_allocation_and_use
+    from compute.selectors import charter_allocation_and_use
 
     charters = list(charters)
     figures = charter_allocation_and_use(c.pk for c in charters)

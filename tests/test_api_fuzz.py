@@ -96,7 +96,7 @@ def existing_ids(user: User) -> dict[str, list[int]]:
 def seeded_schema(username: str):
     """The schema of the seeded demo portal, called with `username`'s token."""
     # The whole demo but its two days of minute samples, which add seeding time and no case.
-    seeders = [name for name in seed_demo_command.APP_SEEDERS if name != "compute.metrics_demo"]
+    seeders = [name for name in seed_demo_command.APP_SEEDERS if name != "compute.demo.metrics"]
     with (
         override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
         patch.object(seed_demo_command, "APP_SEEDERS", seeders),

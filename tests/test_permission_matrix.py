@@ -91,7 +91,7 @@ class PermissionMatrixTests(TestCase):
         # The whole demo but the metrics history (two days of minute samples): the metric
         # endpoints' permissions are checked in tests/compute/metrics, and those samples would
         # multiply the seeding time without adding a single permission case.
-        seeders = [name for name in seed_demo_command.APP_SEEDERS if name != "compute.metrics_demo"]
+        seeders = [name for name in seed_demo_command.APP_SEEDERS if name != "compute.demo.metrics"]
         with patch.object(seed_demo_command, "APP_SEEDERS", seeders):
             call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - closed with the process
         User.objects.create_user("olga.outsider", password="irrelevant-here")  # noqa: S106

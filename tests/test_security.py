@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from compute.models import Resource
-from compute.services import metrics
+from compute.services.metrics import sources
 from governance.models import AuditEvent
 from tests.base import PASSWORD, PortalTestCase
 from tests.otp import totp
@@ -139,8 +139,8 @@ class SecretsAreNeverLoggedTests(PortalTestCase):
         cluster = Resource.objects.create(name="Edge GPU rack", kind="gpu_cluster", capacity=4, jurisdiction="EU")
         bearer = "prometheus-bearer-5f2a9c"
         with LogCapture() as logs:
-            push = metrics.create_source(self.admin, name="Edge agent", kind="push", resource=cluster)
-            pull = metrics.create_source(
+            push = sources.create_source(self.admin, name="Edge agent", kind="push", resource=cluster)
+            pull = sources.create_source(
                 self.admin,
                 name="Cluster Prometheus",
                 kind="prometheus",
@@ -148,7 +148,7 @@ class SecretsAreNeverLoggedTests(PortalTestCase):
                 url="http://127.0.0.1:9/",
                 bearer_token=bearer,
             )
-            metrics.update_source(self.admin, pull, bearer_token=bearer + "-rotated")
+            sources.update_source(self.admin, pull, bearer_token=bearer + "-rotated")
             response = self.api().generic(
                 "POST",
                 "/api/metrics/ingest/",

@@ -115,9 +115,9 @@ def approve(actor, charter: Charter, *, ballot) -> Charter:
     charter = _finish(actor, charter, "approve", ballot=ballot.pk, version=charter.version)
     # An approved charter has a credit account from the moment of approval (DESIGN 2.3),
     # opened in this transaction. Imported here: compute depends on charters, not the reverse.
-    from compute.services.ledger import open_account
+    from compute.services.credits import pools
 
-    open_account(charter, actor)
+    pools.open_account(charter, actor)
     return charter
 
 

@@ -1,23 +1,23 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from compute.api import metrics_views, views
+from compute.api.views import credits, metrics
 
 router = DefaultRouter()
 # Credits
-router.register("resources", views.ResourceViewSet, basename="resource")
-router.register("credit-pools", views.CreditPoolViewSet, basename="creditpool")
-router.register("credit-accounts", views.CreditAccountViewSet, basename="creditaccount")
-router.register("credit-transactions", views.LedgerTransactionViewSet, basename="credittransaction")
-router.register("credit-requests", views.CreditRequestViewSet, basename="creditrequest")
-router.register("credit-transfers", views.CreditTransferViewSet, basename="credittransfer")
-router.register("credit-refunds", views.CreditRefundViewSet, basename="creditrefund")
+router.register("resources", credits.ResourceViewSet, basename="resource")
+router.register("credit-pools", credits.CreditPoolViewSet, basename="creditpool")
+router.register("credit-accounts", credits.CreditAccountViewSet, basename="creditaccount")
+router.register("credit-transactions", credits.LedgerTransactionViewSet, basename="credittransaction")
+router.register("credit-requests", credits.CreditRequestViewSet, basename="creditrequest")
+router.register("credit-transfers", credits.CreditTransferViewSet, basename="credittransfer")
+router.register("credit-refunds", credits.CreditRefundViewSet, basename="creditrefund")
 # Metrics and security posture
-router.register("metric-sources", metrics_views.MetricSourceViewSet, basename="metricsource")
-router.register("security-reports", metrics_views.SecurityReportViewSet, basename="securityreport")
+router.register("metric-sources", metrics.MetricSourceViewSet, basename="metricsource")
+router.register("security-reports", metrics.SecurityReportViewSet, basename="securityreport")
 
 urlpatterns = [
-    path("metrics/ingest/", metrics_views.MetricIngestView.as_view(), name="metrics-ingest"),
-    path("metrics/series/", metrics_views.MetricSeriesView.as_view(), name="metrics-series"),
+    path("metrics/ingest/", metrics.MetricIngestView.as_view(), name="metrics-ingest"),
+    path("metrics/series/", metrics.MetricSeriesView.as_view(), name="metrics-series"),
     *router.urls,
 ]

@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from compute import permissions
 from compute.choices import (
     AWARDED_STATUSES,
     AccountKind,
@@ -29,7 +30,7 @@ from compute.choices import (
     TransferStatus,
 )
 from governance.models import TimeStampedModel
-from governance.models.base import AppendOnlyError
+from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
 from governance.roles import is_administrator
 
 # Credits carry four decimal places: a usage debit is unit-hours times a rate, and rounding
@@ -48,11 +49,6 @@ def exact(total) -> Decimal:
     return Decimal(total).quantize(CREDIT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def sees_all_credits(user) -> bool:
-    """Administrators, auditors and the committee see every account and the whole ledger."""
-    return is_administrator(user) or user.has_perm("compute.view_creditaccount")
-
-
 def charters_of(user):
     """Ids of the charters the person's organization leads or takes part in."""
     from charters.models import Charter
@@ -68,27 +64,8 @@ def charters_of(user):
     )
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """The ledger's rows are never changed or removed once written."""
-
-    def update(self, **kwargs):
-        raise AppendOnlyError("The ledger is append-only: correct it with a reversing transaction.")
-
-    def delete(self):
-        raise AppendOnlyError("The ledger is append-only: correct it with a reversing transaction.")
-
-
-class AppendOnlyModel(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("The ledger is append-only: correct it with a reversing transaction.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The ledger is append-only: correct it with a reversing transaction.")
+# Every append-only row of the ledger says the same thing when something tries to change it.
+LEDGER_IS_APPEND_ONLY = "The ledger is append-only: correct it with a reversing transaction."
 
 
 # --- Pools and accounts ----------------------------------------------------------------------
@@ -185,7 +162,7 @@ class CreditAccountQuerySet(models.QuerySet):
         accounts of the charters their organization leads or takes part in."""
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         return self.filter(kind=AccountKind.CHARTER, charter_id__in=charters_of(user))
 
@@ -283,7 +260,7 @@ class LedgerTransactionQuerySet(AppendOnlyQuerySet):
         transactions that touch an account they can see."""
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         mine = LedgerEntry.objects.filter(
             transaction=OuterRef("pk"), account__kind=AccountKind.CHARTER, account__charter_id__in=charters_of(user)
@@ -293,6 +270,8 @@ class LedgerTransactionQuerySet(AppendOnlyQuerySet):
 
 class LedgerTransaction(AppendOnlyModel):
     """One movement of credits: a set of entries that sum to zero. Never changed once written."""
+
+    append_only_message = LEDGER_IS_APPEND_ONLY
 
     kind = models.CharField(max_length=16, choices=TransactionKind.choices)
     occurred_at = models.DateTimeField(
@@ -334,12 +313,12 @@ class LedgerEntry(AppendOnlyModel):
     """One side of a transaction: credits into (positive) or out of (negative) an account,
     drawn from a pool's budget (empty only for usage by an account that was never funded)."""
 
+    append_only_message = LEDGER_IS_APPEND_ONLY
+
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries")
     pool = models.ForeignKey(CreditPool, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     amount = models.DecimalField(**CREDITS)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["transaction", "pk"]
@@ -362,6 +341,8 @@ class UsageRecord(AppendOnlyModel):
     (source, resource, charter, hour) is the idempotency key: a collector re-run or a repeated
     import finds the record and charges nothing more. The rate used is kept on the record."""
 
+    append_only_message = LEDGER_IS_APPEND_ONLY
+
     source = models.CharField(max_length=64)
     resource = models.ForeignKey("compute.Resource", on_delete=models.PROTECT, related_name="usage_records")
     charter = models.ForeignKey("charters.Charter", on_delete=models.PROTECT, related_name="usage_records")
@@ -376,8 +357,6 @@ class UsageRecord(AppendOnlyModel):
         LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="usage"
     )
     posted_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-hour"]
@@ -562,7 +541,7 @@ class CreditTransferQuerySet(models.QuerySet):
     def visible_to(self, user) -> CreditTransferQuerySet:
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         mine = charters_of(user)
         return self.filter(Q(source__charter_id__in=mine) | Q(target__charter_id__in=mine))
@@ -619,7 +598,7 @@ class CreditRefundQuerySet(models.QuerySet):
     def visible_to(self, user) -> CreditRefundQuerySet:
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         return self.filter(account__charter_id__in=charters_of(user))
 
@@ -651,7 +630,7 @@ class CreditAlertQuerySet(models.QuerySet):
     def visible_to(self, user) -> CreditAlertQuerySet:
         if not (user and user.is_authenticated):
             return self.none()
-        if sees_all_credits(user):
+        if permissions.may_see_all_credits(user):
             return self
         return self.filter(account__charter_id__in=charters_of(user))
 

@@ -83,6 +83,9 @@ class MetricSource(TimeStampedModel):
 
     objects = MetricSourceQuerySet.as_manager()
 
+    # A new push source's token, set by sources.create_source and shown once; only its hash is kept.
+    plain_token: str = ""
+
     class Meta:
         ordering = ["name"]
         constraints = [

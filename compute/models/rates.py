@@ -10,18 +10,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from governance.models.base import AppendOnlyError
+from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
 
 RATE_FIELD = {"max_digits": 12, "decimal_places": 4}
 
 
-class ResourceRateQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("A rate is never changed: add a new one with a later effective date.")
-
-    def delete(self):
-        raise AppendOnlyError("A rate is never removed: past usage was priced with it.")
-
+class ResourceRateQuerySet(AppendOnlyQuerySet):
     def in_effect_at(self, resource, at: datetime.datetime) -> ResourceRate | None:
         """The rate of `resource` that prices usage at `at`: the latest one in effect by then.
 
@@ -34,12 +28,14 @@ class ResourceRateQuerySet(models.QuerySet):
         )
 
 
-class ResourceRate(models.Model):
+class ResourceRate(AppendOnlyModel):
     """How many credits one unit-hour of a resource costs, from `effective_from` on.
 
     Rates are versioned, never edited: a change is a new row with a later effective date, so
     usage charged before it keeps the price it was charged at (each debit records its rate).
     """
+
+    append_only_message = "A rate is never changed or removed: past usage was priced with it; add a new one."
 
     resource = models.ForeignKey("compute.Resource", on_delete=models.PROTECT, related_name="rates")
     rate = models.DecimalField("credits per unit-hour", validators=[MinValueValidator(Decimal("0"))], **RATE_FIELD)
@@ -69,11 +65,3 @@ class ResourceRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rate} credits per unit-hour from {self.effective_from:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("A rate is never changed: add a new one with a later effective date.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("A rate is never removed: past usage was priced with it.")

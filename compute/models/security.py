@@ -15,36 +15,15 @@ from django.db import models
 from django.db.models import Q
 
 from compute.choices import AttestationStatus, ScanKind, ScanOrigin
-from governance.roles import is_administrator
 
 
 class SecurityScanQuerySet(models.QuerySet):
     def visible_to(self, user) -> SecurityScanQuerySet:
         """Every signed-in user sees the posture (scores and counts); who may read the findings
-        themselves is `can_read_findings`."""
+        themselves is compute.permissions.may_read_findings."""
         if not (user and user.is_authenticated):
             return self.none()
         return self
-
-
-def can_read_findings(user) -> bool:
-    """Failed rules and CVE ids are a map for an attacker: administrators, auditors and those
-    granted compute.view_securityscan read them."""
-    from governance.choices import PortalRole
-
-    if not (user and user.is_authenticated):
-        return False
-    return (
-        is_administrator(user)
-        or user.has_perm("compute.view_securityscan")
-        or user.groups.filter(name=PortalRole.AUDITOR).exists()
-    )
-
-
-def can_submit_reports(user) -> bool:
-    return bool(
-        user and user.is_authenticated and (is_administrator(user) or user.has_perm("compute.add_securityscan"))
-    )
 
 
 class SecurityScan(models.Model):

@@ -2,7 +2,7 @@
 
 from django import template
 
-from compute.credit_views import credits_panel
+from compute import selectors
 
 register = template.Library()
 
@@ -10,4 +10,4 @@ register = template.Library()
 @register.inclusion_tag("compute/_home_panel.html", takes_context=True)
 def compute_home_panel(context):
     user = context["request"].user
-    return {"user": user, "credits": credits_panel(user)}
+    return {"user": user, "credits": selectors.credits_panel(user)}

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from compute.collectors import catalogue
 from compute.models import MetricSource, Resource
-from compute.services import metrics as services
+from compute.services.metrics import collection, sources
 from governance.models import User
 from tests.compute.metrics.promserver import scraped_node_exporter
 
@@ -40,7 +40,7 @@ def cpu_chart(html: str) -> dict:
 def test_the_dashboards_show_the_last_data_and_why_it_is_stale_while_prometheus_is_down(prometheus, client):
     admin = User.objects.create_superuser("admin", "admin@example.org", "irrelevant-here")  # noqa: S106
     cluster = Resource.objects.create(name="Sovereign GPU cluster", kind="gpu_cluster", capacity=8, jurisdiction="EU")
-    source = services.create_source(
+    source = sources.create_source(
         admin,
         name="Cluster Prometheus",
         kind="prometheus",
@@ -51,14 +51,14 @@ def test_the_dashboards_show_the_last_data_and_why_it_is_stale_while_prometheus_
     )
     prometheus.wait_for(CPU_READY)
     time.sleep(2)
-    assert services.collect_all_metrics() == 1
+    assert collection.collect_all_metrics() == 1
     client.force_login(admin)
     api = APIClient()
     api.force_authenticate(admin)
     series_url = f"/api/metrics/series/?resource={cluster.pk}&metric={catalogue.CPU_UTILIZATION}"
 
     prometheus.stop()
-    assert services.collect_all_metrics() == 0
+    assert collection.collect_all_metrics() == 0
 
     source.refresh_from_db()
     assert source.failing_since is not None
@@ -80,7 +80,7 @@ def test_the_dashboards_show_the_last_data_and_why_it_is_stale_while_prometheus_
     # warning is gone.
     prometheus.start()
     prometheus.wait_for(CPU_READY)
-    assert services.collect_all_metrics() == 1
+    assert collection.collect_all_metrics() == 1
     html = client.get("/compute/dashboards/?range=1h").content.decode()
     assert "down since" not in html
     assert "Collected just now (Cluster Prometheus)." in html

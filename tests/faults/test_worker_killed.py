@@ -42,8 +42,8 @@ from compute.models import (
     UsageAttribution,
     UsageRecord,
 )
-from compute.services import ledger
-from compute.services import metrics as services
+from compute.services.credits import pools, resources, verification
+from compute.services.metrics import attribution, sources
 from compute.tasks import collect_source
 from governance.celery import app
 from governance.choices import Sector
@@ -86,17 +86,17 @@ class WorkerKilledMidCollectionTests(TransactionTestCase):
         # The hours the pass attributes: those complete (with the service's lag) when it runs.
         # Prometheus answers the five minutes after the last sample with it (its look-back), so
         # an hour turning mid-test would add a sliver of usage: let it turn first.
-        turns_in = 3600 - (timezone.now() - services.ATTRIBUTION_LAG).timestamp() % 3600
+        turns_in = 3600 - (timezone.now() - attribution.ATTRIBUTION_LAG).timestamp() % 3600
         if turns_in < 60:
             time.sleep(turns_in + 1)
-        self.end = (timezone.now() - services.ATTRIBUTION_LAG).replace(minute=0, second=0, microsecond=0)
+        self.end = (timezone.now() - attribution.ATTRIBUTION_LAG).replace(minute=0, second=0, microsecond=0)
         self.hours = [self.end - datetime.timedelta(hours=h) for h in range(HOURS, 0, -1)]
         self.prometheus = self.start_prometheus()
 
         admin = User.objects.create_superuser("admin", "admin@example.org", "irrelevant-here")  # noqa: S106
         organization = Organization.objects.create(name="Ministry", sector=Sector.PUBLIC)
         committee = Committee.objects.create(name="TGB")
-        self.resource = ledger.create_resource(
+        self.resource = resources.create_resource(
             admin, name="Sovereign GPU cluster", kind="gpu_cluster", capacity=8, jurisdiction="EU", rate=RATE
         )
         # Created in label order, so gamma's rows come last in each hour's postings.
@@ -111,8 +111,8 @@ class WorkerKilledMidCollectionTests(TransactionTestCase):
             )
             for label in ("alpha", "beta", "gamma")
         }
-        self.accounts = {label: ledger.open_account(charter) for label, charter in self.charters.items()}
-        self.source = services.create_source(
+        self.accounts = {label: pools.open_account(charter) for label, charter in self.charters.items()}
+        self.source = sources.create_source(
             admin,
             name="DCGM",
             kind="prometheus",
@@ -281,7 +281,7 @@ class WorkerKilledMidCollectionTests(TransactionTestCase):
             self.assertEqual(
                 records.filter(charter=self.charters[label]).aggregate(c=Sum("credits"))["c"], charged * RATE
             )
-        report = ledger.verify_ledger()
+        report = verification.verify_ledger()
         self.assertTrue(report.ok, report.problems)
         source = MetricSource.objects.get(pk=self.source.pk)
         self.assertEqual(source.attributed_until, self.end)

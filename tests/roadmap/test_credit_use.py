@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from compute.services import ledger
+from compute.services.credits import usage
 from roadmap import selectors
 from roadmap.services import initiatives, milestones
 from tests.compute.credits import CreditsTestCase
@@ -37,7 +37,7 @@ class LinkedCharterCreditUseTests(CreditsTestCase):
     def use_credits(self, gpu_hours):
         self.approve(self.request_credits(4000))
         hour = (timezone.now() - datetime.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-        ledger.post_usage(source="test", resource=self.gpu, charter=self.charter, hour=hour, unit_hours=gpu_hours)
+        usage.post_usage(source="test", resource=self.gpu, charter=self.charter, hour=hour, unit_hours=gpu_hours)
 
     def test_the_page_shows_each_charters_allocation_and_use(self):
         self.use_credits(Decimal("400"))  # 1,000 of 4,000 credits

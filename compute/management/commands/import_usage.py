@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from compute.services.ledger import import_usage
+from compute.services.credits import usage
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             rows = json.loads(text) if file.suffix.lower() == ".json" else list(csv.DictReader(text.splitlines()))
         except json.JSONDecodeError as error:
             raise CommandError(f"{path} is not valid JSON: {error}") from error
-        result = import_usage(rows, source=source)
+        result = usage.import_usage(rows, source=source)
         for error in result.errors:
             self.stderr.write(error)
         self.stdout.write(

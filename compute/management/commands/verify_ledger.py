@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from compute.services.ledger import verify_ledger
+from compute.services.credits import verification
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        report = verify_ledger()
+        report = verification.verify_ledger()
         if not report.ok:
             for problem in report.problems:
                 self.stderr.write(problem)

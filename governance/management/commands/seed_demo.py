@@ -45,7 +45,7 @@ PEOPLE = [
     ("uma.auditor", "Uma", "Becker", None, None, [PortalRole.AUDITOR]),
 ]
 
-APP_SEEDERS = ["governance.demo", "charters.demo", "compute.demo", "compute.metrics_demo", "roadmap.demo"]
+APP_SEEDERS = ["governance.demo", "charters.demo", "compute.demo.credits", "compute.demo.metrics", "roadmap.demo"]
 
 
 class Command(BaseCommand):

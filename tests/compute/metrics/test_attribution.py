@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from compute.collectors.prometheus import Series
 from compute.models import Resource, UsageAttribution
-from compute.services import metrics as services
+from compute.services.metrics import attribution, sources
 from tests.base import PortalTestCase
 
 HOUR = datetime.datetime(2026, 3, 1, 10, tzinfo=datetime.UTC)
@@ -22,13 +22,13 @@ def gpus(label_value, counts, step=60, start=HOUR):
 
 class UsageRowTests(PortalTestCase):
     def rows(self, series, charters, step=60):
-        return services.usage_rows(
+        return attribution.usage_rows(
             series, source_key="metric-source:1", resource_id=7, step=step, label="project", charters=charters
         )
 
     def test_gpus_held_for_a_whole_hour_are_that_many_gpu_hours(self):
         rows, unmatched = self.rows([gpus("alpha", [4] * 60)], {"alpha": 11})
-        self.assertEqual(rows, [services.UsageRow("metric-source:1", 7, 11, HOUR, Decimal("4.0000"))])
+        self.assertEqual(rows, [attribution.UsageRow("metric-source:1", 7, 11, HOUR, Decimal("4.0000"))])
         self.assertEqual(unmatched, set())
 
     def test_usage_is_split_at_the_top_of_the_hour(self):
@@ -59,7 +59,7 @@ class UsageRowTests(PortalTestCase):
             created_by=self.staff,
         )
         cluster = Resource.objects.create(name="GPU", kind="gpu_cluster", capacity=8, jurisdiction="EU")
-        source = services.create_source(
+        source = sources.create_source(
             self.admin,
             name="DCGM",
             kind="prometheus",
@@ -68,7 +68,7 @@ class UsageRowTests(PortalTestCase):
             charter_label="project",
             charter_map={"floods": charter.pk},
         )
-        lookup = services.charter_lookup(source, {"floods", str(charter.pk), "999999", "not-a-charter"})
+        lookup = attribution.charter_lookup(source, {"floods", str(charter.pk), "999999", "not-a-charter"})
         self.assertEqual(lookup, {"floods": charter.pk, str(charter.pk): charter.pk})
 
     def test_saved_rows_are_idempotent_on_their_key(self):
@@ -83,10 +83,12 @@ class UsageRowTests(PortalTestCase):
             created_by=self.staff,
         )
         cluster = Resource.objects.create(name="GPU", kind="gpu_cluster", capacity=8, jurisdiction="EU")
-        source = services.create_source(
+        source = sources.create_source(
             self.admin, name="DCGM", kind="prometheus", url="http://prometheus.invalid:9090", resource=cluster
         )
-        row = services.UsageRow(services.ledger_source_key(source), cluster.pk, charter.pk, HOUR, Decimal("3.5000"))
-        services.save_attribution(source, [row])
-        services.save_attribution(source, [row])
+        row = attribution.UsageRow(
+            attribution.ledger_source_key(source), cluster.pk, charter.pk, HOUR, Decimal("3.5000")
+        )
+        attribution.save_attribution(source, [row])
+        attribution.save_attribution(source, [row])
         self.assertEqual(UsageAttribution.objects.get().unit_hours, Decimal("3.5000"))

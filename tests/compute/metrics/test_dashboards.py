@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from charters.models import Charter
 from compute.models import MetricSource, Resource, SecurityScan
-from compute.services import metrics as services
-from compute.services import security
+from compute.services.metrics import attribution, security, sources, store
 from tests.base import PortalTestCase
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -34,10 +33,10 @@ class DashboardTests(PortalTestCase):
             for i in range(12 * 24)
             if not 24 <= i < 48  # two hours missing
         ]
-        services.store(cls.cluster.pk, rows)
-        cls.source = services.create_source(cls.admin, name="Cluster agent", kind="push", resource=cls.cluster)
+        store.save(cls.cluster.pk, rows)
+        cls.source = sources.create_source(cls.admin, name="Cluster agent", kind="push", resource=cls.cluster)
         MetricSource.objects.filter(pk=cls.source.pk).update(last_success_at=now - datetime.timedelta(minutes=3))
-        cls.down = services.create_source(
+        cls.down = sources.create_source(
             cls.admin, name="Pool Prometheus", kind="prometheus", url="http://127.0.0.1:9", resource=cls.pool
         )
         MetricSource.objects.filter(pk=cls.down.pk).update(
@@ -100,8 +99,8 @@ class DashboardTests(PortalTestCase):
             created_by=self.staff,
         )
         hour = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=3)
-        services.save_attribution(
-            self.down, [services.UsageRow("metric-source:x", self.pool.pk, charter.pk, hour, Decimal("6.5000"))]
+        attribution.save_attribution(
+            self.down, [attribution.UsageRow("metric-source:x", self.pool.pk, charter.pk, hour, Decimal("6.5000"))]
         )
         html = self.page("/compute/dashboards/usage/?range=24h")
         self.assertIn("Flood forecasting", html)

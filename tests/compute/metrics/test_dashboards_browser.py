@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from compute.models import Resource
-from compute.services import metrics as services
+from compute.services.metrics import store
 from tests.base import make_body
 from tests.browser.login import log_in
 
@@ -20,7 +20,7 @@ def test_the_utilization_chart_draws_each_resource_with_its_gap(live_server, pag
     make_body()
     cluster = Resource.objects.create(name="Sovereign GPU cluster", kind="gpu_cluster", capacity=8, jurisdiction="EU")
     now = timezone.now().replace(second=0, microsecond=0)
-    services.store(
+    store.save(
         cluster.pk,
         [
             ("DCGM_FI_DEV_GPU_UTIL", now - datetime.timedelta(minutes=5 * i), 40.0 + i % 20)

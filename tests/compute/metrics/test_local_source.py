@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from compute.collectors import local
 from compute.models import MetricSource, Resource, Sample
-from compute.services import metrics as services
+from compute.services.metrics import collection, sources
 from governance.models import User
 
 pytestmark = pytest.mark.django_db
@@ -35,11 +35,11 @@ def nvml_absent_reason() -> str | None:
 def local_source():
     admin = User.objects.create_superuser("admin", "admin@example.org", "correct-horse-battery-staple")
     host = Resource.objects.create(name="Portal host", kind="cpu_pool", capacity=2, jurisdiction="EU")
-    return services.create_source(admin, name="This host", kind="local", resource=host)
+    return sources.create_source(admin, name="This host", kind="local", resource=host)
 
 
 def test_a_local_pass_stores_this_hosts_cpu_and_memory(local_source):
-    result = services.collect_source(local_source.pk)
+    result = collection.collect_source(local_source.pk)
     names = set(Sample.objects.filter(resource=local_source.resource).values_list("metric__name", flat=True))
     assert {"cpu_utilization", "memory_utilization"} <= names
     assert result.stored >= 2
@@ -48,8 +48,8 @@ def test_a_local_pass_stores_this_hosts_cpu_and_memory(local_source):
 
 
 def test_two_passes_in_the_same_step_keep_one_reading(local_source):
-    services.collect_source(local_source.pk)
-    services.collect_source(local_source.pk)
+    collection.collect_source(local_source.pk)
+    collection.collect_source(local_source.pk)
     per_metric = Sample.objects.filter(resource=local_source.resource, metric__name="cpu_utilization").count()
     assert per_metric in (1, 2)  # two only when the passes straddled a minute boundary
 
@@ -58,7 +58,7 @@ def test_without_an_nvidia_driver_the_gpu_part_is_skipped_with_its_reason(local_
     reason = nvml_absent_reason()
     if reason is None:
         pytest.skip("this machine has an NVIDIA GPU: the NVML test below covers it")
-    services.collect_source(local_source.pk)
+    collection.collect_source(local_source.pk)
     local_source.refresh_from_db()
     assert local_source.status_note.startswith("GPU metrics skipped")
     assert not Sample.objects.filter(metric__name__startswith="DCGM_").exists()

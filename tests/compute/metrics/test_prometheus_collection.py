@@ -13,9 +13,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from charters.models import Charter
+from compute import selectors
 from compute.collectors.prometheus import MAX_POINTS_PER_CHUNK, PrometheusClient, SourceUnavailable
 from compute.models import DailyRollup, HourlyRollup, MetricSource, Resource, Sample, UsageAttribution
-from compute.services import metrics as services
+from compute.services.metrics import attribution, collection, sources
 from governance.choices import Sector
 from governance.models import Committee, Organization, User
 from tests.compute.metrics.promserver import PrometheusServer, create_blocks, free_port, missing_binaries
@@ -35,7 +36,7 @@ def cluster():
 
 
 def prometheus_source(admin, resource, url, **extra) -> MetricSource:
-    return services.create_source(
+    return sources.create_source(
         admin,
         name=f"Prometheus {resource.name}",
         kind="prometheus",
@@ -56,7 +57,7 @@ def test_a_collection_pass_stores_real_cpu_samples(node_prometheus, admin, clust
     node_prometheus.wait_for('rate(node_cpu_seconds_total{mode="idle"}[5s])')
     time.sleep(3)
 
-    result = services.collect_source(source.pk)
+    result = collection.collect_source(source.pk)
 
     assert result.stored > 0
     values = list(cpu_samples(cluster).values_list("value", flat=True))
@@ -80,17 +81,17 @@ def test_a_second_pass_adds_no_duplicates(node_prometheus, admin, cluster):
     node_prometheus.wait_for('rate(node_cpu_seconds_total{mode="idle"}[5s])')
     time.sleep(3)
     now = timezone.now()
-    services.collect_source(source.pk, now=now)
+    collection.collect_source(source.pk, now=now)
     first = set(cpu_samples(cluster).values_list("time", flat=True))
 
     # The same instant again: nothing new.
-    services.collect_source(source.pk, now=now)
+    collection.collect_source(source.pk, now=now)
     assert set(cpu_samples(cluster).values_list("time", flat=True)) == first
     assert cpu_samples(cluster).count() == len(first)
 
     # Later: the overlap is read again, only the new instants are added.
     time.sleep(2)
-    services.collect_source(source.pk)
+    collection.collect_source(source.pk)
     times = list(cpu_samples(cluster).values_list("time", flat=True))
     assert len(times) == len(set(times))
     assert set(times) > first
@@ -104,7 +105,7 @@ def test_a_stopped_prometheus_is_recorded_and_the_next_pass_after_restart_fills_
     source = prometheus_source(admin, cluster, node_prometheus.url)
     node_prometheus.wait_for('rate(node_cpu_seconds_total{mode="idle"}[5s])')
     time.sleep(2)
-    services.collect_source(source.pk)
+    collection.collect_source(source.pk)
     source.refresh_from_db()
     collected_until = source.collected_until
     before = cpu_samples(cluster).count()
@@ -112,19 +113,19 @@ def test_a_stopped_prometheus_is_recorded_and_the_next_pass_after_restart_fills_
 
     node_prometheus.stop()
     with pytest.raises(SourceUnavailable):
-        services.collect_source(source.pk)
+        collection.collect_source(source.pk)
     source.refresh_from_db()
     assert "unreachable" in source.last_error
     assert source.failing_since is not None
     assert source.consecutive_failures == 1
     assert source.next_attempt_at > timezone.now()
     assert source.collected_until == collected_until  # nothing was skipped over
-    assert services.freshness(source)["state"] == "down"
-    assert "down since" in services.freshness(source)["text"]
+    assert selectors.freshness(source)["state"] == "down"
+    assert "down since" in selectors.freshness(source)["text"]
 
     node_prometheus.start()
     node_prometheus.wait_for('rate(node_cpu_seconds_total{mode="idle"}[5s])')
-    services.collect_source(source.pk)
+    collection.collect_source(source.pk)
     source.refresh_from_db()
     assert source.last_error == ""
     assert source.failing_since is None
@@ -144,7 +145,7 @@ def test_a_down_source_never_stops_the_others(node_prometheus, admin, cluster):
     node_prometheus.wait_for('rate(node_cpu_seconds_total{mode="idle"}[5s])')
     time.sleep(2)
 
-    collected = services.collect_all_metrics()
+    collected = collection.collect_all_metrics()
 
     assert collected == 1
     down.refresh_from_db()
@@ -180,7 +181,7 @@ def test_the_celery_task_retries_an_unreachable_source_with_backoff(admin, clust
     # The first try and every retry reached the source and were recorded.
     assert down.consecutive_failures == tasks.collect_source.max_retries + 1
     # Beat leaves a backing-off source alone until its next attempt is due.
-    assert down.pk not in services.due_sources()
+    assert down.pk not in collection.due_sources()
 
 
 @pytest.fixture
@@ -250,7 +251,7 @@ def test_gpu_hours_are_attributed_per_charter_per_hour_from_prometheus_labels(ba
         )
 
     alpha, beta = charter("Alpha"), charter("Beta")
-    source = services.create_source(
+    source = sources.create_source(
         admin,
         name="DCGM",
         kind="prometheus",
@@ -262,7 +263,7 @@ def test_gpu_hours_are_attributed_per_charter_per_hour_from_prometheus_labels(ba
     )
     now = datetime.datetime.fromtimestamp(end, tz=datetime.UTC) + datetime.timedelta(minutes=10)
 
-    rows = services.attribute_usage(source, now=now)
+    rows = attribution.attribute_usage(source, now=now)
 
     hours = {(r.charter_id, r.hour): r.unit_hours for r in rows}
     first_hour = datetime.datetime.fromtimestamp(end - 3 * 3600, tz=datetime.UTC)
@@ -277,5 +278,5 @@ def test_gpu_hours_are_attributed_per_charter_per_hour_from_prometheus_labels(ba
     assert not stored.values("charter", "hour").annotate(n=Count("pk")).filter(n__gt=1).exists()
 
     # Attributed hours are not attributed again.
-    assert services.attribute_usage(source, now=now) == []
+    assert attribution.attribute_usage(source, now=now) == []
     assert UsageAttribution.objects.filter(source=source).count() == len(rows)

@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from compute.models import HourlyRollup, MetricSource, Resource, Sample
-from compute.services import metrics as services
+from compute.services.metrics import sources
 from tests.base import PortalTestCase
 
 URL = "/api/metrics/ingest/"
@@ -18,7 +18,7 @@ URL = "/api/metrics/ingest/"
 class PushAPITests(PortalTestCase):
     def setUp(self):
         self.cluster = Resource.objects.create(name="Edge GPU rack", kind="gpu_cluster", capacity=4, jurisdiction="EU")
-        self.source = services.create_source(self.admin, name="Edge agent", kind="push", resource=self.cluster)
+        self.source = sources.create_source(self.admin, name="Edge agent", kind="push", resource=self.cluster)
         self.token = self.source.plain_token
         self.now = timezone.now().replace(microsecond=0)
 
@@ -85,7 +85,7 @@ class PushAPITests(PortalTestCase):
         self.assertFalse(Sample.objects.exists())
 
     def test_the_token_of_a_disabled_source_is_forbidden(self):
-        services.update_source(self.admin, self.source, enabled=False)
+        sources.update_source(self.admin, self.source, enabled=False)
         response = self.push(self.batch())
         self.assertEqual(response.status_code, 403)
         self.assertFalse(Sample.objects.exists())

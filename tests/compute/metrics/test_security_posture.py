@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from compute.collectors.reports import parse_report
 from compute.models import ReportDirectory, Resource, SecurityScan
-from compute.services import security
+from compute.services.metrics import security
 from governance.audit import verify_chain
 from governance.models import AuditEvent
 from tests.base import PortalTestCase

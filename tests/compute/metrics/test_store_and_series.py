@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from compute.models import DailyRollup, HourlyRollup, Metric, Resource, Sample
-from compute.services import metric_store
-from compute.services import metrics as services
+from compute.services.metrics import sources, store
 from tests.api_checks import APIResourceChecks
 from tests.base import PortalTestCase
 
@@ -57,19 +56,19 @@ class RollupTests(PortalTestCase):
                 ("DCGM_FI_DEV_GPU_UTIL", start + datetime.timedelta(minutes=offset + i), rng.uniform(0, 100))
                 for i in range(rng.randrange(50, 600))
             ]
-            services.store(self.resource.pk, rows)
+            store.save(self.resource.pk, rows)
         metric = Metric.objects.get(name="DCGM_FI_DEV_GPU_UTIL")
         assert_rollups_match_raw(self, self.resource, metric)
 
     def test_a_rerun_with_changed_values_updates_the_rollups(self):
         rows = [("cpu_utilization", NOW - datetime.timedelta(minutes=i), 10.0) for i in range(30)]
-        services.store(self.resource.pk, rows)
-        services.store(self.resource.pk, [(m, t, 90.0) for m, t, _ in rows[:10]])
+        store.save(self.resource.pk, rows)
+        store.save(self.resource.pk, [(m, t, 90.0) for m, t, _ in rows[:10]])
         self.assertEqual(Sample.objects.filter(resource=self.resource).count(), 30)
         assert_rollups_match_raw(self, self.resource, Metric.objects.get(name="cpu_utilization"))
 
     def test_non_finite_values_are_never_stored(self):
-        stored = services.store(
+        stored = store.save(
             self.resource.pk,
             [
                 ("cpu_utilization", NOW, float("nan")),
@@ -84,17 +83,17 @@ class RollupTests(PortalTestCase):
         old = NOW - datetime.timedelta(days=3, hours=6)
         rows = [("cpu_utilization", old + datetime.timedelta(minutes=i), float(i)) for i in range(60 * 24)]
         with override_settings(METRICS_RAW_RETENTION_DAYS=10):
-            services.store(self.resource.pk, rows)
+            store.save(self.resource.pk, rows)
         hourly_before = HourlyRollup.objects.count()
-        deleted = metric_store.purge_raw()
-        horizon = metric_store.raw_horizon()
+        deleted = store.purge_raw()
+        horizon = store.raw_horizon()
         self.assertGreater(deleted, 0)
         self.assertFalse(Sample.objects.filter(time__lt=horizon).exists())
         self.assertTrue(Sample.objects.filter(time__gte=horizon).exists())
         self.assertEqual(HourlyRollup.objects.count(), hourly_before)
         # Data older than the horizon is not taken in any more (its buckets could not be recomputed).
         self.assertEqual(
-            services.store(self.resource.pk, [("cpu_utilization", horizon - datetime.timedelta(hours=1), 1.0)]), 0
+            store.save(self.resource.pk, [("cpu_utilization", horizon - datetime.timedelta(hours=1), 1.0)]), 0
         )
 
 
@@ -117,7 +116,7 @@ class RollupPropertyTests(HypothesisTestCase):
         resource = Resource.objects.create(name="GPU H", kind="gpu_cluster", capacity=8, jurisdiction="EU")
         start = NOW - datetime.timedelta(days=3)
         for batch in batches:
-            services.store(
+            store.save(
                 resource.pk,
                 [("cpu_utilization", start + datetime.timedelta(seconds=s), v) for s, v in batch],
             )
@@ -146,7 +145,7 @@ class SeriesAPITests(PortalTestCase):
                     < NOW - datetime.timedelta(days=5, hours=-6)
                 )
             ]
-            services.store(resource.pk, rows)
+            store.save(resource.pk, rows)
 
     def get(self, user=None, **params):
         return self.api(user or self.public_member).get(self.URL, params)
@@ -301,7 +300,7 @@ class SeriesAPITests(PortalTestCase):
         self.assertEqual(self.api().get(self.URL, {"resource": self.resources[0].pk, "metric": "x"}).status_code, 401)
 
     def test_each_series_says_how_fresh_its_source_is(self):
-        services.create_source(self.admin, name="Agent", kind="push", resource=self.resources[2])
+        sources.create_source(self.admin, name="Agent", kind="push", resource=self.resources[2])
         data = self.get(resource=self.resources[2].pk, metric="DCGM_FI_DEV_GPU_UTIL").json()
         self.assertEqual(data["series"][0]["freshness"]["state"], "waiting")
         data = self.get(resource=self.resources[0].pk, metric="DCGM_FI_DEV_GPU_UTIL").json()
@@ -316,7 +315,7 @@ class MetricSourceAPITests(APIResourceChecks, PortalTestCase):
         self.make_object(0)
 
     def make_object(self, n):
-        return services.create_source(self.admin, name=f"Source {n}", kind="local", resource=self.resource)
+        return sources.create_source(self.admin, name=f"Source {n}", kind="local", resource=self.resource)
 
     def create_payload(self):
         return {

@@ -1,0 +1,1 @@
+"""Serializers of the compute API: compute.api.serializers.credits and .metrics."""

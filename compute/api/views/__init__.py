@@ -1,0 +1,1 @@
+"""Viewsets of the compute API: compute.api.views.credits and .metrics."""

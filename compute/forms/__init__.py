@@ -1,0 +1,1 @@
+"""Forms of the compute pages: compute.forms.credits and compute.forms.metrics."""

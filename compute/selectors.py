@@ -1,0 +1,410 @@
+"""Reads that pages, the API and other apps share, so that they compute a balance, a forecast
+or a series the same way.
+
+Credits: an account's allocation, consumption and balance, its burn rate, forecast and
+burn-down series. Metrics: how fresh a source is, the downsampled series behind every chart
+and /api/metrics/series/, and the security posture of the resources.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from compute.choices import AccountKind, RequestStatus, ScanKind, TransactionKind
+from compute.collectors import catalogue
+from compute.models import (
+    CreditAccount,
+    CreditAlert,
+    CreditRequest,
+    LedgerEntry,
+    Metric,
+    MetricSource,
+    Resource,
+    SecurityScan,
+)
+from compute.models.ledger import CREDIT_QUANTUM, ZERO, exact
+from compute.services.metrics import store
+from governance.choices import Role
+from governance.models import Membership
+
+# --- Credits ---------------------------------------------------------------------------------
+
+
+BURN_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    allocated: Decimal
+    consumed: Decimal
+    expired: Decimal
+    balance: Decimal
+
+    @property
+    def consumed_share(self) -> Decimal | None:
+        """Consumed as a percentage of the allocation (None with no allocation)."""
+        if self.allocated <= 0:
+            return None
+        return (self.consumed * 100 / self.allocated).quantize(Decimal("0.1"))
+
+
+def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """{charter id: (allocated, consumed)} for the charters that have an account, in one
+    query: the same sums as account_summary, for many charters at once (roadmap evidence)."""
+    rows = (
+        LedgerEntry.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER)
+        .values("account__charter_id", "transaction__kind", "transaction__reverses__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for row in rows:
+        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
+        sums[row["account__charter_id"]][kind] += exact(row["total"])
+    return {
+        charter_id: (
+            by_kind[TransactionKind.ALLOCATION] + by_kind[TransactionKind.TRANSFER],
+            -by_kind[TransactionKind.USAGE],
+        )
+        for charter_id, by_kind in sums.items()
+    }
+
+
+def account_summary(account: CreditAccount) -> AccountSummary:
+    """Allocated, consumed and expired credits of an account, from its entries in one query.
+
+    Allocations and transfers make the allocation; usage debits (less refunds) the
+    consumption; expiries what went back to the pools. Their sum is the balance."""
+    rows = (
+        LedgerEntry.objects.filter(account=account)
+        .values("transaction__kind", "transaction__reverses__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
+        sums[kind] += exact(row["total"])
+    return AccountSummary(
+        allocated=sums[TransactionKind.ALLOCATION] + sums[TransactionKind.TRANSFER],
+        consumed=-sums[TransactionKind.USAGE],
+        expired=-sums[TransactionKind.EXPIRY],
+        balance=sum(sums.values(), ZERO),
+    )
+
+
+def burn_rate(account: CreditAccount, today: datetime.date | None = None) -> Decimal:
+    """Credits consumed per day over the last 14 days (refunded debits left out)."""
+    today = today or timezone.localdate()
+    start = today - datetime.timedelta(days=BURN_WINDOW_DAYS)
+    since = timezone.make_aware(datetime.datetime.combine(start, datetime.time()))
+    consumed = -exact(
+        LedgerEntry.objects.filter(
+            account=account,
+            transaction__kind=TransactionKind.USAGE,
+            transaction__occurred_at__gte=since,
+            transaction__reversed_by__isnull=True,
+        ).aggregate(total=Sum("amount"))["total"]
+    )
+    return (consumed / BURN_WINDOW_DAYS).quantize(CREDIT_QUANTUM)
+
+
+def forecast_exhaustion(account: CreditAccount, today: datetime.date | None = None) -> datetime.date | None:
+    """The day the balance runs out at the last 14 days' burn rate: today when it already
+    has, None when nothing is being consumed."""
+    today = today or timezone.localdate()
+    if account.balance <= 0:
+        return today
+    rate = burn_rate(account, today)
+    if rate <= 0:
+        return None
+    days = int((account.balance / rate).to_integral_value(rounding=ROUND_CEILING))
+    return today + datetime.timedelta(days=min(days, 365 * 100))
+
+
+def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.date | None = None) -> dict:
+    """Daily allocation, consumption and balance of an account, with the forecast, for the
+    burn-down chart. One aggregate query whatever the number of transactions, and never more
+    than `max_points` points per line (older days are thinned out, the last ones kept)."""
+    today = today or timezone.localdate()
+    rows = (
+        LedgerEntry.objects.filter(account=account)
+        .annotate(day=TruncDate("transaction__occurred_at"))
+        .values("day", "transaction__kind", "transaction__reverses__kind")
+        .annotate(total=Sum("amount"))
+        .order_by("day")
+    )
+    by_day: dict[datetime.date, dict[str, Decimal]] = {}
+    for row in rows:
+        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
+        day = by_day.setdefault(row["day"], defaultdict(lambda: ZERO))
+        day[kind] += exact(row["total"])
+    days, allocated, consumed, balance = [], [], [], []
+    run_alloc = run_used = run_balance = ZERO
+    for day in sorted(by_day):
+        sums = by_day[day]
+        run_alloc += sums[TransactionKind.ALLOCATION] + sums[TransactionKind.TRANSFER]
+        run_used += -sums[TransactionKind.USAGE]
+        run_balance += sum(sums.values(), ZERO)
+        days.append(day)
+        allocated.append(run_alloc)
+        consumed.append(run_used)
+        balance.append(run_balance)
+    if len(days) > max_points:
+        step = -(-len(days) // max_points)
+        keep = sorted({*range(len(days) - 1, -1, -step)})
+        days, allocated, consumed, balance = (
+            [series[i] for i in keep] for series in (days, allocated, consumed, balance)
+        )
+    exhaustion = forecast_exhaustion(account, today)
+    forecast = {"days": [], "balance": []}
+    if exhaustion and account.balance > 0:
+        forecast = {"days": [today.isoformat(), exhaustion.isoformat()], "balance": [str(account.balance), "0"]}
+    return {
+        "days": [d.isoformat() for d in days],
+        "allocated": [str(v) for v in allocated],
+        "consumed": [str(v) for v in consumed],
+        "balance": [str(v) for v in balance],
+        "forecast": forecast,
+        "exhaustion": exhaustion.isoformat() if exhaustion else None,
+    }
+
+
+def awaiting_signature(user):
+    """Submitted requests at or below the limit in committees the person co-chairs, that they
+    have not signed yet."""
+    chaired = Membership.objects.active().filter(user=user, role=Role.CHAIR).values("committee")
+    return (
+        CreditRequest.objects.filter(
+            status=RequestStatus.SUBMITTED,
+            amount__lte=settings.DUAL_CONTROL_LIMIT,
+            charter__committee__in=chaired,
+        )
+        .exclude(signatures__signer=user)
+        .select_related("charter", "resource", "pool", "requested_by")
+        .order_by("submitted_at", "pk")
+    )
+
+
+# Alerts stay on the home page for a month; the account page keeps them all.
+HOME_ALERT_DAYS = 30
+
+
+def credits_panel(user) -> dict:
+    """What the home page says about credits: signatures awaited from a co-chair, the person's
+    open requests, and alerts and overdrafts of their organization's charters. A fixed number
+    of queries."""
+    if not (user and user.is_authenticated):
+        return {}
+    from compute.models.ledger import charters_of
+
+    mine = CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters_of(user))
+    since = timezone.now() - datetime.timedelta(days=HOME_ALERT_DAYS)
+    return {
+        "awaiting": awaiting_signature(user).count(),
+        "open_requests": CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED).count(),
+        "overdrawn": list(mine.filter(balance__lt=0).select_related("charter").order_by("balance")[:5]),
+        "alerts": list(
+            CreditAlert.objects.filter(account__in=mine, created_at__gte=since)
+            .select_related("account__charter")
+            .order_by("-created_at")[:5]
+        ),
+    }
+
+
+# --- Metrics ---------------------------------------------------------------------------------
+
+
+def freshness(source: MetricSource | None, now: datetime.datetime | None = None) -> dict:
+    """How fresh a source's data is, as the line under a chart says it."""
+    now = now or timezone.now()
+    if source is None:
+        return {"state": "none", "text": "No metric source collects this resource."}
+    if not source.enabled:
+        return {"state": "disabled", "text": f"Source {source.name} is disabled."}
+    if source.failing_since:
+        return {
+            "state": "down",
+            "text": f"Source {source.name} down since {source.failing_since:%Y-%m-%d %H:%M} UTC: "
+            f"{source.last_error[:160]}",
+            "since": source.failing_since.isoformat(),
+        }
+    if not source.last_success_at:
+        return {"state": "waiting", "text": f"Source {source.name} has not been collected yet."}
+    age = now - source.last_success_at
+    ago = "just now" if age < datetime.timedelta(minutes=1) else f"{timesince(source.last_success_at, now)} ago"
+    stale = age > datetime.timedelta(seconds=max(3 * source.step_seconds, 600))
+    return {
+        "state": "stale" if stale else "fresh",
+        "text": f"{'Stale: last collected' if stale else 'Collected'} {ago} ({source.name}).",
+        "at": source.last_success_at.isoformat(),
+    }
+
+
+def _parse_time(raw: str | None, default: datetime.datetime, name: str) -> datetime.datetime:
+    if raw in (None, ""):
+        return default
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        moment = datetime.datetime.fromtimestamp(float(raw), tz=datetime.UTC)
+    except ValueError:
+        moment = parse_datetime(raw)
+        if moment is None:
+            raise ValidationError({name: f"'{raw}' is neither an ISO 8601 time nor epoch seconds."}) from None
+        if timezone.is_naive(moment):
+            moment = moment.replace(tzinfo=datetime.UTC)
+    return moment
+
+
+def series(
+    user,
+    *,
+    resources: list[str],
+    metric: str,
+    start: str | None,
+    end: str | None,
+    step: str | None,
+    envelope: bool = False,
+) -> dict:
+    """Downsampled series of one metric for one or more resources: the answer of
+    /api/metrics/series/ and the data of the dashboards.
+
+    `times` holds the start of each slot (UTC); each series has `values` (the mean per slot)
+    aligned with it, and with `envelope` also `min` and `max` per slot.
+
+    Every slot of the planned grid is present; a slot without data is null, so a chart
+    draws a gap there, never a zero."""
+    now = timezone.now()
+    end_at = _parse_time(end, now, "end")
+    start_at = _parse_time(start, end_at - datetime.timedelta(hours=24), "start")
+    if start_at >= end_at:
+        raise ValidationError({"start": "start must be before end."})
+    if end_at - start_at > datetime.timedelta(days=3660):
+        raise ValidationError({"start": "A series spans at most ten years."})
+    try:
+        step_seconds = int(step) if step not in (None, "") else None
+    except ValueError:
+        raise ValidationError({"step": "step is a whole number of seconds."}) from None
+    if step_seconds is not None and step_seconds < 1:
+        raise ValidationError({"step": "step is at least one second."})
+    if not metric:
+        raise ValidationError({"metric": "Name the metric, e.g. DCGM_FI_DEV_GPU_UTIL."})
+    try:
+        resource_ids = sorted({int(r) for item in resources for r in str(item).split(",") if r.strip()})
+    except ValueError:
+        raise ValidationError({"resource": "resource is one or more resource ids."}) from None
+    if not resource_ids:
+        raise ValidationError({"resource": "Name at least one resource."})
+    if len(resource_ids) > 200:
+        raise ValidationError({"resource": "At most 200 resources at a time."})
+    visible = {r.pk: r for r in Resource.objects.visible_to(user).filter(pk__in=resource_ids)}
+    unknown = [r for r in resource_ids if r not in visible]
+    if unknown:
+        raise ValidationError({"resource": f"Unknown resource(s): {', '.join(map(str, unknown))}."})
+    sources: dict[int, MetricSource] = {}
+    for source in MetricSource.objects.filter(resource_id__in=resource_ids).order_by("-enabled", "pk"):
+        sources.setdefault(source.resource_id, source)
+    if step_seconds is None:
+        # A chart wants a few hundred points, and never slots finer than the data arrives in
+        # (a 2-minute grid over 5-minute data would be mostly gaps).
+        span = (end_at - start_at).total_seconds()
+        sampled = max((s.step_seconds for s in sources.values() if s.enabled), default=60)
+        step_seconds = max(sampled, math.ceil(span / settings.METRICS_DEFAULT_POINTS))
+    plan = store.plan(start_at, end_at, step_seconds)
+    metric_row = Metric.objects.filter(name=metric).first()
+    data = store.read_series(resource_ids, metric_row.pk, plan, envelope=envelope) if metric_row else {}
+    first = int(plan.start.timestamp())
+    times = [
+        datetime.datetime.fromtimestamp(first + i * plan.step, tz=datetime.UTC).isoformat().replace("+00:00", "Z")
+        for i in range(plan.slots)
+    ]
+    empty = [None] * plan.slots
+    info = catalogue.info(metric)
+    out = []
+    for resource_id in resource_ids:
+        columns = data.get(resource_id) or [empty, empty, empty]
+        series_out = {
+            "resource": resource_id,
+            "resource_name": visible[resource_id].name,
+            "values": columns[0],
+            "freshness": freshness(sources.get(resource_id), now),
+        }
+        if envelope:
+            series_out["min"], series_out["max"] = columns[1], columns[2]
+        out.append(series_out)
+    return {
+        "metric": metric,
+        "label": metric_row.label if metric_row and metric_row.label else info.label,
+        "unit": metric_row.unit if metric_row else info.unit,
+        "start": plan.start.isoformat(),
+        "end": plan.end.isoformat(),
+        "step": plan.step,
+        "resolution": plan.resolution,
+        # One time axis for every series: the slots are the same, and sending them once keeps
+        # a 50-resource answer small.
+        "times": times,
+        "series": out,
+    }
+
+
+# --- Reading the posture ------------------------------------------------------------------
+
+
+@dataclass
+class Posture:
+    resource: Resource
+    latest: dict[str, SecurityScan] = field(default_factory=dict)
+    last_scan_at: datetime.datetime | None = None
+    stale: bool = True
+
+    @property
+    def stale_reason(self) -> str:
+        if self.last_scan_at is None:
+            return "Never scanned."
+        if self.stale:
+            return f"Last scan {self.last_scan_at:%Y-%m-%d} is older than {settings.SECURITY_SCAN_STALE_DAYS} days."
+        return ""
+
+
+def stale_before(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(days=settings.SECURITY_SCAN_STALE_DAYS)
+
+
+def posture(resources) -> list[Posture]:
+    """The latest scan of each kind per resource, and whether the resource's scans are stale."""
+    resources = list(resources)
+    by_resource = {r.pk: Posture(resource=r) for r in resources}
+    latest_ids = []
+    for kind in ScanKind.values:
+        seen = set()
+        rows = (
+            SecurityScan.objects.filter(resource__in=by_resource, kind=kind)
+            .order_by("resource_id", "-scanned_at", "-pk")
+            .values_list("resource_id", "pk")
+        )
+        for resource_id, pk in rows.iterator():
+            if resource_id not in seen:
+                seen.add(resource_id)
+                latest_ids.append(pk)
+    threshold = stale_before()
+    for scan in SecurityScan.objects.filter(pk__in=latest_ids):
+        item = by_resource[scan.resource_id]
+        item.latest[scan.kind] = scan
+        if item.last_scan_at is None or scan.scanned_at > item.last_scan_at:
+            item.last_scan_at = scan.scanned_at
+    for item in by_resource.values():
+        item.stale = item.last_scan_at is None or item.last_scan_at < threshold
+    return list(by_resource.values())

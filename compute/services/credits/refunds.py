@@ -1,0 +1,152 @@
+"""Corrections of the ledger: reversals by administrators, and refunds of usage debits
+after an infrastructure fault, decided by a co-chair."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from compute import permissions
+from compute.choices import AccountKind, RefundStatus, TransactionKind
+from compute.models import CreditAccount, CreditRefund, LedgerEntry, LedgerTransaction, Resource
+from compute.models.ledger import exact
+from compute.services.credits import alerts, posting
+from governance.audit import record_event
+from governance.exceptions import DomainError
+from governance.permissions import require
+
+
+def _reverse(actor, original: LedgerTransaction, memo: str) -> LedgerTransaction:
+    """Write the mirror image of a transaction. The caller holds the ledger lock."""
+    if original.kind in (TransactionKind.REVERSAL, TransactionKind.FUNDING):
+        raise DomainError(
+            "A reversal is not reversed again, and a pool's funding changes with its total.",
+            code="not_reversible",
+        )
+    if LedgerTransaction.objects.filter(reverses=original).exists():
+        raise DomainError(f"Transaction #{original.pk} has already been reversed.", code="already_reversed")
+    entries = list(original.entries.select_related("pool"))
+    locked = posting.lock_accounts(entry.account for entry in entries)
+    legs = [posting.Leg(locked[e.account_id], e.pool, -e.amount) for e in entries]
+    # No charter's or pool's credits from one budget may go below zero by a correction
+    # (usage can overdraw an account; a reversal cannot).
+    for leg in legs:
+        if leg.amount < 0 and leg.account.kind in (AccountKind.CHARTER, AccountKind.POOL):
+            held = exact(
+                LedgerEntry.objects.filter(account=leg.account, pool=leg.pool).aggregate(total=Sum("amount"))["total"]
+            )
+            if held + leg.amount < 0:
+                raise DomainError(
+                    f"Reversing #{original.pk} would take {leg.account} below zero: "
+                    f"it holds {posting.fmt_credits(held)} credits of that pool.",
+                    code="insufficient_credits",
+                    available=str(held),
+                )
+    return posting.post(TransactionKind.REVERSAL, legs, actor=actor, memo=memo, reverses=original)
+
+
+@transaction.atomic
+def reverse_transaction(actor, original: LedgerTransaction, *, memo: str) -> LedgerTransaction:
+    """Correct the ledger by reversing a transaction; administrators only. Nothing is edited."""
+    require(permissions.may_correct_ledger(actor), "Only administrators correct the ledger.")
+    if not memo:
+        raise ValidationError({"memo": "Say why the transaction is reversed."})
+    posting.lock_ledger()
+    reversal = _reverse(actor, original, memo)
+    for account in {entry.account for entry in reversal.entries.select_related("account")}:
+        alerts.check_alerts(account)
+    return reversal
+
+
+# Faults are reported while they are fresh: refunds by fault window reach back one week.
+REFUND_WINDOW_DAYS = 7
+
+
+def refundable_debits(account: CreditAccount, now: datetime.datetime | None = None):
+    """The usage debits of the account's last REFUND_WINDOW_DAYS that are not reversed yet."""
+    since = (now or timezone.now()) - datetime.timedelta(days=REFUND_WINDOW_DAYS)
+    return LedgerTransaction.objects.filter(
+        kind=TransactionKind.USAGE,
+        entries__account=account,
+        reversed_by__isnull=True,
+        usage__hour__gte=since.replace(minute=0, second=0, microsecond=0),
+    )
+
+
+def debits_in_fault(
+    account: CreditAccount, *, resource: Resource, start: datetime.datetime, end: datetime.datetime
+) -> list[LedgerTransaction]:
+    """The debits a fault of `resource` from `start` to `end` touched: every hour of use it
+    overlapped, in part or whole. Refused when the window is backwards, too old, or empty."""
+    if end <= start:
+        raise ValidationError({"fault_end": "The fault ends after it begins."})
+    if start < timezone.now() - datetime.timedelta(days=REFUND_WINDOW_DAYS):
+        raise ValidationError(
+            {"fault_start": f"Faults older than {REFUND_WINDOW_DAYS} days are settled outside the portal."}
+        )
+    debits = list(
+        refundable_debits(account).filter(
+            usage__resource=resource,
+            usage__hour__gte=start.replace(minute=0, second=0, microsecond=0),
+            usage__hour__lt=end,
+        )
+    )
+    if not debits:
+        raise ValidationError("No usage of that resource was charged to this account during those hours.")
+    return debits
+
+
+@transaction.atomic
+def request_refund(actor, *, account: CreditAccount, debits: list[LedgerTransaction], reason: str) -> CreditRefund:
+    """Ask for named usage debits to be reversed after an infrastructure fault."""
+    if account.kind != AccountKind.CHARTER:
+        raise ValidationError({"account": "Refunds go to a charter's account."})
+    require(
+        permissions.may_request_refund(actor, account),
+        "Only the charter's organizations and the co-chairs ask for refunds.",
+    )
+    if not reason.strip():
+        raise ValidationError({"reason": "Describe the fault."})
+    debits = list(debits)
+    if not debits:
+        raise ValidationError({"debits": "Name the debits to refund."})
+    for debit in debits:
+        if debit.kind != TransactionKind.USAGE or not debit.entries.filter(account=account).exists():
+            raise ValidationError({"debits": f"Transaction #{debit.pk} is not a usage debit of this account."})
+        if LedgerTransaction.objects.filter(reverses=debit).exists():
+            raise ValidationError({"debits": f"Transaction #{debit.pk} has already been reversed."})
+    refund = CreditRefund.objects.create(account=account, reason=reason, requested_by=actor)
+    refund.debits.set(debits)
+    record_event(actor, "credit_refund.requested", refund, after={"debits": [d.pk for d in debits], "reason": reason})
+    return refund
+
+
+@transaction.atomic
+def decide_refund(actor, refund: CreditRefund, *, approve: bool, note: str = "") -> CreditRefund:
+    """A co-chair approves (the debits are reversed, in this transaction) or rejects a refund."""
+    refund = (
+        CreditRefund.objects.select_for_update(of=("self",))
+        .select_related("account__charter__committee")
+        .get(pk=refund.pk)
+    )
+    require(
+        permissions.may_decide_refund(actor, refund),
+        "Only the committee's co-chairs decide refunds.",
+    )
+    if refund.status != RefundStatus.REQUESTED:
+        raise DomainError(f"This refund is already {refund.get_status_display().lower()}.", code="already_decided")
+    posting.lock_ledger()
+    if approve:
+        for debit in refund.debits.order_by("pk"):
+            _reverse(actor, debit, f"Refund #{refund.pk}: {refund.reason}")
+    refund.status = RefundStatus.APPROVED if approve else RefundStatus.REJECTED
+    refund.decided_by = actor
+    refund.decided_at = timezone.now()
+    refund.decision_note = note
+    refund.save()
+    record_event(actor, f"credit_refund.{refund.status}", refund, after={"status": refund.status, "note": note})
+    return refund

@@ -1,0 +1,146 @@
+"""Usage metering: hourly debits at the rate in effect, idempotent per (source, resource,
+charter, hour), and the import of accounting systems' exports."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from compute.choices import AccountKind, TransactionKind
+from compute.models import LedgerTransaction, Resource, ResourceRate, UsageRecord
+from compute.models.ledger import ZERO
+from compute.services.credits import alerts, pools, posting
+
+logger = logging.getLogger(__name__)
+
+
+def post_usage(
+    *, source: str, resource: Resource, charter, hour: datetime.datetime, unit_hours, actor=None
+) -> LedgerTransaction | None:
+    """Charge a charter for `unit_hours` of `resource` in the hour starting at `hour`.
+
+    Idempotent on (source, resource, charter, hour), which a unique constraint enforces:
+    posting the same usage again charges nothing and returns None. Usage is never refused
+    (it already happened): an account without enough credits goes below zero, is flagged as
+    overdrawn and alerted. The debit uses the rate in effect at `hour` and records it.
+    Returns the debit, or None when nothing was charged (already posted, or zero credits).
+    """
+    if not isinstance(hour, datetime.datetime) or timezone.is_naive(hour):
+        raise ValidationError({"hour": "Give the hour as a timezone-aware datetime."})
+    hour = hour.replace(minute=0, second=0, microsecond=0)
+    try:
+        unit_hours = Decimal(unit_hours).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, TypeError, ValueError) as error:
+        raise ValidationError({"unit_hours": f"'{unit_hours}' is not a number."}) from error
+    if unit_hours < 0:
+        raise ValidationError({"unit_hours": "Usage cannot be negative."})
+    key = {"source": source, "resource": resource, "charter": charter, "hour": hour}
+    if UsageRecord.objects.filter(**key).exists():
+        # Already posted (records are never removed): answer without waiting for any lock.
+        return None
+    try:
+        with transaction.atomic():
+            return _post_usage(key, unit_hours, actor)
+    except IntegrityError:
+        # A concurrent posting of the same key won the race; it charged, this one does not.
+        if UsageRecord.objects.filter(**key).exists():
+            return None
+        raise
+
+
+def _post_usage(key: dict, unit_hours: Decimal, actor) -> LedgerTransaction | None:
+    posting.lock_ledger()
+    if UsageRecord.objects.filter(**key).exists():
+        return None
+    resource, charter, hour = key["resource"], key["charter"], key["hour"]
+    rate = ResourceRate.objects.in_effect_at(resource, hour)
+    rate_value = rate.rate if rate else ZERO
+    if rate is None:
+        logger.warning("%s has no credit rate: usage at %s is recorded but not charged.", resource, hour)
+    amount = posting.credits(unit_hours * rate_value)
+    account = pools.open_account(charter, actor)
+    debit = None
+    if amount > 0:
+        usage = posting.system_account(AccountKind.USAGE)
+        locked = posting.lock_accounts([account, usage])
+        account = locked[account.pk]
+        draws = posting.draw(account, amount, overdraft=True)
+        pool_of = posting.pools_by_id(pool for pool, _ in draws)
+        legs = [posting.Leg(account, pool_of[pool], -part) for pool, part in draws]
+        legs += [posting.Leg(locked[usage.pk], pool_of[pool], part) for pool, part in draws]
+        debit = posting.post(
+            TransactionKind.USAGE,
+            legs,
+            actor=actor,
+            occurred_at=hour,
+            memo=(
+                f"{posting.fmt_credits(unit_hours)} {resource.unit}s on {resource} "
+                f"at {posting.fmt_credits(rate_value)} ({key['source']})"
+            ),
+        )
+    UsageRecord.objects.create(
+        unit_hours=unit_hours, rate=rate, rate_value=rate_value, credits=amount, transaction=debit, **key
+    )
+    if debit is not None:
+        alerts.check_alerts(account)
+    return debit
+
+
+@dataclass
+class ImportResult:
+    posted: int = 0
+    already_posted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def import_usage(rows: Iterable[dict], *, source: str, actor=None) -> ImportResult:
+    """Post usage from an accounting system's export (e.g. Slurm `sreport` turned into rows
+    of hour, resource, charter, unit_hours). Each row is posted on its own, idempotently;
+    rows that cannot be understood are reported with their line, not guessed at."""
+    from charters.models import Charter
+
+    result = ImportResult(errors=[])
+    resources = {r.name.casefold(): r for r in Resource.objects.all()}
+    charters: dict[str, Charter | None] = {}
+    for line, row in enumerate(rows, start=1):
+        try:
+            resource = resources.get(str(row.get("resource", "")).strip().casefold())
+            if resource is None:
+                raise ValidationError(f"unknown resource '{row.get('resource')}'")
+            charter_key = str(row.get("charter", "")).strip()
+            if charter_key not in charters:
+                charters[charter_key] = (
+                    Charter.objects.filter(pk=int(charter_key)).first()
+                    if charter_key.isdigit()
+                    else Charter.objects.filter(title=charter_key).first()
+                )
+            charter = charters[charter_key]
+            if charter is None:
+                raise ValidationError(f"unknown charter '{charter_key}'")
+            hour = datetime.datetime.fromisoformat(str(row.get("hour", "")).strip().replace("Z", "+00:00"))
+            if timezone.is_naive(hour):
+                hour = timezone.make_aware(hour, datetime.UTC)
+            posted = post_usage(
+                source=source,
+                resource=resource,
+                charter=charter,
+                hour=hour,
+                unit_hours=str(row.get("unit_hours")),
+                actor=actor,
+            )
+        except (ValidationError, ValueError) as error:
+            message = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            result.errors.append(f"row {line}: {message}")
+            continue
+        if posted is None:
+            result.already_posted += 1
+        else:
+            result.posted += 1
+    return result

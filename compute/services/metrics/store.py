@@ -1,0 +1,325 @@
+"""The metric store: bulk upserts of raw samples, incremental rollups, retention, series reads.
+
+Ingestion stages a batch in a temporary table (PostgreSQL COPY; executemany on SQLite), then
+runs three set-based statements: upsert the samples on their (resource, metric, time) key,
+recompute the hourly buckets the batch touched from the raw samples, and recompute the daily
+buckets it touched from the hourly ones. Recomputing a touched bucket from its source rows
+(instead of adding the batch to it) keeps every rollup equal to the aggregate of the raw data,
+even when a re-run overwrites values it had sent before.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from compute.choices import Resolution
+from compute.collectors import catalogue
+from compute.models import DailyRollup, HourlyRollup, Metric, Sample
+
+STAGE = "metric_ingest_stage"
+HOUR = 3600
+DAY = 86400
+
+
+def raw_horizon(now: datetime.datetime | None = None) -> datetime.datetime:
+    """Raw samples older than this are purged (whole days, so rollups of kept hours stay exact)."""
+    now = now or timezone.now()
+    day = (now - datetime.timedelta(days=settings.METRICS_RAW_RETENTION_DAYS)).astimezone(datetime.UTC)
+    return day.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _sql(pg: str, lite: str) -> str:
+    return pg if connection.vendor == "postgresql" else lite
+
+
+def _stage_table() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (resource_id bigint, metric_id bigint, "
+                "time timestamptz, value double precision) ON COMMIT DELETE ROWS"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (resource_id integer, metric_id integer, "
+                "time datetime, value real)"
+            )
+        # Cleared first: inside an outer transaction (a test, a larger import) the previous
+        # batch's rows would still be there. TRUNCATE leaves no dead rows behind.
+        cursor.execute(_sql(f"TRUNCATE {STAGE}", f"DELETE FROM {STAGE}"))  # noqa: S608 - a constant name
+
+
+def _copy_rows(cursor, table: str, rows: list[tuple[int, int, datetime.datetime, float]]) -> None:
+    """COPY rows into a table in PostgreSQL's text format, in large writes."""
+    with cursor.copy(f"COPY {table} (resource_id, metric_id, time, value) FROM STDIN") as copy:
+        buffer = io.StringIO()
+        for n, (resource_id, metric_id, moment, value) in enumerate(rows, 1):
+            buffer.write(f"{resource_id}\t{metric_id}\t{moment.isoformat()}\t{value!r}\n")
+            if n % 50_000 == 0:
+                copy.write(buffer.getvalue())
+                buffer = io.StringIO()
+        copy.write(buffer.getvalue())
+
+
+def copy_into(table: str, rows: list[tuple[int, int, datetime.datetime, float]]) -> None:
+    """Plain COPY of rows into `table` (the benchmark's baseline; PostgreSQL only)."""
+    connection.ensure_connection()
+    with connection.connection.cursor() as raw:
+        _copy_rows(raw, table, rows)
+
+
+def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
+    """Upsert (resource_id, metric_id, time, value) rows and bring the rollups up to date.
+
+    Times are truncated to whole seconds; a later row for the same key wins; non-finite values
+    and rows older than the raw retention horizon are dropped. Returns the rows kept."""
+    horizon = raw_horizon()
+    isfinite = math.isfinite
+    batch: dict[tuple[int, int, datetime.datetime], float] = {}
+    for resource_id, metric_id, moment, value in rows:
+        if value is None or not isfinite(value) or moment < horizon:
+            continue
+        if moment.microsecond:
+            moment = moment.replace(microsecond=0)
+        batch[(resource_id, metric_id, moment)] = value
+    if not batch:
+        return 0
+    staged = [(r, m, t, v) for (r, m, t), v in batch.items()]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Compiling these short statements costs more than running them.
+                cursor.execute("SET LOCAL jit = off")
+        _stage_table()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with connection.connection.cursor() as raw:
+                    _copy_rows(raw, STAGE, staged)
+                # Temporary tables are never analyzed automatically; without statistics the
+                # planner may join the batch to the samples the slow way.
+                cursor.execute(f"ANALYZE {STAGE}")
+            else:
+                adapt = connection.ops.adapt_datetimefield_value
+                cursor.executemany(
+                    f"INSERT INTO {STAGE} (resource_id, metric_id, time, value) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                    [(r, m, adapt(t), v) for r, m, t, v in staged],
+                )
+            _upsert_samples(cursor)
+            _refresh_hourly(cursor)
+            _refresh_daily(cursor)
+            if connection.vendor != "postgresql":  # PostgreSQL empties it at commit
+                cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - a constant table name
+    return len(staged)
+
+
+def _upsert_samples(cursor) -> None:
+    table = Sample._meta.db_table
+    # Rewriting an unchanged value would only leave a dead row behind on PostgreSQL.
+    cursor.execute(
+        f"INSERT INTO {table} (resource_id, metric_id, time, value) "  # noqa: S608 - constant table names
+        f"SELECT resource_id, metric_id, time, value FROM {STAGE} WHERE true "
+        "ON CONFLICT (resource_id, metric_id, time) DO UPDATE SET value = excluded.value "
+        f"WHERE {table}.value <> excluded.value"
+    )
+
+
+def _touched(unit: str) -> str:
+    """The distinct (resource, metric, bucket) of the staged batch."""
+    lite_format = "%Y-%m-%d %H:00:00" if unit == "hour" else "%Y-%m-%d 00:00:00"
+    return _sql(
+        f"SELECT DISTINCT resource_id, metric_id, date_trunc('{unit}', time) AS bucket FROM {STAGE}",  # noqa: S608
+        f"SELECT DISTINCT resource_id, metric_id, strftime('{lite_format}', time) AS bucket FROM {STAGE}",  # noqa: S608
+    )
+
+
+def _refresh(cursor, target: str, source: str, time_col: str, unit: str, aggregates: tuple[str, ...]) -> None:
+    """Recompute the `unit` buckets of `target` that the staged batch touched, from `source`.
+
+    On PostgreSQL each touched bucket is a LATERAL probe of the source's primary key
+    (resource, metric, time range): the planner cannot tell how few buckets a batch touches
+    and would otherwise merge-join whole series against it."""
+    count, total, low, high = aggregates
+    if connection.vendor == "postgresql":
+        sql = (
+            f"WITH t AS ({_touched(unit)}) "  # noqa: S608 - constant names
+            f"INSERT INTO {target} (resource_id, metric_id, bucket, count, sum, min, max) "
+            "SELECT t.resource_id, t.metric_id, t.bucket, a.count, a.sum, a.min, a.max FROM t CROSS JOIN LATERAL ("
+            f"SELECT {count} AS count, {total} AS sum, {low} AS min, {high} AS max FROM {source} s "
+            f"WHERE s.resource_id = t.resource_id AND s.metric_id = t.metric_id "
+            f"AND s.{time_col} >= t.bucket AND s.{time_col} < t.bucket + interval '1 {unit}') a "
+            "WHERE a.count > 0 "
+        )
+    else:
+        sql = (
+            f"WITH t AS ({_touched(unit)}) "  # noqa: S608 - constant names
+            f"INSERT INTO {target} (resource_id, metric_id, bucket, count, sum, min, max) "
+            f"SELECT s.resource_id, s.metric_id, t.bucket, {count}, {total}, {low}, {high} "
+            f"FROM t JOIN {source} s ON s.resource_id = t.resource_id AND s.metric_id = t.metric_id "
+            f"AND s.{time_col} >= t.bucket AND s.{time_col} < datetime(t.bucket, '+1 {unit}') "
+            "WHERE true GROUP BY s.resource_id, s.metric_id, t.bucket "
+        )
+    cursor.execute(
+        sql + "ON CONFLICT (resource_id, metric_id, bucket) DO UPDATE SET "  # noqa: S608 - constant names
+        "count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max"
+    )
+
+
+def _refresh_hourly(cursor) -> None:
+    _refresh(
+        cursor,
+        HourlyRollup._meta.db_table,
+        Sample._meta.db_table,
+        "time",
+        "hour",
+        ("count(*)", "sum(s.value)", "min(s.value)", "max(s.value)"),
+    )
+
+
+def _refresh_daily(cursor) -> None:
+    _refresh(
+        cursor,
+        DailyRollup._meta.db_table,
+        HourlyRollup._meta.db_table,
+        "bucket",
+        "day",
+        ("sum(s.count)", "sum(s.sum)", "min(s.min)", "max(s.max)"),
+    )
+
+
+def purge_raw(now: datetime.datetime | None = None) -> int:
+    """Delete raw samples older than the retention horizon; the rollups keep their history.
+
+    Series by series, so each delete is a range scan of the primary key."""
+    horizon = raw_horizon(now)
+    deleted = 0
+    series = HourlyRollup.objects.filter(bucket__lt=horizon).values_list("resource_id", "metric_id").distinct()
+    for resource_id, metric_id in series:
+        count, _ = Sample.objects.filter(resource_id=resource_id, metric_id=metric_id, time__lt=horizon).delete()
+        deleted += count
+    return deleted
+
+
+# --- Reading series -----------------------------------------------------------------------
+
+# Steps a chart may be drawn at: each divides the next coarser bucket, so slots line up.
+NICE_STEPS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY]
+
+
+@dataclass(frozen=True)
+class Plan:
+    step: int
+    resolution: str
+    start: datetime.datetime
+    end: datetime.datetime
+
+    @property
+    def slots(self) -> int:
+        return int((self.end - self.start).total_seconds() // self.step)
+
+
+def plan(start: datetime.datetime, end: datetime.datetime, step: int | None, *, max_points: int | None = None) -> Plan:
+    """The step and the table a series over [start, end) is read at.
+
+    The step is the one asked for, raised to the next nice step that keeps the chart within
+    max_points; the resolution is the coarsest stored one that is not coarser than the step,
+    and never raw for a range that reaches past the raw retention horizon."""
+    max_points = max_points or settings.METRICS_MAX_POINTS
+    needed = max(step or 1, math.ceil((end - start).total_seconds() / max_points))
+    if start < raw_horizon():
+        needed = max(needed, HOUR)  # the raw samples of that time are gone; the rollups remain
+    chosen = next((s for s in NICE_STEPS if s >= needed), math.ceil(needed / DAY) * DAY)
+    if chosen % DAY == 0:
+        resolution = Resolution.DAY
+    elif chosen % HOUR == 0:
+        resolution = Resolution.HOUR
+    else:
+        resolution = Resolution.RAW
+    aligned_start = datetime.datetime.fromtimestamp(math.floor(start.timestamp() / chosen) * chosen, tz=datetime.UTC)
+    aligned_end = datetime.datetime.fromtimestamp(math.ceil(end.timestamp() / chosen) * chosen, tz=datetime.UTC)
+    return Plan(step=chosen, resolution=resolution, start=aligned_start, end=aligned_end)
+
+
+def _rounded(expression: str) -> str:
+    """A value rounded to 4 decimals by the database: short JSON, no Python loop over it."""
+    # Float arithmetic on PostgreSQL: rounding through numeric costs more than the query.
+    return _sql(f"round(({expression}) * 10000) / 10000", f"round({expression}, 4)")
+
+
+def read_series(
+    resource_ids: list[int], metric_id: int, plan_: Plan, *, envelope: bool = False
+) -> dict[int, list[list]]:
+    """resource id → [means, minima, maxima], each a list over the planned slots with None
+    where a slot holds no data (minima and maxima only with `envelope`)."""
+    if not resource_ids:
+        return {}
+    step = plan_.step
+    buckets: dict[str, int] = {Resolution.HOUR: HOUR, Resolution.DAY: DAY}
+    bucket = buckets.get(plan_.resolution)
+    if plan_.resolution == Resolution.RAW:
+        table, time_col = Sample._meta.db_table, "time"
+        mean, low, high = "avg(value)", "min(value)", "max(value)"
+    elif step == bucket:
+        # One rollup row per slot: read the rows as they lie in the primary key, no grouping.
+        model = HourlyRollup if plan_.resolution == Resolution.HOUR else DailyRollup
+        table, time_col = model._meta.db_table, "bucket"
+        mean, low, high = "sum / count", "min", "max"
+    else:
+        model = HourlyRollup if plan_.resolution == Resolution.HOUR else DailyRollup
+        table, time_col = model._meta.db_table, "bucket"
+        mean, low, high = "sum(sum) / sum(count)", "min(min)", "max(max)"
+    first, slots = int(plan_.start.timestamp()), plan_.slots
+    # The slot's position on the planned grid, computed by the database.
+    slot = _sql(
+        f"CAST(floor((extract(epoch from {time_col}) - {first}) / {step}) AS bigint)",
+        # Integer division floors for the non-negative offsets SQLite works with here.
+        f"((CAST(strftime('%%s', {time_col}) AS INTEGER) - {first}) / {step})",  # %% : the query has params
+    )
+    columns = [_rounded(mean), *([_rounded(low), _rounded(high)] if envelope else [])]
+    placeholders = ", ".join(["%s"] * len(resource_ids))
+    where = f"WHERE metric_id = %s AND resource_id IN ({placeholders}) AND {time_col} >= %s AND {time_col} < %s"
+    # No ORDER BY: each row lands in its slot by index, whatever order the rows come in.
+    query = f"SELECT resource_id, {slot} AS slot, {', '.join(columns)} FROM {table} {where}"  # noqa: S608
+    if step != bucket:
+        query += " GROUP BY resource_id, slot"
+    result = {rid: [[None] * slots for _ in columns] for rid in resource_ids}
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(query, [metric_id, *resource_ids, adapt(plan_.start), adapt(plan_.end)])
+        if envelope:
+            for resource_id, index, mean_value, low_value, high_value in cursor.fetchall():
+                means, lows, highs = result[resource_id]
+                means[index], lows[index], highs[index] = mean_value, low_value, high_value
+        else:
+            for resource_id, index, mean_value in cursor.fetchall():
+                result[resource_id][0][index] = mean_value
+    return result
+
+
+# --- By metric name ---------------------------------------------------------------------
+
+
+def metric_ids(names: set[str]) -> dict[str, int]:
+    """Ids of the named metrics, registering the ones seen for the first time."""
+    known = dict(Metric.objects.filter(name__in=names).values_list("name", "id"))
+    missing = names - known.keys()
+    if missing:
+        Metric.objects.bulk_create(
+            [Metric(name=n, unit=catalogue.info(n).unit, label=catalogue.info(n).label) for n in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        known = dict(Metric.objects.filter(name__in=names).values_list("name", "id"))
+    return known
+
+
+def save(resource_id: int, rows: list[tuple[str, datetime.datetime, float]]) -> int:
+    """Upsert (metric name, time, value) rows of one resource into the store."""
+    ids = metric_ids({name for name, _, _ in rows})
+    return ingest((resource_id, ids[name], moment, value) for name, moment, value in rows)
