@@ -90,11 +90,12 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def loads(text: str | bytes, *, max_depth: int | None = None):
+def loads(text: str | bytes, *, max_depth: int | None = None, allow_nan: bool = False):
     """json.loads with the portal's limits: nesting no deeper than JSON_MAX_DEPTH, NaN and
     infinities refused (they are no JSON), and no string holding NUL or a lone surrogate (no
     column can store one, and an error message quoting one could not be sent). Raises
-    ValueError with a human message."""
+    ValueError with a human message. `allow_nan` takes NaN and Infinity where a format says
+    they mean something (a pushed metric sample: a missing reading)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     limit = settings.JSON_MAX_DEPTH if max_depth is None else max_depth
@@ -104,7 +105,7 @@ def loads(text: str | bytes, *, max_depth: int | None = None):
     def no_constants(name: str):
         raise ValueError(f"{name} is not a JSON number.")
 
-    data = json.loads(text, parse_constant=no_constants)
+    data = json.loads(text) if allow_nan else json.loads(text, parse_constant=no_constants)
     try:
         values.storable_json(data)
     except ValidationError as error:

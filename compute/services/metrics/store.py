@@ -320,6 +320,8 @@ def metric_ids(names: set[str]) -> dict[str, int]:
 
 
 def save(resource_id: int, rows: list[tuple[str, datetime.datetime, float]]) -> int:
-    """Upsert (metric name, time, value) rows of one resource into the store."""
+    """Upsert (metric name, time, value) rows of one resource into the store. A reading no
+    resource could give (catalogue.is_plausible) is dropped, whichever collector brought it."""
+    rows = [(name, moment, value) for name, moment, value in rows if catalogue.is_plausible(name, value)]
     ids = metric_ids({name for name, _, _ in rows})
     return ingest((resource_id, ids[name], moment, value) for name, moment, value in rows)
