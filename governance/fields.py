@@ -52,14 +52,43 @@ class IdMultipleChoiceField(StrictIdsMixin, forms.ModelMultipleChoiceField):
         return super()._check_values([self._strict(item) for item in value])
 
 
-# Django's model choice fields, by the strict one that takes their place.
-STRICT = {forms.ModelChoiceField: IdChoiceField, forms.ModelMultipleChoiceField: IdMultipleChoiceField}
+class AsciiNumberMixin:
+    """A number typed with ASCII digits only: Python's int() and Decimal() also read "١٢٣" and
+    full-width digits, which nobody means as an amount."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.isascii():
+            raise ValidationError(self.error_messages["invalid"], code="invalid")  # type: ignore[attr-defined]
+        return super().to_python(value)  # type: ignore[misc]
+
+
+class AsciiIntegerField(AsciiNumberMixin, forms.IntegerField):
+    pass
+
+
+class AsciiDecimalField(AsciiNumberMixin, forms.DecimalField):
+    pass
+
+
+class AsciiFloatField(AsciiNumberMixin, forms.FloatField):
+    pass
+
+
+# Django's fields, by the strict one that takes their place.
+STRICT = {
+    forms.ModelChoiceField: IdChoiceField,
+    forms.ModelMultipleChoiceField: IdMultipleChoiceField,
+    forms.IntegerField: AsciiIntegerField,
+    forms.DecimalField: AsciiDecimalField,
+    forms.FloatField: AsciiFloatField,
+}
 
 
 class StrictIdsFormMixin:
     """Every model choice of the form, declared or generated from a ForeignKey, parses ids
-    strictly. The strict classes add methods only, so an existing field takes one on as it is
-    (its queryset, widget and labels kept) instead of being rebuilt."""
+    strictly, and every number takes ASCII digits only. The strict classes add methods only,
+    so an existing field takes one on as it is (its queryset, widget and labels kept) instead
+    of being rebuilt."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

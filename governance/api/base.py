@@ -78,9 +78,43 @@ def exception_handler(exc, context):
     return response
 
 
+class AsciiNumberMixin:
+    """A number sent as text with ASCII digits only: int() and Decimal() also read "١٢٣"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class AsciiIntegerField(AsciiNumberMixin, serializers.IntegerField):
+    pass
+
+
+class AsciiDecimalField(AsciiNumberMixin, serializers.DecimalField):
+    pass
+
+
+class AsciiFloatField(AsciiNumberMixin, serializers.FloatField):
+    pass
+
+
+_ASCII_NUMBERS = {
+    serializers.IntegerField: AsciiIntegerField,
+    serializers.DecimalField: AsciiDecimalField,
+    serializers.FloatField: AsciiFloatField,
+}
+
+
 class CleanModelSerializer(serializers.ModelSerializer):
     """Runs the model's own validation (field checks, clean(), named constraints) on input, so
-    the API and the forms can never disagree on what is valid."""
+    the API and the forms can never disagree on what is valid. Numbers are read from ASCII
+    digits only."""
+
+    serializer_field_mapping = {
+        model_field: _ASCII_NUMBERS.get(field, field)
+        for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+    }
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
