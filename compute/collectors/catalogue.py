@@ -87,6 +87,8 @@ PLAUSIBLE_BY_UNIT: dict[str, tuple[float, float]] = {
     "GPUs": (0.0, 1e6),
 }
 PLAUSIBLE_OTHERWISE = (-1e15, 1e15)
+# What the store takes from any collector: sums of a year of minutes of such values stay finite.
+STORABLE = 1e15
 
 
 def plausible_range(name: str) -> tuple[float, float]:
@@ -97,6 +99,11 @@ def plausible_range(name: str) -> tuple[float, float]:
 def is_plausible(name: str, value: float) -> bool:
     low, high = plausible_range(name)
     return low <= value <= high
+
+
+def is_storable(value: float) -> bool:
+    """Finite and small enough that no rollup of it can overflow."""
+    return -STORABLE <= value <= STORABLE
 
 
 def render(query: str, *, selector: str = "", window: str = "5m", charter_label: str = "") -> str:

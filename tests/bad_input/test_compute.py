@@ -59,7 +59,7 @@ class PushIngestTests(PortalTestCase):
         response = self.push(self.sample(42.5))
         assert response.status_code == 202, response.content
 
-    def test_the_store_drops_implausible_readings_of_any_collector(self):
+    def test_the_store_drops_readings_whose_rollups_could_overflow_from_any_collector(self):
         rows = [("DCGM_FI_DEV_POWER_USAGE", self.now, 1.7e308), ("DCGM_FI_DEV_GPU_UTIL", self.now, 5.0)]
         store.save(self.cluster.pk, rows)
         assert Sample.objects.filter(resource=self.cluster).count() == 1
