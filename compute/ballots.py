@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from compute.choices import DecisionReason, RequestStatus
 from compute.models import CreditRequest
+from compute.selectors import organizations_behind
 from compute.services.credits import posting, requests
 from governance.choices import Outcome
 from governance.exceptions import DomainError
@@ -34,8 +35,7 @@ def committee_id(subject: CreditRequest) -> int | None:
 def parties(subject: CreditRequest) -> set[int]:
     """The organizations behind the request: the charter's lead and the requester's own.
     Their members are recused from the ballot."""
-    ids = {subject.charter.lead_organization_id, subject.requested_by.organization_id}
-    return {pk for pk in ids if pk is not None}
+    return organizations_behind(subject)
 
 
 def check_can_open(subject: CreditRequest) -> None:
@@ -48,8 +48,8 @@ def check_can_open(subject: CreditRequest) -> None:
         )
     if not subject.needs_ballot:
         raise DomainError(
-            f"This request is at or below the dual-control limit of {settings.DUAL_CONTROL_LIMIT:,} credits: "
-            "the two co-chairs sign it instead of a ballot.",
+            f"This request is at or below the dual-control limit of {settings.DUAL_CONTROL_LIMIT:,} credits and "
+            "no co-chair is party to it: the two co-chairs sign it instead of a ballot.",
             code="dual_control",
         )
     problems = requests.eligibility_problems(charter=subject.charter, resource=subject.resource, pool=subject.pool)

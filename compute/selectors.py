@@ -23,7 +23,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from compute.choices import AccountKind, RequestStatus, ScanKind, TransactionKind
+from compute.choices import AWARDED_STATUSES, AccountKind, RequestStatus, ScanKind, TransactionKind
 from compute.collectors import catalogue
 from compute.models import (
     CreditAccount,
@@ -36,6 +36,7 @@ from compute.models import (
     SecurityScan,
 )
 from compute.models.ledger import CREDIT_QUANTUM, ZERO, exact
+from compute.services.credits.posting import fmt_credits
 from compute.services.metrics import store
 from governance import values
 from governance.choices import Role
@@ -427,3 +428,64 @@ def posture(resources) -> list[Posture]:
     for item in by_resource.values():
         item.stale = item.last_scan_at is None or item.last_scan_at < threshold
     return list(by_resource.values())
+
+
+# --- Dual control (DESIGN.md 2.3 and 2.7) ---------------------------------------------------
+
+
+def organizations_behind(request) -> set[int]:
+    """The organizations behind a request: its charter's lead and the requester's own. Their
+    members are recused from its ballot (DESIGN.md 2.1)."""
+    ids = {request.charter.lead_organization_id, request.requested_by.organization_id}
+    return {pk for pk in ids if pk is not None}
+
+
+def interested_organizations(request) -> set[int]:
+    """Those behind the request and every organization party to its charter: none of their
+    people signs it (DESIGN.md 2.7)."""
+    return organizations_behind(request) | set(request.charter.party_organization_ids())
+
+
+def signed_this_period(request) -> Decimal:
+    """Credits already awarded by signatures (not by a ballot) to the request's charter from
+    the same pool: the dual-control limit counts them together, so splitting a need into
+    small requests changes nothing."""
+    total = (
+        CreditRequest.objects.filter(
+            charter_id=request.charter_id,
+            pool_id=request.pool_id,
+            status__in=AWARDED_STATUSES,
+            ballot__isnull=True,
+        )
+        .exclude(pk=request.pk)
+        .aggregate(total=Sum("approved_amount"))["total"]
+    )
+    return total or Decimal(0)
+
+
+def ballot_reason(request) -> str | None:
+    """Why only a ballot may decide this request, or None when two co-chairs may sign it:
+    above the limit, above it together with the charter's earlier signed awards from the pool,
+    or when a co-chair's organization is party to it (no two independent signers)."""
+    limit = Decimal(settings.DUAL_CONTROL_LIMIT)
+    if request.amount > limit:
+        return f"it is above the dual-control limit of {fmt_credits(limit)} credits"
+    earlier = signed_this_period(request)
+    if earlier + request.amount > limit:
+        return (
+            f"with the {fmt_credits(earlier)} credits already signed for this charter from {request.pool}, "
+            f"it would pass the dual-control limit of {fmt_credits(limit)} credits"
+        )
+    conflicted = (
+        Membership.objects.active()
+        .filter(
+            committee_id=request.pool.committee_id,
+            role=Role.CHAIR,
+            organization_id__in=interested_organizations(request),
+        )
+        .select_related("organization")
+        .first()
+    )
+    if conflicted is not None:
+        return f"{conflicted.organization} holds a co-chair seat and is party to it"
+    return None

@@ -13,14 +13,19 @@ import datetime
 import importlib
 import inspect
 import pkgutil
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
+from compute.choices import AWARDED_STATUSES, RefundStatus
+from compute.models import CreditRefund, CreditRequest
+from compute.services.credits import pools, refunds, requests, usage
 from governance import services
 from governance.choices import BallotStatus, MembershipChangeStatus, Role, SubjectType
 from governance.models import Ballot, MembershipChange
 from governance.powers import NOT_ACTS, POWERS, Needs
+from tests.compute.credits import make_world
 from tests.governance.ballot_support import BallotTestCase
 
 APPS = ("governance", "charters", "compute", "roadmap")
@@ -44,7 +49,7 @@ def service_functions() -> set[str]:
     found = set()
     for app in APPS:
         package = importlib.import_module(f"{app}.services")
-        for info in pkgutil.iter_modules(package.__path__, prefix=f"{app}.services."):
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{app}.services."):
             module = importlib.import_module(info.name)
             for name, member in inspect.getmembers(module, inspect.isfunction):
                 if not name.startswith("_") and member.__module__ == module.__name__:
@@ -73,13 +78,13 @@ class PowersTableTests(BallotTestCase):
 
     # --- Acts that need both sectors or a ballot, tried by each person alone ----------------
 
-    def alone(self, act, persona_name: str) -> bool:
-        """Run `act(person)` in a savepoint that is rolled back; return whether it had its
+    def attempt(self, act, *persona_names: str) -> bool:
+        """Run `act(*people)` in a savepoint that is rolled back; return whether it had its
         effect (the act returns that), refusals included as no effect."""
-        person = getattr(self, persona_name)
+        people = [getattr(self, name) for name in persona_names]
         try:
             with transaction.atomic():
-                effect = act(person)
+                effect = act(*people)
                 raise Rollback(effect)
         except Rollback as outcome:
             return bool(outcome.args[0])
@@ -89,7 +94,7 @@ class PowersTableTests(BallotTestCase):
     def probes(self) -> dict:
         services.mark_constituted(self.admin, self.committee)
 
-        def consent(person) -> bool:
+        def consent(*people) -> bool:
             change = services.propose_membership_change(
                 self.secretary,
                 committee=self.committee,
@@ -98,15 +103,17 @@ class PowersTableTests(BallotTestCase):
                 organization=self.orgs.council,
                 role=Role.MEMBER,
             )
-            with contextlib.suppress(Exception):  # a refusal leaves the change pending
-                services.consent_to_membership_change(person, change)
+            for person in people:
+                with contextlib.suppress(Exception):  # a refusal leaves the change pending
+                    services.consent_to_membership_change(person, change)
             return MembershipChange.objects.get(pk=change.pk).status == MembershipChangeStatus.APPLIED
 
-        def close_early(person) -> bool:
+        def close_early(*people) -> bool:
             ballot = self.motion(closes_at=timezone.now() + datetime.timedelta(days=3))
             self.votes(ballot, public_chair="yes")
-            response = self.api(person).post(f"/api/ballots/{ballot.pk}/close/")
-            return response.status_code < 500 and Ballot.objects.get(pk=ballot.pk).status == BallotStatus.CLOSED
+            for person in people:
+                self.assertLess(self.api(person).post(f"/api/ballots/{ballot.pk}/close/").status_code, 500)
+            return Ballot.objects.get(pk=ballot.pk).status == BallotStatus.CLOSED
 
         def decide_charter(outcome: str):
             def act(person) -> bool:
@@ -122,7 +129,51 @@ class PowersTableTests(BallotTestCase):
             services.adopt_sop_version(person, version, Ballot(subject_type=SubjectType.SOP, subject_id=version.pk))
             return True
 
+        world = make_world(self.body)
+
+        def sign(*people) -> bool:
+            request = requests.create_request(
+                self.staff,
+                charter=world["charter"],
+                resource=world["gpu"],
+                pool=world["pool"],
+                amount=Decimal("500"),
+                justification="Training runs.",
+                submit=True,
+            )
+            for person in people:
+                with contextlib.suppress(Exception):
+                    requests.sign_request(person, request)
+            return CreditRequest.objects.get(pk=request.pk).status in AWARDED_STATUSES
+
+        def refund(*people) -> bool:
+            account = pools.open_account(world["charter"])
+            requests.sign_request(
+                self.public_chair,
+                request := requests.create_request(
+                    self.staff,
+                    charter=world["charter"],
+                    resource=world["gpu"],
+                    pool=world["pool"],
+                    amount=Decimal("500"),
+                    justification="Training runs.",
+                    submit=True,
+                ),
+            )
+            requests.sign_request(self.private_chair, request)
+            hour = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=3)
+            debit = usage.post_usage(
+                source="probe", resource=world["gpu"], charter=world["charter"], hour=hour, unit_hours=Decimal("10")
+            )
+            claim = refunds.request_refund(self.staff, account=account, debits=[debit], reason="Node failure")
+            for person in people:
+                with contextlib.suppress(Exception):
+                    refunds.decide_refund(person, claim, approve=True)
+            return CreditRefund.objects.get(pk=claim.pk).status == RefundStatus.APPROVED
+
         return {
+            "compute.services.credits.requests.sign_request": sign,
+            "compute.services.credits.refunds.decide_refund": refund,
             "governance.services.seats.consent_to_membership_change": consent,
             "governance.services.ballots.close_ballot": close_early,
             "charters.services.lifecycle.approve": decide_charter("approve"),
@@ -137,4 +188,8 @@ class PowersTableTests(BallotTestCase):
         for act, probe in probes.items():
             for persona in PERSONAS:
                 with self.subTest(act=act, persona=persona):
-                    self.assertFalse(self.alone(probe, persona), f"{persona} alone did {act}")
+                    self.assertFalse(self.attempt(probe, persona), f"{persona} alone did {act}")
+        # The probes can tell: the co-chairs of both sectors together do have the effect.
+        for act in both:
+            with self.subTest(act=act, together=True):
+                self.assertTrue(self.attempt(probes[act], "public_chair", "private_chair"), f"{act} never happens")

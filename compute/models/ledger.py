@@ -500,8 +500,11 @@ class CreditRequest(TimeStampedModel):
 
     @property
     def needs_ballot(self) -> bool:
-        """Above the dual-control limit only a passed ballot approves (read at call time)."""
-        return self.amount > settings.DUAL_CONTROL_LIMIT
+        """Only a passed ballot approves this request (compute.selectors.ballot_reason says why:
+        the dual-control limit, counted per charter and pool, or a co-chair party to it)."""
+        from compute.selectors import ballot_reason
+
+        return ballot_reason(self) is not None
 
     @property
     def is_awarded(self) -> bool:
@@ -610,7 +613,8 @@ class CreditRefundQuerySet(models.QuerySet):
 
 
 class CreditRefund(TimeStampedModel):
-    """Usage debits to be reversed because of an infrastructure fault, approved by a co-chair."""
+    """Usage debits to be reversed because of an infrastructure fault, approved by the
+    co-chairs of both sectors (one co-chair may turn it down)."""
 
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="refunds")
     debits = models.ManyToManyField(LedgerTransaction, related_name="refund_claims")
@@ -630,6 +634,30 @@ class CreditRefund(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Refund for {self.account} ({self.get_status_display().lower()})"
+
+
+class CreditRefundApproval(models.Model):
+    """A co-chair's approval of a refund: it is applied once every sector's co-chair has
+    approved it (DESIGN.md 2.7)."""
+
+    refund = models.ForeignKey(CreditRefund, on_delete=models.PROTECT, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sector = models.CharField(max_length=20, help_text="The sector the co-chair approved for.")
+    note = models.TextField(blank=True)
+    approved_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["approved_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["refund", "sector"],
+                name="creditrefundapproval_once_per_sector",
+                violation_error_message="This sector's co-chair has already approved this refund.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} approves {self.refund}"
 
 
 class CreditAlertQuerySet(models.QuerySet):

@@ -406,7 +406,7 @@ def close_ballot(actor: User | None, ballot: Ballot, *, now: datetime.datetime |
     A co-chair closes at once when the closing time has passed or every eligible member has
     voted. Before that, a co-chair's close is a request: the ballot closes early only when the
     co-chair of every sector has asked (DESIGN.md 2.7), so no sector ends a vote on seeing the
-    live tally lean its way. `ballot.closed_now` says which happened. A person closing an
+    live tally lean its way; the ballot's status says which happened. A person closing an
     already closed ballot is refused (409). `now` is the system's clock (now unless given).
     """
     if actor is None:
@@ -419,19 +419,14 @@ def close_ballot(actor: User | None, ballot: Ballot, *, now: datetime.datetime |
         assert seat is not None
         now = now or timezone.now()
         if (locked.closes_at is not None and locked.closes_at <= now) or locked.everyone_has_voted():
-            closed, _ = _close(actor, locked, now)
-            closed.closed_now = True
-            return closed
+            return _close(actor, locked, now)[0]
         sector = seat.organization.sector
         if not locked.close_requests.filter(sector=sector).exists():
             CloseRequest.objects.create(ballot=locked, requested_by=actor, sector=sector)
             record_event(actor, "ballot.close_requested", locked, after={"sector": sector})
         asked = set(locked.close_requests.values_list("sector", flat=True))
         if asked >= set(Sector.values):
-            closed, _ = _close(actor, locked, now)
-            closed.closed_now = True
-            return closed
-        locked.closed_now = False
+            return _close(actor, locked, now)[0]
         return locked
 
 

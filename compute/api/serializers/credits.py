@@ -257,6 +257,9 @@ class CreditTransferSerializer(serializers.ModelSerializer):
 
 class CreditRefundSerializer(serializers.ModelSerializer):
     debits = serializers.PrimaryKeyRelatedField(many=True, queryset=LedgerTransaction.objects.all())
+    approved_by_sectors = serializers.SerializerMethodField(
+        help_text="Sectors whose co-chair has approved; the refund is applied once every sector has."
+    )
 
     class Meta:
         model = CreditRefund
@@ -270,8 +273,12 @@ class CreditRefundSerializer(serializers.ModelSerializer):
             "decided_by",
             "decided_at",
             "decision_note",
+            "approved_by_sectors",
         ]
         read_only_fields = ["status", "requested_by", "decision_note"]
+
+    def get_approved_by_sectors(self, refund: CreditRefund) -> list[str]:
+        return sorted(approval.sector for approval in refund.approvals.all())
 
 
 class DecisionNoteSerializer(serializers.Serializer):

@@ -217,14 +217,17 @@ class CreditTransferViewSet(
 class CreditRefundViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Refunds of usage debits after an infrastructure fault, decided by a co-chair."""
+    """Refunds of usage debits after an infrastructure fault: approved by each sector's
+    co-chair (applied once both have), or turned down by one."""
 
     serializer_class = CreditRefundSerializer
     filterset_fields = ["status", "account"]
 
     def get_queryset(self):
         return (
-            CreditRefund.objects.visible_to(self.request.user).prefetch_related("debits").order_by("-created_at", "-pk")
+            CreditRefund.objects.visible_to(self.request.user)
+            .prefetch_related("debits", "approvals")
+            .order_by("-created_at", "-pk")
         )
 
     def perform_create(self, serializer):

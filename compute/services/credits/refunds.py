@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from compute import permissions
 from compute.choices import AccountKind, RefundStatus, TransactionKind
-from compute.models import CreditAccount, CreditRefund, LedgerEntry, LedgerTransaction, Resource
+from compute.models import CreditAccount, CreditRefund, CreditRefundApproval, LedgerEntry, LedgerTransaction, Resource
 from compute.models.ledger import exact
 from compute.services.credits import alerts, posting
 from governance.audit import record_event
+from governance.choices import Sector
 from governance.exceptions import DomainError
-from governance.permissions import require
+from governance.permissions import co_chair_seat, require
 
 
 def _reverse(actor, original: LedgerTransaction, memo: str) -> LedgerTransaction:
@@ -119,6 +120,7 @@ def request_refund(actor, *, account: CreditAccount, debits: list[LedgerTransact
             raise ValidationError({"debits": f"Transaction #{debit.pk} is not a usage debit of this account."})
         if LedgerTransaction.objects.filter(reverses=debit).exists():
             raise ValidationError({"debits": f"Transaction #{debit.pk} has already been reversed."})
+    _require_in_window(debits)
     refund = CreditRefund.objects.create(account=account, reason=reason, requested_by=actor)
     refund.debits.set(debits)
     record_event(actor, "credit_refund.requested", refund, after={"debits": [d.pk for d in debits], "reason": reason})
@@ -127,7 +129,9 @@ def request_refund(actor, *, account: CreditAccount, debits: list[LedgerTransact
 
 @transaction.atomic
 def decide_refund(actor, refund: CreditRefund, *, approve: bool, note: str = "") -> CreditRefund:
-    """A co-chair approves (the debits are reversed, in this transaction) or rejects a refund."""
+    """A co-chair approves or turns down a refund. Approval is recorded per sector, and the
+    debits are reversed (in this transaction) once the co-chair of every sector has approved:
+    no one sector gives credits back alone. One co-chair's refusal ends it: nothing moves."""
     refund = (
         CreditRefund.objects.select_for_update(of=("self",))
         .select_related("account__charter__committee")
@@ -139,14 +143,43 @@ def decide_refund(actor, refund: CreditRefund, *, approve: bool, note: str = "")
     )
     if refund.status != RefundStatus.REQUESTED:
         raise DomainError(f"This refund is already {refund.get_status_display().lower()}.", code="already_decided")
+    seat = co_chair_seat(actor, refund.account.charter.committee)
+    assert seat is not None  # may_decide_refund holds only for a seated co-chair
+    sector = seat.organization.sector
+    if not approve:
+        return _close_refund(actor, refund, RefundStatus.REJECTED, note)
+    if refund.approvals.filter(sector=sector).exists():
+        raise DomainError("Your sector's co-chair has already approved this refund.", code="already_approved")
+    CreditRefundApproval.objects.create(refund=refund, approver=actor, sector=sector, note=note)
+    record_event(actor, "credit_refund.approval_given", refund, after={"sector": sector, "note": note})
+    if set(refund.approvals.values_list("sector", flat=True)) < set(Sector.values):
+        return refund
+    _require_in_window(list(refund.debits.all()))
     posting.lock_ledger()
-    if approve:
-        for debit in refund.debits.order_by("pk"):
-            _reverse(actor, debit, f"Refund #{refund.pk}: {refund.reason}")
-    refund.status = RefundStatus.APPROVED if approve else RefundStatus.REJECTED
+    for debit in refund.debits.order_by("pk"):
+        _reverse(actor, debit, f"Refund #{refund.pk}: {refund.reason}")
+    return _close_refund(actor, refund, RefundStatus.APPROVED, note)
+
+
+def _close_refund(actor, refund: CreditRefund, status: str, note: str) -> CreditRefund:
+    refund.status = status
     refund.decided_by = actor
     refund.decided_at = timezone.now()
     refund.decision_note = note
     refund.save()
     record_event(actor, f"credit_refund.{refund.status}", refund, after={"status": refund.status, "note": note})
     return refund
+
+
+def _require_in_window(debits: list[LedgerTransaction]) -> None:
+    """Every debit is of the last REFUND_WINDOW_DAYS: older faults are settled outside the portal."""
+    since = timezone.now() - datetime.timedelta(days=REFUND_WINDOW_DAYS)
+    old = [debit.pk for debit in debits if debit.usage.hour < since.replace(minute=0, second=0, microsecond=0)]
+    if old:
+        raise ValidationError(
+            {
+                "debits": f"Debits older than {REFUND_WINDOW_DAYS} days are settled outside the portal: "
+                + ", ".join(f"#{pk}" for pk in old)
+                + "."
+            }
+        )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,11 +13,13 @@ from charters.choices import CharterStatus, DataClassification
 from compute import permissions
 from compute.choices import REQUEST_TRANSITIONS, DecisionReason, RequestStatus, ResourceStatus, TransactionKind
 from compute.models import CreditPool, CreditRequest, CreditSignature
+from compute.selectors import ballot_reason
 from compute.services.credits import pools, posting
 from governance.audit import record_event, snapshot
 from governance.choices import Sector
 from governance.exceptions import DomainError
 from governance.permissions import co_chair_seat, require
+from governance.services.seats import mark_constituted
 from governance.transitions import check_transition
 
 REQUEST_FIELDS = ["charter", "resource", "pool", "amount", "period_start", "period_end", "justification"]
@@ -189,32 +190,37 @@ def sign_request(actor, request: CreditRequest, *, amount=None, reason_code: str
     cannot fund it, nothing is written (the signature neither) and the answer is 409 with the
     pool's available amount.
     """
-    # The amount is fixed once submitted, so the limit is checked before any lock is taken.
-    if request.amount > settings.DUAL_CONTROL_LIMIT:
-        raise DomainError(
-            "This request is above the dual-control limit of "
-            f"{posting.fmt_credits(settings.DUAL_CONTROL_LIMIT)} credits: only a passed ballot approves it.",
-            code="needs_ballot",
-        )
     request = (
         CreditRequest.objects.select_for_update(of=("self",))
-        .select_related("charter__committee", "pool", "resource")
+        .select_related("charter__committee", "pool__committee", "resource", "requested_by")
         .get(pk=request.pk)
     )
-    seat = co_chair_seat(actor, request.charter.committee)
-    require(seat is not None, "Only the committee's co-chairs sign credit requests.")
+    committee = request.pool.committee
+    seat = co_chair_seat(actor, committee)
+    require(seat is not None, "Only the co-chairs of the committee that holds the pool sign its credit requests.")
     assert seat is not None  # for the type checker: require() refused otherwise
-    if request.needs_ballot:
-        raise DomainError(
-            "Above the dual-control limit only a passed ballot approves this request.", code="needs_ballot"
-        )
+    require(
+        request.requested_by_id != actor.pk,
+        "You asked for these credits: dual control means two other people sign them.",
+    )
     if request.status != RequestStatus.SUBMITTED:
         raise DomainError(
             f"Only a submitted request can be signed; this one is {request.get_status_display().lower()}.",
             code="not_submitted",
         )
+    problems = committee.constitution_problems()
+    if problems:
+        raise DomainError(
+            f"{committee} is not constituted, so its co-chairs cannot sign for it. {' '.join(problems)}",
+            code="not_constituted",
+        )
     award = _validated_award(request, amount, reason_code)
+    # Under the ledger lock, so two requests of one charter signed at once are counted together.
     posting.lock_ledger()
+    reason = ballot_reason(request)
+    if reason:
+        raise DomainError(f"Only a passed ballot approves this request: {reason}.", code="needs_ballot")
+    mark_constituted(actor, committee)
     if request.signatures.filter(signer=actor).exists():
         raise DomainError("You have already signed this request.", code="already_signed")
     signature = CreditSignature.objects.create(
