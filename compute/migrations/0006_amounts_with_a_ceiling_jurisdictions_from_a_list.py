@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compute', '0004_merge_0002_metrics_0003_ledger_append_only'),
+        ('compute', '0005_refund_approvals_by_sector'),
     ]
 
     operations = [
