@@ -6,7 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.api.base import CleanModelSerializer
+from governance.api.base import CleanModelSerializer, StrictPrimaryKeyRelatedField
 from governance.choices import BallotStatus, MinutesStatus, Outcome, VoteChoice
 from governance.models import (
     SOP,
@@ -71,7 +71,7 @@ class UserSerializer(CleanModelSerializer):
 
 
 class OrganizationSerializer(CleanModelSerializer):
-    signatories = serializers.PrimaryKeyRelatedField(
+    signatories = StrictPrimaryKeyRelatedField(
         many=True,
         required=False,
         queryset=User.objects.all(),
@@ -127,7 +127,7 @@ class MembershipSerializer(CleanModelSerializer):
 class MembershipChangeSerializer(serializers.ModelSerializer):
     """A proposed seat change (DESIGN.md 2.7): written by its proposer, applied by consent."""
 
-    membership = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.all(), required=False, allow_null=True)
+    membership = StrictPrimaryKeyRelatedField(queryset=Membership.objects.all(), required=False, allow_null=True)
     sectors_needed = serializers.SerializerMethodField(help_text="Sectors whose co-chair must consent.")
     sectors_consented = serializers.SerializerMethodField(help_text="Sectors whose co-chair has consented.")
 

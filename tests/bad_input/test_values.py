@@ -239,3 +239,20 @@ def test_every_formula_prefix_is_neutralised_and_numbers_are_kept():
     assert safe_cell("-inf").startswith("'")
     assert safe_cell(None) == ""
     assert csv_text(["a"], [["=1+1"]]).splitlines() == ["a", "'=1+1"]
+
+
+class ApiIdTests(RoadmapTestCase):
+    def test_related_ids_in_a_body_are_parsed_strictly(self):
+        for bad in ("\u0661", "²", str(2**70), -1, True, 1.5, [1]):
+            response = self.api(self.program_manager).patch(
+                f"/api/milestones/{self.federation.pk}/", {"depends_on": [bad]}, format="json"
+            )
+            assert response.status_code == 400, (bad, response.content)
+        assert set(self.federation.depends_on.all()) == {self.consent, self.data}
+
+    def test_a_list_longer_than_the_cap_is_refused_before_any_lookup(self):
+        response = self.api(self.program_manager).patch(
+            f"/api/milestones/{self.federation.pk}/", {"depends_on": list(range(1, 5000))}, format="json"
+        )
+        assert response.status_code == 400
+        assert "At most" in response.json()["detail"]

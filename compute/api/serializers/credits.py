@@ -24,7 +24,7 @@ from compute.models import (
     UsageRecord,
 )
 from compute.models.ledger import CREDIT_QUANTUM, MAX_CREDITS, ZERO, exact
-from governance.api.base import AsciiDecimalField, CleanModelSerializer
+from governance.api.base import AsciiDecimalField, CleanModelSerializer, StrictPrimaryKeyRelatedField
 
 CREDITS = {"max_digits": 18, "decimal_places": 4}
 
@@ -256,7 +256,7 @@ class CreditTransferSerializer(serializers.ModelSerializer):
 
 
 class CreditRefundSerializer(serializers.ModelSerializer):
-    debits = serializers.PrimaryKeyRelatedField(many=True, queryset=LedgerTransaction.objects.all())
+    debits = StrictPrimaryKeyRelatedField(many=True, queryset=LedgerTransaction.objects.all())
     approved_by_sectors = serializers.SerializerMethodField(
         help_text="Sectors whose co-chair has approved; the refund is applied once every sector has."
     )
