@@ -6,10 +6,11 @@ import django_filters
 
 from charters.choices import CharterStatus, DataClassification, IPFramework
 from charters.models import Charter
+from governance.api.filters import PortalFilterSet
 from governance.choices import Sector
 
 
-class CharterFilter(django_filters.FilterSet):
+class CharterFilter(PortalFilterSet):
     status = django_filters.ChoiceFilter(choices=CharterStatus.choices, empty_label="Any status")
     lead_sector = django_filters.ChoiceFilter(
         field_name="lead_organization__sector",

@@ -7,6 +7,7 @@ from django import forms
 
 from charters.choices import REVIEW_CHECKLISTS, ReviewVerdict
 from charters.models import Charter, Dataset, DataUseAgreement
+from governance.fields import PortalForm, PortalModelForm
 from governance.models import Organization
 
 
@@ -23,7 +24,7 @@ class JurisdictionsField(forms.CharField):
         return [part.strip() for part in value.split(",") if part.strip()]
 
 
-class CharterForm(forms.ModelForm):
+class CharterForm(PortalModelForm):
     allowed_jurisdictions = JurisdictionsField(
         required=False,
         label="Allowed jurisdictions",
@@ -96,11 +97,11 @@ class AmendmentForm(CharterForm):
         pass
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PortalForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PortalForm):
     """A technical review: the reviewer's answers to the manual checklist items, a verdict, notes."""
 
     verdict = forms.ChoiceField(choices=ReviewVerdict.choices, widget=forms.RadioSelect)
@@ -122,7 +123,7 @@ class ReviewForm(forms.Form):
         return {key: self.cleaned_data.get(f"item_{key}", False) for key in self.manual_keys}
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(PortalModelForm):
     class Meta:
         model = DataUseAgreement
         fields = [
@@ -153,5 +154,5 @@ class AgreementForm(forms.ModelForm):
         self.fields["datasets"].queryset = Dataset.objects.select_related("steward").order_by("name")
 
 
-class RenewForm(forms.Form):
+class RenewForm(PortalForm):
     expires_on = forms.DateField(label="New expiry date", widget=forms.DateInput(attrs={"type": "date"}))

@@ -26,6 +26,7 @@ from charters.choices import (
     VersionStatus,
     transitions_from,
 )
+from governance import values
 from governance.models import TimeStampedModel
 
 
@@ -141,6 +142,11 @@ class Charter(TimeStampedModel):
         jurisdictions = self.allowed_jurisdictions
         if not isinstance(jurisdictions, list) or not all(isinstance(j, str) and j.strip() for j in jurisdictions):
             errors["allowed_jurisdictions"] = "List the allowed jurisdictions as names, e.g. EU, UK."
+        elif unknown := [j for j in jurisdictions if j.strip().upper() not in values.JURISDICTIONS]:
+            errors["allowed_jurisdictions"] = (
+                f"“{values.printable(unknown[0])}” is not a jurisdiction: give country codes (ISO 3166, e.g. DE) "
+                "or EU, EEA, UK."
+            )
         else:
             # Trimmed, without repeats, in the order given.
             seen: list[str] = []
@@ -196,7 +202,9 @@ class Dataset(TimeStampedModel):
         related_name="datasets",
         help_text="The organization that holds the data and answers for it.",
     )
-    jurisdiction = models.CharField(max_length=64, help_text="Where the data resides.")
+    jurisdiction = models.CharField(
+        max_length=64, validators=[values.valid_jurisdiction], help_text="Where the data resides."
+    )
     classification = models.CharField(
         max_length=16, choices=DataClassification.choices, default=DataClassification.INTERNAL
     )

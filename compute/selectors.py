@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from compute.models import (
 from compute.models.ledger import CREDIT_QUANTUM, ZERO, exact
 from compute.services.credits.posting import fmt_credits
 from compute.services.metrics import store
+from governance import values
 from governance.choices import Role
 from governance.models import Membership
 
@@ -254,19 +256,34 @@ def freshness(source: MetricSource | None, now: datetime.datetime | None = None)
     }
 
 
+_EPOCH_SECONDS = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,9})?")
+MAX_SERIES_SPAN = datetime.timedelta(days=3660)
+
+
 def _parse_time(raw: str | None, default: datetime.datetime, name: str) -> datetime.datetime:
+    """An instant of the series API: epoch seconds (ASCII digits) or ISO 8601 (UTC when it has
+    no offset), within the portal's horizon (2000 to 2100)."""
     if raw in (None, ""):
         return default
     from django.utils.dateparse import parse_datetime
 
+    problem = f"'{values.printable(raw)}' is neither an ISO 8601 time nor epoch seconds."
     try:
-        moment = datetime.datetime.fromtimestamp(float(raw), tz=datetime.UTC)
-    except ValueError:
-        moment = parse_datetime(raw)
-        if moment is None:
-            raise ValidationError({name: f"'{raw}' is neither an ISO 8601 time nor epoch seconds."}) from None
-        if timezone.is_naive(moment):
-            moment = moment.replace(tzinfo=datetime.UTC)
+        if _EPOCH_SECONDS.fullmatch(raw):
+            moment = datetime.datetime.fromtimestamp(float(raw), tz=datetime.UTC)
+        else:
+            # An impossible date (2026-02-30) or offset (+25:00) is a ValueError here.
+            parsed = parse_datetime(raw)
+            if parsed is None:
+                raise ValidationError({name: problem})
+            moment = parsed.replace(tzinfo=datetime.UTC) if timezone.is_naive(parsed) else parsed
+            moment = moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ValidationError({name: problem}) from None
+    if not values.EARLIEST <= moment.date() <= values.LATEST:
+        raise ValidationError(
+            {name: f"{name} falls between {values.EARLIEST.isoformat()} and {values.LATEST.isoformat()}."}
+        )
     return moment
 
 
@@ -293,19 +310,21 @@ def series(
     start_at = _parse_time(start, end_at - datetime.timedelta(hours=24), "start")
     if start_at >= end_at:
         raise ValidationError({"start": "start must be before end."})
-    if end_at - start_at > datetime.timedelta(days=3660):
+    if end_at - start_at > MAX_SERIES_SPAN:
         raise ValidationError({"start": "A series spans at most ten years."})
-    try:
-        step_seconds = int(step) if step not in (None, "") else None
-    except ValueError:
-        raise ValidationError({"step": "step is a whole number of seconds."}) from None
+    if step not in (None, "") and not re.fullmatch(r"[0-9]{1,12}", step):
+        raise ValidationError({"step": "step is a whole number of seconds."})
+    step_seconds = int(step) if step not in (None, "") else None
     if step_seconds is not None and step_seconds < 1:
         raise ValidationError({"step": "step is at least one second."})
+    if step_seconds is not None and step_seconds > MAX_SERIES_SPAN.total_seconds():
+        raise ValidationError({"step": "step is at most the longest span of a series (ten years)."})
     if not metric:
         raise ValidationError({"metric": "Name the metric, e.g. DCGM_FI_DEV_GPU_UTIL."})
+    given = [r.strip() for item in resources[: settings.MAX_LIST_ITEMS] for r in str(item).split(",") if r.strip()]
     try:
-        resource_ids = sorted({int(r) for item in resources for r in str(item).split(",") if r.strip()})
-    except ValueError:
+        resource_ids = sorted({values.parse_id(r, what="resource id") for r in given[: settings.MAX_LIST_ITEMS]})
+    except ValidationError:
         raise ValidationError({"resource": "resource is one or more resource ids."}) from None
     if not resource_ids:
         raise ValidationError({"resource": "Name at least one resource."})

@@ -10,5 +10,9 @@ from governance.permissions import may_enrol_in_two_factor
 def account(request: HttpRequest) -> dict:
     """What the header's account area offers. Callables: templates evaluate them only when
     they render the header for a signed-in person, so other responses pay no query."""
-    user = request.user
+    # An error page can be rendered before authentication ran (a bad Host header is refused
+    # by the middleware ahead of it): such a page has no signed-in person.
+    user = getattr(request, "user", None)
+    if user is None:
+        return {"offers_two_factor": False}
     return {"offers_two_factor": lambda: user.is_authenticated and may_enrol_in_two_factor(user)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from governance.choices import MembershipChangeKind, Role, SOPCategory, SubjectType, VoteChoice, VotingMethod
+from governance.fields import PortalForm
 from governance.models import Committee, Membership, User
 
 
@@ -16,7 +17,7 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class BallotForm(forms.Form):
+class BallotForm(PortalForm):
     """Prepare a draft ballot. Method and quorum left empty take the committee's defaults."""
 
     committee = forms.ModelChoiceField(queryset=Committee.objects.none())
@@ -47,11 +48,11 @@ class BallotForm(forms.Form):
         self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
 
 
-class VoteForm(forms.Form):
+class VoteForm(PortalForm):
     choice = forms.ChoiceField(choices=VoteChoice.choices, widget=forms.RadioSelect)
 
 
-class RecuseForm(forms.Form):
+class RecuseForm(PortalForm):
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -59,7 +60,7 @@ class RecuseForm(forms.Form):
     )
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(PortalForm):
     committee = forms.ModelChoiceField(queryset=Committee.objects.none())
     title = forms.CharField(max_length=200)
     starts_at = forms.DateTimeField(widget=DateTimeInput())
@@ -70,7 +71,7 @@ class MeetingForm(forms.Form):
         self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
 
 
-class AgendaItemForm(forms.Form):
+class AgendaItemForm(PortalForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     ballot = forms.ModelChoiceField(
@@ -84,14 +85,14 @@ class AgendaItemForm(forms.Form):
         self.fields["ballot"].queryset = ballots if ballots is not None else Ballot.objects.none()
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(PortalForm):
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 14}),
         help_text="Discussion and decisions. Attendance, ballots, tallies and recusals are added from the record.",
     )
 
 
-class SOPForm(forms.Form):
+class SOPForm(PortalForm):
     committee = forms.ModelChoiceField(queryset=Committee.objects.none())
     title = forms.CharField(max_length=200)
     category = forms.ChoiceField(choices=SOPCategory.choices)
@@ -102,12 +103,12 @@ class SOPForm(forms.Form):
         self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
 
 
-class SOPVersionForm(forms.Form):
+class SOPVersionForm(PortalForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text of the procedure")
     change_summary = forms.CharField(max_length=300, required=False, help_text="What this version changes, in a line.")
 
 
-class MembershipChangeForm(forms.Form):
+class MembershipChangeForm(PortalForm):
     """A proposed seat change on a constituted committee; the service checks it in full."""
 
     kind = forms.ChoiceField(choices=MembershipChangeKind.choices, label="Change")

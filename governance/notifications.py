@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from governance import values
 from governance.choices import BallotStatus, Outcome, Role
 from governance.models import Ballot, Membership, User
 
@@ -48,7 +49,7 @@ def _send(template: str, recipients: list[User], context: dict) -> int:
         if not user.email:
             continue
         subject, _, body = render_to_string(template, {**context, "recipient": user}).strip().partition("\n")
-        messages.append(EmailMessage(subject=subject.strip(), body=body.strip() + "\n", to=[user.email]))
+        messages.append(EmailMessage(subject=values.one_line(subject), body=body.strip() + "\n", to=[user.email]))
     if not messages:
         return 0
     return get_connection().send_messages(messages) or 0

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body past its allowance is refused (413) before anything reads it.
+    "governance.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -249,6 +251,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "governance.api.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "governance.api.base.exception_handler",
+    # JSON with the portal's depth limit; forms and files as DRF parses them.
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.api.parsers.PortalJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
     # The throttles' client address: the same trusted-proxy rule as the login lockout.
     "NUM_PROXIES": TRUSTED_PROXY_HOPS,
@@ -375,6 +383,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Limits at the edge (governance/limits.py): a body larger than MAX_REQUEST_BYTES is refused
+# with 413 before it is parsed, except on the URLs named in LARGE_BODY_URLS, which take the
+# allowance of the setting named there. JSON nests at most JSON_MAX_DEPTH levels; a list in
+# one request (ids of a multi-select or a filter, samples of a push) holds at most MAX_LIST_ITEMS.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=2_500_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=2000)
+LARGE_BODY_URLS = {
+    "compute:security-upload": "SECURITY_REPORT_MAX_BYTES",
+    "securityreport-list": "SECURITY_REPORT_MAX_BYTES",
+    "metrics-ingest": "METRICS_PUSH_MAX_BYTES",
+}
+# The latest a ballot may close, counted from its opening.
+BALLOT_MAX_VOTING_DAYS = env.int("BALLOT_MAX_VOTING_DAYS", default=730)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+MAX_LIST_ITEMS = env.int("MAX_LIST_ITEMS", default=1000)
 
 # Metrics and security posture (compute app, DESIGN.md 2.4).
 METRICS_RAW_RETENTION_DAYS = env.int("METRICS_RAW_RETENTION_DAYS", default=35)

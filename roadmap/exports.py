@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 from collections.abc import Iterable
@@ -10,6 +9,8 @@ from collections.abc import Iterable
 import icalendar
 from django.utils import timezone
 
+from governance import values
+from governance.exports import SafeWriter
 from roadmap.models import Milestone
 
 CSV_COLUMNS = [
@@ -29,45 +30,28 @@ CSV_COLUMNS = [
 ]
 
 
-def _safe_cell(value) -> str:
-    """Text a spreadsheet will show as text, never run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def milestones_csv(version: int, milestones: Iterable[Milestone]) -> str:
     """One row per milestone (their initiative and dependencies loaded), dates in ISO form."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(CSV_COLUMNS)
     for m in milestones:
         deps = list(m.depends_on.all())
         writer.writerow(
             [
-                _safe_cell(value)
-                for value in (
-                    version,
-                    m.initiative.title,
-                    m.pk,
-                    m.title,
-                    m.status,
-                    m.percent_complete,
-                    m.baseline_date.isoformat() if m.baseline_date else "",
-                    m.forecast_date.isoformat(),
-                    m.actual_date.isoformat() if m.actual_date else "",
-                    "" if m.slippage_days is None else m.slippage_days,
-                    " ".join(str(d.pk) for d in deps),
-                    "yes" if m.dependency_conflicts() else "no",
-                    "; ".join(m.deliverable_list()),
-                )
+                version,
+                m.initiative.title,
+                m.pk,
+                m.title,
+                m.status,
+                m.percent_complete,
+                m.baseline_date.isoformat() if m.baseline_date else "",
+                m.forecast_date.isoformat(),
+                m.actual_date.isoformat() if m.actual_date else "",
+                "" if m.slippage_days is None else m.slippage_days,
+                " ".join(str(d.pk) for d in deps),
+                "yes" if m.dependency_conflicts() else "no",
+                "; ".join(m.deliverable_list()),
             ]
         )
     return out.getvalue()
@@ -87,12 +71,14 @@ def milestones_ical(milestones: Iterable[Milestone], *, site_url: str, milestone
     stamp = timezone.now()
     for m in milestones:
         day = m.actual_date or m.forecast_date
+        if not values.EARLIEST <= day <= values.LATEST:
+            continue  # a date kept from before the horizon rule: no event rather than no feed
         event = icalendar.Event()
         event.add("uid", f"milestone-{m.pk}@tgb-portal")
         event.add("dtstamp", stamp)
         event.add("dtstart", day)
         event.add("dtend", day + datetime.timedelta(days=1))
-        event.add("summary", f"{m.title} ({m.initiative.title})")
+        event.add("summary", values.one_line(f"{m.title} ({m.initiative.title})"))
         baseline = m.baseline_date.isoformat() if m.baseline_date else "not baselined"
         slip = "" if m.slippage_days is None else f", slippage {m.slippage_days:+d} days"
         event.add(

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from charters.models import Charter
 from governance.choices import Sector
+from governance.fields import PortalForm, PortalModelForm
 from governance.models import Organization, User
 from roadmap import planning
 from roadmap.choices import RAG, MilestoneStatus
@@ -21,7 +22,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class RoadmapForm(forms.ModelForm):
+class RoadmapForm(PortalModelForm):
     class Meta:
         model = Roadmap
         fields = ["committee", "title", "summary", "starts_on", "ends_on", "initiatives"]
@@ -39,7 +40,7 @@ class RoadmapForm(forms.ModelForm):
             self.fields["committee"].disabled = True
 
 
-class InitiativeForm(forms.ModelForm):
+class InitiativeForm(PortalModelForm):
     class Meta:
         model = Initiative
         fields = [
@@ -70,7 +71,7 @@ class InitiativeForm(forms.ModelForm):
         self.fields["owner"].queryset = User.objects.visible_to(user).filter(is_active=True).order_by("username")
 
 
-class MilestoneForm(forms.ModelForm):
+class MilestoneForm(PortalModelForm):
     class Meta:
         model = Milestone
         fields = [
@@ -117,7 +118,7 @@ class MilestoneForm(forms.ModelForm):
             )
 
 
-class ReportForm(forms.ModelForm):
+class ReportForm(PortalModelForm):
     period_start = forms.TypedChoiceField(label="Period", coerce=lambda value: value)
 
     class Meta:
@@ -152,7 +153,7 @@ class ReportForm(forms.ModelForm):
         return forms.DateField().clean(value)
 
 
-class RebaselineForm(forms.Form):
+class RebaselineForm(PortalForm):
     """A name and a reason, and a proposed date per milestone (today's forecast by default)."""
 
     name = forms.CharField(max_length=200, help_text="The name the new baseline will carry.")
@@ -176,7 +177,7 @@ class RebaselineForm(forms.Form):
         return {m.pk: self.cleaned_data[f"date_{m.pk}"] for m in self.milestones}
 
 
-class TimelineFilterForm(forms.Form):
+class TimelineFilterForm(PortalForm):
     theme = forms.ChoiceField(required=False)
     sector = forms.ChoiceField(required=False, choices=[("", "Any sector"), *Sector.choices], label="Sponsor sector")
     status = forms.ChoiceField(

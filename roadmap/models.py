@@ -13,6 +13,7 @@ How the pieces fit (DESIGN.md 2.5):
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from governance import values
 from governance.models import TimeStampedModel
 from governance.models.base import AppendOnlyModel, AppendOnlyQuerySet
 from roadmap import planning
@@ -198,6 +200,11 @@ class MilestoneQuerySet(BodyVisibleQuerySet):
         return self.annotate(in_baseline=models.Exists(BaselineEntry.objects.filter(milestone=models.OuterRef("pk"))))
 
 
+# How far a milestone's dates may fall outside the span of its roadmaps: work slips, and a
+# milestone may be planned past the horizon of today's version, but not by decades.
+MILESTONE_MARGIN = datetime.timedelta(days=5 * 365)
+
+
 class Milestone(TimeStampedModel):
     """A dated point of an initiative: baseline, forecast and actual dates, status, progress."""
 
@@ -286,6 +293,25 @@ class Milestone(TimeStampedModel):
             raise ValidationError({"actual_date": "Only a done milestone has an actual date; set its status to done."})
         if self.actual_date and self.actual_date > today:
             raise ValidationError({"actual_date": "A milestone cannot be done in the future."})
+        self._check_dates_in_span()
+
+    def _check_dates_in_span(self) -> None:
+        """Forecast and baseline fall within the span of the roadmaps holding the initiative,
+        widened by MILESTONE_MARGIN (or the portal's horizon while it is on no roadmap)."""
+        earliest, latest = values.EARLIEST, values.LATEST
+        if self.initiative_id:
+            span = self.initiative.roadmaps.aggregate(start=models.Min("starts_on"), end=models.Max("ends_on"))
+            if span["start"] is not None:
+                earliest = max(earliest, max(earliest, span["start"]) - MILESTONE_MARGIN)
+                latest = min(latest, min(latest, span["end"]) + MILESTONE_MARGIN)
+        errors = {
+            name: f"Give a date between {earliest.isoformat()} and {latest.isoformat()}, the roadmap's span "
+            "and a margin."
+            for name in ("forecast_date", "baseline_date")
+            if isinstance(getattr(self, name), datetime.date) and not earliest <= getattr(self, name) <= latest
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 class MilestoneDependency(models.Model):
@@ -502,6 +528,11 @@ class ProgressReport(TimeStampedModel):
     def clean(self) -> None:
         """The period is a whole calendar month or quarter of the initiative's cadence that has begun."""
         super().clean()
+        if (
+            not isinstance(self.period_start, datetime.date)
+            or not values.EARLIEST <= self.period_start <= values.LATEST
+        ):
+            return  # the field's own horizon check has said why; no period to compute
         if self.initiative_id and self.period_start:
             period = planning.period_containing(self.period_start, self.initiative.report_cadence)
             if period.start != self.period_start:

@@ -39,6 +39,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from governance.management.commands import seed_demo as seed_demo_command
 from governance.models import User
 from governance.services import tokens
+from tests.bad_input import hostile
 from tests.test_permission_matrix import api_list_urls, spread
 
 pytestmark = [pytest.mark.fuzz]
@@ -116,7 +117,33 @@ def seeded_schema(username: str):
             ids = known.get(path.split("{id}")[0]) if "{id}" in path else None
             return st.one_of(st.fixed_dictionaries({"id": st.sampled_from(ids)}), strategy) if ids else strategy
 
+        @schema.hook("before_generate_body")
+        def hostile_values_too(context, strategy):
+            # A third of the bodies carry one of the bad-input suite's hostile values (NUL, lone
+            # surrogates, ids past 2^63, year 9999...) in one of their fields. JSON bodies only:
+            # a file upload's form fields carry text.
+            media = {getattr(alternative, "media_type", "") for alternative in context.operation.body}
+            if media != {"application/json"}:
+                return strategy
+            return st.one_of(
+                strategy, strategy, st.tuples(strategy, st.integers(0, 50), hostile.json_values()).map(with_hostile)
+            )
+
+        @schema.hook("before_generate_query")
+        def hostile_filters_too(context, strategy):
+            # Filters too: `²`, ids past 2^63 and the like in a query string (text only).
+            return st.one_of(
+                strategy, strategy, st.tuples(strategy, st.integers(0, 50), hostile.form_values()).map(with_hostile)
+            )
+
         yield schema
+
+
+def with_hostile(drawn: tuple) -> object:
+    body, index, value = drawn
+    if not isinstance(body, dict) or not body:
+        return body
+    return {**body, sorted(body)[index % len(body)]: value}
 
 
 @pytest.fixture

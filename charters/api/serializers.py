@@ -125,6 +125,10 @@ class AmendmentSerializer(CharterSerializer):
         fields = [*CharterSerializer.Meta.fields, "change_note"]
 
     def validate(self, attrs):
+        # Amendments are partial (only the fields that change), which skips `required`: the
+        # reason is asked for here instead.
+        if not attrs.get("change_note", "").strip():
+            raise serializers.ValidationError({"change_note": "Say why the charter is amended."})
         note = attrs.pop("change_note")
         attrs = super().validate(attrs)
         attrs["change_note"] = note

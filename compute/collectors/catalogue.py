@@ -76,6 +76,36 @@ def info(name: str) -> MetricInfo:
     return CATALOGUE.get(name) or MetricInfo(name, name, "", "")
 
 
+# What a reading of each unit can plausibly be: a utilization is 0-100 %, a ratio 0-1, the power
+# of a resource below ten megawatts. A value outside is a broken exporter or a hostile client;
+# bounding every stored value also keeps the rollups' sums finite (1.7e308 once made them inf).
+PLAUSIBLE_BY_UNIT: dict[str, tuple[float, float]] = {
+    "%": (0.0, 100.0),
+    "ratio": (0.0, 1.0),
+    "W": (0.0, 1e7),
+    "MiB": (0.0, 1e10),
+    "GPUs": (0.0, 1e6),
+}
+PLAUSIBLE_OTHERWISE = (-1e15, 1e15)
+# What the store takes from any collector: sums of a year of minutes of such values stay finite.
+STORABLE = 1e15
+
+
+def plausible_range(name: str) -> tuple[float, float]:
+    """The lowest and highest value a reading of metric `name` may have."""
+    return PLAUSIBLE_BY_UNIT.get(info(name).unit, PLAUSIBLE_OTHERWISE)
+
+
+def is_plausible(name: str, value: float) -> bool:
+    low, high = plausible_range(name)
+    return low <= value <= high
+
+
+def is_storable(value: float) -> bool:
+    """Finite and small enough that no rollup of it can overflow."""
+    return -STORABLE <= value <= STORABLE
+
+
 def render(query: str, *, selector: str = "", window: str = "5m", charter_label: str = "") -> str:
     """Fill a query template's placeholders for one source."""
     return Template(query).safe_substitute(selector=selector, window=window, charter_label=charter_label)

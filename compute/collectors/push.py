@@ -10,13 +10,13 @@ reading: accepted, counted, and not stored. Any other defect refuses the whole b
 from __future__ import annotations
 
 import datetime
-import json
 import math
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from compute.collectors import catalogue
+from governance import limits, values
 
 MAX_ERRORS_REPORTED = 5
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
@@ -28,7 +28,10 @@ def _time(raw, now: datetime.datetime) -> datetime.datetime:
     if isinstance(raw, int | float):
         if not math.isfinite(raw):
             raise ValueError("time must be finite")
-        moment = datetime.datetime.fromtimestamp(raw, tz=datetime.UTC)
+        try:
+            moment = datetime.datetime.fromtimestamp(raw, tz=datetime.UTC)
+        except (OverflowError, OSError):
+            raise ValueError("time is out of range") from None
     elif isinstance(raw, str):
         moment = parse_datetime(raw)
         if moment is None:
@@ -37,13 +40,18 @@ def _time(raw, now: datetime.datetime) -> datetime.datetime:
             raise ValueError("time needs a UTC offset (e.g. 'Z')")
     else:
         raise ValueError("time must be an ISO 8601 instant or epoch seconds")
-    moment = moment.astimezone(datetime.UTC).replace(microsecond=0)
+    try:
+        moment = moment.astimezone(datetime.UTC).replace(microsecond=0)
+    except OverflowError:
+        raise ValueError("time is out of range") from None
     if moment > now + FUTURE_TOLERANCE:
         raise ValueError("time is in the future")
+    if moment.date() < values.EARLIEST:
+        raise ValueError(f"time is before {values.EARLIEST.isoformat()}")
     return moment
 
 
-def _value(raw) -> float | None:
+def _value(metric: str, raw) -> float | None:
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -55,7 +63,16 @@ def _value(raw) -> float | None:
             raise ValueError(f"'{raw[:40]}' is not a number") from None
     if not isinstance(raw, int | float):
         raise ValueError("value must be a number")
-    return float(raw) if math.isfinite(raw) else None
+    try:
+        value = float(raw)
+    except OverflowError:
+        raise ValueError("value is out of range") from None
+    if not math.isfinite(value):
+        return None
+    if not catalogue.is_plausible(metric, value):
+        low, high = catalogue.plausible_range(metric)
+        raise ValueError(f"value {value:g} is outside the plausible range of {metric} ({low:g} to {high:g})")
+    return value
 
 
 def parse_batch(body: bytes, *, max_samples: int, now: datetime.datetime) -> tuple[list[tuple], int]:
@@ -63,7 +80,8 @@ def parse_batch(body: bytes, *, max_samples: int, now: datetime.datetime) -> tup
 
     Raises ValidationError naming the first defects; nothing is returned half-checked."""
     try:
-        payload = json.loads(body)
+        # NaN is a missing reading here (Prometheus writes it); depth and text are bounded.
+        payload = limits.loads(body, allow_nan=True)
     except (ValueError, UnicodeDecodeError) as error:
         raise ValidationError(f"The body is not valid JSON: {error}") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("samples"), list):
@@ -87,7 +105,7 @@ def parse_batch(body: bytes, *, max_samples: int, now: datetime.datetime) -> tup
             moment = _time(sample.get("time"), now)
             if "value" not in sample:
                 raise ValueError("value is required (null for a missing reading)")
-            value = _value(sample["value"])
+            value = _value(metric, sample["value"])
         except ValueError as error:
             errors.append(f"samples[{index}]: {error}")
             if len(errors) >= MAX_ERRORS_REPORTED:

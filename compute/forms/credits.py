@@ -12,6 +12,7 @@ from compute.choices import AccountKind, DecisionReason, ResourceStatus
 from compute.models import CreditAccount, CreditPool, CreditRequest, Resource
 from compute.models.ledger import charters_of
 from compute.services.credits import refunds, requests
+from governance.fields import PortalForm, PortalModelForm
 from governance.roles import is_administrator
 
 
@@ -26,7 +27,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class CreditRequestForm(forms.ModelForm):
+class CreditRequestForm(PortalModelForm):
     """Ask for credits: the charter, the resource, the pool that funds it, how many, and why."""
 
     class Meta:
@@ -69,7 +70,7 @@ class CreditRequestForm(forms.ModelForm):
         pass
 
 
-class SignForm(forms.Form):
+class SignForm(PortalForm):
     amount = forms.DecimalField(
         required=False,
         min_value=0,
@@ -83,12 +84,12 @@ class SignForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RejectForm(forms.Form):
+class RejectForm(PortalForm):
     reason_code = forms.ChoiceField(choices=DecisionReason.choices, label="Reason")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class TransferForm(forms.Form):
+class TransferForm(PortalForm):
     target = forms.ModelChoiceField(queryset=CreditAccount.objects.none(), label="To the account of")
     amount = forms.DecimalField(min_value=0, decimal_places=4, label="Credits")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
@@ -100,7 +101,7 @@ class TransferForm(forms.Form):
         )
 
 
-class RefundForm(forms.Form):
+class RefundForm(PortalForm):
     """A refund names the fault's resource and hours; compute.services.credits.refunds finds the usage
     debits those hours touched, which a co-chair then reverses."""
 

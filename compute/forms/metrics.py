@@ -9,6 +9,7 @@ from django.conf import settings
 
 from compute.choices import ResourceStatus, ScanKind
 from compute.models import Resource
+from governance.fields import PortalForm
 
 RANGES = {
     "1h": ("Last hour", datetime.timedelta(hours=1)),
@@ -21,7 +22,7 @@ RANGES = {
 }
 
 
-class RangeForm(forms.Form):
+class RangeForm(PortalForm):
     DEFAULT_SPAN = datetime.timedelta(hours=24)
 
     range = forms.ChoiceField(label="Time range", choices=[(k, v[0]) for k, v in RANGES.items()], initial="24h")
@@ -37,7 +38,7 @@ class RangeForm(forms.Form):
         return RANGES[self.cleaned_data["range"]][1]
 
 
-class ReportUploadForm(forms.Form):
+class ReportUploadForm(PortalForm):
     resource = forms.ModelChoiceField(queryset=Resource.objects.none())
     kind = forms.ChoiceField(
         label="Report kind",

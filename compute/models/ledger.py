@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
@@ -38,6 +38,10 @@ from governance.roles import is_administrator
 CREDITS = {"max_digits": 18, "decimal_places": 4}
 CREDIT_QUANTUM = Decimal("0.0001")
 ZERO = Decimal("0")
+# No pool, request, award or transfer comes near a trillion credits: a larger amount is a typo
+# (or a probe), refused before it can make every balance beside it meaningless.
+MAX_CREDITS = Decimal("1000000000000")
+AMOUNT_RANGE = [MinValueValidator(CREDIT_QUANTUM), MaxValueValidator(MAX_CREDITS)]
 
 
 def exact(total) -> Decimal:
@@ -92,7 +96,7 @@ class CreditPool(TimeStampedModel):
     period_start = models.DateField()
     period_end = models.DateField()
     total = models.DecimalField(
-        validators=[MinValueValidator(ZERO)],
+        validators=[MinValueValidator(ZERO), MaxValueValidator(MAX_CREDITS)],
         default=ZERO,
         help_text="Credits the pool was funded with; changed only through the ledger's funding transactions.",
         **CREDITS,
@@ -406,7 +410,7 @@ class CreditRequest(TimeStampedModel):
     charter = models.ForeignKey("charters.Charter", on_delete=models.PROTECT, related_name="credit_requests")
     resource = models.ForeignKey("compute.Resource", on_delete=models.PROTECT, related_name="credit_requests")
     pool = models.ForeignKey(CreditPool, on_delete=models.PROTECT, related_name="requests")
-    amount = models.DecimalField("requested credits", validators=[MinValueValidator(Decimal("0.0001"))], **CREDITS)
+    amount = models.DecimalField("requested credits", validators=AMOUNT_RANGE, **CREDITS)
     approved_amount = models.DecimalField(
         "awarded credits", null=True, blank=True, editable=False, help_text="Credits awarded.", **CREDITS
     )
@@ -513,7 +517,9 @@ class CreditSignature(models.Model):
     request = models.ForeignKey(CreditRequest, on_delete=models.PROTECT, related_name="signatures")
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     sector = models.CharField(max_length=20, help_text="The sector the co-chair signed for.")
-    amount = models.DecimalField(help_text="Credits the co-chair agrees to award.", **CREDITS)
+    amount = models.DecimalField(
+        help_text="Credits the co-chair agrees to award.", validators=[MaxValueValidator(MAX_CREDITS)], **CREDITS
+    )
     reason_code = models.CharField(max_length=32, choices=DecisionReason.choices, blank=True)
     note = models.TextField(blank=True)
     signed_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -555,7 +561,7 @@ class CreditTransfer(TimeStampedModel):
 
     source = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="transfers_out")
     target = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="transfers_in")
-    amount = models.DecimalField(validators=[MinValueValidator(Decimal("0.0001"))], **CREDITS)
+    amount = models.DecimalField(validators=AMOUNT_RANGE, **CREDITS)
     reason = models.TextField()
     status = models.CharField(max_length=16, choices=TransferStatus.choices, default=TransferStatus.PROPOSED)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

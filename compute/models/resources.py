@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from compute.choices import UNIT_OF_KIND, ResourceKind, ResourceStatus
+from governance import values
 from governance.models import TimeStampedModel
 
 
@@ -32,7 +33,9 @@ class Resource(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="How many units it has (GPUs, cores, TB).",
     )
-    jurisdiction = models.CharField(max_length=64, help_text="Where the hardware and its data reside.")
+    jurisdiction = models.CharField(
+        max_length=64, validators=[values.valid_jurisdiction], help_text="Where the hardware and its data reside."
+    )
     tee_capable = models.BooleanField("TEE capable", default=False, help_text="Offers trusted execution environments.")
     status = models.CharField(max_length=20, choices=ResourceStatus.choices, default=ResourceStatus.ACTIVE)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -14,6 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from governance import values
 from governance.exceptions import DomainError
 from governance.models.base import AppendOnlyError
 
@@ -78,9 +80,66 @@ def exception_handler(exc, context):
     return response
 
 
+class AsciiNumberMixin:
+    """A number sent as text with ASCII digits only: int() and Decimal() also read "١٢٣"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class AsciiIntegerField(AsciiNumberMixin, serializers.IntegerField):
+    pass
+
+
+class AsciiDecimalField(AsciiNumberMixin, serializers.DecimalField):
+    pass
+
+
+class AsciiFloatField(AsciiNumberMixin, serializers.FloatField):
+    pass
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object by its id, parsed strictly (values.parse_id: "١" is no id 1)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            values.parse_id(data)
+        except DjangoValidationError:
+            self.fail("does_not_exist", pk_value=values.printable(data))
+        return super().to_internal_value(data)
+
+
+_ASCII_NUMBERS = {
+    serializers.IntegerField: AsciiIntegerField,
+    serializers.DecimalField: AsciiDecimalField,
+    serializers.FloatField: AsciiFloatField,
+}
+
+
 class CleanModelSerializer(serializers.ModelSerializer):
     """Runs the model's own validation (field checks, clean(), named constraints) on input, so
-    the API and the forms can never disagree on what is valid."""
+    the API and the forms can never disagree on what is valid. Numbers are read from ASCII
+    digits only."""
+
+    serializer_field_mapping = {
+        model_field: _ASCII_NUMBERS.get(field, field)
+        for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+    }
+    serializer_related_field = StrictPrimaryKeyRelatedField
+
+    def to_internal_value(self, data):
+        # A list of ids is looked up one by one: bound it before any field reads it.
+        if isinstance(data, dict):
+            limit = settings.MAX_LIST_ITEMS
+            for name, value in data.items():
+                if isinstance(value, list) and len(value) > limit:
+                    raise serializers.ValidationError({name: [f"At most {limit:,} items may be given at once."]})
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

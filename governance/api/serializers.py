@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.api.base import CleanModelSerializer
+from governance.api.base import CleanModelSerializer, StrictPrimaryKeyRelatedField
 from governance.choices import BallotStatus, MinutesStatus, Outcome, VoteChoice
 from governance.models import (
     SOP,
@@ -74,7 +74,7 @@ class UserSerializer(CleanModelSerializer):
 
 
 class OrganizationSerializer(CleanModelSerializer):
-    signatories = serializers.PrimaryKeyRelatedField(
+    signatories = StrictPrimaryKeyRelatedField(
         many=True,
         required=False,
         queryset=User.objects.all(),
@@ -138,7 +138,7 @@ class Base64Field(serializers.Field):
 class MembershipChangeSerializer(serializers.ModelSerializer):
     """A proposed seat change (DESIGN.md 2.7): written by its proposer, applied by consent."""
 
-    membership = serializers.PrimaryKeyRelatedField(queryset=Membership.objects.all(), required=False, allow_null=True)
+    membership = StrictPrimaryKeyRelatedField(queryset=Membership.objects.all(), required=False, allow_null=True)
     sectors_needed = serializers.SerializerMethodField(help_text="Sectors whose co-chair must consent.")
     sectors_consented = serializers.SerializerMethodField(help_text="Sectors whose co-chair has consented.")
 

@@ -311,6 +311,10 @@ class Ballot(TimeStampedModel):
                 f"{self.committee} votes for at least {hours} hour{'s' if hours != 1 else ''}: close at "
                 f"{timezone.localtime(earliest):%Y-%m-%d %H:%M} or later."
             )
+        # A ballot that closes decades away is a typo, and would hold its subject until then.
+        days = settings.BALLOT_MAX_VOTING_DAYS
+        if self.closes_at > opening + datetime.timedelta(days=days):
+            return f"A ballot closes within {days} days of opening: pick an earlier closing time."
         return None
 
     def floor_problems(self) -> dict[str, str]:

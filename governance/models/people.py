@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from governance import values
 from governance.choices import MembershipChangeKind, MembershipChangeStatus, Role, Sector, VotingMethod
 from governance.models.base import TimeStampedModel
 from governance.roles import is_administrator
@@ -90,7 +91,10 @@ class Organization(TimeStampedModel):
     short_name = models.CharField(max_length=40, blank=True)
     sector = models.CharField(max_length=20, choices=Sector.choices)
     jurisdiction = models.CharField(
-        max_length=64, blank=True, help_text="Country or region whose law the organization is under."
+        max_length=64,
+        blank=True,
+        validators=[values.valid_jurisdiction],
+        help_text="Country or region whose law the organization is under.",
     )
     website = models.URLField(blank=True)
     signatories = models.ManyToManyField(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +19,7 @@ from governance.choices import (
     MeetingStatus,
     MinutesStatus,
 )
+from governance.exports import SafeWriter
 from governance.forms import (
     AgendaItemForm,
     MeetingForm,
@@ -239,7 +238,8 @@ def meeting_roll_call_csv(request: HttpRequest, pk: int) -> HttpResponse:
     _readable_minutes(request, meeting)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="roll-call-meeting-{meeting.pk}.csv"'
-    writer = csv.writer(response)
+    # Names and titles are typed by members: every cell is neutralised (governance.exports).
+    writer = SafeWriter(response)
     writer.writerow(
         [
             "agenda_item",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import django_filters
 
-from governance.api.filters import PortalFilterSet
+from governance.api.filters import IdFilter, PortalFilterSet
 from governance.choices import Sector
 from roadmap.models import Initiative, Milestone
 
 
 class InitiativeFilter(PortalFilterSet):
-    roadmap = django_filters.NumberFilter(field_name="roadmaps", help_text="A roadmap version's id.")
+    roadmap = IdFilter(field_name="roadmaps", help_text="A roadmap version's id.")
     theme = django_filters.CharFilter(field_name="themes__slug", distinct=True, help_text="A theme's slug.")
     sector = django_filters.ChoiceFilter(
         field_name="sponsors__sector", choices=Sector.choices, distinct=True, help_text="A sponsor's sector."
@@ -23,7 +23,7 @@ class InitiativeFilter(PortalFilterSet):
 
 
 class MilestoneFilter(PortalFilterSet):
-    roadmap = django_filters.NumberFilter(field_name="initiative__roadmaps", help_text="A roadmap version's id.")
+    roadmap = IdFilter(field_name="initiative__roadmaps", help_text="A roadmap version's id.")
     theme = django_filters.CharFilter(field_name="initiative__themes__slug", distinct=True)
     sector = django_filters.ChoiceFilter(
         field_name="initiative__sponsors__sector", choices=Sector.choices, distinct=True

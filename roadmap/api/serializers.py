@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from charters.models import Charter
-from governance.api.base import CleanModelSerializer
+from governance.api.base import CleanModelSerializer, StrictPrimaryKeyRelatedField
 from governance.models import Organization
 from roadmap import selectors
 from roadmap.choices import RebaselineStatus
@@ -33,7 +33,7 @@ class BaselineSummarySerializer(serializers.ModelSerializer):
 
 
 class RoadmapSerializer(CleanModelSerializer):
-    initiatives = serializers.PrimaryKeyRelatedField(many=True, queryset=Initiative.objects.all(), required=False)
+    initiatives = StrictPrimaryKeyRelatedField(many=True, queryset=Initiative.objects.all(), required=False)
     approval_ballot = serializers.IntegerField(source="approval_ballot_id", read_only=True, allow_null=True)
     baselines = BaselineSummarySerializer(many=True, read_only=True)
     pending_rebaseline = serializers.SerializerMethodField()
@@ -168,8 +168,8 @@ class StandingMixin:
 
 class InitiativeSerializer(StandingMixin, CleanModelSerializer):
     themes = serializers.SlugRelatedField(many=True, slug_field="slug", queryset=Theme.objects.all(), required=False)
-    sponsors = serializers.PrimaryKeyRelatedField(many=True, queryset=Organization.objects.all(), required=False)
-    charters = serializers.PrimaryKeyRelatedField(many=True, queryset=Charter.objects.all(), required=False)
+    sponsors = StrictPrimaryKeyRelatedField(many=True, queryset=Organization.objects.all(), required=False)
+    charters = StrictPrimaryKeyRelatedField(many=True, queryset=Charter.objects.all(), required=False)
     roadmaps = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     sponsor_sectors = serializers.SerializerMethodField()
     slippage = serializers.SerializerMethodField()
@@ -233,7 +233,7 @@ class InitiativeSerializer(StandingMixin, CleanModelSerializer):
 
 
 class MilestoneSerializer(CleanModelSerializer):
-    depends_on = serializers.PrimaryKeyRelatedField(many=True, queryset=Milestone.objects.all(), required=False)
+    depends_on = StrictPrimaryKeyRelatedField(many=True, queryset=Milestone.objects.all(), required=False)
     slippage_days = serializers.IntegerField(read_only=True, allow_null=True)
     dependency_conflicts = serializers.SerializerMethodField()
     in_baseline = serializers.SerializerMethodField()

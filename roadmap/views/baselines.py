@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from governance import values
 from governance.web import run_act
 from roadmap import permissions, selectors
 from roadmap.choices import RoadmapStatus
@@ -28,11 +29,12 @@ from roadmap.views.common import body_required, write
 def baseline_compare(request: HttpRequest) -> HttpResponse:
     """Two baselines side by side, or a baseline against today's forecast (?a=<id>&b=<id|forecast>)."""
     visible = Baseline.objects.visible_to(request.user).select_related("roadmap")
-    a_id, b_id = request.GET.get("a", ""), request.GET.get("b", selectors.FORECAST)
-    if not a_id.isdigit() or not (b_id.isdigit() or b_id == selectors.FORECAST):
+    b_param = request.GET.get("b", selectors.FORECAST)
+    a_id, b_id = values.optional_id(request.GET.get("a", "")), values.optional_id(b_param)
+    if a_id is None or not (b_id is not None or b_param == selectors.FORECAST):
         raise Http404("Choose a baseline to compare.")
-    first = get_object_or_404(visible, pk=int(a_id))
-    second = get_object_or_404(visible, pk=int(b_id)) if b_id.isdigit() else None
+    first = get_object_or_404(visible, pk=a_id)
+    second = get_object_or_404(visible, pk=b_id) if b_id is not None else None
     rows = selectors.compare(first, second)
     counts = {change: sum(1 for row in rows if row.change == change) for change in ("later", "earlier", "unchanged")}
     return render(

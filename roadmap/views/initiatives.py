@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from governance import values
 from governance.choices import Sector
 from roadmap import permissions, selectors
 from roadmap.forms import (
@@ -53,9 +54,9 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def initiative_create(request: HttpRequest) -> HttpResponse:
     permissions.require_planner(request.user)
     roadmap = None
-    roadmap_id = request.GET.get("roadmap", "")
-    if roadmap_id.isdigit():
-        roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user), pk=int(roadmap_id))
+    roadmap_id = values.optional_id(request.GET.get("roadmap", ""))
+    if roadmap_id is not None:
+        roadmap = get_object_or_404(Roadmap.objects.visible_to(request.user), pk=roadmap_id)
     form = InitiativeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = changed(form)

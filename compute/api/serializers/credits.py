@@ -23,8 +23,8 @@ from compute.models import (
     ResourceRate,
     UsageRecord,
 )
-from compute.models.ledger import CREDIT_QUANTUM, exact
-from governance.api.base import CleanModelSerializer
+from compute.models.ledger import CREDIT_QUANTUM, MAX_CREDITS, ZERO, exact
+from governance.api.base import AsciiDecimalField, CleanModelSerializer, StrictPrimaryKeyRelatedField
 
 CREDITS = {"max_digits": 18, "decimal_places": 4}
 
@@ -237,7 +237,9 @@ class CreditRequestSerializer(CleanModelSerializer):
 
 
 class SignSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(required=False, allow_null=True, help_text="Credits to award.", **CREDITS)
+    amount = AsciiDecimalField(
+        required=False, allow_null=True, min_value=ZERO, max_value=MAX_CREDITS, help_text="Credits to award.", **CREDITS
+    )
     reason_code = serializers.ChoiceField(choices=DecisionReason.choices, required=False, allow_blank=True)
     note = serializers.CharField(required=False, allow_blank=True)
 
@@ -267,7 +269,7 @@ class CreditTransferSerializer(serializers.ModelSerializer):
 
 
 class CreditRefundSerializer(serializers.ModelSerializer):
-    debits = serializers.PrimaryKeyRelatedField(many=True, queryset=LedgerTransaction.objects.all())
+    debits = StrictPrimaryKeyRelatedField(many=True, queryset=LedgerTransaction.objects.all())
     approved_by_sectors = serializers.SerializerMethodField(
         help_text="Sectors whose co-chair has approved; the refund is applied once every sector has."
     )

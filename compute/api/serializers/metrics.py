@@ -7,7 +7,7 @@ from rest_framework import serializers
 from compute import permissions
 from compute.choices import ScanKind
 from compute.models import MetricSource, Resource, SecurityScan
-from governance.api.base import CleanModelSerializer
+from governance.api.base import CleanModelSerializer, StrictPrimaryKeyRelatedField
 
 
 class MetricSourceSerializer(CleanModelSerializer):
@@ -108,6 +108,6 @@ class SecurityScanSerializer(serializers.ModelSerializer):
 
 
 class SecurityReportUploadSerializer(serializers.Serializer):
-    resource = serializers.PrimaryKeyRelatedField(queryset=Resource.objects.all())
+    resource = StrictPrimaryKeyRelatedField(queryset=Resource.objects.all())
     kind = serializers.ChoiceField(choices=ScanKind.choices, required=False, allow_blank=True)
     file = serializers.FileField()

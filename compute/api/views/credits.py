@@ -40,6 +40,7 @@ from compute.models import (
     ResourceRate,
 )
 from compute.services.credits import pools, refunds, requests, resources, transfers
+from governance import values
 from governance.api.views import ServiceModelViewSet
 
 
@@ -126,9 +127,11 @@ class LedgerTransactionViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("-occurred_at", "-pk")
         )
         account = self.request.query_params.get("account")
-        if account and account.isdigit():
+        if account:
+            # Only an id filters (values.parse_id: "²" passes isdigit() but is none).
+            account_id = values.parse_id(account, what="account id")
             transactions = transactions.filter(
-                Exists(LedgerEntry.objects.filter(transaction=OuterRef("pk"), account_id=int(account)))
+                Exists(LedgerEntry.objects.filter(transaction=OuterRef("pk"), account_id=account_id))
             )
         return transactions
 

@@ -17,6 +17,7 @@ from compute.choices import AccountKind, TransactionKind
 from compute.models import LedgerTransaction, Resource, ResourceRate, UsageRecord
 from compute.models.ledger import ZERO
 from compute.services.credits import alerts, pools, posting
+from governance import values
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +117,10 @@ def import_usage(rows: Iterable[dict], *, source: str, actor=None) -> ImportResu
                 raise ValidationError(f"unknown resource '{row.get('resource')}'")
             charter_key = str(row.get("charter", "")).strip()
             if charter_key not in charters:
+                charter_id = values.optional_id(charter_key)
                 charters[charter_key] = (
-                    Charter.objects.filter(pk=int(charter_key)).first()
-                    if charter_key.isdigit()
+                    Charter.objects.filter(pk=charter_id).first()
+                    if charter_id is not None
                     else Charter.objects.filter(title=charter_key).first()
                 )
             charter = charters[charter_key]

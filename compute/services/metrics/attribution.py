@@ -16,6 +16,7 @@ from charters.models import Charter
 from compute.collectors.prometheus import PrometheusClient, Series
 from compute.models import MetricSource, Resource, UsageAttribution
 from compute.services.credits import usage
+from governance import values as governance_values
 
 # Usage of an hour is attributed once its last scrapes have surely arrived.
 ATTRIBUTION_LAG = datetime.timedelta(minutes=5)
@@ -69,8 +70,8 @@ def charter_lookup(source: MetricSource, values: set[str]) -> dict[str, int]:
     for value in values:
         if value in source.charter_map:
             wanted[value] = source.charter_map[value]
-        elif value.isdigit():
-            wanted[value] = int(value)
+        elif (charter_id := governance_values.optional_id(value)) is not None:
+            wanted[value] = charter_id
     existing = set(Charter.objects.filter(pk__in=set(wanted.values())).values_list("pk", flat=True))
     return {value: pk for value, pk in wanted.items() if pk in existing}
 

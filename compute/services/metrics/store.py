@@ -320,6 +320,9 @@ def metric_ids(names: set[str]) -> dict[str, int]:
 
 
 def save(resource_id: int, rows: list[tuple[str, datetime.datetime, float]]) -> int:
-    """Upsert (metric name, time, value) rows of one resource into the store."""
+    """Upsert (metric name, time, value) rows of one resource into the store. A reading so
+    large that its rollups could overflow (catalogue.is_storable) is dropped, whichever
+    collector brought it; pushed batches are held to each metric's plausible range before."""
+    rows = [(name, moment, value) for name, moment, value in rows if value is None or catalogue.is_storable(value)]
     ids = metric_ids({name for name, _, _ in rows})
     return ingest((resource_id, ids[name], moment, value) for name, moment, value in rows)
