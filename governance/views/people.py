@@ -89,9 +89,16 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("user", "organization", "membership__user", "proposed_by")
         .prefetch_related("consented_by")[:20]
     )
+    seat = permissions.co_chair_seat(request.user, committee)
     for change in changes:
         change.needed = sorted(seats_service.sectors_needed(change))
         change.consented = sorted(seats_service.sectors_consented(change))
+        # Offered to a co-chair only where their sector's consent is still missing.
+        change.can_consent = (
+            seat is not None
+            and seat.organization.sector in change.needed
+            and seat.organization.sector not in change.consented
+        )
     may_propose = not committee.bootstrapping and seats_service.proposer_seat(request.user, committee) is not None
     return render(
         request,
@@ -101,7 +108,7 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sectors": sectors,
             "problems": committee.constitution_problems(),
             "changes": changes,
-            "co_chair_seat": permissions.co_chair_seat(request.user, committee),
+            "co_chair_seat": seat,
             "change_form": MembershipChangeForm(committee=committee) if may_propose else None,
         },
     )
