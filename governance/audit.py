@@ -12,7 +12,7 @@ from django.utils import timezone
 from governance.models.audit import AuditEvent
 from governance.transparency.proof import commitment
 
-# The ledger still serializes its own postings on this advisory lock (compute.services.ledger);
+# The ledger still serializes its own postings on this advisory lock (compute.services.credits.posting);
 # appending an event no longer takes it.
 _CHAIN_LOCK_KEY = 7_342_001
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import connection
 
 from compute.models import LedgerEntry
-from compute.services import ledger
+from compute.services.credits import pools
 from governance.models import Ballot, Vote
 from governance.transparency.verify import verify_log
 from tests.governance.ballot_support import BallotTestCase
@@ -62,7 +62,7 @@ class ReplayTests(BallotTestCase):
 
     def test_a_ledger_entry_changed_without_the_log_is_reported(self):
         start = datetime.date(2027, 1, 1)
-        ledger.create_pool(
+        pools.create_pool(
             self.admin,
             committee=self.committee,
             name="Replay pool",
