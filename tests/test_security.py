@@ -21,7 +21,14 @@ from tests.base import PASSWORD, PortalTestCase
 from tests.otp import totp
 
 # Page views that may take a POST without a CSRF token: none.
-CSRF_EXEMPT_PAGES: set[str] = set()
+# The record's public endpoints: anonymous, GET only, and they change nothing.
+CSRF_EXEMPT_PAGES: set[str] = {
+    "/transparency/checkpoint",
+    "/transparency/keys",
+    "/transparency/proof/inclusion",
+    "/transparency/proof/consistency",
+    "/transparency/entries",
+}
 
 
 def page_routes() -> list[tuple[str, object]]:

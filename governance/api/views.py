@@ -169,7 +169,7 @@ class OrganizationViewSet(ServiceModelViewSet):
     update_service = staticmethod(services.update_organization)
 
     def get_queryset(self):
-        return Organization.objects.visible_to(self.request.user)
+        return Organization.objects.visible_to(self.request.user).prefetch_related("signatories")
 
 
 class CommitteeViewSet(ServiceModelViewSet):

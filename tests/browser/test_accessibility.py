@@ -67,6 +67,17 @@ NOT_PAGES = {
     "roadmap:milestones-csv": "CSV download",
     "roadmap:rebaseline-withdraw": "POST only",
     "roadmap:calendar-feed": "iCalendar download",
+    "membership-change-propose": "POST only (the form is on the committee page)",
+    "membership-change-act": "POST only",
+    "sign-out-everywhere": "POST only (the button is on the account page)",
+    "audit-log": "the auditor's page (uma.auditor is not crawled); tests/governance/transparency opens it",
+    "audit-verify": "POST only (the button is on the audit page)",
+    "audit-csv": "CSV download",
+    "transparency:checkpoint": "text/plain signed note, not a page",
+    "transparency:keys": "text/plain key list, not a page",
+    "transparency:inclusion": "JSON proof, not a page",
+    "transparency:consistency": "JSON proof, not a page",
+    "transparency:entries": "JSON entries, not a page",
 }
 
 LINKS = """() => Array.from(document.querySelectorAll('a[href]'), a => a.href)"""

@@ -210,9 +210,9 @@ def test_3_a_staff_member_requests_credits_and_both_co_chairs_sign(journey):
     page.get_by_label("Resource").select_option(label="Aurora GPU cluster")
     page.get_by_label("Pool", exact=True).select_option(index=1)
     page.locator("#quote").get_by_text("credits per GPU-hour on Aurora GPU cluster").wait_for()
-    page.get_by_label("Requested credits").fill("8000")
+    page.get_by_label("Requested credits").fill("3000")
     page.get_by_label("Justification").fill("Retraining the triage model on the three new hospitals' data.")
-    journey.step("Requesting 8,000 credits")
+    journey.step("Requesting 3,000 (within the charter's dual-control limit with its earlier awards) credits")
     page.get_by_role("button", name="Submit the request").click()
     expect(page.get_by_text("Status: Submitted")).to_be_visible()
     request_url = page.url
@@ -230,11 +230,11 @@ def test_3_a_staff_member_requests_credits_and_both_co_chairs_sign(journey):
     journey.log_in("sam.staff")
     page.goto(request_url)
     expect(page.get_by_text("Status: Approved")).to_be_visible()
-    expect(page.locator("dt:text-is('Awarded') + dd")).to_have_text("8,000 credits")
+    expect(page.locator("dt:text-is('Awarded') + dd")).to_have_text("3,000 credits")
     journey.step("The request is approved")
     page.get_by_role("link", name="the account of Federated triage model").click()
     balance_after = credits(page.locator("dt:text-is('Balance') + dd").inner_text())
-    assert balance_after == balance_before + 8000
+    assert balance_after == balance_before + 3000
     expect(page.locator("#burn-down-chart .main-svg").first).to_be_visible(timeout=30_000)
-    expect(page.get_by_role("row").filter(has_text="Allocation").first).to_contain_text("+8,000")
+    expect(page.get_by_role("row").filter(has_text="Allocation").first).to_contain_text("+3,000")
     journey.step("The balance and the burn-down chart")

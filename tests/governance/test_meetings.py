@@ -24,7 +24,8 @@ class MeetingTests(BallotTestCase):
             self.secretary,
             committee=self.committee,
             title="Quarterly meeting",
-            starts_at=fields.pop("starts_at", timezone.now() + datetime.timedelta(hours=1)),
+            # Already begun, so it can be marked held (a meeting is held only once it has started).
+            starts_at=fields.pop("starts_at", timezone.now() - datetime.timedelta(minutes=5)),
             location="Room 4",
             **fields,
         )

@@ -97,7 +97,7 @@ class SeatsChangeOnlyByConsentTests(ConstitutedBodyTestCase):
         self.assertIn(("tara", Role.MEMBER, None), self.seats())
         verbs = list(
             AuditEvent.objects.filter(object_type="governance.membershipchange", object_id=str(change["id"]))
-            .order_by("sequence")
+            .order_by("pk")
             .values_list("verb", flat=True)
         )
         self.assertEqual(
