@@ -212,7 +212,7 @@ def test_3_a_staff_member_requests_credits_and_both_co_chairs_sign(journey):
     page.locator("#quote").get_by_text("credits per GPU-hour on Aurora GPU cluster").wait_for()
     page.get_by_label("Requested credits").fill("3000")
     page.get_by_label("Justification").fill("Retraining the triage model on the three new hospitals' data.")
-    journey.step("Requesting 3,000 (within the charter's dual-control limit with its earlier awards) credits")
+    journey.step("Requesting 3,000 credits")
     page.get_by_role("button", name="Submit the request").click()
     expect(page.get_by_text("Status: Submitted")).to_be_visible()
     request_url = page.url
