@@ -63,9 +63,11 @@ class CeleryWorkerTests(TransactionTestCase):
             committee=body.committee,
             title="Adopt the meeting calendar",
             subject_type=SubjectType.MOTION,
-            closes_at=timezone.now() + datetime.timedelta(seconds=2),
+            closes_at=timezone.now() + datetime.timedelta(hours=1),
         )
         services.open_ballot(body.public_chair, ballot)  # commits: the notice goes to Redis
+        # The committee's minimum voting period has "passed": the closing time comes in 2 s.
+        Ballot.objects.filter(pk=ballot.pk).update(closes_at=timezone.now() + datetime.timedelta(seconds=2))
         services.cast_vote(body.public_chair, ballot, "yes")
         services.cast_vote(body.private_chair, ballot, "yes")
 
