@@ -118,7 +118,7 @@ def refuse_if_recused(actor: Any, subject: Model) -> None:
         )
 
 
-def require_decision(ballot: Any, subject: Model, outcome: str, what: str) -> None:
+def require_decision(ballot: Any, subject: Model, outcome: str, what: str, *, message: str | None = None) -> None:
     """Refuse unless `ballot` is a closed ballot on this very subject with this outcome: acts
     that only a ballot may take check that a ballot took them (DESIGN.md 2.7)."""
     from governance.exceptions import DomainError
@@ -131,4 +131,4 @@ def require_decision(ballot: Any, subject: Model, outcome: str, what: str) -> No
         or ballot.subject_type != subject_type_of(subject)
         or ballot.subject_id != subject.pk
     ):
-        raise DomainError(f"Only a ballot of the committee can {what}.", code="ballot_required")
+        raise DomainError(message or f"Only a ballot of the committee can {what}.", code="ballot_required")

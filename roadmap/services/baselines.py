@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.audit import record_event
-from governance.choices import BallotStatus, Outcome, SubjectType
+from governance.choices import Outcome
 from governance.exceptions import DomainError
 from governance.models import Ballot, User
+from governance.subjects import require_decision
 from governance.transitions import check_transition
 from roadmap.choices import (
     REBASELINE_TRANSITIONS,
@@ -43,14 +44,9 @@ def refuse_while_balloting(roadmap: Roadmap, message: str) -> None:
 
 def require_passed_ballot(ballot: Ballot | None, roadmap: Roadmap, what: str) -> None:
     """Refuse unless `ballot` is a closed, passed ballot on this roadmap version."""
-    if (
-        not isinstance(ballot, Ballot)
-        or ballot.status != BallotStatus.CLOSED
-        or ballot.outcome != Outcome.PASSED
-        or ballot.subject_type != SubjectType.ROADMAP
-        or ballot.subject_id != roadmap.pk
-    ):
-        raise DomainError(f"Only a passed ballot on roadmap v{roadmap.version} can {what}.", code="ballot_required")
+    require_decision(
+        ballot, roadmap, Outcome.PASSED, what, message=f"Only a passed ballot on roadmap v{roadmap.version} can {what}."
+    )
 
 
 def take_baseline(
