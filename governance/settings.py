@@ -5,13 +5,17 @@ filesystem Celery broker in `var/celery/` shared by the web server, the worker a
 `DATABASE_URL` and `REDIS_URL` set, the same code runs on PostgreSQL and Redis.
 """
 
+import os
 import secrets
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 import plotly
+
+from governance.local_files import write_once
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("TGB_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -29,8 +33,7 @@ def _local_secret_key() -> str:
     """
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
+        write_once(path, secrets.token_urlsafe(64))
     return path.read_text().strip()
 
 
@@ -292,6 +295,14 @@ SPECTACULAR_SETTINGS = {
         "CreditRequestStatusEnum": "compute.choices.RequestStatus",
     },
 }
+
+# A parallel test run (pytest-xdist) gives each worker process a Redis database of its own, so
+# one worker's Celery never runs another's tasks against the wrong test database and their
+# cache keys never meet. Outside the test suite the variable is never set.
+_TEST_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
+if env.str("REDIS_URL", default="") and _TEST_WORKER.startswith("gw"):
+    _redis = urlsplit(env.str("REDIS_URL"))
+    os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{1 + int(_TEST_WORKER[2:])}"))
 
 # One cache for every process (throttle counters, cached pages): Redis when REDIS_URL is set,
 # otherwise a table in the database (made by a migration), never per-process memory, so a

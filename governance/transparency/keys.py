@@ -3,7 +3,6 @@ database, so whoever hosts the database cannot sign in the log's name."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -11,6 +10,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from governance.local_files import write_once
 from governance.transparency.note import COSIGNATURE_V1, ED25519, NoteError, Signer, Verifier
 
 SECTORS = ("public", "private")
@@ -31,11 +31,7 @@ def load_key(path: str | Path, name: str, sig_type: int) -> Signer:
     if not path.exists():
         if Path(settings.VAR_DIR).resolve() not in path.resolve().parents:
             raise ImproperlyConfigured(f"The key file {path} does not exist.")
-        signer = Signer.generate(name, sig_type)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(signer.skey + "\n")
+        write_once(path, Signer.generate(name, sig_type).skey + "\n")
     try:
         signer = Signer.parse(path.read_text())
     except NoteError as error:
