@@ -64,7 +64,8 @@ def _insert_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     names = ", ".join(quote(AuditEvent._meta.get_field(name).column) for name in _COLUMNS)
     values = ", ".join(["%s"] * len(_COLUMNS))
-    return f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({names}) VALUES ({values}) RETURNING {quote('id')}"
+    table = quote(AuditEvent._meta.db_table)
+    return f"INSERT INTO {table} ({names}) VALUES ({values}) RETURNING {quote('id')}"  # noqa: S608 - names from the model
 
 
 def _insert(event: AuditEvent) -> None:
