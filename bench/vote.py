@@ -104,8 +104,8 @@ def _seed_committee(name: str, per_sector: int):
 
     from django.utils import timezone
 
-    from governance.choices import Role, Sector
     from governance import services
+    from governance.choices import Role, Sector
     from governance.models import Committee, Membership, Organization, User
     from governance.services import tokens
 
