@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import time
 from collections.abc import Callable
@@ -39,3 +40,21 @@ def row(benchmark: str, metric: str, median_value, p99_value=None, ratio=None, u
         "unit": unit,
         "note": note,
     }
+
+
+def in_parallel(work: Callable[[tuple], tuple[float | None, str]], tasks: list[tuple], workers: int):
+    """Run `work(task)` for every task on `workers` processes at once, as a web server's workers
+    would (threads would measure Python's global lock, not the database). `work` returns
+    (seconds, "") or (None, an error code), and is first called with ("connect",) once per
+    process, untimed. Returns the seconds of each task that succeeded, the wall time, and the
+    error codes of those that did not."""
+    from django.db import connections
+
+    connections.close_all()  # the children must open their own connections
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        pool.map(work, [("connect",)] * workers, chunksize=1)
+        started = time.perf_counter()
+        results = pool.map(work, tasks, chunksize=1)
+        wall = time.perf_counter() - started
+    return [s for s, _ in results if s is not None], wall, [e for s, e in results if s is None]

@@ -9,11 +9,10 @@ Run with `make bench B=ledger` (or `python -m bench ledger`).
 from __future__ import annotations
 
 import datetime
-import multiprocessing
 import time
 from decimal import Decimal
 
-from bench.common import median, p99, row
+from bench.common import in_parallel, median, p99, row
 
 D = Decimal
 # PostgreSQL takes real concurrency; SQLite serializes every write behind one lock, and its
@@ -54,19 +53,7 @@ def _work(task: tuple) -> tuple[float | None, str]:
 
 
 def _in_parallel(tasks: list[tuple], workers: int) -> tuple[list[float], float, list[str]]:
-    """Run the tasks on `workers` processes at once, as a web server's workers would (threads
-    would measure Python's global lock, not the database). Returns the seconds of each task
-    that succeeded, the wall time, and the error codes of those that did not."""
-    from django.db import connections
-
-    connections.close_all()  # the children must open their own connections
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        pool.map(_work, [("connect",)] * workers, chunksize=1)
-        started = time.perf_counter()
-        results = pool.map(_work, tasks, chunksize=1)
-        wall = time.perf_counter() - started
-    return [s for s, _ in results if s is not None], wall, [e for s, e in results if s is None]
+    return in_parallel(_work, tasks, workers)
 
 
 def _world():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.db.models import Case, Max, Value, When
 
@@ -50,13 +51,40 @@ def integrate_after_commit() -> None:
     transaction.on_commit(_send_integrate)
 
 
-def _send_integrate() -> None:
-    from governance.transparency.tasks import integrate_log
+# While one integration (or push) is waiting in the queue, commits do not ask for another: the
+# one waiting will take their events too. The task releases its key as it starts; the timeout
+# (and beat's schedule) cover a key lost with a worker.
+QUEUED = {"integrate": "log:integrate-queued", "push": "log:push-queued"}
 
+
+def send_once(name: str) -> None:
+    """Enqueue the log's `name` task ("integrate" or "push") unless one is already waiting."""
+    from governance.transparency import tasks
+
+    task = tasks.integrate_log if name == "integrate" else tasks.push_checkpoint
     try:
-        integrate_log.apply_async(retry=False)
-    except Exception as error:  # noqa: BLE001 - the broker away: beat's next run integrates the event
-        logger.warning("Could not enqueue the integrator (beat will): %s", error)
+        if not cache.add(QUEUED[name], 1, timeout=30):
+            return
+        task.apply_async(retry=False)
+    except Exception as error:  # noqa: BLE001 - Redis or the broker away: beat's next run does it
+        _forget(name)
+        logger.warning("Could not enqueue the log's %s task (beat will): %s", name, error)
+
+
+def started(name: str) -> None:
+    """A task of the log starts: commits from now on ask for the next one."""
+    _forget(name)
+
+
+def _forget(name: str) -> None:
+    try:
+        cache.delete(QUEUED[name])
+    except Exception as error:  # noqa: BLE001 - the key expires by itself
+        logger.warning("Could not clear the log's %s key: %s", name, error)
+
+
+def _send_integrate() -> None:
+    send_once("integrate")
 
 
 def _claim_state() -> LogState:
@@ -125,12 +153,7 @@ def integrate_batch(limit: int) -> int:
 
 
 def _send_push() -> None:
-    from governance.transparency.tasks import push_checkpoint
-
-    try:
-        push_checkpoint.delay()
-    except Exception as error:  # noqa: BLE001 - the next integration pushes again
-        logger.warning("Could not enqueue the witness push: %s", error)
+    send_once("push")
 
 
 @dataclass(frozen=True)
