@@ -186,24 +186,10 @@ def run() -> list[dict]:
                 found.append(max(covered - at, 0.0))
         return found, missing
 
-    signed, unsigned = lags(0)
-    cosigned, uncosigned = lags(1)
     setup = f"{len(committed)} events at {RATE:g}/s; worker, beat (integrate every 2 s, push every 5 s), 2 witnesses"
-    return [
-        row(
-            "record",
-            "commit to a signed checkpoint",
-            median(signed) if signed else None,
-            p99(signed) if signed else None,
-            unit="s",
-            note=f"{setup}; {unsigned} never covered",
-        ),
-        row(
-            "record",
-            "commit to a checkpoint both witnesses cosigned",
-            median(cosigned) if cosigned else None,
-            p99(cosigned) if cosigned else None,
-            unit="s",
-            note=f"{setup}; {uncosigned} never covered",
-        ),
-    ]
+    rows = []
+    for column, metric in ((0, "commit to a signed checkpoint"), (1, "commit to a checkpoint both witnesses cosigned")):
+        found, missing = lags(column)
+        low, high = (median(found), p99(found)) if found else (None, None)
+        rows.append(row("record", metric, low, high, unit="s", note=f"{setup}; {missing} never covered"))
+    return rows
