@@ -437,6 +437,12 @@ CELERY_BEAT_SCHEDULE["post-pending-usage"] = {
     "task": "compute.tasks.post_pending_usage",
     "schedule": timedelta(minutes=15),
 }
+# The public view's usage per resource and month (compute.models.UsageMonth) catches up with
+# the posted usage this often.
+CELERY_BEAT_SCHEDULE["refresh-usage-months"] = {
+    "task": "compute.tasks.refresh_usage_months",
+    "schedule": timedelta(minutes=env.int("USAGE_MONTHS_EVERY_MINUTES", default=15)),
+}
 CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
     "task": "compute.tasks.purge_raw_samples",
     "schedule": timedelta(hours=6),
