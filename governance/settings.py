@@ -448,6 +448,13 @@ CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
     "schedule": timedelta(hours=6),
 }
 
+# The public view (governance.public): pages cached this long for anonymous visitors (each
+# publication makes them stale at once), and at most this many pages per address.
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)
+PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="300/min")
+PUBLIC_DATA_LICENCE = env.str("PUBLIC_DATA_LICENCE", default="CC-BY-4.0")
+PUBLIC_DATA_LICENCE_URL = env.str("PUBLIC_DATA_LICENCE_URL", default="https://creativecommons.org/licenses/by/4.0/")
+
 # API tokens expire this many hours after they are issued (DELETE /api/auth/token/ revokes one
 # sooner; "sign out everywhere" revokes them all).
 API_TOKEN_HOURS = env.int("API_TOKEN_HOURS", default=8)

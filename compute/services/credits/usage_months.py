@@ -11,6 +11,7 @@ from django.db.models.functions import TruncMonth
 
 from compute.models import UsageMonth, UsageRecord
 from compute.models.ledger import ZERO
+from governance.public.cache import invalidate as invalidate_public_pages
 
 
 def refresh_usage_months() -> int:
@@ -45,7 +46,8 @@ def _refresh() -> int:
         # A month that got no new record keeps its rows: move its watermark along too, so the
         # next refresh starts after the records counted here.
         UsageMonth.objects.filter(through_record__lt=through).update(through_record=through)
-        return len(months)
+    invalidate_public_pages()
+    return len(months)
 
 
 def _rebuild(month: datetime.date, through: int) -> None:
