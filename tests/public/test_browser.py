@@ -62,7 +62,7 @@ def test_every_public_page_is_accessible_on_a_desktop_and_a_phone(browser, demo_
         assert {"public:decisions", "public:decision", "public:charter", "public:minutes", "public:record"} <= set(
             pages
         )
-        for name, path in sorted(pages.items()):
+        for _name, path in sorted(pages.items()):
             response = page.goto(base + path)
             assert response and response.status == 200, path
             problems += [
