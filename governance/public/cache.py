@@ -52,7 +52,7 @@ def _key(request: HttpRequest) -> str:
 
 
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """GET and HEAD only; throttled per address; cached for anonymous visitors."""
+    """GET and HEAD only; throttled per address; cached for visitors without a session."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -73,7 +73,9 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             response["Retry-After"] = str(wait)
             return response
         seconds = settings.PUBLIC_CACHE_SECONDS
-        if request.user.is_authenticated or seconds <= 0:
+        # Only a visitor without a session shares the cache: anyone with one may carry a
+        # message or a header of their own that must not be served to others.
+        if request.user.is_authenticated or settings.SESSION_COOKIE_NAME in request.COOKIES or seconds <= 0:
             return view(request, *args, **kwargs)
         key = _key(request)
         response = cache.get(key)

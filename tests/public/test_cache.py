@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from governance import services
 from governance.public.cache import invalidate
@@ -31,9 +33,6 @@ class PublicCacheTests(BallotTestCase):
         self.assertContains(Client().get("/public/decisions/"), "Second motion")
 
     def test_derived_data_without_an_event_invalidates_the_pages_itself(self):
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         Client().get("/public/usage/")
         with CaptureQueriesContext(connection) as warm:
             Client().get("/public/usage/")
@@ -47,3 +46,14 @@ class PublicCacheTests(BallotTestCase):
         client = Client()
         client.force_login(self.public_chair)
         self.assertContains(client.get("/public/"), "Log out")
+
+    def test_a_visitor_with_a_session_never_gets_the_shared_cache(self):
+        Client().get("/public/charters/")  # cached now for visitors without a session
+        with_session = Client()
+        with_session.cookies["sessionid"] = "someone-elses"
+        with CaptureQueriesContext(connection) as fresh:
+            with_session.get("/public/charters/")
+        with CaptureQueriesContext(connection) as shared:
+            Client().get("/public/charters/")
+        self.assertTrue(any("charters_charter" in q["sql"] for q in fresh))
+        self.assertFalse(any("charters_charter" in q["sql"] for q in shared))

@@ -14,6 +14,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from governance import services
+from governance.choices import Sector, SubjectType, VoteChoice
+from governance.models import AuditEvent
 from governance.transparency.integrate import integrate, push_latest
 from tests.governance.transparency.witnesses import WitnessedLogCase
 
@@ -21,10 +23,12 @@ from tests.governance.transparency.witnesses import WitnessedLogCase
 @override_settings(PUBLIC_CACHE_SECONDS=0)
 class PublicReceiptTests(WitnessedLogCase):
     def decide(self, title: str = "Adopt the meeting calendar"):
-        ballot = services.create_ballot(self.public_chair, committee=self.committee, title=title, subject_type="motion")
+        ballot = services.create_ballot(
+            self.public_chair, committee=self.committee, title=title, subject_type=SubjectType.MOTION
+        )
         ballot = services.open_ballot(self.public_chair, ballot)
         for person in (self.public_chair, self.public_member, self.private_chair, self.private_member):
-            services.cast_vote(person, ballot, "yes")
+            services.cast_vote(person, ballot, VoteChoice.YES)
         ballot = services.close_ballot(self.public_chair, ballot)
         integrate()
         push_latest()
@@ -88,10 +92,8 @@ class PublicReceiptTests(WitnessedLogCase):
 
     def test_an_event_not_yet_in_a_cosigned_checkpoint_has_no_receipt_yet(self):
         self.decide()
-        services.create_organization(self.admin, name="Too Recent", sector="public")
+        services.create_organization(self.admin, name="Too Recent", sector=Sector.PUBLIC)
         integrate()  # in the tree, not yet cosigned
-        from governance.models import AuditEvent
-
         newest = AuditEvent.objects.order_by("-leaf_index").first()
         response = Client().get(f"/public/receipts/{newest.leaf_index}")
         self.assertEqual(response.status_code, 404)
