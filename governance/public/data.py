@@ -180,8 +180,9 @@ POOLS = DataList(
         "capacity": "Credits it holds",
         "awarded": "Credits awarded from it",
         "share_awarded": "Awarded as a share of capacity, 0 to 1",
+        "log_index": "The pool's latest event in the audit log",
     },
-    lambda: _chunks(selectors.pools(), lambda batch: (selectors.pool_row(p) for p in batch)),
+    lambda: _chunks(selectors.pools(), lambda batch: (_pick(selectors.pool_row(p), POOLS) for p in batch)),
 )
 
 USAGE = DataList(

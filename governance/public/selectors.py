@@ -178,6 +178,14 @@ def _decision_row(ballot: Ballot, charter: Charter | None, recusals: list[dict])
         title = f"Decision on a {what}{restricted_label(charter.pk).lower()}"
     meeting = getattr(getattr(ballot, "agenda_item", None), "meeting", None)
     minutes_public = meeting is not None and meeting.minutes_approved
+    if restricted:
+        # A declared conflict's reason is free text that may speak of the charter's content.
+        recusals = [
+            r
+            if r["automatic"]
+            else {**r, "reason": "A declared conflict (its reason is withheld with the charter's content)."}
+            for r in recusals
+        ]
     row = {
         "id": ballot.pk,
         "url": reverse("public:decision", args=[ballot.pk]),
@@ -346,12 +354,13 @@ def pools() -> QuerySet:
         .annotate(total=Sum("approved_amount"))
         .values("total")
     )
-    return (
+    queryset = (
         CreditPool.objects.published()
         .select_related("committee")
         .annotate(awarded=Coalesce(Subquery(awarded, output_field=DecimalField(**CREDITS)), Value(ZERO)))
         .order_by("-period_start", "pk")
     )
+    return with_log(queryset)
 
 
 def pool_row(pool: CreditPool) -> dict:
@@ -364,6 +373,8 @@ def pool_row(pool: CreditPool) -> dict:
         "capacity": _credits(pool.total),
         "awarded": _credits(pool.awarded),
         "share_awarded": float(pool.awarded / pool.total) if pool.total else 0.0,
+        "log_index": getattr(pool, "log_index", None),
+        "receipt_url": receipt_url(getattr(pool, "log_index", None)),
     }
 
 

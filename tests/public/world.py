@@ -18,7 +18,7 @@ from compute.services.credits import requests, usage
 from compute.services.credits.usage_months import refresh_usage_months
 from governance import services
 from governance.choices import BallotStatus, MinutesStatus, SubjectType
-from governance.models import AgendaItem, Ballot, Meeting, Minutes
+from governance.models import AgendaItem, Ballot, Meeting, Minutes, Recusal
 from governance.services.meetings import minutes_digest
 from roadmap.choices import MilestoneStatus, RoadmapStatus
 from roadmap.models import Initiative, Milestone, Roadmap
@@ -132,7 +132,7 @@ def publish_history(case, rounds: int = 1) -> dict:
         other = _closed_motion(case, f"Published motion {i}b", f"Helios again {i}.")
         _meeting(case, f"Meeting {i}", closed, f"Approved minutes {i}.", MinutesStatus.APPROVED)
         _meeting(case, f"Meeting {i}b", other, f"SECRET-DRAFT-MINUTES {i}", MinutesStatus.DRAFT)
-        Ballot.objects.create(
+        restricted_ballot = Ballot.objects.create(
             committee=case.committee,
             title=f"Approve SECRET-RESTRICTED-TITLE {i}",
             description="SECRET-RESTRICTED-SUMMARY",
@@ -145,6 +145,13 @@ def publish_history(case, rounds: int = 1) -> dict:
             result=closed.result,
             opened_at=closed.opened_at,
             closed_at=timezone.now(),
+        )
+        Recusal.objects.create(
+            ballot=restricted_ballot,
+            user=case.private_member,
+            organization=case.orgs.helios,
+            sector=case.orgs.helios.sector,
+            reason="We work on SECRET-RESTRICTED-SUMMARY ourselves.",
         )
         still_open = case.motion(f"SECRET-OPEN-BALLOT {i}")
         case.votes(still_open, public_chair="yes")
