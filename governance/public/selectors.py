@@ -283,6 +283,13 @@ def award_row(request: CreditRequest) -> dict:
         "reason": request.get_reason_code_display() if awarded < request.amount and request.reason_code else "",
         "decided_at": _iso(request.decided_at),
         "by_ballot": request.ballot_id is not None,
+        "decided_how": (
+            "by ballot"
+            if request.ballot_id is not None
+            else "signed by both co-chairs"
+            if request.status in AWARDED_STATUSES
+            else "by the co-chairs"
+        ),
         "log_index": getattr(request, "log_index", None),
     }
     row["receipt_url"] = receipt_url(row["log_index"])
