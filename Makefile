@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
+# The suite runs on one pytest-xdist worker per core (`make test TEST_WORKERS=0` runs it in one process).
+TEST_WORKERS ?= auto
 VAR := $(or $(TGB_VAR_DIR),$(CURDIR)/var)
 # The write path and the rules of who may do what are type-checked (mypy with django-stubs).
 TYPED = $(wildcard */services/ */services.py */permissions.py) governance/subjects.py
@@ -35,7 +37,7 @@ test: venv node_modules
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/mypy $(TYPED)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # axe-core, which the browser tests inject into every page they visit (package-lock.json pins it).
 node_modules: package-lock.json

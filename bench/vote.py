@@ -73,7 +73,7 @@ def run() -> list[dict]:
         **os.environ,
         "DATABASE_URL": database_url,
         "TGB_VAR_DIR": tempfile.mkdtemp(prefix="tgb-bench-var-"),
-        "DJANGO_SETTINGS_MODULE": "governance.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
     }
@@ -104,6 +104,7 @@ def _seed_committee(name: str, per_sector: int):
 
     from django.utils import timezone
 
+    from governance import services
     from governance.choices import Role, Sector
     from governance.models import Committee, Membership, Organization, User
     from governance.services import tokens
@@ -128,18 +129,22 @@ def _seed_committee(name: str, per_sector: int):
             )
             for n, user in enumerate(users)
         )
+        # The co-chair's groups and object permissions, as seating through the services gives them.
+        services.sync_committee_roles(None, users[0])
         voters += users
     keys = [tokens.issue_token(user, verified=False)[0] for user in voters]
     return committee, voters, keys
 
 
 def _open_motion(committee, title: str):
+    """A motion prepared and opened by the committee's public co-chair (administrators do not
+    open ballots: DESIGN.md 2.7)."""
     from governance import services
-    from governance.models import User
+    from governance.choices import Role, Sector
 
-    admin = User.objects.get(username="bench-admin")
-    ballot = services.create_ballot(admin, committee=committee, title=title, subject_type="motion")
-    return services.open_ballot(admin, ballot)
+    chair = committee.memberships.get(role=Role.CHAIR, organization__sector=Sector.PUBLIC).user
+    ballot = services.create_ballot(chair, committee=committee, title=title, subject_type="motion")
+    return services.open_ballot(chair, ballot)
 
 
 def _free_port() -> int:
@@ -184,7 +189,7 @@ def _serve(port: int) -> subprocess.Popen:
     raise RuntimeError(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")
 
 
-def _load(port: int, ballot_id: int, tokens: list[str]) -> tuple[list[float], float, list[str]]:
+def _load(port: int, path: str, tokens: list[str]) -> tuple[list[float], float, list[str]]:
     """Every voter votes yes, then changes to a final choice (no, abstain or yes again);
     returns latencies (ms), wall time (s) and the errors."""
     import http.client
@@ -207,14 +212,14 @@ def _load(port: int, ballot_id: int, tokens: list[str]) -> tuple[list[float], fl
             started = time.perf_counter()
             connection.request(
                 "POST",
-                f"/api/ballots/{ballot_id}/vote/",
+                path,
                 body=body,
                 headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
             )
             response = connection.getresponse()
             payload = response.read()
             mine.append((time.perf_counter() - started) * 1000)
-            if response.status != 200:
+            if response.status not in (200, 201):
                 with lock:
                     errors.append(f"{response.status} {payload[:200]!r}")
         with lock:
@@ -274,7 +279,11 @@ def child() -> list[dict]:
     port = _free_port()
     server = _serve(port)
     try:
-        latencies, wall, errors = _load(port, ballot.pk, tokens)
+        # A warm-up round (every worker and token used once), then the baseline, then the
+        # votes: the same clients, tokens and number of POSTs.
+        _load(port, "/bench/insert/", tokens)
+        base_latencies, base_wall, base_errors = _load(port, "/bench/insert/", tokens)
+        latencies, wall, errors = _load(port, f"/api/ballots/{ballot.pk}/vote/", tokens)
     finally:
         server.terminate()
         server.wait(10)
@@ -297,7 +306,17 @@ def child() -> list[dict]:
     large_queries, large_times = _tally_cost(large)
 
     median_latency = median(latencies)
+    throughput, base_throughput = len(latencies) / wall, len(base_latencies) / base_wall
     return [
+        row(
+            "vote",
+            "trivial_insert_throughput",
+            round(base_throughput, 1),
+            unit="POSTs/s",
+            note=f"baseline: POST /bench/insert/ (serializer + one INSERT), {len(base_latencies)} POSTs, "
+            f"p50 {median(base_latencies):.1f} ms, p99 {p99(base_latencies):.1f} ms, "
+            f"{len(base_errors)} errors; {setup}",
+        ),
         row(
             "vote",
             "api_vote_latency",
@@ -311,9 +330,10 @@ def child() -> list[dict]:
         row(
             "vote",
             "api_vote_throughput",
-            round(len(latencies) / wall, 1),
+            round(throughput, 1),
+            ratio=round(throughput / base_throughput, 2),
             unit="votes/s",
-            note=f"{len(latencies)} votes in {wall:.2f} s; {setup}",
+            note=f"{len(latencies)} votes in {wall:.2f} s; ratio = against the trivial insert; {setup}",
         ),
         row(
             "vote",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -43,12 +44,55 @@ def record_event(actor, verb: str, obj, before: dict | None = None, after: dict 
         salt=os.urandom(32),
     )
     event.commitment = commitment(event.salt, event.entry())
-    event.save()
+    _insert(event)
     if connection.in_atomic_block:
         from governance.transparency.integrate import integrate_after_commit
 
         integrate_after_commit()
     return event
+
+
+# The columns an event is written with, in order: everything but the id and the leaf index.
+_COLUMNS = (
+    *("created_at", "actor", "actor_repr", "verb", "object_type", "object_id", "object_repr"),
+    *("changes", "salt", "commitment"),
+)
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(AuditEvent._meta.get_field(name).column) for name in _COLUMNS)
+    values = ", ".join(["%s"] * len(_COLUMNS))
+    table = quote(AuditEvent._meta.db_table)
+    return f"INSERT INTO {table} ({names}) VALUES ({values}) RETURNING {quote('id')}"  # noqa: S608 - names from the model
+
+
+def _insert(event: AuditEvent) -> None:
+    """One INSERT … RETURNING id, written here rather than by `event.save()`.
+
+    Every audited write in the portal pays for this insert, and the ORM's compiler cost more
+    than the insert itself (bench/audit.py measures both against a plain insert). The values
+    go through the backend's own adapters, so the row reads back exactly as a saved model's.
+    """
+    ops = connection.ops
+    params = [
+        ops.adapt_datetimefield_value(event.created_at),
+        event.actor_id,
+        event.actor_repr,
+        event.verb,
+        event.object_type,
+        event.object_id,
+        event.object_repr,
+        ops.adapt_json_value(event.changes, None),
+        event.salt,
+        event.commitment,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor), params)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def verify_chain():

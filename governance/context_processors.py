@@ -14,5 +14,8 @@ def account(request: HttpRequest) -> dict:
     # by the middleware ahead of it): such a page has no signed-in person.
     user = getattr(request, "user", None)
     if user is None:
-        return {"offers_two_factor": False}
-    return {"offers_two_factor": lambda: user.is_authenticated and may_enrol_in_two_factor(user)}
+        return {"offers_two_factor": False, "reads_the_record": False}
+    return {
+        "offers_two_factor": lambda: user.is_authenticated and may_enrol_in_two_factor(user),
+        "reads_the_record": lambda: user.is_authenticated and user.has_perm("governance.view_auditevent"),
+    }

@@ -109,3 +109,13 @@ def page(browser, request):
     artifacts.mkdir(exist_ok=True)
     page.screenshot(path=str(artifacts / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs one pytest-xdist worker per core; the tests that share the demo portal
+    go to one worker, so the portal is migrated and seeded once, not once per worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "demo_portal" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo-portal"))

@@ -50,7 +50,11 @@ from governance.choices import BallotStatus, Role, Sector, SubjectType
 from governance.models import Ballot, Membership
 from governance.pagination import paginate
 from governance.permissions import can_prepare_ballots
+from governance.transparency.links import receipt, receipts
 from governance.web import REFUSALS, add_service_errors, refuse
+
+# The events ledger postings are recorded under (one per transaction), for their receipts.
+POSTING_VERBS = [f"ledger.{kind}" for kind in TransactionKind.values]
 
 
 @login_required
@@ -209,6 +213,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "req": credit_request,
             "account": account,
+            "award_receipt": receipt(user, credit_request, "credit_request.approved")
+            if credit_request.allocation_id
+            else None,
             "signatures": signatures,
             "missing_sectors": missing,
             "ballots": ballots,
@@ -280,6 +287,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-transaction__occurred_at", "-pk")
     )
     page, query = paginate(request, entries, 25)
+    page_receipts = receipts(request.user, [entry.transaction for entry in page], POSTING_VERBS)
+    for entry in page:
+        entry.receipt = page_receipts.get(entry.transaction_id)
     transfers = (
         CreditTransfer.objects.filter(Q(source=account) | Q(target=account), status=TransferStatus.PROPOSED)
         .select_related("source__charter", "target__charter", "proposed_by")

@@ -293,10 +293,20 @@ class BallotViewSet(ServiceModelViewSet):
     ordering_fields = ["created_at", "opened_at", "closes_at", "closed_at"]
     create_service = staticmethod(services.create_ballot)
     update_service = staticmethod(services.update_ballot)
+    ACTS = ("vote", "recuse", "open", "close")
+
+    def filter_queryset(self, queryset):
+        # An act finds one ballot by its id: the list's filters and ordering do not apply.
+        if self.action in self.ACTS:
+            return queryset
+        return super().filter_queryset(queryset)
 
     def get_queryset(self):
         user = self.request.user
-        if self.action in ("vote", "recuse", "open", "close"):
+        if self.action == "vote":
+            # The portal's busiest write: find the ballot (cast_vote reads what it needs afresh).
+            return Ballot.objects.visible_to(user).only("id", "committee_id", "title", "status", "closes_at")
+        if self.action in self.ACTS:
             # The acts lock and re-read the ballot themselves; they only need to find it.
             return Ballot.objects.visible_to(user).select_related("committee")
         return (

@@ -9,6 +9,7 @@ transaction.on_commit, so nobody is told of a change that was rolled back.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 from collections import Counter
@@ -16,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.audit import record_event, snapshot
@@ -64,6 +65,31 @@ def co_chairs(committee: Committee) -> list[User]:
 def lock_ballot(ballot: Ballot) -> Ballot:
     """The ballot's row, locked for the rest of the transaction, read afresh."""
     return Ballot.objects.select_for_update().get(pk=ballot.pk)
+
+
+def share_ballot(ballot: Ballot) -> Ballot:
+    """The ballot with its status and closing time read afresh under a shared lock.
+
+    Votes on one ballot take PostgreSQL's FOR SHARE side by side instead of queueing behind one
+    another; opening, closing or changing the ballot (lock_ballot) waits until the votes in
+    flight commit, and votes wait for it, so no vote lands on a ballot that is closing. One
+    small query, since a vote is the portal's busiest write. SQLite writes one transaction at
+    a time anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT status, closes_at FROM {Ballot._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608
+                [ballot.pk],
+            )
+            found = cursor.fetchone()
+    else:
+        found = Ballot.objects.filter(pk=ballot.pk).order_by().values_list("status", "closes_at").first()
+    if found is None:
+        raise Ballot.DoesNotExist(f"Ballot {ballot.pk} does not exist.")
+    fresh = copy.copy(ballot)
+    fresh.status, fresh.closes_at = found
+    return fresh
 
 
 def _move(ballot: Ballot, target: str) -> None:

@@ -1,17 +1,18 @@
 """Votes and declared conflicts on open ballots (DESIGN.md 2.1): the last vote counts, every
-cast and change is audited, and the ballot's row lock serializes one member's concurrent acts."""
+cast and change is audited; a member's concurrent acts queue on their row of the ballot's roll."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from governance.audit import record_event
 from governance.choices import BallotStatus, VoteChoice
 from governance.exceptions import DomainError
 from governance.models import Ballot, Eligibility, Membership, Recusal, User, Vote
-from governance.services.ballots import lock_ballot
+from governance.services.ballots import lock_ballot, share_ballot
 
 
 def _refuse_unless_voting(ballot: Ballot) -> None:
@@ -32,19 +33,30 @@ def _refuse_unless_voting(ballot: Ballot) -> None:
 def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
     """Cast or change the actor's vote. The last vote counts; every cast and change is audited.
 
-    One vote per member: the ballot's row lock serializes a member's concurrent votes, and the
-    database's unique constraint would refuse a second row if anything ever got past it.
+    Votes of different members go side by side (a shared lock on the ballot, which closing
+    takes exclusively); one member's concurrent votes queue on their own row of the ballot's
+    roll, and the database's unique constraint would refuse a second vote row if anything
+    ever got past that.
     """
     if choice not in VoteChoice.values:
         raise ValidationError({"choice": "A vote is one of: yes, no, abstain."})
-    ballot = lock_ballot(ballot)
+    ballot = share_ballot(ballot)
     _refuse_unless_voting(ballot)
-    seat = Eligibility.objects.filter(ballot=ballot, user_id=actor.pk).first()
+    # The voter's row of the roll, locked, with their recusal (which cannot change while this
+    # transaction shares the ballot: recusing locks it exclusively). Their earlier vote is read
+    # after the lock is held, by its own statement: a subquery here would read the snapshot
+    # taken before the wait, and miss a vote the same member cast a moment earlier.
+    seat = (
+        Eligibility.objects.select_for_update(of=("self",))
+        .filter(ballot=ballot, user_id=actor.pk)
+        .annotate(recused_because=Subquery(Recusal.objects.filter(ballot=ballot, user=actor).values("reason")[:1]))
+        .only("id", "sector")
+        .first()
+    )
     if seat is None:
         raise PermissionDenied("You are not on this ballot's roll: only the voting members seated when it opened vote.")
-    recusal = Recusal.objects.filter(ballot=ballot, user=actor).first()
-    if recusal is not None:
-        raise PermissionDenied(f"You are recused from this ballot ({recusal.reason}) and cannot vote on it.")
+    if seat.recused_because is not None:
+        raise PermissionDenied(f"You are recused from this ballot ({seat.recused_because}) and cannot vote on it.")
 
     vote = Vote.objects.filter(ballot=ballot, voter=actor).first()
     if vote is not None:

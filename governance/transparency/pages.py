@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from governance.models import AuditEvent
@@ -21,6 +22,46 @@ from governance.transparency.verify import verify_log
 
 CSV_LIMIT = 100_000
 CSV_HEADER = ["id", "leaf_index", "created_at", "actor", "verb", "object_type", "object_id", "object", "commitment"]
+
+
+# Each event links to the page that shows its object…
+OBJECT_PAGES = {
+    "governance.organization": "organization-detail",
+    "governance.committee": "committee-detail",
+    "governance.ballot": "ballots:detail",
+    "governance.meeting": "meetings:detail",
+    "governance.sop": "sops:detail",
+    "charters.charter": "charters:detail",
+    "charters.datauseagreement": "charters:agreement-detail",
+    "charters.registeredmodel": "charters:model-detail",
+    "compute.creditrequest": "compute:request-detail",
+    "compute.creditaccount": "compute:account-detail",
+    "compute.creditpool": "compute:pool-detail",
+    "roadmap.roadmap": "roadmap:roadmap-detail",
+    "roadmap.initiative": "roadmap:initiative-detail",
+    "roadmap.milestone": "roadmap:milestone-detail",
+}
+# …and a vote or a recusal shows on its ballot's page, a seat on its committee's.
+SHOWN_ON_ANOTHER = {
+    "governance.vote": ("ballots:detail", "ballot"),
+    "governance.recusal": ("ballots:detail", "ballot"),
+    "governance.membership": ("committee-detail", "committee"),
+}
+
+
+def _pk(value) -> int | None:
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def object_url(event: AuditEvent) -> str | None:
+    """The page of the event's object, where there is one (the page applies its own read rules)."""
+    if event.object_type in SHOWN_ON_ANOTHER:
+        name, key = SHOWN_ON_ANOTHER[event.object_type]
+        pk = _pk(((event.changes or {}).get("after") or {}).get(key))
+        return reverse(name, args=[pk]) if pk else None
+    name, pk = OBJECT_PAGES.get(event.object_type), _pk(event.object_id)
+    return reverse(name, args=[pk]) if name and pk else None
 
 
 def _auditable(request: HttpRequest):
@@ -60,6 +101,8 @@ def filtered(request: HttpRequest):
 def audit_log(request: HttpRequest, report=None) -> HttpResponse:
     """The events newest first, 50 a page, with the cosigned checkpoint beside them."""
     page, query = paginate(request, filtered(request), 50)
+    for event in page:
+        event.url = object_url(event)
     found = verified_checkpoint()
     cosigned_size = found[0].size if found else 0
     context = {

@@ -14,12 +14,15 @@ from decimal import Decimal, InvalidOperation
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.module_loading import import_string
 
+from governance.audit import snapshot
 from governance.choices import BallotStatus
-from governance.models import AuditEvent, Ballot, Vote
+from governance.models import AuditEvent, Ballot, Membership, Organization, Vote
+from governance.services.seats import MEMBERSHIP_FIELDS
 
 REPLAYERS = [
     "governance.transparency.replay.replay_votes",
     "governance.transparency.replay.replay_closed_ballots",
+    "governance.transparency.replay.replay_seats",
     "governance.transparency.replay.replay_ledger",
 ]
 
@@ -71,6 +74,41 @@ def replay_closed_ballots() -> list[str]:
             )
         if "tally" in after and _plain(ballot.result) != after["tally"]:
             problems.append(f"ballot {ballot.pk}'s tally differs from the one its closing event recorded")
+    return problems
+
+
+def replay_seats() -> list[str]:
+    """Each seat is what its newest membership event recorded (person, committee, organization,
+    role, voting, term), and each organization's sector what its newest event recorded: a seat
+    given, re-roled or moved to the other sector behind the log's back changes a sector's weight
+    in every tally after it."""
+    problems = []
+    events = latest_events(Membership._meta.label_lower, ("membership.created", "membership.updated"))
+    seen = set()
+    for seat in Membership.objects.only("id", *MEMBERSHIP_FIELDS).iterator(chunk_size=2000):
+        seen.add(str(seat.pk))
+        after = events.get(str(seat.pk))
+        if after is None:
+            problems.append(f"seat {seat.pk} has no event in the log")
+            continue
+        differing = sorted(
+            name for name, value in _plain(snapshot(seat, MEMBERSHIP_FIELDS)).items() if after.get(name) != value
+        )
+        if differing:
+            names = " and ".join(differing)
+            verb = "differs" if len(differing) == 1 else "differ"
+            problems.append(f"seat {seat.pk}'s {names} {verb} from what its events recorded")
+    problems.extend(f"seat {pk} was given in the log but is gone from the table" for pk in set(events) - seen)
+    sectors = latest_events(Organization._meta.label_lower, ("organization.created", "organization.updated"))
+    for organization in Organization.objects.only("id", "sector"):
+        after = sectors.get(str(organization.pk))
+        if after is None:
+            problems.append(f"organization {organization.pk} has no event in the log")
+        elif after.get("sector") != organization.sector:
+            problems.append(
+                f"organization {organization.pk} is in the {organization.sector} sector, "
+                f"its events say {after.get('sector')}"
+            )
     return problems
 
 

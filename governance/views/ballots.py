@@ -26,6 +26,7 @@ from governance.forms import (
 from governance.models import Ballot
 from governance.models.ballots import member_committee_ids
 from governance.roles import is_administrator
+from governance.transparency.links import receipt
 
 
 def _voter_state(ballot: Ballot, user) -> dict:
@@ -197,6 +198,10 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "roll_call": roll_call,
             "choices": VoteChoice.choices,
             "my_vote_label": VoteChoice(ballot.my_vote).label.lower() if ballot.my_vote else "",
+            "vote_receipt": receipt(user, ballot.votes.filter(voter=user).first(), "vote.cast", "vote.changed")
+            if ballot.my_vote
+            else None,
+            "outcome_receipt": receipt(user, ballot, "ballot.closed") if ballot.status == BallotStatus.CLOSED else None,
         }
     )
     return render(request, "governance/ballot_detail.html", context)

@@ -51,6 +51,80 @@ class ConcurrentBallotTests(TransactionTestCase):
             )
             close_by_both(ballot, self.public_chair, self.private_chair)
 
+    def test_votes_of_different_members_do_not_wait_for_each_other_but_closing_waits_for_them(self):
+        import threading
+
+        from django.db import connection, transaction
+
+        ballot = self.motion()
+        carla_voted, others_done = threading.Event(), threading.Event()
+
+        def carla_votes_and_holds_her_transaction_open():
+            try:
+                with transaction.atomic():
+                    services.cast_vote(self.public_member, ballot, "yes")
+                    carla_voted.set()
+                    # Erik votes while Carla's transaction is still open: he must not queue behind it.
+                    return others_done.wait(timeout=20)
+            finally:
+                connection.close()
+
+        def erik_votes_then_ana_asks_to_close():
+            try:
+                carla_voted.wait(timeout=20)
+                services.cast_vote(self.private_member, ballot, "no")
+                others_done.set()
+                return "erik voted while carla's vote was in flight"
+            finally:
+                connection.close()
+
+        results = together(carla_votes_and_holds_her_transaction_open, erik_votes_then_ana_asks_to_close)
+        self.assertEqual(results, [True, "erik voted while carla's vote was in flight"])
+
+        # Closing takes the ballot exclusively: it waits for a vote in flight, which is then counted.
+        ana_voting, ben_waits = threading.Event(), threading.Event()
+
+        def ana_votes_and_holds_until_the_close_waits_on_her():
+            try:
+                with transaction.atomic():
+                    services.cast_vote(self.public_chair, ballot, "yes")
+                    ana_voting.set()
+                    return ben_waits.wait(timeout=20)
+            finally:
+                connection.close()
+
+        def ben_closes():
+            try:
+                ana_voting.wait(timeout=20)
+                services.close_ballot(self.public_chair, ballot)
+                return services.close_ballot(self.private_chair, ballot).status
+            finally:
+                connection.close()
+
+        def watch_for_a_backend_waiting_on_a_lock():
+            try:
+                ana_voting.wait(timeout=20)
+                with connection.cursor() as cursor:
+                    for _ in range(400):
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND wait_event_type = 'Lock'"
+                        )
+                        if cursor.fetchone()[0]:
+                            ben_waits.set()
+                            return True
+                        threading.Event().wait(0.05)
+                return False
+            finally:
+                connection.close()
+
+        results = together(
+            ana_votes_and_holds_until_the_close_waits_on_her, ben_closes, watch_for_a_backend_waiting_on_a_lock
+        )
+        self.assertEqual(results, [True, BallotStatus.CLOSED, True])
+        ballot.refresh_from_db()
+        self.assertEqual(ballot.result["sectors"]["public"]["yes"], 2)
+
     def test_every_member_voting_at_once_is_counted(self):
         ballot = self.motion()
         voters = [self.public_chair, self.public_member, self.private_chair, self.private_member]

@@ -76,3 +76,35 @@ class ReplayTests(BallotTestCase):
         problems = verify_log(check_witnesses=False).problems
         expected = f"ledger transaction {entry.transaction_id}'s entries differ from those its event recorded"
         self.assertIn(expected, problems)
+
+
+class SeatReplayTests(BallotTestCase):
+    """Seats and sectors decide every tally's weights, so they answer to the log too."""
+
+    def test_an_honest_body_has_every_seat_and_sector_in_the_log(self):
+        from governance.transparency.replay import replay_seats
+
+        self.assertEqual(replay_seats(), [])
+
+    def test_a_seat_moved_to_another_organization_in_the_table_alone_is_reported(self):
+        from governance.models import Membership
+
+        seat = Membership.objects.get(user=self.public_member, committee=self.committee)
+        raw_update(Membership._meta.db_table, "organization_id = %s WHERE id = %s", [self.orgs.helios.pk, seat.pk])
+        problems = verify_log(check_witnesses=False).problems
+        self.assertIn(f"seat {seat.pk}'s organization differs from what its events recorded", problems)
+
+    def test_an_observer_made_a_voting_co_chair_in_the_table_alone_is_reported(self):
+        from governance.models import Membership
+
+        seat = Membership.objects.get(user=self.secretary, committee=self.committee)
+        raw_update(Membership._meta.db_table, "role = %s, voting = %s WHERE id = %s", ["chair", True, seat.pk])
+        problems = verify_log(check_witnesses=False).problems
+        self.assertIn(f"seat {seat.pk}'s role and voting differ from what its events recorded", problems)
+
+    def test_an_organization_moved_to_the_other_sector_in_the_table_alone_is_reported(self):
+        from governance.models import Organization
+
+        raw_update(Organization._meta.db_table, "sector = %s WHERE id = %s", ["private", self.orgs.council.pk])
+        problems = verify_log(check_witnesses=False).problems
+        self.assertIn(f"organization {self.orgs.council.pk} is in the private sector, its events say public", problems)
