@@ -425,6 +425,7 @@ NOT_ACTS: set[str] = {
     "governance.services.ballots.co_chairs",
     "governance.services.ballots.close_message",
     "governance.services.ballots.lock_ballot",
+    "governance.services.ballots.share_ballot",
     "governance.services.meetings.minutes_digest",
     "governance.services.seats.proposer_seat",
     "governance.services.seats.sectors_needed",
