@@ -39,7 +39,17 @@ def within(jurisdiction: str, allowed: list[str]) -> bool:
     return any(same_jurisdiction(jurisdiction, each) for each in allowed)
 
 
+# The statuses in which a charter is part of the public record (DESIGN.md 2.8).
+PUBLISHED_CHARTER_STATUSES = (CharterStatus.APPROVED, CharterStatus.ACTIVE, CharterStatus.COMPLETED)
+
+
 class CharterQuerySet(models.QuerySet):
+    def published(self) -> CharterQuerySet:
+        """Approved, active and completed charters. A restricted one is among them, but the
+        public view shows only that it exists, who leads it and its decisions
+        (governance.public.selectors decides which fields)."""
+        return self.filter(status__in=PUBLISHED_CHARTER_STATUSES)
+
     def visible_to(self, user) -> CharterQuerySet:
         """Drafts are seen by their author and the people of their lead organization; every
         charter past draft is part of the body's record and seen by every signed-in user."""

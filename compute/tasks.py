@@ -57,3 +57,11 @@ def expire_credit_pools() -> int:
 def send_credit_alert(alert_id: int) -> int:
     """Email an account's alert, once (SMTP hiccups are retried with backoff)."""
     return notifications.send_credit_alert(alert_id)
+
+
+@portal_task
+def refresh_usage_months() -> int:
+    """Sum the new usage into the public monthly aggregates (idempotent)."""
+    from compute.services.credits import usage_months
+
+    return usage_months.refresh_usage_months()

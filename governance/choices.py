@@ -3,6 +3,16 @@
 from django.db import models
 
 
+class RollCallPublication(models.TextChoices):
+    """What a committee publishes about named votes once a ballot has closed (DESIGN.md 2.8).
+
+    One of the committee's voting rules: set while it is being set up, fixed once it is
+    constituted, like its quorum and default methods (2.7)."""
+
+    COUNTS_ONLY = "counts_only", "Per-sector counts only"
+    AFTER_CLOSE = "after_close", "Named roll call, after the ballot closes"
+
+
 class Sector(models.TextChoices):
     """The sectors that sit in equal numbers. Every rule treats all sectors alike."""
 

@@ -76,7 +76,9 @@ POWERS: list[Power] = [
         "Change a committee's voting rules",
         "an administrator",
         BOOT,
-        "Its name and description: its co-chairs and secretary. Once constituted, the rules are fixed.",
+        "Its name and description: its co-chairs and secretary. Once constituted, the rules are fixed; "
+        "they include what the public pages say about named votes (roll call after close, or per-sector "
+        "counts only), so no one sector or person changes what the public sees.",
     ),
     # --- Seats ---------------------------------------------------------------------------------
     Power("governance.services.seats.add_membership", "Seat a member directly", "an administrator", BOOT),
@@ -354,6 +356,13 @@ POWERS: list[Power] = [
     ),
     Power("compute.services.credits.usage.post_usage", "Charge usage to an account", "the portal", SYSTEM),
     Power(
+        "compute.services.credits.usage_months.refresh_usage_months",
+        "Sum new usage into the public monthly aggregates",
+        "the portal (beat)",
+        SYSTEM,
+        "Derived data: per resource, month and lead sector, never per person.",
+    ),
+    Power(
         "compute.services.credits.usage.import_usage",
         "Import usage from an accounting export",
         "an operator of the host (manage.py import_usage)",
@@ -416,6 +425,7 @@ NOT_ACTS: set[str] = {
     "governance.services.ballots.co_chairs",
     "governance.services.ballots.close_message",
     "governance.services.ballots.lock_ballot",
+    "governance.services.ballots.share_ballot",
     "governance.services.meetings.minutes_digest",
     "governance.services.seats.proposer_seat",
     "governance.services.seats.sectors_needed",

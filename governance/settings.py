@@ -437,10 +437,23 @@ CELERY_BEAT_SCHEDULE["post-pending-usage"] = {
     "task": "compute.tasks.post_pending_usage",
     "schedule": timedelta(minutes=15),
 }
+# The public view's usage per resource and month (compute.models.UsageMonth) catches up with
+# the posted usage this often.
+CELERY_BEAT_SCHEDULE["refresh-usage-months"] = {
+    "task": "compute.tasks.refresh_usage_months",
+    "schedule": timedelta(minutes=env.int("USAGE_MONTHS_EVERY_MINUTES", default=15)),
+}
 CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
     "task": "compute.tasks.purge_raw_samples",
     "schedule": timedelta(hours=6),
 }
+
+# The public view (governance.public): pages cached this long for anonymous visitors (each
+# publication makes them stale at once), and at most this many pages per address.
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)
+PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="300/min")
+PUBLIC_DATA_LICENCE = env.str("PUBLIC_DATA_LICENCE", default="CC-BY-4.0")
+PUBLIC_DATA_LICENCE_URL = env.str("PUBLIC_DATA_LICENCE_URL", default="https://creativecommons.org/licenses/by/4.0/")
 
 # API tokens expire this many hours after they are issued (DELETE /api/auth/token/ revokes one
 # sooner; "sign out everywhere" revokes them all).

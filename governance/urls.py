@@ -42,6 +42,7 @@ urlpatterns = [
     path("roadmap/", include("roadmap.urls")),
     path("api/", include(api_patterns)),
     path("transparency/", include("governance.transparency.urls")),
+    path("public/", include("governance.public.urls")),
     path("audit/", transparency_pages.audit_log, name="audit-log"),
     path("audit/verify/", transparency_pages.audit_verify, name="audit-verify"),
     path("audit/events.csv", transparency_pages.audit_csv, name="audit-csv"),

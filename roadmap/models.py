@@ -45,6 +45,19 @@ class BodyVisibleQuerySet(models.QuerySet):
         return self if may_read_roadmap(user) else self.none()
 
 
+class RoadmapQuerySet(BodyVisibleQuerySet):
+    def published(self) -> RoadmapQuerySet:
+        """Roadmap versions a ballot approved (the one in force, and those it superseded);
+        drafts are never public."""
+        return self.filter(status__in=(RoadmapStatus.APPROVED, RoadmapStatus.SUPERSEDED))
+
+
+class InitiativeQuerySet(BodyVisibleQuerySet):
+    def published(self) -> InitiativeQuerySet:
+        """Initiatives of the approved roadmap in force."""
+        return self.filter(roadmaps__status=RoadmapStatus.APPROVED).distinct()
+
+
 class Theme(models.Model):
     """A strand of the roadmap (sovereign foundation model, federated health data…)."""
 
@@ -94,7 +107,7 @@ class Roadmap(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
 
-    objects = BodyVisibleQuerySet.as_manager()
+    objects = RoadmapQuerySet.as_manager()
 
     class Meta:
         ordering = ["-version"]
@@ -165,7 +178,7 @@ class Initiative(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
 
-    objects = BodyVisibleQuerySet.as_manager()
+    objects = InitiativeQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -187,6 +200,12 @@ class Initiative(TimeStampedModel):
 
 
 class MilestoneQuerySet(BodyVisibleQuerySet):
+    def published(self) -> MilestoneQuerySet:
+        """Milestones of the initiatives of the approved roadmap in force."""
+        return self.filter(
+            initiative__in=Initiative.objects.published().order_by().values("pk"),
+        )
+
     def with_schedule(self) -> MilestoneQuerySet:
         """Everything slippage, dependency flags and the timeline read, in a fixed number of
         queries however many milestones there are."""

@@ -24,6 +24,7 @@ from compute.models.metrics import (
 from compute.models.rates import ResourceRate
 from compute.models.resources import Resource
 from compute.models.security import ReportDirectory, SecurityScan
+from compute.models.usage import UsageMonth
 
 __all__ = [
     "CreditAccount",
@@ -48,4 +49,5 @@ __all__ = [
     "Sample",
     "SecurityScan",
     "UsageAttribution",
+    "UsageMonth",
 ]

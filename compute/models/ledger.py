@@ -76,6 +76,10 @@ LEDGER_IS_APPEND_ONLY = "The ledger is append-only: correct it with a reversing 
 
 
 class CreditPoolQuerySet(models.QuerySet):
+    def published(self) -> CreditPoolQuerySet:
+        """The body's budgets are public: their size and what was awarded from them."""
+        return self
+
     def visible_to(self, user) -> CreditPoolQuerySet:
         """The body's budgets are part of its record: every signed-in user sees them."""
         if not (user and user.is_authenticated):
@@ -386,6 +390,15 @@ class UsageRecord(AppendOnlyModel):
 
 
 class CreditRequestQuerySet(models.QuerySet):
+    def published(self) -> CreditRequestQuerySet:
+        """Decided requests (awarded in full or in part, or turned down) of published charters:
+        the public view's awards. Drafts, pending and withdrawn requests are never public."""
+        from charters.models import PUBLISHED_CHARTER_STATUSES
+
+        return self.filter(
+            status__in=(*AWARDED_STATUSES, RequestStatus.REJECTED), charter__status__in=PUBLISHED_CHARTER_STATUSES
+        )
+
     def visible_to(self, user) -> CreditRequestQuerySet:
         """Drafts are seen by their author and the people of the charter's lead organization;
         once submitted, a request is part of the body's record, seen by every signed-in user."""

@@ -14,6 +14,10 @@ from governance.models import TimeStampedModel
 
 
 class ResourceQuerySet(models.QuerySet):
+    def published(self) -> ResourceQuerySet:
+        """The shared infrastructure is public: its name, kind, jurisdiction and rate."""
+        return self
+
     def visible_to(self, user) -> ResourceQuerySet:
         """The shared infrastructure is known to every signed-in user."""
         if not (user and user.is_authenticated):

@@ -65,6 +65,11 @@ class BallotQuerySet(models.QuerySet):
         closed = self.filter(status=BallotStatus.CLOSED)
         return closed.filter(outcome=outcome) if outcome else closed
 
+    def published(self) -> BallotQuerySet:
+        """What the public view shows (DESIGN.md 2.8): closed ballots only. A draft or an open
+        ballot, its votes and its live tally are never public."""
+        return self.filter(status=BallotStatus.CLOSED)
+
     def visible_to(self, user) -> BallotQuerySet:
         """Open and closed ballots are part of the body's record for every signed-in user;
         drafts are seen by the committee's members (who may declare a conflict ahead of the

@@ -11,6 +11,11 @@ from governance.models.base import TimeStampedModel
 
 
 class MeetingQuerySet(models.QuerySet):
+    def published(self) -> MeetingQuerySet:
+        """Meetings whose minutes have been approved: the public view names a decision's meeting
+        and links its minutes only then (a draft of the minutes is never public)."""
+        return self.filter(minutes__status=MinutesStatus.APPROVED)
+
     def visible_to(self, user) -> MeetingQuerySet:
         """The committee's meetings and their minutes are part of the record for every
         signed-in user; drafts of the minutes are shown only to those who may edit them

@@ -15,7 +15,14 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from governance import values
-from governance.choices import MembershipChangeKind, MembershipChangeStatus, Role, Sector, VotingMethod
+from governance.choices import (
+    MembershipChangeKind,
+    MembershipChangeStatus,
+    Role,
+    RollCallPublication,
+    Sector,
+    VotingMethod,
+)
 from governance.models.base import TimeStampedModel
 from governance.roles import is_administrator
 
@@ -173,6 +180,13 @@ class Committee(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
         help_text="The shortest voting period: a ballot's closing time is at least this many hours after it opens.",
     )
+    roll_call_publication = models.CharField(
+        max_length=16,
+        choices=RollCallPublication.choices,
+        default=RollCallPublication.COUNTS_ONLY,
+        help_text="What the public pages say about named votes once a ballot has closed. One of the "
+        "voting rules: fixed once the committee is constituted.",
+    )
     constituted_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -201,6 +215,11 @@ class Committee(TimeStampedModel):
                 condition=Q(min_voting_hours__gte=1),
                 name="committee_min_voting_hours_positive",
                 violation_error_message="The minimum voting period is at least one hour.",
+            ),
+            models.CheckConstraint(
+                condition=Q(roll_call_publication__in=RollCallPublication.values),
+                name="committee_roll_call_publication_valid",
+                violation_error_message="Unknown roll-call publication setting.",
             ),
         ]
 

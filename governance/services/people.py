@@ -34,6 +34,7 @@ COMMITTEE_FIELDS = [
     "method_sop",
     "method_motion",
     "min_voting_hours",
+    "roll_call_publication",
 ]
 # The committee's voting rules: fixed once it has been constituted.
 COMMITTEE_RULE_FIELDS = set(COMMITTEE_FIELDS) - {"name", "description"}

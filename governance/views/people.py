@@ -17,9 +17,13 @@ from governance.powers import Needs, powers_table
 from governance.services import seats as seats_service
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """What needs the signed-in person's attention, and the state of their committees."""
+    """What needs the signed-in person's attention, and the state of their committees; for a
+    visitor who is not signed in, the public home with a sign-in link."""
+    if not request.user.is_authenticated:
+        from governance.public.views.home import home as public_home
+
+        return public_home(request)
     memberships = (
         Membership.objects.active()
         .filter(user=request.user)

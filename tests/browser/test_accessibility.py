@@ -78,6 +78,11 @@ NOT_PAGES = {
     "transparency:inclusion": "JSON proof, not a page",
     "transparency:consistency": "JSON proof, not a page",
     "transparency:entries": "JSON entries, not a page",
+    "public:data-csv": "CSV download (tests/public/test_downloads.py parses every one)",
+    "public:data-json": "JSON download (tests/public/test_downloads.py parses every one)",
+    "public:decisions-feed": "Atom feed (tests/public/test_downloads.py validates it)",
+    "public:receipt": "text/plain receipt, not a page",
+    "public:decision-event": "JSON of a logged event, not a page",
 }
 
 LINKS = """() => Array.from(document.querySelectorAll('a[href]'), a => a.href)"""
@@ -161,7 +166,8 @@ def test_every_page_has_no_serious_accessibility_violation(browser, demo_portal)
     problems: list[str] = []
 
     anonymous = browser.new_context()
-    crawl(anonymous.new_page(), base, "/login/", reached.setdefault("anonymous", set()), problems)
+    # A visitor who never signs in starts at the public home (which links the sign-in page).
+    crawl(anonymous.new_page(), base, "/", reached.setdefault("anonymous", set()), problems)
     anonymous.close()
     for username in PERSONAS:
         context = browser.new_context(viewport={"width": 1280, "height": 900})

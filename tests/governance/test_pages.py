@@ -10,10 +10,12 @@ from tests.base import PASSWORD, PortalTestCase
 
 class PageTests(PortalTestCase):
     def test_pages_ask_anonymous_visitors_to_log_in(self):
-        for url in ("/", "/organizations/", f"/committees/{self.committee.pk}/", "/charters/"):
+        for url in ("/organizations/", f"/committees/{self.committee.pk}/", "/charters/"):
             response = self.client.get(url)
             self.assertEqual(response.status_code, 302, url)
             self.assertTrue(response["Location"].startswith("/login/"), url)
+        # The home page shows them the public view instead, with the way to sign in.
+        self.assertContains(self.client.get("/"), 'href="/login/"')
 
     def test_a_member_logs_in_and_sees_their_seat(self):
         response = self.client.post("/login/", {"username": "carla", "password": PASSWORD}, follow=True)

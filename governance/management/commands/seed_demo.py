@@ -45,7 +45,14 @@ PEOPLE = [
     ("uma.auditor", "Uma", "Becker", None, None, [PortalRole.AUDITOR]),
 ]
 
-APP_SEEDERS = ["governance.demo", "charters.demo", "compute.demo.credits", "compute.demo.metrics", "roadmap.demo"]
+APP_SEEDERS = [
+    "governance.demo",
+    "charters.demo",
+    "compute.demo.credits",
+    "compute.demo.metrics",
+    "roadmap.demo",
+    "governance.public.demo",
+]
 
 
 class Command(BaseCommand):
