@@ -18,12 +18,12 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from compute.choices import AWARDED_STATUSES, AccountKind, RequestStatus, ScanKind, TransactionKind
+from compute.choices import ALERT_THRESHOLDS, AWARDED_STATUSES, AccountKind, RequestStatus, ScanKind, TransactionKind
 from compute.collectors import catalogue
 from compute.models import (
     CreditAccount,
@@ -125,16 +125,29 @@ def burn_rate(account: CreditAccount, today: datetime.date | None = None) -> Dec
 
 
 def forecast_exhaustion(account: CreditAccount, today: datetime.date | None = None) -> datetime.date | None:
-    """The day the balance runs out at the last 14 days' burn rate: today when it already
-    has, None when nothing is being consumed."""
+    """The day a positive balance runs out at the last 14 days' burn rate. None when nothing
+    is being consumed, and None when the balance is already gone: that day is in the past
+    (see `exhausted_on`), not a forecast."""
     today = today or timezone.localdate()
     if account.balance <= 0:
-        return today
+        return None
     rate = burn_rate(account, today)
     if rate <= 0:
         return None
-    days = int((account.balance / rate).to_integral_value(rounding=ROUND_CEILING))
-    return today + datetime.timedelta(days=min(days, 365 * 100))
+    return exhaustion_date(account.balance, rate, today)
+
+
+def exhausted_on(days: list[datetime.date], balance: list[Decimal]) -> datetime.date | None:
+    """The day a daily running balance last fell to zero or below and stayed there (None while
+    it is positive)."""
+    if not balance or balance[-1] > 0:
+        return None
+    day = None
+    for when, value in zip(reversed(days), reversed(balance), strict=True):
+        if value > 0:
+            break
+        day = when
+    return day
 
 
 def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.date | None = None) -> dict:
@@ -165,6 +178,7 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
         allocated.append(run_alloc)
         consumed.append(run_used)
         balance.append(run_balance)
+    gone = exhausted_on(days, balance) if account.balance <= 0 else None
     if len(days) > max_points:
         step = -(-len(days) // max_points)
         keep = sorted({*range(len(days) - 1, -1, -step)})
@@ -173,7 +187,7 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
         )
     exhaustion = forecast_exhaustion(account, today)
     forecast = {"days": [], "balance": []}
-    if exhaustion and account.balance > 0:
+    if exhaustion:
         forecast = {"days": [today.isoformat(), exhaustion.isoformat()], "balance": [str(account.balance), "0"]}
     return {
         "days": [d.isoformat() for d in days],
@@ -182,6 +196,7 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
         "balance": [str(v) for v in balance],
         "forecast": forecast,
         "exhaustion": exhaustion.isoformat() if exhaustion else None,
+        "exhausted_on": gone.isoformat() if gone else None,
     }
 
 
@@ -201,29 +216,124 @@ def awaiting_signature(user):
     )
 
 
-# Alerts stay on the home page for a month; the account page keeps them all.
-HOME_ALERT_DAYS = 30
+@dataclass(frozen=True)
+class AccountState:
+    """An account's one current alert state, computed from its entries now (never a stale
+    snapshot): the share of its allocation consumed, the highest threshold that share has
+    crossed, the burn rate and what it forecasts."""
+
+    account: CreditAccount
+    allocated: Decimal
+    consumed: Decimal
+    burn: Decimal
+    today: datetime.date
+
+    @property
+    def balance(self) -> Decimal:
+        return self.account.balance
+
+    @property
+    def share(self) -> Decimal | None:
+        if self.allocated <= 0:
+            return None
+        return (self.consumed * 100 / self.allocated).quantize(Decimal("0.1"))
+
+    @property
+    def overdrawn(self) -> bool:
+        return self.account.balance < 0
+
+    @property
+    def threshold(self) -> int | None:
+        """The highest alert threshold the consumption has crossed (None below the first)."""
+        if self.allocated <= 0:
+            return 100 if self.consumed > 0 else None
+        crossed = [t for t in ALERT_THRESHOLDS if self.consumed * 100 >= self.allocated * t]
+        return crossed[-1] if crossed else None
+
+    @property
+    def forecast(self) -> datetime.date | None:
+        """When the balance runs out at the current burn; None without burn or when already out."""
+        if self.burn <= 0 or self.account.balance <= 0:
+            return None
+        return exhaustion_date(self.account.balance, self.burn, self.today)
+
+
+def exhaustion_date(balance: Decimal, rate: Decimal, today: datetime.date) -> datetime.date:
+    """The day a positive balance runs out at `rate` credits a day."""
+    days = int((balance / rate).to_integral_value(rounding=ROUND_CEILING))
+    return today + datetime.timedelta(days=min(days, 365 * 100))
+
+
+def account_states(accounts: Iterable[CreditAccount], today: datetime.date | None = None) -> list[AccountState]:
+    """The current alert state of many accounts in two queries, whatever their ledgers hold."""
+    accounts = list(accounts)
+    today = today or timezone.localdate()
+    ids = [a.pk for a in accounts]
+    rows = (
+        LedgerEntry.objects.filter(account_id__in=ids)
+        .values("account_id", "transaction__kind", "transaction__reverses__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for row in rows:
+        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
+        sums[row["account_id"]][kind] += exact(row["total"])
+    since = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=BURN_WINDOW_DAYS), datetime.time())
+    )
+    burns = dict(
+        LedgerEntry.objects.filter(
+            account_id__in=ids,
+            transaction__kind=TransactionKind.USAGE,
+            transaction__occurred_at__gte=since,
+            transaction__reversed_by__isnull=True,
+        )
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+        .values_list("account_id", "total")
+    )
+    return [
+        AccountState(
+            account=account,
+            allocated=sums[account.pk][TransactionKind.ALLOCATION] + sums[account.pk][TransactionKind.TRANSFER],
+            consumed=-sums[account.pk][TransactionKind.USAGE],
+            burn=(-exact(burns.get(account.pk)) / BURN_WINDOW_DAYS).quantize(CREDIT_QUANTUM),
+            today=today,
+        )
+        for account in accounts
+    ]
+
+
+def accounts_of(user):
+    """The charter accounts whose credits are the person's own work: of the charters they
+    drafted or asked credits for."""
+    from charters.models import Charter
+
+    charters = Charter.objects.filter(
+        Q(created_by=user) | Q(pk__in=CreditRequest.objects.filter(requested_by=user).values("charter_id"))
+    ).values("pk")
+    return CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters)
 
 
 def credits_panel(user) -> dict:
-    """What the home page says about credits: signatures awaited from a co-chair, the person's
-    open requests, and alerts and overdrafts of their organization's charters. A fixed number
-    of queries."""
+    """What the home page says about credits: the requests a co-chair is to sign, the person's
+    requests awaiting a decision, and one current state for each of their own accounts that
+    crossed a threshold or is overdrawn. A fixed number of queries."""
     if not (user and user.is_authenticated):
         return {}
-    from compute.models.ledger import charters_of
-
-    mine = CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters_of(user))
-    since = timezone.now() - datetime.timedelta(days=HOME_ALERT_DAYS)
+    awaiting = list(awaiting_signature(user)[:10])
+    accounts = accounts_of(user).select_related("charter").order_by("balance")
+    states = [s for s in account_states(accounts) if s.threshold or s.overdrawn]
     return {
-        "awaiting": awaiting_signature(user).count(),
-        "open_requests": CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED).count(),
-        "overdrawn": list(mine.filter(balance__lt=0).select_related("charter").order_by("balance")[:5]),
-        "alerts": list(
-            CreditAlert.objects.filter(account__in=mine, created_at__gte=since)
-            .select_related("account__charter")
-            .order_by("-created_at")[:5]
+        "awaiting": awaiting,
+        "open_requests": list(
+            CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED)
+            .select_related("charter", "pool")
+            .order_by("submitted_at")[:10]
         ),
+        "states": states,
     }
 
 

@@ -299,6 +299,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "burn_rate": selectors.burn_rate(account),
             "forecast": selectors.forecast_exhaustion(account),
             "chart": chart,
+            "exhausted_on": datetime.date.fromisoformat(chart["exhausted_on"]) if chart["exhausted_on"] else None,
+            "state": selectors.account_states([account])[0],
             "page": page,
             "query": query,
             "alerts": CreditAlert.objects.filter(account=account).order_by("-created_at")[:10],

@@ -136,7 +136,9 @@ class CreditPageTests(CreditsTestCase):
         self.assertContains(page, "Overdrawn:")
         home = self.client.get("/")
         self.assertContains(home, "Overdrawn:")
-        self.assertContains(home, "100 % used:")
+        # One current state per account: the overdraft, not the stack of thresholds it crossed.
+        self.assertNotContains(home, "100 % used:")
+        self.assertNotContains(home, "75 % used:")
 
     def test_a_refund_is_asked_for_the_hours_of_a_fault_and_takes_exactly_their_debits(self):
         self.approve(self.request_credits(5000))
