@@ -306,6 +306,61 @@ def account_states(accounts: Iterable[CreditAccount], today: datetime.date | Non
     ]
 
 
+def pending_demand(pool, *, excluding=None) -> Decimal:
+    """Credits asked of a pool by requests submitted and not yet decided (one query)."""
+    pending = CreditRequest.objects.filter(pool=pool, status=RequestStatus.SUBMITTED)
+    if excluding is not None:
+        pending = pending.exclude(pk=excluding.pk)
+    return exact(pending.aggregate(total=Sum("amount"))["total"])
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a co-chair weighs before signing or rejecting a request: the charter's account
+    (balance, burn, forecast), its earlier awards, and the pool's headroom."""
+
+    request: CreditRequest
+    state: AccountState | None
+    awards: list
+    awarded_total: Decimal
+    available: Decimal
+    pending: Decimal
+
+    @property
+    def headroom(self) -> Decimal:
+        """What the pool would hold after this request and every other pending one."""
+        return self.available - self.pending - self.request.amount
+
+    @property
+    def exceeds_pool(self) -> bool:
+        return self.request.amount > self.available
+
+
+def decision(credit_request: CreditRequest) -> Decision:
+    """The facts beside the sign and reject buttons, in a fixed number of queries."""
+    account = CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id=credit_request.charter_id).first()
+    state = account_states([account])[0] if account else None
+    awards = list(
+        CreditRequest.objects.filter(charter_id=credit_request.charter_id, status__in=AWARDED_STATUSES)
+        .exclude(pk=credit_request.pk)
+        .select_related("pool", "resource")
+        .order_by("-decided_at")[:10]
+    )
+    total = exact(
+        CreditRequest.objects.filter(charter_id=credit_request.charter_id, status__in=AWARDED_STATUSES)
+        .exclude(pk=credit_request.pk)
+        .aggregate(total=Sum("approved_amount"))["total"]
+    )
+    return Decision(
+        request=credit_request,
+        state=state,
+        awards=awards,
+        awarded_total=total,
+        available=credit_request.pool.available,
+        pending=pending_demand(credit_request.pool, excluding=credit_request),
+    )
+
+
 def accounts_of(user):
     """The charter accounts whose credits are the person's own work: of the charters they
     drafted or asked credits for."""

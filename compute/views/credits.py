@@ -167,9 +167,9 @@ def requests_awaiting(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user).with_related(), pk=pk)
+def _request_page(request: HttpRequest, credit_request: CreditRequest, *, sign_form=None, reject_form=None, status=200):
+    """The request, and for a co-chair its decision page: the charter's balance, burn,
+    forecast and earlier awards and the pool's headroom beside the sign and reject forms."""
     signatures = list(credit_request.signatures.all())
     user = request.user
     is_chair = permissions.may_decide_requests(user, credit_request.charter.committee)
@@ -203,6 +203,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if credit_request.allocation_id
         else None
     )
+    deciding = submitted and (is_chair or can_prepare_ballots(user, credit_request.charter.committee))
     return render(
         request,
         "compute/request_detail.html",
@@ -213,18 +214,27 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "missing_sectors": missing,
             "ballots": ballots,
             "actions": actions,
-            "sign_form": SignForm(),
-            "reject_form": RejectForm(),
+            "decision": selectors.decision(credit_request) if deciding else None,
+            "sign_form": sign_form or SignForm(),
+            "reject_form": reject_form or RejectForm(),
             "limit": settings.DUAL_CONTROL_LIMIT,
         },
+        status=status,
     )
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user).with_related(), pk=pk)
+    return _request_page(request, credit_request)
 
 
 @require_POST
 @login_required
 def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
-    """Submit, withdraw, sign or reject a request; the service decides whether you may."""
-    credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user), pk=pk)
+    """Submit, withdraw, sign or reject a request; the service decides whether you may. A sign
+    or reject form with mistakes comes back with every error beside its field and the values kept."""
+    credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user).with_related(), pk=pk)
     try:
         if act == "submit":
             requests.submit_request(request.user, credit_request)
@@ -235,7 +245,7 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
         elif act == "sign":
             form = SignForm(request.POST)
             if not form.is_valid():
-                raise ValidationError(form.errors.as_text())
+                return _request_page(request, credit_request, sign_form=form, status=400)
             signed = requests.sign_request(request.user, credit_request, **form.cleaned_data)
             if signed.is_awarded:
                 messages.success(request, f"Signed: the request is {signed.get_status_display().lower()}.")
@@ -254,7 +264,7 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
         elif act == "reject":
             form = RejectForm(request.POST)
             if not form.is_valid():
-                raise ValidationError(form.errors.as_text())
+                return _request_page(request, credit_request, reject_form=form, status=400)
             requests.reject_request(request.user, credit_request, **form.cleaned_data)
             messages.success(request, "Rejected.")
         else:

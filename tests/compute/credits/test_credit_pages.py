@@ -89,8 +89,8 @@ class CreditPageTests(CreditsTestCase):
         self.assertEqual(self.refresh(request).status, RequestStatus.APPROVED)
 
     def test_a_refused_signature_says_why_on_the_page(self):
-        pools.update_pool(self.admin, self.pool, total=D("1000"))
         request = self.request_credits(3000)
+        pools.update_pool(self.admin, self.pool, total=D("1000"))  # the pool shrank after the request
         requests.sign_request(self.public_chair, request)
         self.client.force_login(self.private_chair)
         response = self.client.post(f"/compute/requests/{request.pk}/sign/", {}, follow=True)
