@@ -79,7 +79,9 @@ class SignForm(PortalForm):
         label="Credits to award",
     )
     reason_code = forms.ChoiceField(
-        required=False, choices=[("", "—"), *DecisionReason.choices], label="Reason for a partial award"
+        required=False,
+        choices=[("", "—"), *[c for c in DecisionReason.choices if c[0] != DecisionReason.BALLOT_REJECTED]],
+        label="Reason for a partial award",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -167,6 +167,10 @@ def requests_awaiting(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The sign and reject forms share a page: their fields get ids of their own.
+SIGN_IDS, REJECT_IDS = "sign_%s", "reject_%s"
+
+
 def _request_page(request: HttpRequest, credit_request: CreditRequest, *, sign_form=None, reject_form=None, status=200):
     """The request, and for a co-chair its decision page: the charter's balance, burn,
     forecast and earlier awards and the pool's headroom beside the sign and reject forms."""
@@ -215,8 +219,8 @@ def _request_page(request: HttpRequest, credit_request: CreditRequest, *, sign_f
             "ballots": ballots,
             "actions": actions,
             "decision": selectors.decision(credit_request) if deciding else None,
-            "sign_form": sign_form or SignForm(),
-            "reject_form": reject_form or RejectForm(),
+            "sign_form": sign_form or SignForm(auto_id=SIGN_IDS),
+            "reject_form": reject_form or RejectForm(auto_id=REJECT_IDS),
             "limit": settings.DUAL_CONTROL_LIMIT,
         },
         status=status,
@@ -243,7 +247,7 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             requests.withdraw_request(request.user, credit_request)
             messages.success(request, "Withdrawn.")
         elif act == "sign":
-            form = SignForm(request.POST)
+            form = SignForm(request.POST, auto_id=SIGN_IDS)
             if not form.is_valid():
                 return _request_page(request, credit_request, sign_form=form, status=400)
             signed = requests.sign_request(request.user, credit_request, **form.cleaned_data)
@@ -262,7 +266,7 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             messages.success(request, "The draft ballot is ready; a co-chair opens it.")
             return redirect("ballots:detail", ballot.pk)
         elif act == "reject":
-            form = RejectForm(request.POST)
+            form = RejectForm(request.POST, auto_id=REJECT_IDS)
             if not form.is_valid():
                 return _request_page(request, credit_request, reject_form=form, status=400)
             requests.reject_request(request.user, credit_request, **form.cleaned_data)
@@ -504,6 +508,12 @@ def oversubscription(request: HttpRequest) -> HttpResponse:
                 if awarded_hours is not None and capacity_hours
                 else None
             )
+            # Demand counts what is asked and not yet decided: awarding it all would need this.
+            demand_share = (
+                ((awarded_hours + pending_hours) * 100 / capacity_hours).quantize(Decimal("0.1"))
+                if awarded_hours is not None and pending_hours is not None and capacity_hours
+                else None
+            )
             rows.append(
                 {
                     "resource": resource,
@@ -513,7 +523,20 @@ def oversubscription(request: HttpRequest) -> HttpResponse:
                     "awarded_hours": awarded_hours,
                     "pending_hours": pending_hours,
                     "share": share,
+                    "demand_share": demand_share,
                     "oversubscribed": share is not None and share > 100,
+                    "over_demanded": demand_share is not None and demand_share > 100,
                 }
             )
-    return render(request, "compute/oversubscription.html", {"pools": pools, "pool": chosen, "rows": rows})
+    pending = selectors.pending_demand(chosen) if chosen is not None else Decimal(0)
+    return render(
+        request,
+        "compute/oversubscription.html",
+        {
+            "pools": pools,
+            "pool": chosen,
+            "rows": rows,
+            "pending": pending,
+            "available": chosen.available if chosen is not None else Decimal(0),
+        },
+    )
