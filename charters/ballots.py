@@ -16,9 +16,11 @@ Every change goes through charters.services.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
 
 from charters import selectors
+from charters.choices import CharterStatus, VersionStatus
 from charters.models import Charter
 from charters.services import lifecycle
 from governance.choices import BallotStatus
@@ -74,3 +76,17 @@ def resolve_ballot(ballot_id: int | None) -> Ballot | None:
     if ballot_id is None:
         return None
     return Ballot.objects.filter(pk=ballot_id, status=BallotStatus.CLOSED).first()
+
+
+def candidates(committee_ids: set[int]) -> list[tuple[int, str]]:
+    """Charters under review, and approved or active ones with an amendment proposed."""
+    charters = (
+        Charter.objects.filter(committee_id__in=committee_ids)
+        .filter(
+            Q(status=CharterStatus.UNDER_REVIEW)
+            | Q(versions__status=VersionStatus.PROPOSED, versions__is_amendment=True)
+        )
+        .distinct()
+        .order_by("title")[:100]
+    )
+    return [(charter.pk, f"Charter “{charter.title}”") for charter in charters]

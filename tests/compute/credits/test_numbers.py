@@ -133,7 +133,7 @@ class NumberTests(CreditsTestCase):
         response = self.client.post(f"/compute/requests/{asked.pk}/sign/", {"amount": "-5", "note": "Half"})
         self.assertEqual(response.status_code, 400)
         self.assertNotContains(response, "* amount", status_code=400)
-        self.assertContains(response, 'id="sign_amount_errors"', status_code=400)
+        self.assertContains(response, 'id="sign_amount_error"', status_code=400)
         self.assertEqual(requests.CreditRequest.objects.get(pk=asked.pk).signatures.count(), 0)
 
     # --- one number format -----------------------------------------------------------------
