@@ -86,6 +86,13 @@ class BallotForm(PortalForm):
 
 class VoteForm(PortalForm):
     choice = forms.ChoiceField(choices=VoteChoice.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Your reason",
+        help_text="Optional. Shown beside your vote in the roll call and the minutes once the ballot closes.",
+    )
 
 
 class RecuseForm(PortalForm):
