@@ -27,7 +27,6 @@ from compute.choices import ALERT_THRESHOLDS, AWARDED_STATUSES, AccountKind, Req
 from compute.collectors import catalogue
 from compute.models import (
     CreditAccount,
-    CreditAlert,
     CreditRequest,
     LedgerEntry,
     Metric,

@@ -73,9 +73,7 @@ def charters_home_panel(context):
             (expired if agreement.is_expired() else to_sign).append(agreement)
     return {
         "user": user,
-        "drafts": list(
-            visible.filter(created_by=user, status__in=EDITABLE_STATUSES).order_by("-updated_at")[:10]
-        ),
+        "drafts": list(visible.filter(created_by=user, status__in=EDITABLE_STATUSES).order_by("-updated_at")[:10]),
         "awaiting_review": awaiting_review,
         "reviews": reviews_to_record(user, seats),
         "to_sign": sorted(to_sign, key=lambda a: a.expires_on),

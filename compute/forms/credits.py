@@ -91,7 +91,10 @@ class RejectForm(PortalForm):
     pre-selected, and "rejected by ballot" is not one of them (no ballot decides it)."""
 
     reason_code = forms.ChoiceField(
-        choices=[("", "Choose a reason"), *[c for c in DecisionReason.choices if c[0] != DecisionReason.BALLOT_REJECTED]],
+        choices=[
+            ("", "Choose a reason"),
+            *[c for c in DecisionReason.choices if c[0] != DecisionReason.BALLOT_REJECTED],
+        ],
         label="Reason",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -503,7 +503,9 @@ class Vote(TimeStampedModel):
     choice = models.CharField(max_length=10, choices=VoteChoice.choices)
     changes = models.PositiveIntegerField(default=0, help_text="How many times the vote was changed.")
     reason = models.TextField(
-        blank=True, max_length=2000, help_text="Why the member voted so, if they said; shown in the roll call and minutes."
+        blank=True,
+        max_length=2000,
+        help_text="Why the member voted so, if they said; shown in the roll call and minutes.",
     )
 
     class Meta:

@@ -9,10 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from governance import values
 from governance.audit import record_event
 from governance.choices import BallotStatus, VoteChoice
 from governance.exceptions import DomainError
-from governance import values
 from governance.models import AuditEvent, Ballot, Eligibility, Membership, Recusal, User, Vote
 from governance.outbox import enqueue
 from governance.permissions import is_co_chair, require

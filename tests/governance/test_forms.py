@@ -55,8 +55,13 @@ class BallotFormTests(BallotTestCase):
         self.client.force_login(self.secretary)
         response = self.client.post(
             "/ballots/new/",
-            {"committee": self.committee.pk, "title": "", "quorum": "150", "closes_at": "9999-01-01T10:00",
-             "description": "Kept text"},
+            {
+                "committee": self.committee.pk,
+                "title": "",
+                "quorum": "150",
+                "closes_at": "9999-01-01T10:00",
+                "description": "Kept text",
+            },
         )
         self.assertEqual(response.status_code, 200)
         html = response.content.decode()

@@ -157,7 +157,9 @@ class InboxTestCase(BallotTestCase):
         self.assertNotContains(self.home(self.public_member), "Reviews to record")
 
     def test_a_drafter_sees_their_own_drafts_and_not_a_colleagues(self):
-        make_charter(self.body, "The drafter idea", lead=self.orgs.council, status=CharterStatus.DRAFT, created_by=self.staff)
+        make_charter(
+            self.body, "The drafter idea", lead=self.orgs.council, status=CharterStatus.DRAFT, created_by=self.staff
+        )
         self.assertContains(self.home(self.staff), "The drafter idea")
         self.assertNotContains(self.home(self.public_member), "The drafter idea")  # same organization, not hers
 

@@ -51,7 +51,9 @@ class ReminderTests(BallotTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(f"/ballots/{ballot.pk}/remind/", follow=True)
         self.assertContains(response, "A reminder goes to the 3 members who have not voted yet.")
-        self.assertEqual(sorted(m.to[0] for m in mail.outbox), ["ben@example.org", "carla@example.org", "erik@example.org"])
+        self.assertEqual(
+            sorted(m.to[0] for m in mail.outbox), ["ben@example.org", "carla@example.org", "erik@example.org"]
+        )
         with self.assertRaisesMessage(DomainError, "less than an hour ago"):
             services.remind_voters(self.private_chair, ballot)
 

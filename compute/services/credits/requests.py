@@ -27,16 +27,16 @@ REQUEST_FIELDS = ["charter", "resource", "pool", "amount", "period_start", "peri
 FUNDABLE_CHARTER_STATUSES = (CharterStatus.APPROVED, CharterStatus.ACTIVE)
 
 
-def eligibility_problems(
-    *, charter, resource, pool, period_start=None, period_end=None, amount=None
-) -> dict[str, str]:
+def eligibility_problems(*, charter, resource, pool, period_start=None, period_end=None, amount=None) -> dict[str, str]:
     """Why credits for `charter` on `resource` from `pool` cannot be granted, by field; empty
     when they can. The rules of DESIGN.md 2.3: an approved or active charter, a resource
     inside its allowed jurisdictions, a TEE-capable one for restricted data, and never more
     than the pool has left to give (a pool is never over-committed)."""
     problems: dict[str, str] = {}
     available = (
-        CreditAccount.objects.filter(pool=pool).values_list("balance", flat=True).first() if amount is not None else None
+        CreditAccount.objects.filter(pool=pool).values_list("balance", flat=True).first()
+        if amount is not None
+        else None
     )
     if available is not None and amount > available:
         problems["amount"] = (
