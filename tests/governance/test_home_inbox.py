@@ -181,7 +181,7 @@ class InboxTestCase(BallotTestCase):
         home = self.home(self.staff).content.decode()
         self.assertEqual(home.count("% used:"), 1)
         self.assertIn("100 % used:", home)
-        self.assertIn("1,000 of 1,000 credits (100 %)", home)
+        self.assertIn("1,000 of 1,000 credits (100.0 %)", home)
 
     def test_the_auditor_sees_the_state_of_the_record(self):
         home = self.home(self.auditor)

@@ -76,7 +76,7 @@ class NumberTests(CreditsTestCase):
         self.use("60", days_ago=1)  # 950: 95 %, the 90 % alert too
         response = self.account_page()
         html = response.content.decode()
-        self.assertIn("95 % of the allocation used</span> (past the 90 % threshold)", html)
+        self.assertIn("95.0 % of the allocation used</span> (past the 90 % threshold)", html)
         self.assertIn("<summary>Alerts raised so far (2)</summary>", html)
         self.assertEqual(response.context["state"].threshold, 90)
 
