@@ -67,6 +67,11 @@ def describe(subject: Charter) -> str:
 
 
 def url(subject: Charter) -> str:
+    """The charter's page; for an amendment, what it changes (the diff the ballot decides on)."""
+    version = selectors.pending_version(subject)
+    if version is not None and version.is_amendment and version.number > 1:
+        diff = reverse("charters:diff", args=[subject.pk])
+        return f"{diff}?from={version.number - 1}&to={version.number}"
     return reverse("charters:detail", args=[subject.pk])
 
 
