@@ -62,19 +62,26 @@ class AccountSummary:
         return (self.consumed * 100 / self.allocated).quantize(Decimal("0.1"))
 
 
-def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """{charter id: (allocated, consumed)} for the charters that have an account, in one
-    query: the same sums as account_summary, for many charters at once (roadmap evidence)."""
+def _sums_by_kind(entries, key: str) -> dict[int, dict[str, Decimal]]:
+    """{key value: {transaction kind: sum}} in one query; a reversal counts under the kind it
+    reverses (a refunded debit lowers the usage)."""
     rows = (
-        LedgerEntry.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER)
-        .values("account__charter_id", "transaction__kind", "transaction__reverses__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
+        entries.values(key, "transaction__kind", "transaction__reverses__kind").annotate(total=Sum("amount")).order_by()
     )
     sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for row in rows:
         kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        sums[row["account__charter_id"]][kind] += exact(row["total"])
+        sums[row[key]][kind] += exact(row["total"])
+    return sums
+
+
+def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """{charter id: (allocated, consumed)} for the charters that have an account, in one
+    query: the same sums as account_summary, for many charters at once (roadmap evidence)."""
+    sums = _sums_by_kind(
+        LedgerEntry.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER),
+        "account__charter_id",
+    )
     return {
         charter_id: (
             by_kind[TransactionKind.ALLOCATION] + by_kind[TransactionKind.TRANSFER],
@@ -268,16 +275,7 @@ def account_states(accounts: Iterable[CreditAccount], today: datetime.date | Non
     accounts = list(accounts)
     today = today or timezone.localdate()
     ids = [a.pk for a in accounts]
-    rows = (
-        LedgerEntry.objects.filter(account_id__in=ids)
-        .values("account_id", "transaction__kind", "transaction__reverses__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for row in rows:
-        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        sums[row["account_id"]][kind] += exact(row["total"])
+    sums = _sums_by_kind(LedgerEntry.objects.filter(account_id__in=ids), "account_id")
     since = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(days=BURN_WINDOW_DAYS), datetime.time())
     )
@@ -377,11 +375,13 @@ def credits_panel(user) -> dict:
     crossed a threshold or is overdrawn. A fixed number of queries."""
     if not (user and user.is_authenticated):
         return {}
-    awaiting = list(awaiting_signature(user)[:10])
+    pending = awaiting_signature(user)
+    awaiting = list(pending[:10])
     accounts = accounts_of(user).select_related("charter").order_by("balance")
     states = [s for s in account_states(accounts) if s.threshold or s.overdrawn]
     return {
         "awaiting": awaiting,
+        "awaiting_count": len(awaiting) if len(awaiting) < 10 else pending.count(),
         "open_requests": list(
             CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED)
             .select_related("charter", "pool")
