@@ -154,9 +154,7 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # While drafting: the warnings the data-sovereignty review and a credit request would
         # raise later (resources abroad, restricted data off trusted execution), said now.
         "early_warnings": [
-            finding
-            for found in selectors.sovereignty_findings(snapshot(charter)).values()
-            for finding in found
+            finding for found in selectors.sovereignty_findings(snapshot(charter)).values() for finding in found
         ]
         if charter.status in EDITABLE_STATUSES and permissions.may_edit(user, charter)
         else [],
