@@ -16,9 +16,11 @@ Every change goes through charters.services.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
 
 from charters import selectors
+from charters.choices import CharterStatus, VersionStatus
 from charters.models import Charter
 from charters.services import lifecycle
 from governance.choices import BallotStatus
@@ -65,6 +67,11 @@ def describe(subject: Charter) -> str:
 
 
 def url(subject: Charter) -> str:
+    """The charter's page; for an amendment, what it changes (the diff the ballot decides on)."""
+    version = selectors.pending_version(subject)
+    if version is not None and version.is_amendment and version.number > 1:
+        diff = reverse("charters:diff", args=[subject.pk])
+        return f"{diff}?from={version.number - 1}&to={version.number}"
     return reverse("charters:detail", args=[subject.pk])
 
 
@@ -74,3 +81,17 @@ def resolve_ballot(ballot_id: int | None) -> Ballot | None:
     if ballot_id is None:
         return None
     return Ballot.objects.filter(pk=ballot_id, status=BallotStatus.CLOSED).first()
+
+
+def candidates(committee_ids: set[int]) -> list[tuple[int, str]]:
+    """Charters under review, and approved or active ones with an amendment proposed."""
+    charters = (
+        Charter.objects.filter(committee_id__in=committee_ids)
+        .filter(
+            Q(status=CharterStatus.UNDER_REVIEW)
+            | Q(versions__status=VersionStatus.PROPOSED, versions__is_amendment=True)
+        )
+        .distinct()
+        .order_by("title")[:100]
+    )
+    return [(charter.pk, f"Charter “{charter.title}”") for charter in charters]

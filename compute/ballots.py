@@ -82,3 +82,17 @@ def describe(subject: CreditRequest) -> str:
 
 def url(subject: CreditRequest) -> str:
     return reverse("compute:request-detail", args=[subject.pk])
+
+
+def candidates(committee_ids: set[int]) -> list[tuple[int, str]]:
+    """Submitted requests above the dual-control limit: only a ballot decides them."""
+    pending = (
+        CreditRequest.objects.filter(
+            charter__committee_id__in=committee_ids,
+            status=RequestStatus.SUBMITTED,
+            amount__gt=settings.DUAL_CONTROL_LIMIT,
+        )
+        .select_related("charter", "resource")
+        .order_by("submitted_at")[:100]
+    )
+    return [(request.pk, describe(request)) for request in pending]

@@ -18,16 +18,15 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from compute.choices import AWARDED_STATUSES, AccountKind, RequestStatus, ScanKind, TransactionKind
+from compute.choices import ALERT_THRESHOLDS, AWARDED_STATUSES, AccountKind, RequestStatus, ScanKind, TransactionKind
 from compute.collectors import catalogue
 from compute.models import (
     CreditAccount,
-    CreditAlert,
     CreditRequest,
     LedgerEntry,
     Metric,
@@ -63,19 +62,26 @@ class AccountSummary:
         return (self.consumed * 100 / self.allocated).quantize(Decimal("0.1"))
 
 
-def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """{charter id: (allocated, consumed)} for the charters that have an account, in one
-    query: the same sums as account_summary, for many charters at once (roadmap evidence)."""
+def _sums_by_kind(entries, key: str) -> dict[int, dict[str, Decimal]]:
+    """{key value: {transaction kind: sum}} in one query; a reversal counts under the kind it
+    reverses (a refunded debit lowers the usage)."""
     rows = (
-        LedgerEntry.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER)
-        .values("account__charter_id", "transaction__kind", "transaction__reverses__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
+        entries.values(key, "transaction__kind", "transaction__reverses__kind").annotate(total=Sum("amount")).order_by()
     )
     sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for row in rows:
         kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        sums[row["account__charter_id"]][kind] += exact(row["total"])
+        sums[row[key]][kind] += exact(row["total"])
+    return sums
+
+
+def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """{charter id: (allocated, consumed)} for the charters that have an account, in one
+    query: the same sums as account_summary, for many charters at once (roadmap evidence)."""
+    sums = _sums_by_kind(
+        LedgerEntry.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER),
+        "account__charter_id",
+    )
     return {
         charter_id: (
             by_kind[TransactionKind.ALLOCATION] + by_kind[TransactionKind.TRANSFER],
@@ -125,16 +131,29 @@ def burn_rate(account: CreditAccount, today: datetime.date | None = None) -> Dec
 
 
 def forecast_exhaustion(account: CreditAccount, today: datetime.date | None = None) -> datetime.date | None:
-    """The day the balance runs out at the last 14 days' burn rate: today when it already
-    has, None when nothing is being consumed."""
+    """The day a positive balance runs out at the last 14 days' burn rate. None when nothing
+    is being consumed, and None when the balance is already gone: that day is in the past
+    (see `exhausted_on`), not a forecast."""
     today = today or timezone.localdate()
     if account.balance <= 0:
-        return today
+        return None
     rate = burn_rate(account, today)
     if rate <= 0:
         return None
-    days = int((account.balance / rate).to_integral_value(rounding=ROUND_CEILING))
-    return today + datetime.timedelta(days=min(days, 365 * 100))
+    return exhaustion_date(account.balance, rate, today)
+
+
+def exhausted_on(days: list[datetime.date], balance: list[Decimal]) -> datetime.date | None:
+    """The day a daily running balance last fell to zero or below and stayed there (None while
+    it is positive)."""
+    if not balance or balance[-1] > 0:
+        return None
+    day = None
+    for when, value in zip(reversed(days), reversed(balance), strict=True):
+        if value > 0:
+            break
+        day = when
+    return day
 
 
 def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.date | None = None) -> dict:
@@ -165,6 +184,7 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
         allocated.append(run_alloc)
         consumed.append(run_used)
         balance.append(run_balance)
+    gone = exhausted_on(days, balance) if account.balance <= 0 else None
     if len(days) > max_points:
         step = -(-len(days) // max_points)
         keep = sorted({*range(len(days) - 1, -1, -step)})
@@ -173,7 +193,7 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
         )
     exhaustion = forecast_exhaustion(account, today)
     forecast = {"days": [], "balance": []}
-    if exhaustion and account.balance > 0:
+    if exhaustion:
         forecast = {"days": [today.isoformat(), exhaustion.isoformat()], "balance": [str(account.balance), "0"]}
     return {
         "days": [d.isoformat() for d in days],
@@ -182,6 +202,7 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
         "balance": [str(v) for v in balance],
         "forecast": forecast,
         "exhaustion": exhaustion.isoformat() if exhaustion else None,
+        "exhausted_on": gone.isoformat() if gone else None,
     }
 
 
@@ -201,29 +222,172 @@ def awaiting_signature(user):
     )
 
 
-# Alerts stay on the home page for a month; the account page keeps them all.
-HOME_ALERT_DAYS = 30
+@dataclass(frozen=True)
+class AccountState:
+    """An account's one current alert state, computed from its entries now (never a stale
+    snapshot): the share of its allocation consumed, the highest threshold that share has
+    crossed, the burn rate and what it forecasts."""
+
+    account: CreditAccount
+    allocated: Decimal
+    consumed: Decimal
+    burn: Decimal
+    today: datetime.date
+
+    @property
+    def balance(self) -> Decimal:
+        return self.account.balance
+
+    @property
+    def share(self) -> Decimal | None:
+        if self.allocated <= 0:
+            return None
+        return (self.consumed * 100 / self.allocated).quantize(Decimal("0.1"))
+
+    @property
+    def overdrawn(self) -> bool:
+        return self.account.balance < 0
+
+    @property
+    def threshold(self) -> int | None:
+        """The highest alert threshold the consumption has crossed (None below the first)."""
+        if self.allocated <= 0:
+            return 100 if self.consumed > 0 else None
+        crossed = [t for t in ALERT_THRESHOLDS if self.consumed * 100 >= self.allocated * t]
+        return crossed[-1] if crossed else None
+
+    @property
+    def forecast(self) -> datetime.date | None:
+        """When the balance runs out at the current burn; None without burn or when already out."""
+        if self.burn <= 0 or self.account.balance <= 0:
+            return None
+        return exhaustion_date(self.account.balance, self.burn, self.today)
+
+
+def exhaustion_date(balance: Decimal, rate: Decimal, today: datetime.date) -> datetime.date:
+    """The day a positive balance runs out at `rate` credits a day."""
+    days = int((balance / rate).to_integral_value(rounding=ROUND_CEILING))
+    return today + datetime.timedelta(days=min(days, 365 * 100))
+
+
+def account_states(accounts: Iterable[CreditAccount], today: datetime.date | None = None) -> list[AccountState]:
+    """The current alert state of many accounts in two queries, whatever their ledgers hold."""
+    accounts = list(accounts)
+    today = today or timezone.localdate()
+    ids = [a.pk for a in accounts]
+    sums = _sums_by_kind(LedgerEntry.objects.filter(account_id__in=ids), "account_id")
+    since = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=BURN_WINDOW_DAYS), datetime.time())
+    )
+    burns = dict(
+        LedgerEntry.objects.filter(
+            account_id__in=ids,
+            transaction__kind=TransactionKind.USAGE,
+            transaction__occurred_at__gte=since,
+            transaction__reversed_by__isnull=True,
+        )
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+        .values_list("account_id", "total")
+    )
+    return [
+        AccountState(
+            account=account,
+            allocated=sums[account.pk][TransactionKind.ALLOCATION] + sums[account.pk][TransactionKind.TRANSFER],
+            consumed=-sums[account.pk][TransactionKind.USAGE],
+            burn=(-exact(burns.get(account.pk)) / BURN_WINDOW_DAYS).quantize(CREDIT_QUANTUM),
+            today=today,
+        )
+        for account in accounts
+    ]
+
+
+def pending_demand(pool, *, excluding=None) -> Decimal:
+    """Credits asked of a pool by requests submitted and not yet decided (one query)."""
+    pending = CreditRequest.objects.filter(pool=pool, status=RequestStatus.SUBMITTED)
+    if excluding is not None:
+        pending = pending.exclude(pk=excluding.pk)
+    return exact(pending.aggregate(total=Sum("amount"))["total"])
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a co-chair weighs before signing or rejecting a request: the charter's account
+    (balance, burn, forecast), its earlier awards, and the pool's headroom."""
+
+    request: CreditRequest
+    state: AccountState | None
+    awards: list
+    awarded_total: Decimal
+    available: Decimal
+    pending: Decimal
+
+    @property
+    def headroom(self) -> Decimal:
+        """What the pool would hold after this request and every other pending one."""
+        return self.available - self.pending - self.request.amount
+
+    @property
+    def exceeds_pool(self) -> bool:
+        return self.request.amount > self.available
+
+
+def decision(credit_request: CreditRequest) -> Decision:
+    """The facts beside the sign and reject buttons, in a fixed number of queries."""
+    account = CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id=credit_request.charter_id).first()
+    state = account_states([account])[0] if account else None
+    awards = list(
+        CreditRequest.objects.filter(charter_id=credit_request.charter_id, status__in=AWARDED_STATUSES)
+        .exclude(pk=credit_request.pk)
+        .select_related("pool", "resource")
+        .order_by("-decided_at")[:10]
+    )
+    total = exact(
+        CreditRequest.objects.filter(charter_id=credit_request.charter_id, status__in=AWARDED_STATUSES)
+        .exclude(pk=credit_request.pk)
+        .aggregate(total=Sum("approved_amount"))["total"]
+    )
+    return Decision(
+        request=credit_request,
+        state=state,
+        awards=awards,
+        awarded_total=total,
+        available=credit_request.pool.available,
+        pending=pending_demand(credit_request.pool, excluding=credit_request),
+    )
+
+
+def accounts_of(user):
+    """The charter accounts whose credits are the person's own work: of the charters they
+    drafted or asked credits for."""
+    from charters.models import Charter
+
+    charters = Charter.objects.filter(
+        Q(created_by=user) | Q(pk__in=CreditRequest.objects.filter(requested_by=user).values("charter_id"))
+    ).values("pk")
+    return CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters)
 
 
 def credits_panel(user) -> dict:
-    """What the home page says about credits: signatures awaited from a co-chair, the person's
-    open requests, and alerts and overdrafts of their organization's charters. A fixed number
-    of queries."""
+    """What the home page says about credits: the requests a co-chair is to sign, the person's
+    requests awaiting a decision, and one current state for each of their own accounts that
+    crossed a threshold or is overdrawn. A fixed number of queries."""
     if not (user and user.is_authenticated):
         return {}
-    from compute.models.ledger import charters_of
-
-    mine = CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters_of(user))
-    since = timezone.now() - datetime.timedelta(days=HOME_ALERT_DAYS)
+    pending = awaiting_signature(user)
+    awaiting = list(pending[:10])
+    accounts = accounts_of(user).select_related("charter").order_by("balance")
+    states = [s for s in account_states(accounts) if s.threshold or s.overdrawn]
     return {
-        "awaiting": awaiting_signature(user).count(),
-        "open_requests": CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED).count(),
-        "overdrawn": list(mine.filter(balance__lt=0).select_related("charter").order_by("balance")[:5]),
-        "alerts": list(
-            CreditAlert.objects.filter(account__in=mine, created_at__gte=since)
-            .select_related("account__charter")
-            .order_by("-created_at")[:5]
+        "awaiting": awaiting,
+        "awaiting_count": len(awaiting) if len(awaiting) < 10 else pending.count(),
+        "open_requests": list(
+            CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED)
+            .select_related("charter", "pool")
+            .order_by("submitted_at")[:10]
         ),
+        "states": states,
     }
 
 

@@ -8,6 +8,8 @@ message, and bound how many ids one multi-select may carry.
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -95,6 +97,30 @@ class StrictIdsFormMixin:
         for field in self.fields.values():  # type: ignore[attr-defined]
             if type(field) in STRICT:
                 field.__class__ = STRICT[type(field)]
+            if isinstance(field, forms.DateField | forms.DateTimeField):
+                # A typo like 9999 or 1900 is refused beside the field, with the other errors.
+                field.validators.append(in_sane_range)
+                if isinstance(field, forms.DateField):
+                    field.widget.attrs.setdefault("min", values.EARLIEST.isoformat())
+                    field.widget.attrs.setdefault("max", values.LATEST.isoformat())
+
+
+def in_sane_range(value) -> None:
+    """Refuse a date (or a moment) outside the portal's horizon, 2000 to 2100."""
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if day is not None and not (values.EARLIEST <= day <= values.LATEST):
+        raise ValidationError(
+            f"Enter a date between {values.EARLIEST.year} and {values.LATEST.year}; {day.year} is outside that range.",
+            code="date_out_of_range",
+        )
+
+
+def narrow(field: forms.ModelChoiceField, queryset) -> None:
+    """Give a required choice its queryset; with exactly one option there is no empty
+    "---------" line to pick, the one option is chosen."""
+    field.queryset = queryset
+    if field.required and queryset.count() == 1:
+        field.empty_label = None
 
 
 class PortalForm(StrictIdsFormMixin, forms.Form):

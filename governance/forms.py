@@ -6,8 +6,9 @@ from __future__ import annotations
 from django import forms
 
 from governance.choices import MembershipChangeKind, Role, SOPCategory, SubjectType, VoteChoice, VotingMethod
-from governance.fields import PortalForm
+from governance.fields import PortalForm, narrow
 from governance.models import Committee, Membership, User
+from governance.subjects import subject_module
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -18,38 +19,80 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class BallotForm(PortalForm):
-    """Prepare a draft ballot. Method and quorum left empty take the committee's defaults."""
+    """Prepare a draft ballot. The subject is picked from the committee's subjects awaiting a
+    decision (a motion has none); method and quorum left empty take the committee's defaults;
+    the quorum is typed in percent."""
 
     committee = forms.ModelChoiceField(queryset=Committee.objects.none())
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    subject_type = forms.ChoiceField(choices=SubjectType.choices, initial=SubjectType.MOTION)
-    subject_id = forms.IntegerField(
+    subject = forms.ChoiceField(
         required=False,
-        min_value=1,
-        help_text="The id of the charter, request, roadmap or SOP version; empty for a motion.",
+        label="What the ballot decides",
+        help_text="A charter, credit request, roadmap version or procedure waiting for a decision; "
+        "leave it on “A motion” for a decision with no subject.",
     )
+    subject_type = forms.ChoiceField(
+        choices=SubjectType.choices, initial=SubjectType.MOTION, required=False, widget=forms.HiddenInput
+    )
+    subject_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     method = forms.ChoiceField(
         choices=[("", "The committee's default for this subject"), *VotingMethod.choices], required=False
     )
     quorum = forms.DecimalField(
         required=False,
-        min_value=0.01,
-        max_value=1,
-        decimal_places=3,
-        help_text="Share of each sector's eligible members who must take part; empty for the committee's quorum.",
+        min_value=1,
+        max_value=100,
+        decimal_places=1,
+        label="Quorum (%)",
+        help_text="Percent of each sector's eligible members who must take part, 1 to 100; "
+        "empty for the committee's quorum.",
     )
     closes_at = forms.DateTimeField(
         required=False, widget=DateTimeInput(), help_text="Empty: a co-chair closes the ballot."
     )
 
+    field_order = ["committee", "title", "description", "subject", "method", "quorum", "closes_at"]
+
     def __init__(self, *args, committees=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
+        committees = committees if committees is not None else Committee.objects.none()
+        narrow(self.fields["committee"], committees)
+        if self.fields["committee"].empty_label is None:
+            self.fields["committee"].initial = committees.first()
+        ids = set(committees.values_list("pk", flat=True))
+        groups: list = [("", "A motion (no subject)")]
+        for value, label in SubjectType.choices:
+            module = subject_module(value)
+            if module is None:
+                continue
+            options = [(f"{value}:{pk}", text) for pk, text in module.candidates(ids)]
+            if options:
+                groups.append((label, options))
+        self.fields["subject"].choices = groups
+
+    def clean(self):
+        data = super().clean()
+        picked = data.get("subject")
+        if picked:
+            subject_type, _, subject_id = picked.partition(":")
+            data["subject_type"], data["subject_id"] = subject_type, int(subject_id)
+        elif not data.get("subject_type"):
+            data["subject_type"] = SubjectType.MOTION
+        if data.get("quorum") is not None:
+            data["quorum"] = data["quorum"] / 100
+        return data
 
 
 class VoteForm(PortalForm):
     choice = forms.ChoiceField(choices=VoteChoice.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Your reason",
+        help_text="Optional. Shown beside your vote in the roll call and the minutes once the ballot closes.",
+    )
 
 
 class RecuseForm(PortalForm):
@@ -68,7 +111,7 @@ class MeetingForm(PortalForm):
 
     def __init__(self, *args, committees=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
+        narrow(self.fields["committee"], committees if committees is not None else Committee.objects.none())
 
 
 class AgendaItemForm(PortalForm):
@@ -100,7 +143,7 @@ class SOPForm(PortalForm):
 
     def __init__(self, *args, committees=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["committee"].queryset = committees if committees is not None else Committee.objects.none()
+        narrow(self.fields["committee"], committees if committees is not None else Committee.objects.none())
 
 
 class SOPVersionForm(PortalForm):

@@ -111,6 +111,16 @@ def ballots_needing_reminders(now: datetime.datetime | None = None) -> list[int]
     )
 
 
+def send_chair_reminder(ballot_id: int, user_ids: list[int]) -> int:
+    """A co-chair's reminder (governance.services.voting.remind_voters) to the members named,
+    those of them who still have not voted when it is sent."""
+    ballot = Ballot.objects.select_related("committee").filter(pk=ballot_id, status=BallotStatus.OPEN).first()
+    if ballot is None:
+        return 0
+    missing = [user for user in _voters(ballot, include_recused=False, only_missing_votes=True) if user.pk in user_ids]
+    return _send("governance/email/ballot_reminder.txt", missing, {"ballot": ballot, "link": ballot_link(ballot)})
+
+
 def send_ballot_result(ballot_id: int) -> int:
     """Tell the roll and the secretary the outcome; on a deadlock, flag it to both co-chairs."""
     with transaction.atomic():

@@ -24,6 +24,7 @@ ballot_patterns = [
     path("<int:pk>/open/", ballots.ballot_open, name="open"),
     path("<int:pk>/close/", ballots.ballot_close, name="close"),
     path("<int:pk>/second/", ballots.ballot_second, name="second"),
+    path("<int:pk>/remind/", ballots.ballot_remind, name="remind"),
 ]
 
 meeting_patterns = [

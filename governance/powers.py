@@ -131,7 +131,20 @@ POWERS: list[Power] = [
         ONE,
         "Opening decides nothing: it freezes the roll and the rules, for at least the minimum voting period.",
     ),
-    Power("governance.services.voting.cast_vote", "Vote", "each eligible member, for themselves", ONE),
+    Power(
+        "governance.services.voting.cast_vote",
+        "Vote, with an optional reason",
+        "each eligible member, for themselves",
+        ONE,
+        "The reason is shown in the roll call and the minutes.",
+    ),
+    Power(
+        "governance.services.voting.remind_voters",
+        "Remind the members who have not voted yet",
+        "one co-chair of the ballot's committee",
+        ONE,
+        "A reminder decides nothing and changes no record but the audit log; at most once an hour per ballot.",
+    ),
     Power("governance.services.voting.declare_conflict", "Declare a conflict", "each member, for themselves", ONE),
     Power(
         "governance.services.ballots.close_ballot",

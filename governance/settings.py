@@ -118,6 +118,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.account",
             ],
+            # One number format everywhere: `|number` and `|credits` need no {% load %}.
+            "builtins": ["governance.templatetags.numbers"],
         },
     },
 ]

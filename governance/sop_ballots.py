@@ -56,3 +56,13 @@ def describe(subject: SOPVersion) -> str:
 
 def url(subject: SOPVersion) -> str:
     return reverse("sops:detail", args=[subject.sop_id]) + f"#version-{subject.number}"
+
+
+def candidates(committee_ids: set[int]) -> list[tuple[int, str]]:
+    """Draft versions of the committees' procedures."""
+    drafts = (
+        SOPVersion.objects.filter(sop__committee_id__in=committee_ids, status=SOPVersionStatus.DRAFT)
+        .select_related("sop")
+        .order_by("sop__title", "number")[:100]
+    )
+    return [(version.pk, describe(version)) for version in drafts]

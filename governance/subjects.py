@@ -45,6 +45,10 @@ class BallotSubject(Protocol):
     def url(self, subject: Any) -> str:
         """The subject's page."""
 
+    def candidates(self, committee_ids: set[int]) -> list[tuple[int, str]]:
+        """(id, description) of the subjects of these committees that may be put to a ballot
+        now, for the ballot form's picker (a bounded list, in a fixed number of queries)."""
+
 
 # The module answering for each subject type; None for a motion. Imported when first asked,
 # because those modules import the governance models this module is loaded beside.

@@ -43,6 +43,11 @@ def remind_ballot_voters(ballot_id: int) -> int:
 
 
 @portal_task
+def remind_missing_voters(ballot_id: int, user_ids: list[int]) -> int:
+    return notifications.send_chair_reminder(ballot_id, user_ids)
+
+
+@portal_task
 def notify_ballot_result(ballot_id: int) -> int:
     return notifications.send_ballot_result(ballot_id)
 

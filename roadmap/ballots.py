@@ -18,11 +18,12 @@ conflict declares it on the ballot like on any other.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
 
 from governance.choices import Outcome
 from governance.exceptions import DomainError
-from roadmap.choices import RoadmapStatus
+from roadmap.choices import RebaselineStatus, RoadmapStatus
 from roadmap.models import RebaselineRequest, Roadmap
 from roadmap.services import baselines, roadmaps
 
@@ -96,3 +97,17 @@ def describe(subject: Roadmap) -> str:
 
 def url(subject: Roadmap) -> str:
     return reverse("roadmap:roadmap-detail", args=[subject.pk])
+
+
+def candidates(committee_ids: set[int]) -> list[tuple[int, str]]:
+    """Draft versions (approval) and approved ones with a re-baselining proposed."""
+    versions = (
+        Roadmap.objects.filter(committee_id__in=committee_ids)
+        .filter(
+            Q(status=RoadmapStatus.DRAFT)
+            | Q(status=RoadmapStatus.APPROVED, rebaseline_requests__status=RebaselineStatus.PROPOSED)
+        )
+        .distinct()
+        .order_by("-version")[:100]
+    )
+    return [(roadmap.pk, f"Roadmap v{roadmap.version}: {roadmap.title}") for roadmap in versions]

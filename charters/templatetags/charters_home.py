@@ -1,55 +1,81 @@
-"""The charters app's panel on the home page: what needs the signed-in person's attention."""
+"""The charters app's part of the home inbox: the signed-in person's own charter work.
+
+A drafter sees their own drafts; a secretary the submitted charters whose review they start;
+a reviewer (a seat on the committee, from an organization not party to the charter) the
+reviews still to record; an organization's signatory the agreements waiting for its
+signature and those of its agreements that expired. A fixed number of queries.
+"""
 
 from __future__ import annotations
 
 from django import template
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
-from charters.choices import EDITABLE_STATUSES, CharterStatus, VersionStatus
-from charters.models import Charter, DataUseAgreement
+from charters.choices import EDITABLE_STATUSES, CharterStatus, ReviewKind, VersionStatus
+from charters.models import Charter, CharterVersion, DataUseAgreement
+from charters.permissions import REVIEWER_ROLES
 from governance.choices import Role
 from governance.models import Membership
 
 register = template.Library()
 
 
+def reviews_to_record(user, seats: list[tuple[int, str]]) -> list[dict]:
+    """Charters under review in committees where the person may review, whose proposed version
+    still lacks a review of some kind, with the kinds missing."""
+    committees = {committee_id for committee_id, role in seats if role in REVIEWER_ROLES}
+    if not committees:
+        return []
+    proposed = CharterVersion.objects.filter(status=VersionStatus.PROPOSED).prefetch_related("reviews")
+    charters = (
+        Charter.objects.visible_to(user)
+        .filter(committee_id__in=committees)
+        .filter(
+            Q(status=CharterStatus.UNDER_REVIEW)
+            | Q(versions__status=VersionStatus.PROPOSED, versions__is_amendment=True)
+        )
+        .distinct()
+        .prefetch_related("participating_organizations", Prefetch("versions", queryset=proposed, to_attr="proposed"))
+        .order_by("updated_at")
+    )
+    rows = []
+    for charter in charters:
+        parties = {charter.lead_organization_id, *(o.pk for o in charter.participating_organizations.all())}
+        if user.organization_id in parties or not charter.proposed:
+            continue
+        version = charter.proposed[-1]
+        done = {review.kind for review in version.reviews.all()}
+        missing = [label for value, label in ReviewKind.choices if value not in done]
+        if missing:
+            rows.append({"charter": charter, "version": version, "missing": missing})
+    return rows[:10]
+
+
 @register.inclusion_tag("charters/_home_panel.html", takes_context=True)
 def charters_home_panel(context):
-    """My drafts, charters waiting for the secretary or for reviews, and agreements waiting for
-    my organization's signature."""
+    """My drafts, charters whose review I start, reviews I may record, agreements I sign."""
     user = context["request"].user
     if not user.is_authenticated:
         return {"user": user}
-    visible = Charter.objects.visible_to(user).select_related("lead_organization")
-    mine = Q(created_by=user)
-    if user.organization_id:
-        mine |= Q(lead_organization_id=user.organization_id)
-    roles = set(Membership.objects.active().filter(user=user).values_list("role", flat=True))
+    visible = Charter.objects.visible_to(user).select_related("lead_organization", "committee")
+    seats = list(Membership.objects.active().filter(user=user).values_list("committee_id", "role"))
+    secretary_of = [committee_id for committee_id, role in seats if role == Role.SECRETARY]
     awaiting_review = []
-    if roles & {Role.SECRETARY}:
-        awaiting_review = list(visible.filter(status=CharterStatus.SUBMITTED).order_by("updated_at")[:10])
-    in_review = []
-    if roles & {Role.CHAIR, Role.MEMBER, Role.SECRETARY}:
-        in_review = list(
-            visible.filter(
-                Q(status=CharterStatus.UNDER_REVIEW)
-                | Q(versions__status=VersionStatus.PROPOSED, versions__is_amendment=True)
-            )
-            .distinct()
-            .order_by("updated_at")[:10]
+    if secretary_of:
+        awaiting_review = list(
+            visible.filter(status=CharterStatus.SUBMITTED, committee_id__in=secretary_of).order_by("updated_at")[:10]
         )
-    to_sign = []
-    if user.organization_id:
-        to_sign = [
-            agreement
-            for agreement in DataUseAgreement.objects.with_signatures().filter(parties=user.organization_id)
-            if not agreement.is_expired() and any(p.pk == user.organization_id for p in agreement.unsigned_parties())
-        ]
+    to_sign, expired = [], []
+    if user.organization_id and user.signatory_for.filter(pk=user.organization_id).exists():
+        for agreement in DataUseAgreement.objects.with_signatures().filter(parties=user.organization_id):
+            if not any(p.pk == user.organization_id for p in agreement.unsigned_parties()):
+                continue
+            (expired if agreement.is_expired() else to_sign).append(agreement)
     return {
         "user": user,
-        "drafts": list(visible.filter(mine, status__in=EDITABLE_STATUSES).order_by("-updated_at")[:10]),
+        "drafts": list(visible.filter(created_by=user, status__in=EDITABLE_STATUSES).order_by("-updated_at")[:10]),
         "awaiting_review": awaiting_review,
-        "in_review": in_review,
-        "to_sign": to_sign,
-        "expired": DataUseAgreement.objects.filter(expired_flagged_at__isnull=False).count(),
+        "reviews": reviews_to_record(user, seats),
+        "to_sign": sorted(to_sign, key=lambda a: a.expires_on),
+        "expired": expired,
     }

@@ -15,6 +15,7 @@ from charters import permissions, selectors
 from charters.choices import (
     AMENDABLE_STATUSES,
     CHARTER_TRANSITIONS,
+    EDITABLE_STATUSES,
     IP_FRAMEWORK_COMPARISON,
     CharterStatus,
     IPFramework,
@@ -25,6 +26,7 @@ from charters.filters import CharterFilter
 from charters.forms import CharterForm, ReasonForm
 from charters.models import Charter, DataUseAgreement, TechnicalReview
 from charters.services import charters, lifecycle
+from charters.versions import snapshot
 from governance import services as governance_services
 from governance.choices import BallotStatus, Outcome, Sector, SubjectType
 from governance.exceptions import DomainError
@@ -149,6 +151,13 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_review": in_review and permissions.may_review(user, charter),
         "ballot_problems": selectors.ballot_problems(charter) if in_review else [],
         "findings": selectors.sovereignty_findings(pending.content) if in_review else {},
+        # While drafting: the warnings the data-sovereignty review and a credit request would
+        # raise later (resources abroad, restricted data off trusted execution), said now.
+        "early_warnings": [
+            finding for found in selectors.sovereignty_findings(snapshot(charter)).values() for finding in found
+        ]
+        if charter.status in EDITABLE_STATUSES and permissions.may_edit(user, charter)
+        else [],
         "agreements": agreements,
         "resources": charter.resources.order_by("name"),
         "models": charter.models.select_related("parent").order_by("name", "version"),

@@ -79,13 +79,24 @@ class SignForm(PortalForm):
         label="Credits to award",
     )
     reason_code = forms.ChoiceField(
-        required=False, choices=[("", "—"), *DecisionReason.choices], label="Reason for a partial award"
+        required=False,
+        choices=[("", "—"), *[c for c in DecisionReason.choices if c[0] != DecisionReason.BALLOT_REJECTED]],
+        label="Reason for a partial award",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RejectForm(PortalForm):
-    reason_code = forms.ChoiceField(choices=DecisionReason.choices, label="Reason")
+    """A co-chair's rejection of a request under dual control: the reason is chosen, never
+    pre-selected, and "rejected by ballot" is not one of them (no ballot decides it)."""
+
+    reason_code = forms.ChoiceField(
+        choices=[
+            ("", "Choose a reason"),
+            *[c for c in DecisionReason.choices if c[0] != DecisionReason.BALLOT_REJECTED],
+        ],
+        label="Reason",
+    )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -171,9 +171,13 @@ def requests_awaiting(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user).with_related(), pk=pk)
+# The sign and reject forms share a page: their fields get ids of their own.
+SIGN_IDS, REJECT_IDS = "sign_%s", "reject_%s"
+
+
+def _request_page(request: HttpRequest, credit_request: CreditRequest, *, sign_form=None, reject_form=None, status=200):
+    """The request, and for a co-chair its decision page: the charter's balance, burn,
+    forecast and earlier awards and the pool's headroom beside the sign and reject forms."""
     signatures = list(credit_request.signatures.all())
     user = request.user
     is_chair = permissions.may_decide_requests(user, credit_request.charter.committee)
@@ -207,6 +211,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if credit_request.allocation_id
         else None
     )
+    deciding = submitted and (is_chair or can_prepare_ballots(user, credit_request.charter.committee))
     return render(
         request,
         "compute/request_detail.html",
@@ -220,18 +225,27 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "missing_sectors": missing,
             "ballots": ballots,
             "actions": actions,
-            "sign_form": SignForm(),
-            "reject_form": RejectForm(),
+            "decision": selectors.decision(credit_request) if deciding else None,
+            "sign_form": sign_form or SignForm(auto_id=SIGN_IDS),
+            "reject_form": reject_form or RejectForm(auto_id=REJECT_IDS),
             "limit": settings.DUAL_CONTROL_LIMIT,
         },
+        status=status,
     )
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user).with_related(), pk=pk)
+    return _request_page(request, credit_request)
 
 
 @require_POST
 @login_required
 def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
-    """Submit, withdraw, sign or reject a request; the service decides whether you may."""
-    credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user), pk=pk)
+    """Submit, withdraw, sign or reject a request; the service decides whether you may. A sign
+    or reject form with mistakes comes back with every error beside its field and the values kept."""
+    credit_request = get_object_or_404(CreditRequest.objects.visible_to(request.user).with_related(), pk=pk)
     try:
         if act == "submit":
             requests.submit_request(request.user, credit_request)
@@ -240,9 +254,9 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             requests.withdraw_request(request.user, credit_request)
             messages.success(request, "Withdrawn.")
         elif act == "sign":
-            form = SignForm(request.POST)
+            form = SignForm(request.POST, auto_id=SIGN_IDS)
             if not form.is_valid():
-                raise ValidationError(form.errors.as_text())
+                return _request_page(request, credit_request, sign_form=form, status=400)
             signed = requests.sign_request(request.user, credit_request, **form.cleaned_data)
             if signed.is_awarded:
                 messages.success(request, f"Signed: the request is {signed.get_status_display().lower()}.")
@@ -259,9 +273,9 @@ def request_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
             messages.success(request, "The draft ballot is ready; a co-chair opens it.")
             return redirect("ballots:detail", ballot.pk)
         elif act == "reject":
-            form = RejectForm(request.POST)
+            form = RejectForm(request.POST, auto_id=REJECT_IDS)
             if not form.is_valid():
-                raise ValidationError(form.errors.as_text())
+                return _request_page(request, credit_request, reject_form=form, status=400)
             requests.reject_request(request.user, credit_request, **form.cleaned_data)
             messages.success(request, "Rejected.")
         else:
@@ -309,6 +323,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "burn_rate": selectors.burn_rate(account),
             "forecast": selectors.forecast_exhaustion(account),
             "chart": chart,
+            "exhausted_on": datetime.date.fromisoformat(chart["exhausted_on"]) if chart["exhausted_on"] else None,
+            "state": selectors.account_states([account])[0],
             "page": page,
             "query": query,
             "alerts": CreditAlert.objects.filter(account=account).order_by("-created_at")[:10],
@@ -502,6 +518,12 @@ def oversubscription(request: HttpRequest) -> HttpResponse:
                 if awarded_hours is not None and capacity_hours
                 else None
             )
+            # Demand counts what is asked and not yet decided: awarding it all would need this.
+            demand_share = (
+                ((awarded_hours + pending_hours) * 100 / capacity_hours).quantize(Decimal("0.1"))
+                if awarded_hours is not None and pending_hours is not None and capacity_hours
+                else None
+            )
             rows.append(
                 {
                     "resource": resource,
@@ -511,7 +533,20 @@ def oversubscription(request: HttpRequest) -> HttpResponse:
                     "awarded_hours": awarded_hours,
                     "pending_hours": pending_hours,
                     "share": share,
+                    "demand_share": demand_share,
                     "oversubscribed": share is not None and share > 100,
+                    "over_demanded": demand_share is not None and demand_share > 100,
                 }
             )
-    return render(request, "compute/oversubscription.html", {"pools": pools, "pool": chosen, "rows": rows})
+    pending = selectors.pending_demand(chosen) if chosen is not None else Decimal(0)
+    return render(
+        request,
+        "compute/oversubscription.html",
+        {
+            "pools": pools,
+            "pool": chosen,
+            "rows": rows,
+            "pending": pending,
+            "available": chosen.available if chosen is not None else Decimal(0),
+        },
+    )

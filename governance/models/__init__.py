@@ -8,7 +8,7 @@ from governance.models.outbox import OutboxTask
 from governance.models.people import Committee, Membership, MembershipChange, Organization, User
 from governance.models.sops import SOP, SOPVersion
 from governance.models.tokens import ApiToken
-from governance.models.transparency import Cosignature, LogCheckpoint, LogNode, LogState
+from governance.models.transparency import Cosignature, LogCheckpoint, LogNode, LogState, LogVerification
 
 __all__ = [
     "ApiToken",
@@ -24,6 +24,7 @@ __all__ = [
     "LogCheckpoint",
     "LogNode",
     "LogState",
+    "LogVerification",
     "Meeting",
     "Membership",
     "MembershipChange",

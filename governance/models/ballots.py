@@ -365,7 +365,9 @@ class Ballot(TimeStampedModel):
     def roll_call(self) -> list[dict]:
         """Every voter on the roll with their vote, recusal (and its reason) or absence, by
         sector: the record the minutes and the CSV export print. Three queries."""
-        votes = dict(self.votes.values_list("voter_id", "choice"))
+        votes, reasons = {}, {}
+        for voter_id, choice, reason in self.votes.values_list("voter_id", "choice", "reason"):
+            votes[voter_id], reasons[voter_id] = choice, reason
         recusals = {r.user_id: r.reason for r in self.recusals.all()}
         rows = []
         for seat in self.roll.select_related("user", "organization").order_by("sector", "user__username"):
@@ -382,9 +384,21 @@ class Ballot(TimeStampedModel):
                     "role": seat.role,
                     "vote": vote,
                     "reason": recusals.get(seat.user_id, ""),
+                    "vote_reason": "" if seat.user_id in recusals else reasons.get(seat.user_id, ""),
                 }
             )
         return rows
+
+    def missing_voters(self) -> list:
+        """The members on the roll, not recused, who have not voted yet, by sector and name
+        (for the co-chairs' list and reminder)."""
+        recused = self.recusals.values("user_id")
+        return list(
+            self.roll.exclude(user_id__in=recused)
+            .exclude(user_id__in=self.votes.values("voter_id"))
+            .select_related("user", "organization")
+            .order_by("sector", "user__username")
+        )
 
     def not_yet_voted(self) -> int:
         """How many eligible members (on the roll, not recused) have not voted yet."""
@@ -493,6 +507,11 @@ class Vote(TimeStampedModel):
     sector = models.CharField(max_length=20, choices=Sector.choices)
     choice = models.CharField(max_length=10, choices=VoteChoice.choices)
     changes = models.PositiveIntegerField(default=0, help_text="How many times the vote was changed.")
+    reason = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="Why the member voted so, if they said; shown in the roll call and minutes.",
+    )
 
     class Meta:
         ordering = ["ballot_id", "sector", "voter_id"]

@@ -90,3 +90,21 @@ class Cosignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.witness} on size {self.checkpoint.size}"
+
+
+class LogVerification(models.Model):
+    """One run of the record's verification (the audit page's "verify now", the API's verify,
+    `verify_audit_log`) and what it found, so an auditor sees when the record was last checked."""
+
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField(help_text="Events whose commitments were checked.")
+    tree_size = models.PositiveBigIntegerField(default=0)
+    first_broken = models.BigIntegerField(null=True, blank=True, help_text="The first event found broken.")
+    problems = models.PositiveIntegerField(default=0, help_text="How many problems the run reported.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"verification of {self.tree_size} leaves: {'ok' if self.ok else 'failed'}"

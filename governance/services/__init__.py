@@ -64,7 +64,7 @@ from governance.services.sops import (
     put_sop_version_to_ballot,
     update_sop_version,
 )
-from governance.services.voting import cast_vote, declare_conflict
+from governance.services.voting import cast_vote, declare_conflict, remind_voters
 from governance.tally import compute_tally
 
 __all__ = [
@@ -98,6 +98,7 @@ __all__ = [
     "create_organization",
     "create_user",
     "declare_conflict",
+    "remind_voters",
     "end_membership",
     "grant_role",
     "open_ballot",

@@ -3,15 +3,20 @@ cast and change is audited; a member's concurrent acts queue on their row of the
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
+from governance import values
 from governance.audit import record_event
 from governance.choices import BallotStatus, VoteChoice
 from governance.exceptions import DomainError
-from governance.models import Ballot, Eligibility, Membership, Recusal, User, Vote
+from governance.models import AuditEvent, Ballot, Eligibility, Membership, Recusal, User, Vote
+from governance.outbox import enqueue
+from governance.permissions import is_co_chair, require
 from governance.services.ballots import lock_ballot, share_ballot
 
 
@@ -30,8 +35,9 @@ def _refuse_unless_voting(ballot: Ballot) -> None:
 
 
 @transaction.atomic
-def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
-    """Cast or change the actor's vote. The last vote counts; every cast and change is audited.
+def cast_vote(actor: User, ballot: Ballot, choice: str, reason: str = "") -> Vote:
+    """Cast or change the actor's vote, with an optional reason (shown in the roll call and the
+    minutes). The last vote counts; every cast and change is audited.
 
     Votes of different members go side by side (a shared lock on the ballot, which closing
     takes exclusively); one member's concurrent votes queue on their own row of the ballot's
@@ -40,6 +46,10 @@ def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
     """
     if choice not in VoteChoice.values:
         raise ValidationError({"choice": "A vote is one of: yes, no, abstain."})
+    reason = (reason or "").strip()
+    if len(reason) > 2000:
+        raise ValidationError({"reason": "Say why in at most 2,000 characters."})
+    values.storable_text(reason)
     ballot = share_ballot(ballot)
     _refuse_unless_voting(ballot)
     # The voter's row of the roll, locked, with their recusal (which cannot change while this
@@ -62,21 +72,50 @@ def cast_vote(actor: User, ballot: Ballot, choice: str) -> Vote:
     if vote is not None:
         vote.ballot, vote.voter = ballot, actor  # already loaded: the audit event names them
     if vote is None:
-        vote = Vote.objects.create(ballot=ballot, voter=actor, sector=seat.sector, choice=choice)
-        record_event(actor, "vote.cast", vote, after={"ballot": ballot.pk, "sector": seat.sector, "choice": choice})
-    elif vote.choice != choice:
-        before = vote.choice
+        vote = Vote.objects.create(ballot=ballot, voter=actor, sector=seat.sector, choice=choice, reason=reason)
+        after = {"ballot": ballot.pk, "sector": seat.sector, "choice": choice}
+        record_event(actor, "vote.cast", vote, after={**after, "reason": reason} if reason else after)
+    elif vote.choice != choice or (reason and vote.reason != reason):
+        before = {"ballot": ballot.pk, "choice": vote.choice}
+        if vote.choice != choice:
+            vote.changes += 1
         vote.choice = choice
-        vote.changes += 1
-        vote.save(update_fields=["choice", "changes", "updated_at"])
-        record_event(
-            actor,
-            "vote.changed",
-            vote,
-            before={"ballot": ballot.pk, "choice": before},
-            after={"ballot": ballot.pk, "choice": choice},
-        )
+        if reason:
+            before["reason"] = vote.reason
+            vote.reason = reason
+        vote.save(update_fields=["choice", "changes", "reason", "updated_at"])
+        after = {"ballot": ballot.pk, "choice": choice}
+        record_event(actor, "vote.changed", vote, before=before, after={**after, "reason": reason} if reason else after)
     return vote
+
+
+# A co-chair's reminder goes out at most once an hour per ballot.
+REMINDER_INTERVAL = datetime.timedelta(hours=1)
+
+
+@transaction.atomic
+def remind_voters(actor: User, ballot: Ballot) -> int:
+    """A co-chair reminds the members on the roll who have not voted yet (one e-mail each,
+    sent by the worker). It changes nothing but their inboxes, so one co-chair may do it
+    alone; at most once an hour per ballot. Returns how many are reminded."""
+    ballot = lock_ballot(ballot)
+    require(is_co_chair(actor, ballot.committee), "Only the committee's co-chairs remind its voters.")
+    if ballot.status != BallotStatus.OPEN or ballot.is_past_closing:
+        raise DomainError("Only an open ballot's voters are reminded.", code="ballot_not_open")
+    recent = AuditEvent.objects.filter(
+        verb="ballot.reminded",
+        object_type=Ballot._meta.label_lower,
+        object_id=str(ballot.pk),
+        created_at__gte=timezone.now() - REMINDER_INTERVAL,
+    )
+    if recent.exists():
+        raise DomainError("The voters were reminded less than an hour ago.", code="reminded_recently")
+    missing = [seat.user_id for seat in ballot.missing_voters()]
+    if not missing:
+        raise DomainError("Everyone on the roll has voted or is recused.", code="nobody_to_remind")
+    record_event(actor, "ballot.reminded", ballot, after={"voters": len(missing)})
+    enqueue("governance.tasks.remind_missing_voters", ballot.pk, missing)
+    return len(missing)
 
 
 @transaction.atomic

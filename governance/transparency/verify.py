@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import requests
 from django.conf import settings
 
-from governance.models import AuditEvent, LogCheckpoint, LogNode
+from governance.models import AuditEvent, LogCheckpoint, LogNode, LogVerification
 from governance.transparency import merkle, tree
 from governance.transparency.keys import Witness, log_origin, log_verifier, witnesses
 from governance.transparency.note import Checkpoint, Note, NoteError, b64, open_checkpoint
@@ -104,6 +104,13 @@ def verify_log(check_witnesses: bool = True, check_rows: bool = True) -> LogRepo
 
         for problem in replay():
             report.fail(problem)
+    LogVerification.objects.create(
+        ok=report.ok,
+        checked=report.checked,
+        tree_size=report.tree_size,
+        first_broken=report.first_broken,
+        problems=len(report.problems),
+    )
     return report
 
 

@@ -196,12 +196,18 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "my_recusal": next((r for r in ballot.recusals.all() if r.user_id == user.pk), None),
             "follow_ups": list(Ballot.objects.visible_to(user).filter(previous_ballot=ballot)),
             "roll_call": roll_call,
+            "missing_voters": ballot.missing_voters()
+            if ballot.status == BallotStatus.OPEN and permissions.can_run_ballots(user, ballot.committee)
+            else [],
             "choices": VoteChoice.choices,
             "my_vote_label": VoteChoice(ballot.my_vote).label.lower() if ballot.my_vote else "",
             "vote_receipt": receipt(user, ballot.votes.filter(voter=user).first(), "vote.cast", "vote.changed")
             if ballot.my_vote
             else None,
             "outcome_receipt": receipt(user, ballot, "ballot.closed") if ballot.status == BallotStatus.CLOSED else None,
+            "my_vote_reason": ballot.votes.filter(voter=user).values_list("reason", flat=True).first() or ""
+            if ballot.my_vote
+            else "",
         }
     )
     return render(request, "governance/ballot_detail.html", context)
@@ -253,11 +259,11 @@ def ballot_vote(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose yes, no or abstain.")
         return redirect("ballots:detail", pk)
-    choice = form.cleaned_data["choice"]
+    choice, reason = form.cleaned_data["choice"], form.cleaned_data.get("reason", "")
     return _act(
         request,
         pk,
-        lambda ballot: services.cast_vote(request.user, ballot, choice),
+        lambda ballot: services.cast_vote(request.user, ballot, choice, reason),
         f"Your vote is recorded: {VoteChoice(choice).label.lower()}. You may change it until the ballot closes.",
     )
 
@@ -297,4 +303,15 @@ def ballot_second(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda ballot: services.start_second_ballot(request.user, ballot),
         "A second ballot on the same subject is drafted; it is linked to the first.",
+    )
+
+
+@login_required
+@require_POST
+def ballot_remind(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda ballot: services.remind_voters(request.user, ballot),
+        lambda count: f"A reminder goes to the {count} member{'s' if count != 1 else ''} who have not voted yet.",
     )

@@ -252,6 +252,7 @@ def meeting_roll_call_csv(request: HttpRequest, pk: int) -> HttpResponse:
             "sector",
             "vote",
             "recusal_reason",
+            "vote_reason",
         ]
     )
     for item in meeting.agenda_items.all():
@@ -271,6 +272,7 @@ def meeting_roll_call_csv(request: HttpRequest, pk: int) -> HttpResponse:
                     row["sector"],
                     row["vote"],
                     row["reason"],
+                    row["vote_reason"],
                 ]
             )
     return response

@@ -6,7 +6,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from governance import permissions, services, web
@@ -17,13 +19,37 @@ from governance.powers import Needs, powers_table
 from governance.services import seats as seats_service
 
 
+# The parts of the home inbox, each app's own: (the panel's function, its template).
+def _inbox_parts():
+    from charters.templatetags.charters_home import charters_home_panel
+    from compute.templatetags.compute_home import compute_home_panel
+    from governance.templatetags.governance_home import governance_home_panel, record_home_panel
+    from roadmap.templatetags.roadmap_home import roadmap_home_panel
+
+    return [
+        (governance_home_panel, "governance/_home_panel.html"),
+        (record_home_panel, "governance/_record_panel.html"),
+        (compute_home_panel, "compute/_home_panel.html"),
+        (charters_home_panel, "charters/_home_panel.html"),
+        (roadmap_home_panel, "roadmap/_home_panel.html"),
+    ]
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    """What needs the signed-in person's attention, and the state of their committees; for a
-    visitor who is not signed in, the public home with a sign-in link."""
+    """The signed-in person's inbox: each app's panel lists only this person's own work, each
+    item with its deadline; below it, their seats and the committees. A visitor who is not
+    signed in gets the public home, with a sign-in link."""
     if not request.user.is_authenticated:
         from governance.public.views.home import home as public_home
 
         return public_home(request)
+    parts, context = [], {}
+    for panel, template_name in _inbox_parts():
+        values = panel({"request": request})
+        context.update({k: v for k, v in values.items() if k not in context})
+        html = render_to_string(template_name, values, request=request).strip()
+        if html:
+            parts.append(html)
     memberships = (
         Membership.objects.active()
         .filter(user=request.user)
@@ -34,7 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {"memberships": memberships, "committees": committees},
+        {**context, "inbox": mark_safe("\n".join(parts)), "memberships": memberships, "committees": committees},  # noqa: S308 -- the panels' own rendered templates
     )
 
 

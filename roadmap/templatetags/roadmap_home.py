@@ -1,8 +1,8 @@
 """The roadmap app's panel on the home page: what needs the signed-in person's attention.
 
-Program managers see every report falling due and the milestones that slipped most; an
-initiative's owner sees the reports they owe; everyone in the body sees the current version
-and any decision waiting for a ballot.
+Program managers see every report falling due, the milestones that slipped most, and the
+versions and re-baselinings waiting to go to a ballot; an initiative's owner sees the reports
+they owe. Nobody else's work: a member with nothing to do here sees no roadmap panel.
 """
 
 from django import template
@@ -21,7 +21,7 @@ def roadmap_home_panel(context):
     if not permissions.may_read_roadmap(user):
         return {"show": False}
     roadmap = selectors.current_roadmap(user)
-    panel = {"show": True, "roadmap": roadmap}
+    panel = {"show": False, "roadmap": roadmap}
     if roadmap is None:
         return panel
     planner = permissions.may_plan(user)
@@ -34,5 +34,6 @@ def roadmap_home_panel(context):
     if planner:
         panel["slipped"] = selectors.slipped_milestones(roadmap)
         panel["drafts"] = Roadmap.objects.filter(committee_id=roadmap.committee_id, status=RoadmapStatus.DRAFT).count()
-    panel["pending"] = roadmap.rebaseline_requests.filter(status=RebaselineStatus.PROPOSED).first()
+        panel["pending"] = roadmap.rebaseline_requests.filter(status=RebaselineStatus.PROPOSED).first()
+    panel["show"] = bool(panel["due"] or panel.get("slipped") or panel.get("drafts") or panel.get("pending"))
     return panel

@@ -41,6 +41,7 @@ NOT_PAGES = {
     "ballots:open": "POST only",
     "ballots:close": "POST only",
     "ballots:second": "POST only",
+    "ballots:remind": "POST only",
     "meetings:status": "POST only",
     "meetings:agenda": "POST only",
     "meetings:attendance": "POST only",

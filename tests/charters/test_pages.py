@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from charters import selectors
+from charters.choices import DataClassification
 from charters.models import Charter
 from charters.services import agreements, amendments, lifecycle
 from tests.charters.base import CharterTestCase
@@ -305,3 +306,21 @@ class HomePanelTests(CharterTestCase):
         self.assertContains(self.client.get("/"), "Waiting for review")
         self.client.force_login(self.private_staff)
         self.assertContains(self.client.get("/"), "Agreements waiting for Helios Compute")
+
+
+class EarlyWarningTests(CharterTestCase):
+    def test_a_draft_warns_of_a_resource_abroad_and_restricted_data_off_trusted_execution(self):
+        charter = self.draft(
+            data_classification=DataClassification.RESTRICTED, resources=[self.eu_cluster, self.us_cluster]
+        )
+        self.client.force_login(self.staff)
+        page = self.client.get(f"/charters/{charter.pk}/")
+        self.assertContains(page, "Before you submit:")
+        self.assertContains(page, "The resource Overseas GPU pool is in US, outside the allowed jurisdictions (EU).")
+        self.assertContains(
+            page, "The resource Overseas GPU pool is not TEE-capable, and the charter&#x27;s data is restricted."
+        )
+        # Nothing to warn of on a draft within the rules, and nothing shown to those who cannot edit it.
+        self.assertNotContains(
+            self.client.get(f"/charters/{self.draft(title='Within the rules').pk}/"), "Before you submit:"
+        )

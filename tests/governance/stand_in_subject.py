@@ -39,3 +39,7 @@ def describe(subject: Charter) -> str:
 
 def url(subject: Charter) -> str:
     return f"/charters/{subject.pk}/"
+
+
+def candidates(committee_ids: set[int]) -> list[tuple[int, str]]:
+    return [(c.pk, c.title) for c in Charter.objects.filter(committee_id__in=committee_ids)[:100]]

@@ -150,7 +150,7 @@ class HomePanelTests(BallotTestCase):
         self.client.force_login(self.public_member)
         self.assertNotContains(self.client.get("/"), "Waiting for your vote")
 
-    def test_a_deadlock_is_listed_on_the_home_page_until_a_second_ballot_follows(self):
+    def test_a_deadlock_stays_on_the_co_chairs_home_with_its_second_ballot_until_that_closes(self):
         ballot = self.motion("Adopt the data policy", method=VotingMethod.DOUBLE_MAJORITY)
         self.votes(ballot, public_chair="yes", public_member="yes", private_chair="no", private_member="no")
         self.close(ballot)
@@ -160,6 +160,21 @@ class HomePanelTests(BallotTestCase):
         self.assertContains(home, "Adopt the data policy")
         response = self.client.post(f"/ballots/{ballot.pk}/second/", follow=True)
         self.assertContains(response, "Second ballot: Adopt the data policy")
+        home = self.client.get("/")
+        self.assertContains(home, "Deadlocked ballots")
+        self.assertContains(home, "second ballot drafted</a>: open it", html=False)
+        second = Ballot.objects.get(previous_ballot=ballot)
+        services.open_ballot(self.private_chair, second)
+        self.assertContains(self.client.get("/"), "second ballot open</a>")
+        self.votes(second, public_chair="yes", public_member="yes", private_chair="yes", private_member="yes")
+        self.close(second)
+        self.assertNotContains(self.client.get("/"), "Deadlocked ballots")
+
+    def test_a_member_sees_no_deadlock_it_is_the_co_chairs_work(self):
+        ballot = self.motion("Adopt the data policy", method=VotingMethod.DOUBLE_MAJORITY)
+        self.votes(ballot, public_chair="yes", public_member="yes", private_chair="no", private_member="no")
+        self.close(ballot)
+        self.client.force_login(self.public_member)
         self.assertNotContains(self.client.get("/"), "Deadlocked ballots")
 
 

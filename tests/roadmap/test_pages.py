@@ -327,11 +327,16 @@ class HomePanelTests(RoadmapTestCase):
             ["Pretraining run", "Consent framework", "Open-weights release", "Training data pipeline", "Audit 1"],
         )
 
-    def test_a_member_sees_the_current_version(self):
+    def test_a_member_with_no_roadmap_work_sees_no_roadmap_panel(self):
         self.client.force_login(self.public_member)
         response = self.client.get(reverse("home"))
-        self.assertContains(response, "Joint R&amp;D roadmap 2026–2027</a> — v1, draft.")
+        self.assertNotContains(response, 'id="roadmap-panel-heading"')
         self.assertNotContains(response, "Slipped milestones")
+
+    def test_a_program_manager_sees_the_draft_version_to_put_to_a_ballot(self):
+        self.client.force_login(self.program_manager)
+        response = self.client.get(reverse("home"))
+        self.assertContains(response, "Joint R&amp;D roadmap 2026–2027</a> — v1, draft.")
 
     def test_an_outsider_sees_no_roadmap_panel(self):
         self.client.force_login(self.outsider)

@@ -97,7 +97,9 @@ class CreditAccountSerializer(serializers.ModelSerializer):
     expired = serializers.DecimalField(read_only=True, **CREDITS)
     overdrawn = serializers.BooleanField(read_only=True)
     burn_rate = serializers.SerializerMethodField(help_text="Credits consumed per day over the last 14 days.")
-    forecast_exhaustion = serializers.SerializerMethodField(help_text="When the balance runs out at that rate.")
+    forecast_exhaustion = serializers.SerializerMethodField(
+        help_text="When the balance runs out at that rate; null without burn or once overdrawn."
+    )
 
     class Meta:
         model = CreditAccount
@@ -124,13 +126,12 @@ class CreditAccountSerializer(serializers.ModelSerializer):
     def get_forecast_exhaustion(self, account) -> datetime.date | None:
         if account.kind != AccountKind.CHARTER:
             return None
-        today = timezone.localdate()
-        if account.balance <= 0:
-            return today
+        # The same rule as the account page (compute.selectors.forecast_exhaustion): a forecast
+        # only from a real burn, and none once the balance is gone.
         burn = self._burn(account)
-        if burn <= 0:
+        if burn <= 0 or account.balance <= 0:
             return None
-        return today + datetime.timedelta(days=int(-(-account.balance // burn)))
+        return selectors.exhaustion_date(account.balance, burn, timezone.localdate())
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):

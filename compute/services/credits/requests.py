@@ -13,7 +13,7 @@ from django.utils import timezone
 from charters.choices import CharterStatus, DataClassification
 from compute import permissions
 from compute.choices import REQUEST_TRANSITIONS, DecisionReason, RequestStatus, ResourceStatus, TransactionKind
-from compute.models import CreditPool, CreditRequest, CreditSignature
+from compute.models import CreditAccount, CreditPool, CreditRequest, CreditSignature
 from compute.selectors import ballot_reason, interested_organizations
 from compute.services.credits import pools, posting
 from governance.audit import record_event, snapshot
@@ -27,11 +27,22 @@ REQUEST_FIELDS = ["charter", "resource", "pool", "amount", "period_start", "peri
 FUNDABLE_CHARTER_STATUSES = (CharterStatus.APPROVED, CharterStatus.ACTIVE)
 
 
-def eligibility_problems(*, charter, resource, pool, period_start=None, period_end=None) -> dict[str, str]:
+def eligibility_problems(*, charter, resource, pool, period_start=None, period_end=None, amount=None) -> dict[str, str]:
     """Why credits for `charter` on `resource` from `pool` cannot be granted, by field; empty
     when they can. The rules of DESIGN.md 2.3: an approved or active charter, a resource
-    inside its allowed jurisdictions, a TEE-capable one for restricted data."""
+    inside its allowed jurisdictions, a TEE-capable one for restricted data, and never more
+    than the pool has left to give (a pool is never over-committed)."""
     problems: dict[str, str] = {}
+    available = (
+        CreditAccount.objects.filter(pool=pool).values_list("balance", flat=True).first()
+        if amount is not None
+        else None
+    )
+    if available is not None and amount > available:
+        problems["amount"] = (
+            f"{pool.name} has {posting.fmt_credits(available)} credits available; "
+            f"a request may ask for at most that, not {posting.fmt_credits(amount)}."
+        )
     if charter.status not in FUNDABLE_CHARTER_STATUSES:
         problems["charter"] = (
             "Credits are granted only to an approved or active charter; "
@@ -72,6 +83,7 @@ def _require_eligible(request: CreditRequest) -> None:
         pool=request.pool,
         period_start=request.period_start,
         period_end=request.period_end,
+        amount=request.amount,
     )
     if problems:
         raise ValidationError(problems)

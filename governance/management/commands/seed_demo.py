@@ -62,11 +62,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the database already holds organizations."
         )
+        parser.add_argument("--logins", action="store_true", help="Only print the demo logins.")
+        parser.add_argument("--no-logins", action="store_true", help="Do not print the demo logins.")
 
     def handle(self, *args, **options):
+        if options["logins"]:
+            self.print_logins()
+            return
         if options["if_empty"] and Organization.objects.exists():
             self.stdout.write("Demo data already present; nothing to do.")
-            self.print_logins()
+            if not options["no_logins"]:
+                self.print_logins()
             return
         with transaction.atomic():
             context = self.seed_body()
@@ -77,7 +83,8 @@ class Command(BaseCommand):
                     continue
                 module.seed_demo(context)
         self.stdout.write(self.style.SUCCESS("Demo body created."))
-        self.print_logins()
+        if not options["no_logins"]:
+            self.print_logins()
 
     def seed_body(self) -> dict:
         admin = User.objects.filter(username="admin").first() or User.objects.create_superuser(

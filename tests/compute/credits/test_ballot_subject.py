@@ -72,8 +72,8 @@ class CreditRequestBallotTests(CreditsTestCase):
         self.assertTrue(verification.verify_ledger().ok)
 
     def test_a_passed_ballot_awards_what_the_pool_still_holds(self):
-        pools.update_pool(self.admin, self.pool, total=D("15000"))
         request = self.request_credits(20000)
+        pools.update_pool(self.admin, self.pool, total=D("15000"))  # the pool shrank after the request
         ballot = self.ballot_on(request, public_chair="yes", private_chair="yes", private_member="yes")
         services.close_ballot(self.private_chair, ballot)
         request = self.refresh(request)

@@ -103,13 +103,18 @@ class CreditApiTests(CreditsTestCase):
         self.assertIn({"$ref": "#/components/schemas/BlankEnum"}, reason["oneOf"])
 
     def test_an_award_the_pool_cannot_fund_is_409_with_the_available_amount(self):
-        pools.update_pool(self.admin, self.pool, total=D("4000"))
         pk = self.request_credits(5000).pk
+        pools.update_pool(self.admin, self.pool, total=D("4000"))  # the pool shrank after the request
         self.api(self.public_chair).post(f"/api/credit-requests/{pk}/sign/")
         response = self.api(self.private_chair).post(f"/api/credit-requests/{pk}/sign/")
         self.assertEqual(response.status_code, 409)
         self.assertEqual(response.json()["available"], "4000.0000")
         self.assertIn("has only 4,000 credits available", response.json()["detail"])
+
+    def test_a_request_above_what_the_pool_holds_is_refused_with_the_figure(self):
+        response = self.new_request(self.api(self.staff), amount="500000")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("has 100,000 credits available", response.json()["detail"])
 
     def test_refusals_are_400_with_the_reason(self):
         response = self.new_request(self.api(self.staff), resource=self.us_gpu)

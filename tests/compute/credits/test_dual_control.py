@@ -118,8 +118,8 @@ class DualControlTests(CreditsTestCase):
             requests.sign_request(self.public_chair, request, amount="9000")
 
     def test_an_approval_the_pool_cannot_fund_fails_whole_with_the_available_amount(self):
-        pools.update_pool(self.admin, self.pool, total=D("3000"))
         request = self.request_credits(5000)
+        pools.update_pool(self.admin, self.pool, total=D("3000"))  # the pool shrank after the request
         requests.sign_request(self.public_chair, request)
         with self.assertRaises(DomainError) as caught:
             requests.sign_request(self.private_chair, request)
