@@ -11,6 +11,7 @@ from compute.models.ledger import (
     CreditTransfer,
     LedgerEntry,
     LedgerTransaction,
+    UsageBatch,
     UsageRecord,
 )
 from compute.models.metrics import (
@@ -38,6 +39,7 @@ __all__ = [
     "LedgerTransaction",
     "Resource",
     "ResourceRate",
+    "UsageBatch",
     "UsageRecord",
     "DailyRollup",
     "HourlyRollup",

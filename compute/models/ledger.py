@@ -361,6 +361,15 @@ class UsageRecord(AppendOnlyModel):
         LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="usage"
     )
     posted_at = models.DateTimeField(default=timezone.now, editable=False)
+    batch = models.ForeignKey(
+        "compute.UsageBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="records",
+        help_text="The batch that posted it; its audit event commits to this debit.",
+    )
 
     class Meta:
         ordering = ["-hour"]
@@ -380,6 +389,33 @@ class UsageRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.unit_hours} {self.resource.unit}s of {self.resource}, {self.charter}, {self.hour:%Y-%m-%d %H}h"
+
+
+class UsageBatch(AppendOnlyModel):
+    """Usage posted together in one transaction (an import's chunk, a collector's hours).
+
+    The batch's one audit event carries `root`: the RFC 9162 Merkle root over its debits, each
+    leaf committing to one usage record and its ledger entries, so every debit in it stays
+    provable on its own (compute.services.credits.batches.debit_proof)."""
+
+    append_only_message = LEDGER_IS_APPEND_ONLY
+
+    source = models.CharField(max_length=64, help_text="Where the usage came from, e.g. slurm-sacct.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    lines = models.PositiveIntegerField(help_text="Usage lines handed to the batch.")
+    posted = models.PositiveIntegerField(help_text="Usage records it wrote (new keys).")
+    debits = models.PositiveIntegerField(help_text="Of those, the ones that charged credits.")
+    credits = models.DecimalField(**CREDITS)
+    root = models.BinaryField(max_length=32, help_text="Merkle root over the batch's debits.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Usage batch #{self.pk} from {self.source}: {self.posted} record(s)"
 
 
 # --- Requests --------------------------------------------------------------------------------

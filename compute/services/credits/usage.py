@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from compute.choices import AccountKind, TransactionKind
 from compute.models import LedgerTransaction, Resource, ResourceRate, UsageRecord
 from compute.models.ledger import ZERO
-from compute.services.credits import alerts, pools, posting
+from compute.services.credits import alerts, batch_sql, batches, pools, posting
 from governance import values
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,37 @@ def _post_usage(key: dict, unit_hours: Decimal, actor) -> LedgerTransaction | No
     if debit is not None:
         alerts.check_alerts(account)
     return debit
+
+
+class _DryRun(Exception):
+    def __init__(self, result: batches.BatchResult) -> None:
+        self.result = result
+
+
+def post_usage_batch(
+    lines: Iterable[batches.UsageLine], *, source: str, actor=None, dry_run: bool = False
+) -> batches.BatchResult:
+    """Post a batch of usage lines in one transaction (compute.services.credits.batches).
+
+    The same charges as post_usage for each line in the batch's order, written set-based:
+    COPY and SQL on PostgreSQL, bulk inserts on SQLite. `source` names the batch (each line
+    carries its own key's source). With `dry_run` the batch is charged and rolled back:
+    nothing is written, and the result says what would have been charged. An unknown
+    resource or charter refuses the whole batch."""
+    try:
+        with transaction.atomic():
+            posting.lock_ledger()
+            if connection.vendor == "postgresql":
+                result = batch_sql.post(lines, source=source, actor=actor)
+            else:
+                result = batches.post_in_python(list(lines), source=source, actor=actor)
+            if dry_run:
+                raise _DryRun(result)
+    except _DryRun as stopped:
+        stopped.result.batch = None
+        stopped.result.alerts = []
+        return stopped.result
+    return result
 
 
 @dataclass
