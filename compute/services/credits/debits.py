@@ -135,7 +135,7 @@ def batch_entries(batch_id: int) -> Iterator[bytes]:
     if connection.vendor == "postgresql":
         yield from sql_entries(
             UsageRecord._meta.db_table,
-            f"(SELECT e.* FROM {LedgerEntry._meta.db_table} e JOIN {UsageRecord._meta.db_table} u "
+            f"(SELECT e.* FROM {LedgerEntry._meta.db_table} e JOIN {UsageRecord._meta.db_table} u "  # noqa: S608
             "ON u.transaction_id = e.transaction_id WHERE u.batch_id = %s)",
             "WHERE r.batch_id = %s",
             [batch_id, batch_id],
