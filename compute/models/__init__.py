@@ -1,5 +1,6 @@
 """Models of the compute app: shared resources, the credit ledger, and collected metrics."""
 
+from compute.models.accounting import AccountingMapping
 from compute.models.ledger import (
     CreditAccount,
     CreditAlert,
@@ -27,6 +28,7 @@ from compute.models.resources import Resource
 from compute.models.security import ReportDirectory, SecurityScan
 
 __all__ = [
+    "AccountingMapping",
     "CreditAccount",
     "CreditAlert",
     "CreditPool",
