@@ -76,7 +76,8 @@ class SlurmParserTests(SimpleTestCase):
         )
 
     def test_sreport_in_hours_or_without_a_banner_is_read_too(self):
-        text = "Usage reported in TRES Hours\nCluster|Account|Login|Proper Name|TRES Name|Used\naurora|flood|||gres/gpu|5\n"
+        text = "Usage reported in TRES Hours\nCluster|Account|Login|Proper Name|TRES Name|Used\n"
+        text += "aurora|flood|||gres/gpu|5\n"
         report = slurm.read_sreport(text.splitlines(), UTC)
         self.assertEqual((report.start, report.unit_seconds, report.rows[0]["used"]), (None, 3600, 5))
 
