@@ -17,7 +17,7 @@ import traceback
 
 from bench.common import row
 
-BENCHMARKS = ["audit", "vote", "ledger", "metrics", "pages", "roadmap"]
+BENCHMARKS = ["audit", "vote", "ledger", "usage", "metrics", "pages", "roadmap"]
 
 
 def _format(value) -> str:

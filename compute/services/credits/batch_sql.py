@@ -172,6 +172,8 @@ def post(lines: Iterable[batches.UsageLine], *, source: str, actor) -> batches.B
     result = batches.BatchResult()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
+        # The plan sorts the whole batch (first line of each key, running totals): in memory.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(STAGE)
         result.lines = _copy(lines)
         if not result.lines:
