@@ -231,8 +231,10 @@ def _usage(body, world, vendor: str) -> list[dict]:
 
 def bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
     """Write `count` balanced hourly usage debits straight into the tables (the services would
-    take minutes to write 10,000); verify_ledger checks the result like any other."""
+    take minutes to write 10,000), with the accounts' daily summaries as the posting services
+    keep them; verify_ledger checks the result like any other."""
     from django.db import transaction
+    from django.utils import timezone
 
     from compute.choices import AccountKind, TransactionKind
     from compute.models import CreditAccount, LedgerEntry, LedgerTransaction, UsageRecord
@@ -277,6 +279,13 @@ def bulk_usage(account, resource, count: int, start: datetime.datetime) -> None:
                 for txn in txns
             ]
         )
+        days: dict = {}
+        for txn in txns:
+            for holder, part in ((account.pk, -amount), (usage.pk, amount)):
+                key = (holder, timezone.localdate(txn.occurred_at), TransactionKind.USAGE)
+                total, entries = days.get(key, (D(0), 0))
+                days[key] = (total + part, entries + 1)
+        posting.add_to_days(days)
         for holder, delta in ((account, -amount * count), (usage, amount * count)):
             locked = CreditAccount.objects.select_for_update().get(pk=holder.pk)
             CreditAccount.objects.filter(pk=holder.pk).update(balance=locked.balance + delta)

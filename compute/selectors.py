@@ -19,13 +19,13 @@ from decimal import ROUND_CEILING, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from compute.choices import AWARDED_STATUSES, AccountKind, RequestStatus, ScanKind, TransactionKind
 from compute.collectors import catalogue
 from compute.models import (
+    AccountDay,
     CreditAccount,
     CreditAlert,
     CreditRequest,
@@ -86,20 +86,15 @@ def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[De
 
 
 def account_summary(account: CreditAccount) -> AccountSummary:
-    """Allocated, consumed and expired credits of an account, from its entries in one query.
+    """Allocated, consumed and expired credits of an account, from its daily summaries in one
+    query (as many rows as days, whatever the number of entries).
 
     Allocations and transfers make the allocation; usage debits (less refunds) the
     consumption; expiries what went back to the pools. Their sum is the balance."""
-    rows = (
-        LedgerEntry.objects.filter(account=account)
-        .values("transaction__kind", "transaction__reverses__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
+    rows = AccountDay.objects.filter(account=account).values("kind").annotate(total=Sum("amount")).order_by()
     sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
-        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        sums[kind] += exact(row["total"])
+        sums[row["kind"]] += exact(row["total"])
     return AccountSummary(
         allocated=sums[TransactionKind.ALLOCATION] + sums[TransactionKind.TRANSFER],
         consumed=-sums[TransactionKind.USAGE],
@@ -142,18 +137,11 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
     burn-down chart. One aggregate query whatever the number of transactions, and never more
     than `max_points` points per line (older days are thinned out, the last ones kept)."""
     today = today or timezone.localdate()
-    rows = (
-        LedgerEntry.objects.filter(account=account)
-        .annotate(day=TruncDate("transaction__occurred_at"))
-        .values("day", "transaction__kind", "transaction__reverses__kind")
-        .annotate(total=Sum("amount"))
-        .order_by("day")
-    )
+    rows = AccountDay.objects.filter(account=account).values_list("day", "kind", "amount").order_by("day")
     by_day: dict[datetime.date, dict[str, Decimal]] = {}
-    for row in rows:
-        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        day = by_day.setdefault(row["day"], defaultdict(lambda: ZERO))
-        day[kind] += exact(row["total"])
+    for day_of, kind, amount in rows:
+        day = by_day.setdefault(day_of, defaultdict(lambda: ZERO))
+        day[kind] += exact(amount)
     days, allocated, consumed, balance = [], [], [], []
     run_alloc = run_used = run_balance = ZERO
     for day in sorted(by_day):

@@ -2,6 +2,7 @@
 
 from compute.models.accounting import AccountingMapping
 from compute.models.ledger import (
+    AccountDay,
     CreditAccount,
     CreditAlert,
     CreditPool,
@@ -28,6 +29,7 @@ from compute.models.resources import Resource
 from compute.models.security import ReportDirectory, SecurityScan
 
 __all__ = [
+    "AccountDay",
     "AccountingMapping",
     "CreditAccount",
     "CreditAlert",

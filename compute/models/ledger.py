@@ -391,6 +391,32 @@ class UsageRecord(AppendOnlyModel):
         return f"{self.unit_hours} {self.resource.unit}s of {self.resource}, {self.charter}, {self.hour:%Y-%m-%d %H}h"
 
 
+class AccountDay(models.Model):
+    """Derived data: an account's entries summed per day and kind, kept by the posting services
+    in the same transaction as the entries (a reversal counts with the kind it reverses, on its
+    own day), so the account page's figures and burn-down cost the same whatever the history.
+    verify_ledger checks it against the entries."""
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(help_text="The day, in the portal's time zone, the transactions occurred.")
+    kind = models.CharField(max_length=16, choices=TransactionKind.choices)
+    amount = models.DecimalField(default=ZERO, **CREDITS)
+    entries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account", "day", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "kind"],
+                name="accountday_once_per_day_and_kind",
+                violation_error_message="This account already has a summary of that day and kind.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} on {self.day}: {self.kind} {self.amount}"
+
+
 class UsageBatch(AppendOnlyModel):
     """Usage posted together in one transaction (an import's chunk, a collector's hours).
 

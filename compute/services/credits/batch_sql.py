@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from compute.models import (
+    AccountDay,
     CreditAccount,
     LedgerEntry,
     LedgerTransaction,
@@ -140,6 +141,15 @@ FROM (SELECT account_id, SUM(amount) AS delta FROM usage_entry GROUP BY account_
 WHERE a.id = m.account_id
 """  # noqa: S608 - table names come from the models; values are bound
 
+DAYS = f"""
+INSERT INTO {AccountDay._meta.db_table} AS s (account_id, day, kind, amount, entries)
+SELECT e.account_id, (d.hour AT TIME ZONE %s)::date, 'usage', SUM(e.amount), COUNT(*)
+FROM usage_entry e JOIN usage_plan d ON d.transaction_id = e.transaction_id
+GROUP BY 1, 2
+ON CONFLICT (account_id, day, kind)
+    DO UPDATE SET amount = s.amount + excluded.amount, entries = s.entries + excluded.entries
+"""  # noqa: S608 - the model's table; values are bound
+
 RECORDS = f"""
 INSERT INTO {T["record"]} (source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits,
                            transaction_id, posted_at, batch_id)
@@ -214,6 +224,7 @@ def post(lines: Iterable[batches.UsageLine], *, source: str, actor) -> batches.B
         cursor.execute(TRANSACTIONS, {"now": now, "actor": actor_id})
         cursor.execute(ENTRY_ROWS)
         cursor.execute(BALANCES)
+        cursor.execute(DAYS, [timezone.get_current_timezone_name()])
         cursor.execute(RECORDS, {"now": now, "batch": batch.pk})
         if cursor.rowcount != result.posted:
             # Only possible if someone posted without the ledger lock: refuse rather than

@@ -306,6 +306,12 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
     for record in records:
         record.batch = batch
     UsageRecord.objects.bulk_create(records, batch_size=5000)
+    days: dict[tuple[int, datetime.date, str], tuple[Decimal, int]] = {}
+    for entry in entries:
+        key = (entry.account_id, timezone.localdate(entry.transaction.occurred_at), TransactionKind.USAGE)
+        amount, count = days.get(key, (ZERO, 0))
+        days[key] = (amount + entry.amount, count + 1)
+    posting.add_to_days(days)
     for account_id, delta in deltas.items():
         CreditAccount.objects.filter(pk=account_id).update(balance=F("balance") + delta)
     result.batch = batch

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+from compute import selectors
 from compute.choices import AccountKind
-from compute.models import CreditAccount, CreditAlert, LedgerTransaction, UsageBatch, UsageRecord
+from compute.models import AccountDay, CreditAccount, CreditAlert, LedgerTransaction, UsageBatch, UsageRecord
 from compute.services.credits import batches, debits, pools, posting, resources, usage, verification
 from governance.exceptions import DomainError
 from governance.models import AuditEvent
@@ -270,3 +271,21 @@ class ConcurrentImportTests(TransactionTestCase):
         self.assertEqual(account.balance, -60 * D("5"))
         self.assertEqual(verification.verify_ledger().problems, [])
         self.assertEqual(replay(), [])
+
+
+class DailySummaryTests(BatchWorld):
+    def test_the_accounts_figures_come_from_daily_summaries_kept_with_every_posting(self):
+        self.approve(self.request_credits(1000))
+        usage.post_usage_batch([self.line(0, 0, hour, "2") for hour in range(30)], source="sacct")
+        self.one_by_one([self.line(0, 1, hour, "10") for hour in range(3)])
+        account = self.account()
+        with self.assertNumQueries(1):
+            summary = selectors.account_summary(account)
+        self.assertEqual((summary.allocated, summary.consumed), (D(1000), 30 * D(5) + 3 * D("0.5")))
+        self.assertEqual(summary.balance, self.account().balance)
+        self.assertEqual(verification.verify_ledger().problems, [])
+
+    def test_a_summary_that_disagrees_with_the_entries_is_reported(self):
+        self.approve(self.request_credits(1000))
+        AccountDay.objects.filter(account=self.account()).update(amount=D(5))
+        self.assertIn("summary of", " ".join(verification.verify_ledger().problems))
