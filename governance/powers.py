@@ -373,6 +373,12 @@ POWERS: list[Power] = [
         SYSTEM,
     ),
     Power(
+        "compute.services.credits.table_sql.import_csv",
+        "Import a CSV usage table on PostgreSQL, read by COPY",
+        "an operator of the host (manage.py import_usage)",
+        SYSTEM,
+    ),
+    Power(
         "compute.services.credits.accounting.import_slurm",
         "Import usage from Slurm's sacct or sreport",
         "an operator of the host (manage.py import_usage)",

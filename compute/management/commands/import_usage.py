@@ -5,9 +5,10 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from charters.models import Charter
-from compute.services.credits import accounting
+from compute.services.credits import accounting, table_sql
 from compute.services.credits.posting import fmt_credits
 
 FORMATS = ("csv", "json", "sacct", "sreport")
@@ -66,7 +67,11 @@ class Command(BaseCommand):
             "progress": None if options["no_progress"] else self.progress,
         }
         try:
-            if kind in ("csv", "json"):
+            if kind == "csv" and connection.vendor == "postgresql":
+                # The database reads the file itself (COPY) and checks the rows in SQL.
+                with file.open(encoding="utf-8", newline="") as handle:
+                    summary = table_sql.import_csv(handle, skip_bad_rows=options["skip_bad_rows"], **common)
+            elif kind in ("csv", "json"):
                 summary = accounting.import_usage(
                     self.reader(file, kind), skip_bad_rows=options["skip_bad_rows"], **common
                 )

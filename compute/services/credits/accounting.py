@@ -239,7 +239,9 @@ def table_lines(rows: Iterable[dict], *, source: str, summary: ImportSummary) ->
 # --- Posting ---------------------------------------------------------------------------------
 
 
-class _RollBack(Exception):
+class RollBack(Exception):
+    """Raised to undo a dry run's transaction."""
+
     pass
 
 
@@ -283,8 +285,8 @@ def post_lines(
         try:
             with transaction.atomic():
                 run()
-                raise _RollBack
-        except _RollBack:
+                raise RollBack
+        except RollBack:
             summary.batches = summary.alerts = 0
     else:
         run()

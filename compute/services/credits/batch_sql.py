@@ -18,6 +18,7 @@ The ledger lock (posting.lock_ledger) is held by the caller, so no other posting
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
@@ -160,6 +161,15 @@ ON CONFLICT (source, resource_id, charter_id, hour) DO NOTHING
 """  # noqa: S608 - table names come from the models; values are bound
 
 
+@dataclass(frozen=True)
+class Staged:
+    """Lines already in the database: a SELECT of (seq, source, resource_id, charter_id, hour,
+    unit_hours) that fills the staging table instead of a COPY (table_sql's imports)."""
+
+    sql: str
+    params: list
+
+
 def _copy(lines: Iterable[batches.UsageLine]) -> int:
     count = 0
     connection.ensure_connection()
@@ -177,7 +187,7 @@ def _column(cursor, sql: str) -> list:
     return [row[0] for row in cursor.fetchall()]
 
 
-def post(lines: Iterable[batches.UsageLine], *, source: str, actor) -> batches.BatchResult:
+def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> batches.BatchResult:
     """Charge the lines in SQL; the caller holds the ledger lock in its transaction."""
     result = batches.BatchResult()
     with connection.cursor() as cursor:
@@ -185,7 +195,12 @@ def post(lines: Iterable[batches.UsageLine], *, source: str, actor) -> batches.B
         # The plan sorts the whole batch (first line of each key, running totals): in memory.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(STAGE)
-        result.lines = _copy(lines)
+        if isinstance(lines, Staged):
+            columns = "seq, source, resource_id, charter_id, hour, unit_hours"
+            cursor.execute(f"INSERT INTO usage_stage ({columns}) {lines.sql}", lines.params)
+            result.lines = cursor.rowcount
+        else:
+            result.lines = _copy(lines)
         if not result.lines:
             return result
         cursor.execute("ANALYZE usage_stage")

@@ -183,3 +183,20 @@ class AccountingImportTests(CreditsTestCase):
 
         with self.assertRaisesMessage(ValidationError, "An account maps to a charter"):
             accounting.set_mapping(self.admin, kind=MappingKind.ACCOUNT, name="x", resource=self.gpu)
+
+    def test_a_table_dry_run_says_what_would_be_charged_and_writes_nothing(self):
+        csv = "unit_hours,charter,resource,hour,note\n"  # any column order, extra columns ignored
+        csv += "".join(f"2,{self.charter.pk},aurora gpu cluster,2026-03-01T{h:02}:30:00+00:00,x\n" for h in range(5))
+        csv += f'1.5,"{self.charter.title}",Baltic CPU pool,2026-03-01 10:00,""\n'
+        counts = [m.objects.count() for m in (UsageRecord, LedgerTransaction, UsageBatch, AuditEvent)]
+        with TemporaryDirectory() as folder:
+            path = Path(folder) / "usage.csv"
+            path.write_text(csv)
+            out, _ = self.run_import(path, source="table", dry_run=True, batch_size=2, no_progress=True)
+            self.assertIn("Would charge 25.075 credits in 6 debit(s).", out)
+            self.assertEqual(
+                [m.objects.count() for m in (UsageRecord, LedgerTransaction, UsageBatch, AuditEvent)], counts
+            )
+            out, _ = self.run_import(path, source="table", batch_size=2, no_progress=True)
+        self.assertIn("Charged 25.075 credits in 6 debit(s), 3 batch(es)", out)
+        self.assertEqual(UsageRecord.objects.get(resource=self.cpu).hour, HOUR)
