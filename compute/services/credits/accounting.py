@@ -28,13 +28,14 @@ from compute.collectors import slurm
 from compute.models import AccountingMapping, Resource
 from compute.models.ledger import ZERO
 from compute.services.credits import batches, usage
+from compute.services.credits.batches import BatchResult
 from governance import values
 from governance.audit import record_event
 from governance.permissions import require
 
 DEFAULT_BATCH = 50_000
 # What a job's AllocTRES counts for each kind of resource (storage is not in sacct's TRES).
-TRES_OF_KIND = {ResourceKind.GPU_CLUSTER: "gres/gpu", ResourceKind.CPU_POOL: "cpu"}
+TRES_OF_KIND: dict[str, str] = {ResourceKind.GPU_CLUSTER: "gres/gpu", ResourceKind.CPU_POOL: "cpu"}
 Progress = Callable[[int, int, float], None]  # (lines done, lines in all, seconds)
 
 
@@ -56,7 +57,7 @@ class ImportSummary:
     dry_run: bool = False
     seconds: float = 0.0
 
-    def add(self, result: batches.BatchResult) -> None:
+    def add(self, result: BatchResult) -> None:
         self.posted += result.posted
         self.already_posted += result.already_posted
         self.debits += result.debits
@@ -217,9 +218,11 @@ def table_lines(rows: Iterable[dict], *, source: str, summary: ImportSummary) ->
                 raise ValidationError(f"unknown resource '{values.printable(row.get('resource'))}'")
             key = str(row.get("charter", "")).strip()
             if key not in charters:
-                found = Charter.objects.filter(pk=values.optional_id(key)) if values.optional_id(key) else None
+                wanted = values.optional_id(key)
+                found = Charter.objects.filter(pk=wanted) if wanted is not None else None
                 charters[key] = (found or Charter.objects.filter(title=key)).values_list("pk", flat=True).first()
-            if charters[key] is None:
+            charter_id = charters[key]
+            if charter_id is None:
                 raise ValidationError(f"unknown charter '{values.printable(key)}'")
             hour = datetime.datetime.fromisoformat(str(row.get("hour", "")).strip().replace("Z", "+00:00"))
             if timezone.is_naive(hour):
@@ -227,7 +230,7 @@ def table_lines(rows: Iterable[dict], *, source: str, summary: ImportSummary) ->
             yield batches.usage_line(
                 source=source,
                 resource_id=resource_id,
-                charter_id=charters[key],
+                charter_id=charter_id,
                 hour=hour,
                 unit_hours=row.get("unit_hours"),
             )

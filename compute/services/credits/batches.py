@@ -262,7 +262,9 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
         ]
     )
     txn_of = iter(txns)
-    entries, leaves, deltas = [], [], defaultdict(lambda: ZERO)
+    entries: list[LedgerEntry] = []
+    leaves: list[tuple[tuple, bytes]] = []
+    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
     records = []
     for line, rate, rate_value, amount, parts in planned:
         txn = next(txn_of) if amount > 0 else None

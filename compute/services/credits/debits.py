@@ -175,6 +175,7 @@ def debit_proof(record: UsageRecord) -> DebitProof:
         raise ValueError("This usage was posted on its own: its own audit event is its proof.")
     batch = UsageBatch.objects.get(pk=record.batch_id)
     entries = list(batch_entries(batch.pk))
+    txn = record.transaction
     mine = leaf_entry(
         leaf_text(
             transaction_id=record.transaction_id,
@@ -185,9 +186,7 @@ def debit_proof(record: UsageRecord) -> DebitProof:
             unit_hours=record.unit_hours,
             rate_value=record.rate_value,
             credits=record.credits,
-            entries=record.transaction.entries.values_list("account_id", "pool_id", "amount")
-            if record.transaction_id
-            else [],
+            entries=txn.entries.values_list("account_id", "pool_id", "amount") if txn is not None else [],
         )
     )
     index = entries.index(mine)

@@ -72,7 +72,8 @@ def _charter_id(key: str) -> int | None:
     from charters.models import Charter
     from governance import values
 
-    found = Charter.objects.filter(pk=values.optional_id(key.strip())) if values.optional_id(key.strip()) else None
+    wanted = values.optional_id(key.strip())
+    found = Charter.objects.filter(pk=wanted) if wanted is not None else None
     return (found or Charter.objects.filter(title=key.strip())).values_list("pk", flat=True).first()
 
 
