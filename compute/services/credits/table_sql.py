@@ -15,7 +15,7 @@ from typing import TextIO
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
-from compute.models import Resource
+from compute.models import Resource, UsageRecord
 from compute.services.credits import accounting, batch_sql, usage
 
 COLUMNS = ("hour", "resource", "charter", "unit_hours")
@@ -51,7 +51,7 @@ JOIN usage_raw_charter ck ON ck.key = r.charter
 WHERE c.problem IS NULL
 """  # noqa: S608 - no input in it; the source is bound
 
-DROP = "DROP TABLE IF EXISTS usage_raw, usage_raw_resource, usage_raw_charter, usage_resolved"
+DROP = "DROP TABLE IF EXISTS usage_raw, usage_raw_resource, usage_raw_charter, usage_resolved, usage_fresh"
 
 
 def _header(handle: TextIO) -> list[str]:
@@ -141,19 +141,35 @@ def _check() -> tuple[int, list[str]]:
         return rows, [f"row {line}: {problem}" for line, problem in cursor.fetchall()]
 
 
+# Keys the ledger already holds are set aside once for the whole table (a re-run then posts
+# nothing and opens no batch); each batch still refuses a key posted in the meantime.
+FRESH = f"""
+CREATE TEMP TABLE usage_fresh AS
+SELECT row_number() OVER (ORDER BY r.seq) AS seq, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours
+FROM usage_resolved r
+WHERE NOT EXISTS (
+    SELECT 1 FROM {UsageRecord._meta.db_table} u
+    WHERE u.source = r.source AND u.resource_id = r.resource_id AND u.charter_id = r.charter_id AND u.hour = r.hour)
+"""  # noqa: S608 - the model's table
+
+
 def _post(summary, *, source, actor, batch_size, progress, started) -> None:
     with connection.cursor() as cursor:
         cursor.execute(RESOLVE, [source])
-        cursor.execute("CREATE INDEX ON usage_resolved (seq)")
         cursor.execute("SELECT COUNT(*) FROM usage_resolved")
+        resolved = cursor.fetchone()[0]
+        cursor.execute(FRESH)
+        cursor.execute("CREATE INDEX ON usage_fresh (seq)")
+        cursor.execute("SELECT COUNT(*) FROM usage_fresh")
         total = cursor.fetchone()[0]
+    summary.already_posted = summary.lines = resolved - total
     select = (
-        "SELECT seq, source, resource_id, charter_id, hour, unit_hours FROM usage_resolved WHERE seq > %s AND seq <= %s"
+        "SELECT seq, source, resource_id, charter_id, hour, unit_hours FROM usage_fresh WHERE seq > %s AND seq <= %s"
     )
     for first in range(0, total, batch_size):
         summary.add(
             usage.post_usage_batch(batch_sql.Staged(select, [first, first + batch_size]), source=source, actor=actor)
         )
-        summary.lines = min(first + batch_size, total)
+        summary.lines = resolved - total + min(first + batch_size, total)
         if progress:
-            progress(summary.lines, total, time.perf_counter() - started)
+            progress(summary.lines, resolved, time.perf_counter() - started)
