@@ -103,6 +103,48 @@ def account_summary(account: CreditAccount) -> AccountSummary:
     )
 
 
+class AccountEntries:
+    """An account's entries, newest first, as a sequence the Paginator slices without sorting
+    the whole history: the daily summaries say how many entries each day holds, so a page
+    reads only the days it reaches (one query for the days, one for the page)."""
+
+    def __init__(self, account: CreditAccount) -> None:
+        self.account = account
+        self._days: list[tuple[datetime.date, int]] | None = None
+
+    def days(self) -> list[tuple[datetime.date, int]]:
+        if self._days is None:
+            self._days = list(
+                AccountDay.objects.filter(account=self.account)
+                .values("day")
+                .annotate(n=Sum("entries"))
+                .order_by("-day")
+                .values_list("day", "n")
+            )
+        return self._days
+
+    def count(self) -> int:
+        return sum(n for _, n in self.days())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[LedgerEntry]:
+        reached, since = 0, None
+        for day, n in self.days():
+            since, reached = day, reached + n
+            if reached >= (window.stop or 0):
+                break
+        entries = LedgerEntry.objects.filter(account=self.account)
+        if since is not None:
+            start = timezone.make_aware(datetime.datetime.combine(since, datetime.time()))
+            entries = entries.filter(transaction__occurred_at__gte=start)
+        entries = entries.select_related(
+            "transaction", "transaction__usage", "transaction__usage__resource", "pool"
+        ).order_by("-transaction__occurred_at", "-pk")
+        return list(entries[window])
+
+
 def burn_rate(account: CreditAccount, today: datetime.date | None = None) -> Decimal:
     """Credits consumed per day over the last 14 days (refunded debits left out)."""
     today = today or timezone.localdate()

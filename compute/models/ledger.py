@@ -307,7 +307,11 @@ class LedgerTransaction(AppendOnlyModel):
                 violation_error_message="A reversal names the transaction it reverses, and only a reversal does.",
             ),
         ]
-        indexes = [models.Index(fields=["kind", "occurred_at"], name="ledgertxn_kind_time_idx")]
+        indexes = [
+            models.Index(fields=["kind", "occurred_at"], name="ledgertxn_kind_time_idx"),
+            # An account page reads its newest days' entries through this (selectors.AccountEntries).
+            models.Index(fields=["occurred_at"], name="ledgertxn_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"

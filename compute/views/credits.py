@@ -274,12 +274,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("charter", "charter__lead_organization", "charter__committee"),
         pk=pk,
     )
-    entries = (
-        LedgerEntry.objects.filter(account=account)
-        .select_related("transaction", "transaction__usage", "transaction__usage__resource", "pool")
-        .order_by("-transaction__occurred_at", "-pk")
-    )
-    page, query = paginate(request, entries, 25)
+    page, query = paginate(request, selectors.AccountEntries(account), 25)
     transfers = (
         CreditTransfer.objects.filter(Q(source=account) | Q(target=account), status=TransferStatus.PROPOSED)
         .select_related("source__charter", "target__charter", "proposed_by")
