@@ -495,6 +495,7 @@ NOT_ACTS: set[str] = {
     "compute.services.credits.debits.stream_root",
     "compute.services.credits.debits.verify_debit_proof",
     "compute.services.metrics.attribution.ledger_source_key_of",
+    "compute.services.credits.posting.add_to_days",
     "compute.services.credits.posting.credits",
     "compute.services.credits.posting.draw",
     "compute.services.credits.posting.fmt_credits",
