@@ -138,7 +138,14 @@ def run() -> list[dict]:
     path.unlink()
     summary = next((line for line in output.splitlines() if line.startswith("Charged")), "")
     return [
-        row("usage", f"raw COPY of {written:,} rows", baseline, unit="s", ratio=1.0, note="baseline"),
+        row(
+            "usage",
+            f"raw {'COPY' if vendor == 'postgresql' else 'executemany'} of {written:,} rows",
+            baseline,
+            unit="s",
+            ratio=1.0,
+            note="baseline",
+        ),
         row(
             "usage",
             f"import_usage of {written:,} rows",
