@@ -200,3 +200,14 @@ class AccountingImportTests(CreditsTestCase):
             out, _ = self.run_import(path, source="table", batch_size=2, no_progress=True)
         self.assertIn("Charged 25.075 credits in 6 debit(s), 3 batch(es)", out)
         self.assertEqual(UsageRecord.objects.get(resource=self.cpu).hour, HOUR)
+
+    def test_an_impossible_hour_in_a_table_is_a_command_error_and_nothing_is_written(self):
+        csv = f"hour,resource,charter,unit_hours\n2026-03-01T10:00:00Z,Aurora GPU cluster,{self.charter.pk},2\n"
+        csv += f"2026-02-30T10:00:00Z,Aurora GPU cluster,{self.charter.pk},2\n"
+        with TemporaryDirectory() as folder:
+            path = Path(folder) / "usage.csv"
+            path.write_text(csv)
+            with self.assertRaises(CommandError):
+                self.run_import(path, source="table", no_progress=True)
+        self.assertFalse(UsageRecord.objects.exists())
+        self.assertEqual(self.account().balance, D(1000))
