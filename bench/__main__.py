@@ -17,7 +17,7 @@ import traceback
 
 from bench.common import row
 
-BENCHMARKS = ["audit", "record", "vote", "ledger", "metrics", "pages", "roadmap"]
+BENCHMARKS = ["audit", "record", "vote", "ledger", "usage", "metrics", "pages", "roadmap"]
 
 
 def _format(value) -> str:

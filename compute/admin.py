@@ -8,6 +8,7 @@
 from django.contrib import admin
 
 from compute.models import (
+    AccountingMapping,
     CreditAccount,
     CreditAlert,
     CreditPool,
@@ -18,7 +19,7 @@ from compute.models import (
     ResourceRate,
     UsageRecord,
 )
-from compute.services.credits import pools, resources
+from compute.services.credits import accounting, pools, resources
 from governance.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -60,6 +61,38 @@ class CreditPoolAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AccountingMapping)
+class AccountingMappingAdmin(admin.ModelAdmin):
+    # Written through compute.services.credits.accounting, so every change is audited.
+    list_display = ["system", "kind", "name", "charter", "resource"]
+    list_filter = ["system", "kind"]
+    search_fields = ["name"]
+    fields = ["system", "kind", "name", "charter", "resource"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change and obj.pk:
+            # A renamed or re-kinded mapping is the old one forgotten and a new one made.
+            old = AccountingMapping.objects.get(pk=obj.pk)
+            if (old.system, old.kind, old.name) != (data["system"], data["kind"], data["name"]):
+                accounting.remove_mapping(request.user, old)
+        obj.pk = accounting.set_mapping(
+            request.user,
+            system=data["system"],
+            kind=data["kind"],
+            name=data["name"],
+            charter=data.get("charter"),
+            resource=data.get("resource"),
+        ).pk
+
+    def delete_model(self, request, obj):
+        accounting.remove_mapping(request.user, obj)
+
+    def delete_queryset(self, request, queryset):
+        for mapping in queryset:
+            accounting.remove_mapping(request.user, mapping)
 
 
 class LedgerEntryInline(ReadOnlyInline):

@@ -52,6 +52,15 @@ class AttestationStatus(models.TextChoices):
 
 
 # The unit a resource's capacity and usage are counted in, per kind.
+class MappingKind(models.TextChoices):
+    """What an accounting system's name is: an account (→ a charter), a partition or a cluster
+    (→ a resource)."""
+
+    ACCOUNT = "account", "Account → charter"
+    PARTITION = "partition", "Partition → resource"
+    CLUSTER = "cluster", "Cluster → resource"
+
+
 UNIT_OF_KIND = {
     ResourceKind.GPU_CLUSTER: "GPU-hour",
     ResourceKind.CPU_POOL: "core-hour",

@@ -27,6 +27,12 @@ def may_manage_resources(user) -> bool:
     return is_administrator(user)
 
 
+def may_map_accounting(user) -> bool:
+    """Map accounting systems' names (Slurm accounts, partitions, clusters) onto charters and
+    resources: administrators, as they register the resources and the metric sources."""
+    return is_administrator(user)
+
+
 def may_create_pools(user) -> bool:
     """Open a pool for some committee: administrators, and anyone who manages a committee
     (which committee is checked by the service once the input names it)."""

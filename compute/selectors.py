@@ -19,13 +19,13 @@ from decimal import ROUND_CEILING, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from compute.choices import ALERT_THRESHOLDS, AWARDED_STATUSES, AccountKind, RequestStatus, ScanKind, TransactionKind
 from compute.collectors import catalogue
 from compute.models import (
+    AccountDay,
     CreditAccount,
     CreditRequest,
     LedgerEntry,
@@ -92,26 +92,63 @@ def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[De
 
 
 def account_summary(account: CreditAccount) -> AccountSummary:
-    """Allocated, consumed and expired credits of an account, from its entries in one query.
+    """Allocated, consumed and expired credits of an account, from its daily summaries in one
+    query (as many rows as days, whatever the number of entries).
 
     Allocations and transfers make the allocation; usage debits (less refunds) the
     consumption; expiries what went back to the pools. Their sum is the balance."""
-    rows = (
-        LedgerEntry.objects.filter(account=account)
-        .values("transaction__kind", "transaction__reverses__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
+    rows = AccountDay.objects.filter(account=account).values("kind").annotate(total=Sum("amount")).order_by()
     sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for row in rows:
-        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        sums[kind] += exact(row["total"])
+        sums[row["kind"]] += exact(row["total"])
     return AccountSummary(
         allocated=sums[TransactionKind.ALLOCATION] + sums[TransactionKind.TRANSFER],
         consumed=-sums[TransactionKind.USAGE],
         expired=-sums[TransactionKind.EXPIRY],
         balance=sum(sums.values(), ZERO),
     )
+
+
+class AccountEntries:
+    """An account's entries, newest first, as a sequence the Paginator slices without sorting
+    the whole history: the daily summaries say how many entries each day holds, so a page
+    reads only the days it reaches (one query for the days, one for the page)."""
+
+    def __init__(self, account: CreditAccount) -> None:
+        self.account = account
+        self._days: list[tuple[datetime.date, int]] | None = None
+
+    def days(self) -> list[tuple[datetime.date, int]]:
+        if self._days is None:
+            self._days = list(
+                AccountDay.objects.filter(account=self.account)
+                .values("day")
+                .annotate(n=Sum("entries"))
+                .order_by("-day")
+                .values_list("day", "n")
+            )
+        return self._days
+
+    def count(self) -> int:
+        return sum(n for _, n in self.days())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[LedgerEntry]:
+        reached, since = 0, None
+        for day, n in self.days():
+            since, reached = day, reached + n
+            if reached >= (window.stop or 0):
+                break
+        entries = LedgerEntry.objects.filter(account=self.account)
+        if since is not None:
+            start = timezone.make_aware(datetime.datetime.combine(since, datetime.time()))
+            entries = entries.filter(transaction__occurred_at__gte=start)
+        entries = entries.select_related(
+            "transaction", "transaction__usage", "transaction__usage__resource", "pool"
+        ).order_by("-transaction__occurred_at", "-pk")
+        return list(entries[window])
 
 
 def burn_rate(account: CreditAccount, today: datetime.date | None = None) -> Decimal:
@@ -161,18 +198,11 @@ def burn_down(account: CreditAccount, *, max_points: int = 400, today: datetime.
     burn-down chart. One aggregate query whatever the number of transactions, and never more
     than `max_points` points per line (older days are thinned out, the last ones kept)."""
     today = today or timezone.localdate()
-    rows = (
-        LedgerEntry.objects.filter(account=account)
-        .annotate(day=TruncDate("transaction__occurred_at"))
-        .values("day", "transaction__kind", "transaction__reverses__kind")
-        .annotate(total=Sum("amount"))
-        .order_by("day")
-    )
+    rows = AccountDay.objects.filter(account=account).values_list("day", "kind", "amount").order_by("day")
     by_day: dict[datetime.date, dict[str, Decimal]] = {}
-    for row in rows:
-        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        day = by_day.setdefault(row["day"], defaultdict(lambda: ZERO))
-        day[kind] += exact(row["total"])
+    for day_of, kind, amount in rows:
+        day = by_day.setdefault(day_of, defaultdict(lambda: ZERO))
+        day[kind] += exact(amount)
     days, allocated, consumed, balance = [], [], [], []
     run_alloc = run_used = run_balance = ZERO
     for day in sorted(by_day):

@@ -1,6 +1,8 @@
 """Models of the compute app: shared resources, the credit ledger, and collected metrics."""
 
+from compute.models.accounting import AccountingMapping
 from compute.models.ledger import (
+    AccountDay,
     CreditAccount,
     CreditAlert,
     CreditPool,
@@ -11,6 +13,7 @@ from compute.models.ledger import (
     CreditTransfer,
     LedgerEntry,
     LedgerTransaction,
+    UsageBatch,
     UsageRecord,
 )
 from compute.models.metrics import (
@@ -27,6 +30,8 @@ from compute.models.security import ReportDirectory, SecurityScan
 from compute.models.usage import UsageMonth
 
 __all__ = [
+    "AccountDay",
+    "AccountingMapping",
     "CreditAccount",
     "CreditAlert",
     "CreditPool",
@@ -39,6 +44,7 @@ __all__ = [
     "LedgerTransaction",
     "Resource",
     "ResourceRate",
+    "UsageBatch",
     "UsageRecord",
     "DailyRollup",
     "HourlyRollup",

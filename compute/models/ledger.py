@@ -311,7 +311,11 @@ class LedgerTransaction(AppendOnlyModel):
                 violation_error_message="A reversal names the transaction it reverses, and only a reversal does.",
             ),
         ]
-        indexes = [models.Index(fields=["kind", "occurred_at"], name="ledgertxn_kind_time_idx")]
+        indexes = [
+            models.Index(fields=["kind", "occurred_at"], name="ledgertxn_kind_time_idx"),
+            # An account page reads its newest days' entries through this (selectors.AccountEntries).
+            models.Index(fields=["occurred_at"], name="ledgertxn_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
@@ -365,6 +369,15 @@ class UsageRecord(AppendOnlyModel):
         LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="usage"
     )
     posted_at = models.DateTimeField(default=timezone.now, editable=False)
+    batch = models.ForeignKey(
+        "compute.UsageBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="records",
+        help_text="The batch that posted it; its audit event commits to this debit.",
+    )
 
     class Meta:
         ordering = ["-hour"]
@@ -384,6 +397,59 @@ class UsageRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.unit_hours} {self.resource.unit}s of {self.resource}, {self.charter}, {self.hour:%Y-%m-%d %H}h"
+
+
+class AccountDay(models.Model):
+    """Derived data: an account's entries summed per day and kind, kept by the posting services
+    in the same transaction as the entries (a reversal counts with the kind it reverses, on its
+    own day), so the account page's figures and burn-down cost the same whatever the history.
+    verify_ledger checks it against the entries."""
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(help_text="The day, in the portal's time zone, the transactions occurred.")
+    kind = models.CharField(max_length=16, choices=TransactionKind.choices)
+    amount = models.DecimalField(default=ZERO, **CREDITS)
+    entries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account", "day", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "kind"],
+                name="accountday_once_per_day_and_kind",
+                violation_error_message="This account already has a summary of that day and kind.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} on {self.day}: {self.kind} {self.amount}"
+
+
+class UsageBatch(AppendOnlyModel):
+    """Usage posted together in one transaction (an import's chunk, a collector's hours).
+
+    The batch's one audit event carries `root`: the RFC 9162 Merkle root over its debits, each
+    leaf committing to one usage record and its ledger entries, so every debit in it stays
+    provable on its own (compute.services.credits.batches.debit_proof)."""
+
+    append_only_message = LEDGER_IS_APPEND_ONLY
+
+    source = models.CharField(max_length=64, help_text="Where the usage came from, e.g. slurm-sacct.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    lines = models.PositiveIntegerField(help_text="Usage lines handed to the batch.")
+    posted = models.PositiveIntegerField(help_text="Usage records it wrote (new keys).")
+    debits = models.PositiveIntegerField(help_text="Of those, the ones that charged credits.")
+    credits = models.DecimalField(**CREDITS)
+    root = models.BinaryField(max_length=32, help_text="Merkle root over the batch's debits.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Usage batch #{self.pk} from {self.source}: {self.posted} record(s)"
 
 
 # --- Requests --------------------------------------------------------------------------------

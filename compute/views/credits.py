@@ -295,12 +295,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("charter", "charter__lead_organization", "charter__committee"),
         pk=pk,
     )
-    entries = (
-        LedgerEntry.objects.filter(account=account)
-        .select_related("transaction", "transaction__usage", "transaction__usage__resource", "pool")
-        .order_by("-transaction__occurred_at", "-pk")
-    )
-    page, query = paginate(request, entries, 25)
+    page, query = paginate(request, selectors.AccountEntries(account), 25)
     page_receipts = receipts(request.user, [entry.transaction for entry in page], POSTING_VERBS)
     for entry in page:
         entry.receipt = page_receipts.get(entry.transaction_id)

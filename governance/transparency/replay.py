@@ -24,6 +24,7 @@ REPLAYERS = [
     "governance.transparency.replay.replay_closed_ballots",
     "governance.transparency.replay.replay_seats",
     "governance.transparency.replay.replay_ledger",
+    "compute.services.credits.debits.replay_usage_batches",
 ]
 
 
@@ -131,7 +132,10 @@ def replay_ledger() -> list[str]:
         except (InvalidOperation, TypeError, ValueError):
             return (account, pool, amount)
 
-    for txn in LedgerTransaction.objects.prefetch_related("entries").iterator(chunk_size=500):
+    # A batched usage debit has no event of its own: its batch's event commits to it, and
+    # compute's replay_usage_batches checks it against that.
+    own = LedgerTransaction.objects.filter(usage__batch__isnull=True)
+    for txn in own.prefetch_related("entries").iterator(chunk_size=500):
         entries = recorded.get(str(txn.pk))
         if entries is None:
             problems.append(f"ledger transaction {txn.pk} has no event in the log")

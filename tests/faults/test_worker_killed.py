@@ -5,8 +5,8 @@ twice, nor left out.
 Everything is real: a private Redis, two worker processes one after the other, PostgreSQL,
 and a Prometheus holding four hours of DCGM samples (backfilled with promtool). The worker is
 stopped at a known point without any hook in the code: the test holds a row lock on one
-charter's credit account, so the pass commits its samples and the usage of every hour before
-that charter's first one, then waits on the lock; that is when it is killed.
+charter's credit account, so the pass commits its samples, then waits on the lock with the
+pass's usage in one uncommitted batch; that is when it is killed.
 """
 
 from __future__ import annotations
@@ -209,27 +209,26 @@ class WorkerKilledMidCollectionTests(TransactionTestCase):
 
     def test_the_pass_a_killed_worker_left_is_completed_once_by_the_next_worker(self):
         expected = self.expected_usage()
-        gamma = self.charters["gamma"].pk
-        before_gamma = sum(1 for charter, _ in expected if charter != gamma)
 
         first = self.start_worker("worker-1")
         locker = self.lock_account("gamma")
         try:
             with app.connection_for_write(self.redis_url) as broker:
                 collect_source.apply_async([self.source.pk], connection=broker)
-            # The pass stored its samples, posted every hour before gamma's, and now waits.
+            # The pass stored its samples and now waits for gamma's account with the pass's usage
+            # in one batch: one transaction, so none of it is visible yet.
             self.wait(lambda: self.backends_waiting_on_a_lock() == 1, "the pass to reach gamma's account")
-            self.wait(lambda: UsageRecord.objects.count() == before_gamma, "the postings before gamma's")
+            self.assertEqual(UsageRecord.objects.count(), 0)
             self.assertTrue(Sample.objects.filter(resource=self.resource).exists())
             first.stop(signal.SIGKILL)
             self.assertIsNotNone(first.proc.poll())
         finally:
             locker.rollback()
             locker.close()
-        # The killed worker's transaction dies with its connection: gamma's half-written row is gone.
+        # The killed worker's transaction dies with its connection: the whole batch is gone.
         self.wait(lambda: self.backends_waiting_on_a_lock() == 0, "the dead worker's transaction to end")
-        self.assertEqual(UsageAttribution.objects.count(), before_gamma)
-        self.assertEqual(UsageRecord.objects.count(), before_gamma)
+        self.assertEqual(UsageAttribution.objects.count(), 0)
+        self.assertEqual(UsageRecord.objects.count(), 0)
         source = MetricSource.objects.get(pk=self.source.pk)
         self.assertIsNone(source.collected_until)  # the pass never finished
         self.assertIsNone(source.attributed_until)

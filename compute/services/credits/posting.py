@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from compute.models import CreditAccount, CreditPool, LedgerEntry, LedgerTransaction
+from compute.models import AccountDay, CreditAccount, CreditPool, LedgerEntry, LedgerTransaction
 from compute.models.ledger import CREDIT_QUANTUM, ZERO, exact
 from governance.audit import _CHAIN_LOCK_KEY, record_event
 from governance.exceptions import DomainError
@@ -120,6 +120,12 @@ def post(
         account = next(leg.account for leg in legs if leg.account.pk == account_id)
         account.balance += delta
         CreditAccount.objects.filter(pk=account_id).update(balance=account.balance)
+    day, counted_as = timezone.localdate(txn.occurred_at), reverses.kind if reverses else kind
+    days: dict[tuple[int, datetime.date, str], tuple[Decimal, int]] = {}
+    for leg in legs:
+        amount, count = days.get((leg.account.pk, day, counted_as), (ZERO, 0))
+        days[(leg.account.pk, day, counted_as)] = (amount + leg.amount, count + 1)
+    add_to_days(days)
     record_event(
         actor,
         f"ledger.{kind}",
@@ -134,6 +140,21 @@ def post(
         },
     )
     return txn
+
+
+def add_to_days(totals: dict[tuple[int, datetime.date, str], tuple[Decimal, int]]) -> None:
+    """Move the accounts' daily summaries (AccountDay) by {(account, day, kind): (credits, entries)},
+    in the caller's transaction, as the entries are written: one upsert per summary row."""
+    if not totals:
+        return
+    table = AccountDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (account_id, day, kind, amount, entries) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608 - the model's table
+            f"ON CONFLICT (account_id, day, kind) DO UPDATE SET amount = {table}.amount + excluded.amount, "
+            f"entries = {table}.entries + excluded.entries",
+            [(a, d, k, amount, n) for (a, d, k), (amount, n) in totals.items()],
+        )
 
 
 def lot_balances(account: CreditAccount) -> list[dict]:

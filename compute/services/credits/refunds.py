@@ -70,9 +70,13 @@ REFUND_WINDOW_DAYS = 7
 def refundable_debits(account: CreditAccount, now: datetime.datetime | None = None):
     """The usage debits of the account's last REFUND_WINDOW_DAYS that are not reversed yet."""
     since = (now or timezone.now()) - datetime.timedelta(days=REFUND_WINDOW_DAYS)
+    if account.charter_id is None:
+        return LedgerTransaction.objects.none()  # only charters are charged for usage
+    # From the usage records (indexed by charter and hour), so the window costs the same
+    # whatever the account's history; each usage debit charges its charter's account.
     return LedgerTransaction.objects.filter(
         kind=TransactionKind.USAGE,
-        entries__account=account,
+        usage__charter_id=account.charter_id,
         reversed_by__isnull=True,
         usage__hour__gte=since.replace(minute=0, second=0, microsecond=0),
     )

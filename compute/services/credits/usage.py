@@ -6,18 +6,16 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from compute.choices import AccountKind, TransactionKind
 from compute.models import LedgerTransaction, Resource, ResourceRate, UsageRecord
 from compute.models.ledger import ZERO
-from compute.services.credits import alerts, pools, posting
-from governance import values
+from compute.services.credits import alerts, batch_sql, batches, pools, posting
 
 logger = logging.getLogger(__name__)
 
@@ -94,55 +92,34 @@ def _post_usage(key: dict, unit_hours: Decimal, actor) -> LedgerTransaction | No
     return debit
 
 
-@dataclass
-class ImportResult:
-    posted: int = 0
-    already_posted: int = 0
-    errors: list[str] = field(default_factory=list)
+class _DryRun(Exception):
+    def __init__(self, result: batches.BatchResult) -> None:
+        self.result = result
 
 
-def import_usage(rows: Iterable[dict], *, source: str, actor=None) -> ImportResult:
-    """Post usage from an accounting system's export (e.g. Slurm `sreport` turned into rows
-    of hour, resource, charter, unit_hours). Each row is posted on its own, idempotently;
-    rows that cannot be understood are reported with their line, not guessed at."""
-    from charters.models import Charter
+def post_usage_batch(
+    lines: Iterable[batches.UsageLine] | batch_sql.Staged, *, source: str, actor=None, dry_run: bool = False
+) -> batches.BatchResult:
+    """Post a batch of usage lines in one transaction (compute.services.credits.batches).
 
-    result = ImportResult(errors=[])
-    resources = {r.name.casefold(): r for r in Resource.objects.all()}
-    charters: dict[str, Charter | None] = {}
-    for line, row in enumerate(rows, start=1):
-        try:
-            resource = resources.get(str(row.get("resource", "")).strip().casefold())
-            if resource is None:
-                raise ValidationError(f"unknown resource '{row.get('resource')}'")
-            charter_key = str(row.get("charter", "")).strip()
-            if charter_key not in charters:
-                charter_id = values.optional_id(charter_key)
-                charters[charter_key] = (
-                    Charter.objects.filter(pk=charter_id).first()
-                    if charter_id is not None
-                    else Charter.objects.filter(title=charter_key).first()
-                )
-            charter = charters[charter_key]
-            if charter is None:
-                raise ValidationError(f"unknown charter '{charter_key}'")
-            hour = datetime.datetime.fromisoformat(str(row.get("hour", "")).strip().replace("Z", "+00:00"))
-            if timezone.is_naive(hour):
-                hour = timezone.make_aware(hour, datetime.UTC)
-            posted = post_usage(
-                source=source,
-                resource=resource,
-                charter=charter,
-                hour=hour,
-                unit_hours=str(row.get("unit_hours")),
-                actor=actor,
-            )
-        except (ValidationError, ValueError) as error:
-            message = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-            result.errors.append(f"row {line}: {message}")
-            continue
-        if posted is None:
-            result.already_posted += 1
-        else:
-            result.posted += 1
+    The same charges as post_usage for each line in the batch's order, written set-based:
+    COPY and SQL on PostgreSQL, bulk inserts on SQLite. `source` names the batch (each line
+    carries its own key's source). With `dry_run` the batch is charged and rolled back:
+    nothing is written, and the result says what would have been charged. An unknown
+    resource or charter refuses the whole batch."""
+    try:
+        with transaction.atomic():
+            posting.lock_ledger()
+            if connection.vendor == "postgresql":
+                result = batch_sql.post(lines, source=source, actor=actor)
+            elif isinstance(lines, batch_sql.Staged):
+                raise TypeError("Lines staged in SQL are PostgreSQL's alone.")
+            else:
+                result = batches.post_in_python(list(lines), source=source, actor=actor)
+            if dry_run:
+                raise _DryRun(result)
+    except _DryRun as stopped:
+        stopped.result.batch = None
+        stopped.result.alerts = []
+        return stopped.result
     return result

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
 
 from compute.choices import AccountKind, TransactionKind
-from compute.models import CreditAccount, CreditPool, LedgerEntry, LedgerTransaction
-from compute.models.ledger import exact
+from compute.models import AccountDay, CreditAccount, CreditPool, LedgerEntry, LedgerTransaction
+from compute.models.ledger import ZERO, exact
 
 
 @dataclass
@@ -24,7 +26,8 @@ class LedgerReport:
 def verify_ledger() -> LedgerReport:
     """Check the ledger's invariants from the entries themselves: every transaction sums to
     zero (overall and per pool), every cached balance equals its entries' sum, every pool's
-    total equals its funding, and no pool has allocated more than it holds."""
+    total equals its funding, no pool has allocated more than it holds, and the accounts'
+    daily summaries equal their entries."""
     problems: list[str] = []
     per_pool = LedgerEntry.objects.values("transaction", "pool").annotate(total=Sum("amount")).order_by("transaction")
     problems += [
@@ -51,4 +54,29 @@ def verify_ledger() -> LedgerReport:
         funding = exact(funded.get(pool.pk))
         if pool.total != funding:
             problems.append(f"{pool.name} says its total is {pool.total} but it was funded {funding}.")
+    problems += _day_problems()
     return LedgerReport(transactions=LedgerTransaction.objects.count(), problems=problems)
+
+
+def _day_problems() -> list[str]:
+    """Each account's daily summaries equal its entries summed per day and kind."""
+    rows = (
+        LedgerEntry.objects.annotate(day=TruncDate("transaction__occurred_at"))
+        .values("account", "day", "transaction__kind", "transaction__reverses__kind")
+        .annotate(total=Sum("amount"), count=Count("pk"))
+        .order_by()
+    )
+    expected: dict[tuple, list] = defaultdict(lambda: [ZERO, 0])
+    for row in rows.iterator(chunk_size=5000):
+        key = (row["account"], row["day"], row["transaction__reverses__kind"] or row["transaction__kind"])
+        expected[key][0] += exact(row["total"])
+        expected[key][1] += row["count"]
+    kept = {
+        (a, d, k): [exact(amount), n]
+        for a, d, k, amount, n in AccountDay.objects.values_list("account", "day", "kind", "amount", "entries")
+    }
+    return [
+        f"Account #{key[0]}'s summary of {key[1]} ({key[2]}) says {kept.get(key)}; its entries say {expected.get(key)}."
+        for key in sorted(set(expected) | set(kept), key=str)
+        if kept.get(key, [ZERO, 0]) != expected.get(key, [ZERO, 0])
+    ]

@@ -1,5 +1,5 @@
 """Usage attribution: GPU-hours per charter and hour from Prometheus series, kept and
-handed to the credit ledger's post_usage."""
+handed to the credit ledger in batches (usage.post_usage_batch)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from charters.models import Charter
 from compute.collectors.prometheus import PrometheusClient, Series
-from compute.models import MetricSource, Resource, UsageAttribution
-from compute.services.credits import usage
+from compute.models import MetricSource, UsageAttribution
+from compute.services.credits import batches, usage
 from governance import values as governance_values
 
 # Usage of an hour is attributed once its last scrapes have surely arrived.
@@ -24,7 +24,7 @@ ATTRIBUTION_LAG = datetime.timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class UsageRow:
-    """What the ledger's post_usage takes: unit-hours per charter per resource per hour."""
+    """What the ledger's usage lines carry: unit-hours per charter per resource per hour."""
 
     source: str
     resource_id: int
@@ -35,7 +35,11 @@ class UsageRow:
 
 def ledger_source_key(source: MetricSource) -> str:
     """The `source` of the ledger's idempotency key: stable across renames of the source."""
-    return f"metric-source:{source.pk}"
+    return ledger_source_key_of(source.pk)
+
+
+def ledger_source_key_of(source_id: int) -> str:
+    return f"metric-source:{source_id}"
 
 
 def usage_rows(
@@ -109,44 +113,50 @@ def attribute_usage(source: MetricSource, *, now: datetime.datetime | None = Non
 
 
 def save_attribution(source: MetricSource, rows: list[UsageRow]) -> None:
-    """Keep the rows, and hand each to the ledger's post_usage.
+    """Keep the rows, and hand the ledger, in one batch, the ones it has not taken yet.
 
-    The ledger is idempotent on (source, resource, charter, hour), so a row posted twice is
-    charged once; `posted_at` records that the ledger took it."""
-    for row in rows:
-        with transaction.atomic():
-            attribution, _ = UsageAttribution.objects.get_or_create(
-                source=source,
-                resource_id=row.resource_id,
-                charter_id=row.charter_id,
-                hour=row.hour,
-                defaults={"unit_hours": row.unit_hours},
-            )
-            if attribution.posted_at is None:
-                usage.post_usage(
-                    source=row.source,
-                    resource=Resource.objects.get(pk=row.resource_id),
-                    charter=Charter.objects.get(pk=row.charter_id),
+    A row kept before keeps its first figure (as the ledger's key does); the ledger is
+    idempotent on (source, resource, charter, hour), so a row posted twice is charged once;
+    `posted_at` records that the ledger took it."""
+    with transaction.atomic():
+        UsageAttribution.objects.bulk_create(
+            [
+                UsageAttribution(
+                    source=source,
+                    resource_id=row.resource_id,
+                    charter_id=row.charter_id,
                     hour=row.hour,
-                    unit_hours=attribution.unit_hours,
+                    unit_hours=row.unit_hours,
                 )
-                UsageAttribution.objects.filter(pk=attribution.pk).update(posted_at=timezone.now())
+                for row in rows
+            ],
+            ignore_conflicts=True,
+        )
+        _post(UsageAttribution.objects.filter(source=source, posted_at__isnull=True))
 
 
 def post_pending_usage() -> int:
-    """Hand the ledger every attributed hour it has not taken yet."""
-    posted = 0
-    for attribution in UsageAttribution.objects.filter(posted_at__isnull=True).select_related(
-        "source", "resource", "charter"
-    ):
-        with transaction.atomic():
-            usage.post_usage(
-                source=ledger_source_key(attribution.source),
-                resource=attribution.resource,
-                charter=attribution.charter,
-                hour=attribution.hour,
-                unit_hours=attribution.unit_hours,
+    """Hand the ledger, in one batch, every attributed hour it has not taken yet."""
+    with transaction.atomic():
+        return _post(UsageAttribution.objects.filter(posted_at__isnull=True))
+
+
+def _post(pending) -> int:
+    attributions = list(pending.select_for_update(of=("self",)).order_by("hour", "resource_id", "charter_id", "pk"))
+    if not attributions:
+        return 0
+    usage.post_usage_batch(
+        (
+            batches.usage_line(
+                source=ledger_source_key_of(a.source_id),
+                resource_id=a.resource_id,
+                charter_id=a.charter_id,
+                hour=a.hour,
+                unit_hours=a.unit_hours,
             )
-            UsageAttribution.objects.filter(pk=attribution.pk).update(posted_at=timezone.now())
-        posted += 1
-    return posted
+            for a in attributions
+        ),
+        source="metric attribution",
+    )
+    UsageAttribution.objects.filter(pk__in=[a.pk for a in attributions]).update(posted_at=timezone.now())
+    return len(attributions)

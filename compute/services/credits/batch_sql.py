@@ -1,0 +1,253 @@
+"""The PostgreSQL path of a usage batch: COPY into a staging table, charge in SQL.
+
+Every step is one statement over the whole batch, whatever its size:
+
+1. COPY the lines into `usage_stage`, numbered in the batch's order;
+2. `usage_plan`: the first line of each key, less the keys posted before, at the rate in effect
+   at its hour (rates as ranges of effective dates; a resource's first rate also prices the
+   hours before it), with each debit's running total per account and its transaction id;
+3. `usage_lot`: each account's non-expired lots once, oldest period first, as ranges of credits;
+4. `usage_entry`: each debit's cut of each lot (the overlap of two ranges) and the overdraft
+   beyond the last lot, on the account's side and the usage account's;
+5. the transactions, entries and records inserted from those tables (the records with
+   ON CONFLICT DO NOTHING on the idempotency key), and each account's balance moved once.
+
+The ledger lock (posting.lock_ledger) is held by the caller, so no other posting interleaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from compute.models import (
+    AccountDay,
+    CreditAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Resource,
+    ResourceRate,
+    UsageRecord,
+)
+from compute.models.ledger import ZERO, CreditPool
+from compute.services.credits import batches, debits
+
+T = {
+    "account": CreditAccount._meta.db_table,
+    "entry": LedgerEntry._meta.db_table,
+    "txn": LedgerTransaction._meta.db_table,
+    "record": UsageRecord._meta.db_table,
+    "rate": ResourceRate._meta.db_table,
+    "pool": CreditPool._meta.db_table,
+}
+
+STAGE = """
+DROP TABLE IF EXISTS usage_stage, usage_plan, usage_lot, usage_entry, usage_resource;
+CREATE TEMP TABLE usage_stage (
+    seq bigint, source varchar(64), resource_id bigint, charter_id bigint, hour timestamptz,
+    unit_hours numeric(14, 4)
+) ON COMMIT DROP;
+"""
+
+PLAN = """
+CREATE TEMP TABLE usage_plan ON COMMIT DROP AS
+WITH firsts AS (
+    SELECT DISTINCT ON (source, resource_id, charter_id, hour) *
+    FROM usage_stage ORDER BY source, resource_id, charter_id, hour, seq
+), rates AS (
+    SELECT id, resource_id, rate, effective_from,
+           LEAD(effective_from) OVER w AS until, ROW_NUMBER() OVER w AS nth
+    FROM {rate} WHERE resource_id IN (SELECT id FROM usage_resource)
+    WINDOW w AS (PARTITION BY resource_id ORDER BY effective_from)
+), priced AS (
+    SELECT f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, a.id AS account_id,
+           r.id AS rate_id, COALESCE(r.rate, 0)::numeric(12, 4) AS rate_value,
+           ROUND(f.unit_hours * COALESCE(r.rate, 0), 4)::numeric(18, 4) AS credits
+    FROM firsts f
+    JOIN {account} a ON a.charter_id = f.charter_id
+    LEFT JOIN rates r ON r.resource_id = f.resource_id
+        AND (f.hour >= r.effective_from OR r.nth = 1) AND (r.until IS NULL OR f.hour < r.until)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {record} u
+        WHERE u.source = f.source AND u.resource_id = f.resource_id AND u.charter_id = f.charter_id
+          AND u.hour = f.hour)
+)
+SELECT p.*, SUM(p.credits) OVER (PARTITION BY p.account_id ORDER BY p.seq) AS cum_end,
+       CASE WHEN p.credits > 0 THEN nextval(pg_get_serial_sequence('{txn}', 'id')) END AS transaction_id
+FROM priced p ORDER BY p.seq;
+ANALYZE usage_plan;
+"""
+
+LOTS = """
+CREATE TEMP TABLE usage_lot ON COMMIT DROP AS
+WITH held AS (
+    SELECT e.account_id, e.pool_id, p.period_end, SUM(e.amount) AS balance
+    FROM {entry} e JOIN {pool} p ON p.id = e.pool_id
+    WHERE p.expired_at IS NULL
+      AND e.account_id IN (SELECT DISTINCT account_id FROM usage_plan WHERE credits > 0)
+    GROUP BY e.account_id, e.pool_id, p.period_end
+)
+SELECT account_id, pool_id, balance,
+       SUM(GREATEST(balance, 0)) OVER (PARTITION BY account_id ORDER BY period_end, pool_id) AS lot_end,
+       ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY period_end DESC, pool_id DESC) = 1 AS is_last
+FROM held;
+"""
+
+# A debit covers the credits (cum_end - credits, cum_end] of its account's batch; a lot the
+# credits (lot_end - balance, lot_end]. What lies beyond the account's lots is the overdraft.
+ENTRIES = """
+CREATE TEMP TABLE usage_entry ON COMMIT DROP AS
+WITH cut AS (
+    SELECT d.transaction_id, d.account_id, l.pool_id,
+           LEAST(d.cum_end, l.lot_end) - GREATEST(d.cum_end - d.credits, l.lot_end - l.balance) AS amount
+    FROM usage_plan d JOIN usage_lot l ON l.account_id = d.account_id AND l.balance > 0
+    WHERE d.credits > 0
+    UNION ALL
+    SELECT d.transaction_id, d.account_id, last.pool_id,
+           d.cum_end - GREATEST(d.cum_end - d.credits, COALESCE(held.total, 0)) AS amount
+    FROM usage_plan d
+    LEFT JOIN (SELECT account_id, MAX(lot_end) AS total FROM usage_lot GROUP BY account_id) held
+        ON held.account_id = d.account_id
+    LEFT JOIN usage_lot last ON last.account_id = d.account_id AND last.is_last
+    WHERE d.credits > 0 AND d.cum_end > COALESCE(held.total, 0)
+)
+SELECT transaction_id, account_id, pool_id, -amount AS amount FROM cut WHERE amount > 0
+UNION ALL
+SELECT transaction_id, %s, pool_id, amount FROM cut WHERE amount > 0;
+"""
+
+FMT = "rtrim(rtrim(to_char({}, 'FM999,999,999,999,990.0000'), '0'), '.')"
+
+TRANSACTIONS = f"""
+INSERT INTO {T["txn"]} (id, kind, occurred_at, created_at, actor_id, memo, reverses_id)
+SELECT d.transaction_id, 'usage', d.hour, %(now)s, %(actor)s,
+       LEFT({FMT.format("d.unit_hours")} || ' ' || r.unit || 's on ' || r.name || ' at '
+            || {FMT.format("d.rate_value")} || ' (' || d.source || ')', 300), NULL
+FROM usage_plan d JOIN usage_resource r ON r.id = d.resource_id
+WHERE d.transaction_id IS NOT NULL ORDER BY d.transaction_id
+"""  # noqa: S608 - table names come from the models; values are bound
+
+ENTRY_ROWS = f"""
+INSERT INTO {T["entry"]} (transaction_id, account_id, pool_id, amount)
+SELECT transaction_id, account_id, pool_id, amount FROM usage_entry ORDER BY transaction_id
+"""  # noqa: S608 - table names come from the models; values are bound
+
+BALANCES = f"""
+UPDATE {T["account"]} a SET balance = a.balance + m.delta
+FROM (SELECT account_id, SUM(amount) AS delta FROM usage_entry GROUP BY account_id) m
+WHERE a.id = m.account_id
+"""  # noqa: S608 - table names come from the models; values are bound
+
+DAYS = f"""
+INSERT INTO {AccountDay._meta.db_table} AS s (account_id, day, kind, amount, entries)
+SELECT e.account_id, (d.hour AT TIME ZONE %s)::date, 'usage', SUM(e.amount), COUNT(*)
+FROM usage_entry e JOIN usage_plan d ON d.transaction_id = e.transaction_id
+GROUP BY 1, 2
+ON CONFLICT (account_id, day, kind)
+    DO UPDATE SET amount = s.amount + excluded.amount, entries = s.entries + excluded.entries
+"""  # noqa: S608 - the model's table; values are bound
+
+RECORDS = f"""
+INSERT INTO {T["record"]} (source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits,
+                           transaction_id, posted_at, batch_id)
+SELECT source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits, transaction_id,
+       %(now)s, %(batch)s
+FROM usage_plan ORDER BY seq
+ON CONFLICT (source, resource_id, charter_id, hour) DO NOTHING
+"""  # noqa: S608 - table names come from the models; values are bound
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Lines already in the database: a SELECT of (seq, source, resource_id, charter_id, hour,
+    unit_hours) that fills the staging table instead of a COPY (table_sql's imports)."""
+
+    sql: str
+    params: list
+
+
+def _copy(lines: Iterable[batches.UsageLine]) -> int:
+    count = 0
+    connection.ensure_connection()
+    with (
+        connection.connection.cursor() as raw,
+        raw.copy("COPY usage_stage (seq, source, resource_id, charter_id, hour, unit_hours) FROM STDIN") as copy,
+    ):
+        for count, line in enumerate(lines, start=1):  # noqa: B007 - the count is the result
+            copy.write_row((count, line.source, line.resource_id, line.charter_id, line.hour, line.unit_hours))
+    return count
+
+
+def _column(cursor, sql: str) -> list:
+    cursor.execute(sql)
+    return [row[0] for row in cursor.fetchall()]
+
+
+def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> batches.BatchResult:
+    """Charge the lines in SQL; the caller holds the ledger lock in its transaction."""
+    result = batches.BatchResult()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        # The plan sorts the whole batch (first line of each key, running totals): in memory.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(STAGE)
+        if isinstance(lines, Staged):
+            columns = "seq, source, resource_id, charter_id, hour, unit_hours"
+            cursor.execute(f"INSERT INTO usage_stage ({columns}) {lines.sql}", lines.params)
+            result.lines = cursor.rowcount
+        else:
+            result.lines = _copy(lines)
+        if not result.lines:
+            return result
+        cursor.execute("ANALYZE usage_stage")
+        resource_ids = _column(cursor, "SELECT DISTINCT resource_id FROM usage_stage")
+        batches.check_resources(resource_ids)
+        fresh_charters = _column(
+            cursor,
+            f"SELECT DISTINCT charter_id FROM usage_stage s WHERE NOT EXISTS (SELECT 1 FROM {T['record']} u "  # noqa: S608
+            "WHERE u.source = s.source AND u.resource_id = s.resource_id AND u.charter_id = s.charter_id "
+            "AND u.hour = s.hour)",
+        )
+        if not fresh_charters:
+            return result
+        accounts = batches.open_accounts(fresh_charters, actor)
+        cursor.execute("CREATE TEMP TABLE usage_resource (id bigint, name text, unit text) ON COMMIT DROP")
+        cursor.executemany(
+            "INSERT INTO usage_resource VALUES (%s, %s, %s)",
+            [(r.pk, r.name, r.unit) for r in Resource.objects.filter(pk__in=resource_ids)],
+        )
+        cursor.execute(PLAN.format(**T))
+        cursor.execute(LOTS.format(**T))
+        cursor.execute(ENTRIES, [accounts[0].pk])
+        cursor.execute(
+            "SELECT COUNT(*), COUNT(transaction_id), COALESCE(SUM(credits), 0) FROM usage_plan"  # noqa: S608
+        )
+        result.posted, result.debits, total = cursor.fetchone()
+        result.credits = Decimal(total)
+        cursor.execute("SELECT charter_id, SUM(credits) FROM usage_plan GROUP BY charter_id ORDER BY charter_id")
+        result.by_charter = {charter: Decimal(amount) for charter, amount in cursor.fetchall()}
+        if not result.posted:
+            return result
+        root, _ = debits.stream_root(debits.sql_entries("usage_plan", "usage_entry"))
+        batch = batches.record_batch(result, source=source, actor=actor, root=root)
+        now = timezone.now()
+        actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+        cursor.execute(TRANSACTIONS, {"now": now, "actor": actor_id})
+        cursor.execute(ENTRY_ROWS)
+        cursor.execute(BALANCES)
+        cursor.execute(DAYS, [timezone.get_current_timezone_name()])
+        cursor.execute(RECORDS, {"now": now, "batch": batch.pk})
+        if cursor.rowcount != result.posted:
+            # Only possible if someone posted without the ledger lock: refuse rather than
+            # leave debits without their records.
+            raise RuntimeError("Usage was posted concurrently without the ledger lock; the batch is rolled back.")
+        charged = _column(cursor, "SELECT DISTINCT account_id FROM usage_plan WHERE credits > 0")
+    result.batch = batch
+    by_pk = {account.pk: account for account in accounts.values()}
+    result.alerts = batches.raise_alerts(by_pk[pk] for pk in sorted(charged))
+    result.credits = result.credits.quantize(Decimal("0.0001")) if result.credits else ZERO
+    return result

@@ -1,0 +1,222 @@
+"""What a usage batch's audit event commits to, and how one debit in it is proven.
+
+Each usage record of a batch is one leaf: `entry = SHA-256(leaf text)`, where the leaf text
+names the record's idempotency key, unit-hours, rate, credits, debit transaction and that
+transaction's entries. The batch's root is the RFC 9162 Merkle root over the entries, in the
+records' key order, so a debit is proven by an inclusion path of O(log n) hashes against the
+root in the batch's one event (DESIGN.md 2.3, 2.6). The text is written the same way in SQL
+(PostgreSQL computes the leaves of a million debits itself) and in Python (SQLite, proofs).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+
+from compute.models import LedgerEntry, UsageBatch, UsageRecord
+from compute.models.ledger import exact
+from governance.transparency import merkle
+
+# The leaves of a batch's debits, from tables holding its records and their entries. The records'
+# order is the idempotency key's, bytewise (COLLATE "C"), as Python sorts strings.
+LEAF_SQL = """
+SELECT sha256(convert_to(concat_ws('|',
+    COALESCE(r.transaction_id::text, ''), r.source, r.resource_id::text, r.charter_id::text,
+    to_char(r.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+    r.unit_hours::numeric(14, 4)::text, r.rate_value::numeric(12, 4)::text, r.credits::numeric(18, 4)::text,
+    COALESCE(e.entries, '')), 'UTF8'))
+FROM {records} r
+LEFT JOIN (
+    SELECT transaction_id, string_agg(
+        account_id::text || ':' || COALESCE(pool_id::text, '') || ':' || amount::numeric(18, 4)::text, ','
+        ORDER BY account_id, COALESCE(pool_id, 0), amount) AS entries
+    FROM {entries} x GROUP BY transaction_id
+) e ON e.transaction_id = r.transaction_id
+{where}
+ORDER BY r.source COLLATE "C", r.resource_id, r.charter_id, r.hour
+"""
+
+
+@dataclass(frozen=True)
+class DebitProof:
+    """One debit's place in its batch: the leaf entry, its index, the inclusion path and the
+    root the batch's audit event recorded. Check it with `verify_debit_proof`."""
+
+    batch_id: int
+    index: int
+    size: int
+    entry: bytes
+    path: list[bytes]
+    root: bytes
+
+    def as_dict(self) -> dict:
+        encode = base64.b64encode
+        return {
+            "batch": self.batch_id,
+            "index": self.index,
+            "size": self.size,
+            "entry": encode(self.entry).decode(),
+            "path": [encode(h).decode() for h in self.path],
+            "root": encode(self.root).decode(),
+        }
+
+
+def leaf_text(
+    *,
+    transaction_id: int | None,
+    source: str,
+    resource_id: int,
+    charter_id: int,
+    hour: datetime.datetime,
+    unit_hours: Decimal,
+    rate_value: Decimal,
+    credits: Decimal,
+    entries: Iterable[tuple[int, int | None, Decimal]],
+) -> str:
+    """The text one leaf commits to (the same as LEAF_SQL writes)."""
+    ordered = sorted(((a, p, exact(amount)) for a, p, amount in entries), key=lambda e: (e[0], e[1] or 0, e[2]))
+    return "|".join(
+        [
+            "" if transaction_id is None else str(transaction_id),
+            source,
+            str(resource_id),
+            str(charter_id),
+            hour.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            str(exact(unit_hours)),
+            str(exact(rate_value)),
+            str(exact(credits)),
+            ",".join(f"{a}:{'' if p is None else p}:{amount}" for a, p, amount in ordered),
+        ]
+    )
+
+
+def leaf_entry(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+def stream_root(entries: Iterable[bytes]) -> tuple[bytes, int]:
+    """The RFC 9162 root of the leaves over `entries`, and their number, in O(log n) memory:
+    only the right frontier of perfect subtrees is kept."""
+    frontier: list[tuple[int, bytes]] = []  # (size, hash), sizes decreasing
+    size = 0
+    for entry in entries:
+        node, count = merkle.leaf_hash(entry), 1
+        while frontier and frontier[-1][0] == count:
+            left_count, left = frontier.pop()
+            node, count = merkle.node_hash(left, node), left_count + count
+        frontier.append((count, node))
+        size += 1
+    if not frontier:
+        return merkle.empty_root(), 0
+    root = frontier[-1][1]
+    for _, left in reversed(frontier[:-1]):
+        root = merkle.node_hash(left, root)
+    return root, size
+
+
+def sql_entries(records: str, entries: str, where: str = "", params: list | None = None) -> Iterator[bytes]:
+    """The leaf entries PostgreSQL computes over `records` and `entries` (tables or subqueries)."""
+    with connection.cursor() as cursor:
+        cursor.execute(LEAF_SQL.format(records=records, entries=entries, where=where), params or [])
+        while chunk := cursor.fetchmany(20000):
+            for (digest,) in chunk:
+                yield bytes(digest)
+
+
+def batch_entries(batch_id: int) -> Iterator[bytes]:
+    """The leaf entries of a batch as its tables hold it now (for replay and proofs)."""
+    if connection.vendor == "postgresql":
+        yield from sql_entries(
+            UsageRecord._meta.db_table,
+            f"(SELECT e.* FROM {LedgerEntry._meta.db_table} e JOIN {UsageRecord._meta.db_table} u "  # noqa: S608
+            "ON u.transaction_id = e.transaction_id WHERE u.batch_id = %s)",
+            "WHERE r.batch_id = %s",
+            [batch_id, batch_id],
+        )
+        return
+    records = list(
+        UsageRecord.objects.filter(batch_id=batch_id)
+        .order_by()
+        .values_list(
+            "transaction_id", "source", "resource_id", "charter_id", "hour", "unit_hours", "rate_value", "credits"
+        )
+    )
+    entries: dict[int, list] = defaultdict(list)
+    for txn, account, pool, amount in LedgerEntry.objects.filter(transaction__usage__batch_id=batch_id).values_list(
+        "transaction_id", "account_id", "pool_id", "amount"
+    ):
+        entries[txn].append((account, pool, amount))
+    records.sort(key=lambda r: (r[1], r[2], r[3], r[4]))
+    for txn, source, resource, charter, hour, unit_hours, rate_value, amount in records:
+        text = leaf_text(
+            transaction_id=txn,
+            source=source,
+            resource_id=resource,
+            charter_id=charter,
+            hour=hour,
+            unit_hours=unit_hours,
+            rate_value=rate_value,
+            credits=amount,
+            entries=entries.get(txn, []) if txn is not None else [],
+        )
+        yield leaf_entry(text)
+
+
+def debit_proof(record: UsageRecord) -> DebitProof:
+    """The inclusion proof of one batched usage record (and its debit) in its batch's root."""
+    if record.batch_id is None:
+        raise ValueError("This usage was posted on its own: its own audit event is its proof.")
+    batch = UsageBatch.objects.get(pk=record.batch_id)
+    entries = list(batch_entries(batch.pk))
+    txn = record.transaction
+    mine = leaf_entry(
+        leaf_text(
+            transaction_id=record.transaction_id,
+            source=record.source,
+            resource_id=record.resource_id,
+            charter_id=record.charter_id,
+            hour=record.hour,
+            unit_hours=record.unit_hours,
+            rate_value=record.rate_value,
+            credits=record.credits,
+            entries=txn.entries.values_list("account_id", "pool_id", "amount") if txn is not None else [],
+        )
+    )
+    index = entries.index(mine)
+    tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in entries)
+    return DebitProof(
+        batch.pk, index, tree.size, mine, merkle.inclusion_proof(tree.node, index, tree.size), bytes(batch.root)
+    )
+
+
+def verify_debit_proof(proof: DebitProof) -> bool:
+    """Whether the debit's entry is in the root at its index (offline: hashes only)."""
+    return merkle.verify_inclusion(proof.index, proof.size, merkle.leaf_hash(proof.entry), proof.path, proof.root)
+
+
+def replay_usage_batches() -> list[str]:
+    """Each usage batch's records and entries still hash to the root its audit event recorded."""
+    from governance.models import AuditEvent
+
+    problems = []
+    recorded = dict(
+        AuditEvent.objects.filter(object_type=UsageBatch._meta.label_lower, verb="ledger.usage_batch").values_list(
+            "object_id", "changes__after__root"
+        )
+    )
+    for batch in UsageBatch.objects.order_by("pk").iterator(chunk_size=200):
+        in_log = recorded.get(str(batch.pk))
+        if in_log is None:
+            problems.append(f"usage batch {batch.pk} has no event in the log")
+            continue
+        root, size = stream_root(batch_entries(batch.pk))
+        if base64.b64encode(root).decode() != in_log or bytes(batch.root) != root:
+            problems.append(f"usage batch {batch.pk}'s {size} record(s) differ from those its event committed to")
+    return problems

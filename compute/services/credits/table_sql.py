@@ -1,0 +1,175 @@
+"""A usage table (CSV of hour, resource, charter, unit_hours) imported on PostgreSQL without
+Python touching its rows: the file is COPYed as text into a session table, checked and
+converted in SQL (the few distinct resource and charter names are resolved as
+accounting.table_lines resolves them), then posted in batches straight from that table
+(batch_sql.Staged), each batch one transaction and one audit event. Nothing is posted when a
+row is bad, unless told to skip bad rows; a dry run rolls everything back.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from typing import TextIO
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
+
+from compute.models import Resource, UsageRecord
+from compute.services.credits import accounting, batch_sql, usage
+
+COLUMNS = ("hour", "resource", "charter", "unit_hours")
+HOUR_RE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*$"
+ZONE_RE = r"(Z|[+-]\d{2}(:?\d{2})?)\s*$"
+NUMBER_RE = r"^\s*(\d+(\.\d*)?|\.\d+)\s*$"
+
+CHECK = f"""
+SELECT r.line, CASE
+    WHEN rk.id IS NULL THEN 'unknown resource ''' || left(COALESCE(r.resource, ''), 40) || ''''
+    WHEN ck.id IS NULL THEN 'unknown charter ''' || left(COALESCE(r.charter, ''), 40) || ''''
+    WHEN COALESCE(r.hour, '') !~ '{HOUR_RE}' THEN '''' || left(COALESCE(r.hour, ''), 40) || ''' is not an ISO 8601 time'
+    WHEN COALESCE(r.unit_hours, '') ~ '^\\s*-' THEN 'Usage cannot be negative.'
+    WHEN COALESCE(r.unit_hours, '') !~ '{NUMBER_RE}'
+        THEN '''' || left(COALESCE(r.unit_hours, ''), 40) || ''' is not a number.'
+    WHEN trim(r.unit_hours)::numeric > 9999999999.9999 THEN 'unit-hours in one hour past belief'
+    END AS problem
+FROM usage_raw r
+LEFT JOIN usage_raw_resource rk ON rk.key = r.resource
+LEFT JOIN usage_raw_charter ck ON ck.key = r.charter
+"""  # noqa: S608 - no input in it: the patterns above
+
+RESOLVE = f"""
+CREATE TEMP TABLE usage_resolved AS
+SELECT row_number() OVER (ORDER BY r.line) AS seq, %s::varchar(64) AS source, rk.id AS resource_id, ck.id AS charter_id,
+       date_trunc('hour', (CASE WHEN r.hour ~ '{ZONE_RE}' THEN trim(r.hour) ELSE trim(r.hour) || '+00:00' END)
+                          ::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour,
+       round(trim(r.unit_hours)::numeric, 4)::numeric(14, 4) AS unit_hours
+FROM ({CHECK}) c
+JOIN usage_raw r ON r.line = c.line
+JOIN usage_raw_resource rk ON rk.key = r.resource
+JOIN usage_raw_charter ck ON ck.key = r.charter
+WHERE c.problem IS NULL
+"""  # noqa: S608 - no input in it; the source is bound
+
+DROP = "DROP TABLE IF EXISTS usage_raw, usage_raw_resource, usage_raw_charter, usage_resolved, usage_fresh"
+
+
+def _header(handle: TextIO) -> list[str]:
+    names = [name.strip().lower() for name in next(csv.reader([handle.readline()]), [])]
+    if missing := [name for name in COLUMNS if name not in names]:
+        raise ValidationError(f"The table has no {', '.join(missing)} column (its header: {', '.join(names)}).")
+    return names
+
+
+def _keys(cursor, column: str, table: str, resolve) -> None:
+    cursor.execute(f"SELECT DISTINCT {column} FROM usage_raw")  # noqa: S608 - one of COLUMNS
+    keys = [key for (key,) in cursor.fetchall()]
+    cursor.execute(f"CREATE TEMP TABLE {table} (key text, id bigint)")
+    cursor.executemany(f"INSERT INTO {table} VALUES (%s, %s)", [(key, resolve(key or "")) for key in keys])  # noqa: S608
+
+
+def _charter_id(key: str) -> int | None:
+    from charters.models import Charter
+    from governance import values
+
+    wanted = values.optional_id(key.strip())
+    found = Charter.objects.filter(pk=wanted) if wanted is not None else None
+    return (found or Charter.objects.filter(title=key.strip())).values_list("pk", flat=True).first()
+
+
+def import_csv(
+    handle: TextIO,
+    *,
+    source: str,
+    actor=None,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+    batch_size: int = accounting.DEFAULT_BATCH,
+    progress: accounting.Progress | None = None,
+) -> accounting.ImportSummary:
+    """Import a CSV usage table on PostgreSQL; the same rules and summary as accounting.import_usage."""
+    if connection.vendor != "postgresql":
+        raise ValidationError("The COPY import needs PostgreSQL; use accounting.import_usage.")
+    if batch_size < 1:
+        raise ValidationError({"batch_size": "A batch holds at least one line."})
+    summary = accounting.ImportSummary(dry_run=dry_run)
+    started = time.perf_counter()
+    names = _header(handle)
+    resources = {r.name.casefold(): r.pk for r in Resource.objects.all()}
+    try:
+        with transaction.atomic():
+            _load(handle, names, resources)
+            summary.rows, summary.errors = _check()
+            if not summary.errors or skip_bad_rows:
+                _post(summary, source=source, actor=actor, batch_size=batch_size, progress=progress, started=started)
+            if dry_run:
+                raise accounting.RollBack
+    except accounting.RollBack:
+        summary.batches = summary.alerts = 0
+    except DatabaseError as error:
+        raise ValidationError(f"The table could not be read: {str(error).splitlines()[0]}") from error
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(DROP)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _load(handle: TextIO, names: list[str], resources: dict[str, int]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(DROP)
+        columns = [name if name in COLUMNS else f"ignored_{n}" for n, name in enumerate(names)]
+        cursor.execute(f"CREATE TEMP TABLE usage_raw (line bigserial, {', '.join(f'{c} text' for c in columns)})")
+        with (
+            connection.connection.cursor() as raw,
+            raw.copy(
+                f"COPY usage_raw ({', '.join(columns)}) FROM STDIN (FORMAT csv)"  # noqa: S608 - names from COLUMNS
+            ) as copy,
+        ):
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        cursor.execute("ANALYZE usage_raw")
+        _keys(cursor, "resource", "usage_raw_resource", lambda key: resources.get(key.strip().casefold()))
+        _keys(cursor, "charter", "usage_raw_charter", _charter_id)
+
+
+def _check() -> tuple[int, list[str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM usage_raw")
+        rows = cursor.fetchone()[0]
+        cursor.execute(f"SELECT line, problem FROM ({CHECK}) c WHERE problem IS NOT NULL ORDER BY line")  # noqa: S608
+        return rows, [f"row {line}: {problem}" for line, problem in cursor.fetchall()]
+
+
+# Keys the ledger already holds are set aside once for the whole table (a re-run then posts
+# nothing and opens no batch); each batch still refuses a key posted in the meantime.
+FRESH = f"""
+CREATE TEMP TABLE usage_fresh AS
+SELECT row_number() OVER (ORDER BY r.seq) AS seq, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours
+FROM usage_resolved r
+WHERE NOT EXISTS (
+    SELECT 1 FROM {UsageRecord._meta.db_table} u
+    WHERE u.source = r.source AND u.resource_id = r.resource_id AND u.charter_id = r.charter_id AND u.hour = r.hour)
+"""  # noqa: S608 - the model's table
+
+
+def _post(summary, *, source, actor, batch_size, progress, started) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(RESOLVE, [source])
+        cursor.execute("SELECT COUNT(*) FROM usage_resolved")
+        resolved = cursor.fetchone()[0]
+        cursor.execute(FRESH)
+        cursor.execute("CREATE INDEX ON usage_fresh (seq)")
+        cursor.execute("SELECT COUNT(*) FROM usage_fresh")
+        total = cursor.fetchone()[0]
+    summary.already_posted = summary.lines = resolved - total
+    select = (
+        "SELECT seq, source, resource_id, charter_id, hour, unit_hours FROM usage_fresh WHERE seq > %s AND seq <= %s"
+    )
+    for first in range(0, total, batch_size):
+        summary.add(
+            usage.post_usage_batch(batch_sql.Staged(select, [first, first + batch_size]), source=source, actor=actor)
+        )
+        summary.lines = resolved - total + min(first + batch_size, total)
+        if progress:
+            progress(summary.lines, resolved, time.perf_counter() - started)
