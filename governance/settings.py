@@ -301,10 +301,13 @@ SPECTACULAR_SETTINGS = {
 # A parallel test run (pytest-xdist) gives each worker process a Redis database of its own, so
 # one worker's Celery never runs another's tasks against the wrong test database and their
 # cache keys never meet. Outside the test suite the variable is never set.
+# Done once, in the worker process: the processes a test starts inherit the result, and one
+# given a Redis of its own by the test keeps the URL it was given.
 _TEST_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
-if env.str("REDIS_URL", default="") and _TEST_WORKER.startswith("gw"):
+if env.str("REDIS_URL", default="") and _TEST_WORKER.startswith("gw") and not env.str("TGB_REDIS_SPLIT", default=""):
     _redis = urlsplit(env.str("REDIS_URL"))
     os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{1 + int(_TEST_WORKER[2:])}"))
+    os.environ["TGB_REDIS_SPLIT"] = _TEST_WORKER
 
 # One cache for every process (throttle counters, cached pages): Redis when REDIS_URL is set,
 # otherwise a table in the database (made by a migration), never per-process memory, so a

@@ -51,7 +51,7 @@ def test_an_auditor_filters_the_record_downloads_a_receipt_and_verifies(page, li
     push_latest()
 
     log_in(page, live_server.url, "uma")
-    page.get_by_role("link", name="Record").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", name="Audit log", level=1)).to_be_visible()
     expect(page.get_by_text("No checkpoint has been cosigned")).to_have_count(0)
     assert_accessible(page, "the audit page")

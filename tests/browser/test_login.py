@@ -11,6 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_member_logs_in_and_reaches_the_home_page(live_server, page):
     make_body()
     page.goto(f"{live_server.url}/")
+    # A visitor gets the public home; the header's sign-in link leads to the login form.
+    page.get_by_role("banner").get_by_role("link", name="Sign in").click()
     assert "/login/" in page.url
     page.get_by_label("Username").fill("carla")
     page.get_by_label("Password").fill(PASSWORD)
