@@ -6,18 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PORT ?= 8000
 # The suite runs on one pytest-xdist worker per core (`make test TEST_WORKERS=0` runs it in one process).
 TEST_WORKERS ?= auto
-# Links in e-mails and iCal feeds follow the port the portal is served on.
-SITE_URL ?= http://127.0.0.1:$(PORT)
-# The record's name stays what a local run has always signed as, whatever port serves it (the
-# log key in var/ is named by it).
-LOG_ORIGIN ?= 127.0.0.1:8000/audit
 VAR := $(or $(TGB_VAR_DIR),$(CURDIR)/var)
-# The demo's e-mails go to files under var/mail/, not over the logins in the terminal.
-EMAIL_URL ?= filemail:///$(VAR)/mail
-# Static files under hashed names, gzipped, cached for a year by the browser (whitenoise):
-# plotly's 4.8 MB are fetched once, compressed, and never again until they change.
-STATIC_MANIFEST ?= 1
-export SITE_URL LOG_ORIGIN EMAIL_URL STATIC_MANIFEST
 # The write path and the rules of who may do what are type-checked (mypy with django-stubs).
 TYPED = $(wildcard */services/ */services.py */permissions.py) governance/subjects.py
 
@@ -32,6 +21,17 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# For `make run` only (the test suite sets its own):
+# links in e-mails and iCal feeds follow the port the portal is served on;
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+# the record's name stays what a local run has always signed as, whatever port serves it (the
+# log key in var/ is named by it);
+run: export LOG_ORIGIN ?= 127.0.0.1:8000/audit
+# the demo's e-mails go to files under var/mail/, not over the logins in the terminal;
+run: export EMAIL_URL ?= filemail:///$(VAR)/mail
+# static files under hashed names, gzipped, cached for a year by the browser (whitenoise):
+# plotly's 4.8 MB are fetched once, compressed, and never again until they change.
+run: export STATIC_MANIFEST ?= 1
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
