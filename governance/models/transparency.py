@@ -48,6 +48,18 @@ class LogState(models.Model):
         return f"log of {self.size} leaves"
 
 
+class LogCheckpointQuerySet(models.QuerySet):
+    def cosigned_by_every_sector(self, sectors) -> LogCheckpointQuerySet:
+        """Checkpoints that carry a cosignature of a witness of each of `sectors`, newest first
+        (the rows only: whether each cosignature verifies is the caller's check)."""
+        return (
+            self.filter(cosignatures__sector__in=sectors)
+            .annotate(sectors=models.Count("cosignatures__sector", distinct=True))
+            .filter(sectors=len(sectors))
+            .order_by("-size")
+        )
+
+
 class LogCheckpoint(models.Model):
     """A checkpoint the log signed: the C2SP signed note with the log's signature only."""
 
@@ -55,6 +67,8 @@ class LogCheckpoint(models.Model):
     root = models.BinaryField(max_length=32)
     note = models.TextField(help_text="The checkpoint as a signed note, with the log's signature line.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LogCheckpointQuerySet.as_manager()
 
     class Meta:
         ordering = ["-size"]

@@ -259,13 +259,7 @@ def verified_checkpoint() -> tuple[LogCheckpoint, Note] | None:
     policy = witness_policy()
     if not all(policy[sector] for sector in SECTORS):
         return None
-    candidates = (
-        LogCheckpoint.objects.filter(cosignatures__sector__in=SECTORS)
-        .annotate(sectors=models.Count("cosignatures__sector", distinct=True))
-        .filter(sectors=len(SECTORS))
-        .order_by("-size")
-        .prefetch_related("cosignatures")
-    )
+    candidates = LogCheckpoint.objects.cosigned_by_every_sector(SECTORS).prefetch_related("cosignatures")
     for checkpoint in candidates[:20]:
         note = cosigned_note(checkpoint)
         try:

@@ -35,14 +35,7 @@ class ReceiptLink:
 
 def cosigned_size() -> int:
     """The size of the newest checkpoint that carries a cosignature of every sector's witness."""
-    newest = (
-        LogCheckpoint.objects.filter(cosignatures__sector__in=SECTORS)
-        .annotate(sectors=models.Count("cosignatures__sector", distinct=True))
-        .filter(sectors=len(SECTORS))
-        .order_by("-size")
-        .values_list("size", flat=True)
-        .first()
-    )
+    newest = LogCheckpoint.objects.cosigned_by_every_sector(SECTORS).values_list("size", flat=True).first()
     return newest or 0
 
 
