@@ -44,9 +44,23 @@ def may_manage_pools(user, committee) -> bool:
     return can_manage_committee(user, committee)
 
 
-def may_correct_ledger(user) -> bool:
-    """Reverse a ledger transaction: administrators."""
+def may_propose_reversal(user) -> bool:
+    """Propose that a ledger transaction be reversed: administrators (the proposal moves
+    nothing; the committee's co-chairs decide)."""
     return is_administrator(user)
+
+
+def may_decide_reversal(user, proposal) -> bool:
+    """Approve or turn down a reversal: the co-chairs of the committee holding its accounts."""
+    return is_co_chair(user, proposal.committee)
+
+
+def committees_chaired_by(user):
+    """The committees in which the person holds a co-chair seat today (a queryset of ids)."""
+    from governance.choices import Role
+    from governance.models import Membership
+
+    return Membership.objects.active().filter(user=user, role=Role.CHAIR).values("committee_id")
 
 
 def may_manage_metric_sources(user) -> bool:

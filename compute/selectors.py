@@ -22,13 +22,23 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from compute.choices import ALERT_THRESHOLDS, AWARDED_STATUSES, AccountKind, RequestStatus, ScanKind, TransactionKind
+from compute.choices import (
+    ALERT_THRESHOLDS,
+    AWARDED_STATUSES,
+    AccountKind,
+    RefundStatus,
+    RequestStatus,
+    ScanKind,
+    TransactionKind,
+)
 from compute.collectors import catalogue
 from compute.models import (
     AccountDay,
     CreditAccount,
+    CreditRefund,
     CreditRequest,
     LedgerEntry,
+    LedgerReversal,
     Metric,
     MetricSource,
     Resource,
@@ -407,6 +417,20 @@ def credits_panel(user) -> dict:
         return {}
     pending = awaiting_signature(user)
     awaiting = list(pending[:10])
+    chaired = Membership.objects.active().filter(user=user, role=Role.CHAIR)
+    # Refunds and ledger reversals wait for the co-chair of every sector: those of the
+    # person's committees that their own sector has not approved yet.
+    corrections = [
+        *CreditRefund.objects.filter(
+            status=RefundStatus.REQUESTED, account__charter__committee__in=chaired.values("committee")
+        )
+        .exclude(approvals__sector__in=chaired.values("organization__sector"))
+        .select_related("account__charter")
+        .order_by("created_at")[:10],
+        *LedgerReversal.objects.filter(status=RefundStatus.REQUESTED, committee__in=chaired.values("committee"))
+        .exclude(approvals__sector__in=chaired.values("organization__sector"))
+        .order_by("created_at")[:10],
+    ]
     accounts = accounts_of(user).select_related("charter").order_by("balance")
     states = [s for s in account_states(accounts) if s.threshold or s.overdrawn]
     return {
@@ -418,6 +442,7 @@ def credits_panel(user) -> dict:
             .order_by("submitted_at")[:10]
         ),
         "states": states,
+        "corrections": corrections,
     }
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/<int:pk>/refund/", credits.account_refund, name="account-refund"),
     path("transfers/<int:pk>/<slug:act>/", credits.transfer_action, name="transfer-action"),
     path("refunds/<int:pk>/<slug:act>/", credits.refund_action, name="refund-action"),
+    path("reversals/<int:pk>/<slug:act>/", credits.reversal_action, name="reversal-action"),
     path("pools/", credits.pool_list, name="pool-list"),
     path("pools/<int:pk>/", credits.pool_detail, name="pool-detail"),
     path("oversubscription/", credits.oversubscription, name="oversubscription"),

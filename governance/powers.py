@@ -361,11 +361,18 @@ POWERS: list[Power] = [
         "One co-chair may turn a refund down; nothing moves then.",
     ),
     Power(
-        "compute.services.credits.refunds.reverse_transaction",
-        "Reverse a ledger transaction",
+        "compute.services.credits.refunds.propose_reversal",
+        "Propose to reverse a ledger transaction",
         "an administrator",
         ONE,
-        "A correction, audited and never an edit. Still one person's act: a known gap of DESIGN.md 2.7.",
+        "A proposal moves nothing; the committee's co-chairs decide.",
+    ),
+    Power(
+        "compute.services.credits.refunds.decide_reversal",
+        "Reverse a ledger transaction",
+        "the co-chair of every sector of the committee holding its accounts",
+        BOTH,
+        "A correction is a new, mirror-image transaction, never an edit. One co-chair may turn it down.",
     ),
     Power("compute.services.credits.usage.post_usage", "Charge usage to an account", "the portal", SYSTEM),
     Power(

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compute.choices import AWARDED_STATUSES, RefundStatus
-from compute.models import CreditRefund, CreditRequest
+from compute.models import CreditRefund, CreditRequest, LedgerReversal
 from compute.services.credits import pools, refunds, requests, usage
 from governance import services
 from governance.choices import BallotStatus, MembershipChangeStatus, Role, SubjectType
@@ -171,8 +171,20 @@ class PowersTableTests(BallotTestCase):
                     refunds.decide_refund(person, claim, approve=True)
             return CreditRefund.objects.get(pk=claim.pk).status == RefundStatus.APPROVED
 
+        def reverse(*people) -> bool:
+            hour = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=2)
+            debit = usage.post_usage(
+                source="probe", resource=world["gpu"], charter=world["charter"], hour=hour, unit_hours=Decimal("1")
+            )
+            proposal = refunds.propose_reversal(self.admin, debit, memo="Double count")
+            for person in people:
+                with contextlib.suppress(Exception):
+                    refunds.decide_reversal(person, proposal, approve=True)
+            return LedgerReversal.objects.get(pk=proposal.pk).status == RefundStatus.APPROVED
+
         return {
             "compute.services.credits.requests.sign_request": sign,
+            "compute.services.credits.refunds.decide_reversal": reverse,
             "compute.services.credits.refunds.decide_refund": refund,
             "governance.services.seats.consent_to_membership_change": consent,
             "governance.services.ballots.close_ballot": close_early,

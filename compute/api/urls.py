@@ -12,6 +12,7 @@ router.register("credit-transactions", credits.LedgerTransactionViewSet, basenam
 router.register("credit-requests", credits.CreditRequestViewSet, basename="creditrequest")
 router.register("credit-transfers", credits.CreditTransferViewSet, basename="credittransfer")
 router.register("credit-refunds", credits.CreditRefundViewSet, basename="creditrefund")
+router.register("ledger-reversals", credits.LedgerReversalViewSet, basename="ledgerreversal")
 # Metrics and security posture
 router.register("metric-sources", metrics.MetricSourceViewSet, basename="metricsource")
 router.register("security-reports", metrics.SecurityReportViewSet, basename="securityreport")

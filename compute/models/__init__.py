@@ -26,6 +26,7 @@ from compute.models.metrics import (
 )
 from compute.models.rates import ResourceRate
 from compute.models.resources import Resource
+from compute.models.reversals import LedgerReversal, LedgerReversalApproval
 from compute.models.security import ReportDirectory, SecurityScan
 from compute.models.usage import UsageMonth
 
@@ -41,6 +42,8 @@ __all__ = [
     "CreditSignature",
     "CreditTransfer",
     "LedgerEntry",
+    "LedgerReversal",
+    "LedgerReversalApproval",
     "LedgerTransaction",
     "Resource",
     "ResourceRate",

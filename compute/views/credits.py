@@ -40,6 +40,7 @@ from compute.models import (
     CreditRequest,
     CreditTransfer,
     LedgerEntry,
+    LedgerReversal,
     Resource,
     ResourceRate,
 )
@@ -153,11 +154,18 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def requests_awaiting(request: HttpRequest) -> HttpResponse:
-    """For co-chairs: the requests waiting for their signature, and refunds to decide."""
+    """For co-chairs: the requests waiting for their signature, and refunds and reversals to
+    decide."""
     chaired = Membership.objects.active().filter(user=request.user, role=Role.CHAIR).values("committee")
     refunds = (
         CreditRefund.objects.filter(status=RefundStatus.REQUESTED, account__charter__committee__in=chaired)
         .select_related("account__charter", "requested_by")
+        .order_by("created_at")
+    )
+    reversals = (
+        LedgerReversal.objects.filter(status=RefundStatus.REQUESTED, committee__in=chaired)
+        .select_related("original", "requested_by")
+        .prefetch_related("approvals")
         .order_by("created_at")
     )
     return render(
@@ -166,6 +174,7 @@ def requests_awaiting(request: HttpRequest) -> HttpResponse:
         {
             "requests": selectors.awaiting_signature(request.user),
             "refunds": refunds,
+            "reversals": reversals,
             "limit": settings.DUAL_CONTROL_LIMIT,
         },
     )
@@ -400,6 +409,27 @@ def refund_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
         messages.success(
             request, "Refund approved: the debits are reversed." if act == "approve" else "Refund rejected."
         )
+    except REFUSALS as error:
+        refuse(request, error)
+    return redirect("compute:requests-awaiting")
+
+
+@require_POST
+@login_required
+def reversal_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
+    proposal = get_object_or_404(LedgerReversal.objects.visible_to(request.user), pk=pk)
+    if act not in ("approve", "reject"):
+        raise Http404
+    try:
+        proposal = refunds.decide_reversal(
+            request.user, proposal, approve=act == "approve", note=request.POST.get("note", "")
+        )
+        if act == "reject":
+            messages.success(request, f"Reversal of transaction #{proposal.original_id} turned down: nothing moves.")
+        elif proposal.reversal_id:
+            messages.success(request, f"Transaction #{proposal.original_id} is reversed (#{proposal.reversal_id}).")
+        else:
+            messages.success(request, "Your approval is recorded: the other sector's co-chair decides next.")
     except REFUSALS as error:
         refuse(request, error)
     return redirect("compute:requests-awaiting")

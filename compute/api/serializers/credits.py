@@ -18,6 +18,7 @@ from compute.models import (
     CreditSignature,
     CreditTransfer,
     LedgerEntry,
+    LedgerReversal,
     LedgerTransaction,
     Resource,
     ResourceRate,
@@ -293,6 +294,33 @@ class CreditRefundSerializer(serializers.ModelSerializer):
 
     def get_approved_by_sectors(self, refund: CreditRefund) -> list[str]:
         return sorted(approval.sector for approval in refund.approvals.all())
+
+
+class LedgerReversalSerializer(serializers.ModelSerializer):
+    original = StrictPrimaryKeyRelatedField(queryset=LedgerTransaction.objects.all())
+    approved_by_sectors = serializers.SerializerMethodField(
+        help_text="Sectors whose co-chair has approved; the reversal is written once every sector has."
+    )
+
+    class Meta:
+        model = LedgerReversal
+        fields = [
+            "id",
+            "original",
+            "committee",
+            "memo",
+            "status",
+            "requested_by",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "reversal",
+            "approved_by_sectors",
+        ]
+        read_only_fields = ["committee", "status", "requested_by", "decision_note", "reversal"]
+
+    def get_approved_by_sectors(self, proposal: LedgerReversal) -> list[str]:
+        return sorted(approval.sector for approval in proposal.approvals.all())
 
 
 class DecisionNoteSerializer(serializers.Serializer):

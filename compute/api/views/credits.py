@@ -22,6 +22,7 @@ from compute.api.serializers.credits import (
     CreditRequestSerializer,
     CreditTransferSerializer,
     DecisionNoteSerializer,
+    LedgerReversalSerializer,
     LedgerTransactionSerializer,
     RejectSerializer,
     ResourceRateSerializer,
@@ -35,6 +36,7 @@ from compute.models import (
     CreditRequest,
     CreditTransfer,
     LedgerEntry,
+    LedgerReversal,
     LedgerTransaction,
     Resource,
     ResourceRate,
@@ -246,6 +248,44 @@ class CreditRefundViewSet(
         return self._decide(request, approve=True)
 
     @extend_schema(request=DecisionNoteSerializer, responses=CreditRefundSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, approve=False)
+
+
+class LedgerReversalViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Corrections of the ledger: an administrator proposes to reverse a transaction; the
+    mirror transaction is written once each sector's co-chair of the committee holding its
+    accounts has approved (or the proposal ends when one turns it down)."""
+
+    serializer_class = LedgerReversalSerializer
+    filterset_fields = ["status", "original", "committee"]
+
+    def get_queryset(self):
+        return (
+            LedgerReversal.objects.visible_to(self.request.user)
+            .prefetch_related("approvals")
+            .order_by("-created_at", "-pk")
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = refunds.propose_reversal(self.request.user, **serializer.validated_data)
+
+    def _decide(self, request, approve: bool) -> Response:
+        proposal = self.get_object()
+        serializer = DecisionNoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = refunds.decide_reversal(request.user, proposal, approve=approve, **serializer.validated_data)
+        return Response(self.get_serializer(proposal).data)
+
+    @extend_schema(request=DecisionNoteSerializer, responses=LedgerReversalSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, approve=True)
+
+    @extend_schema(request=DecisionNoteSerializer, responses=LedgerReversalSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decide(request, approve=False)

@@ -1,5 +1,5 @@
-"""Corrections of the ledger: reversals by administrators, and refunds of usage debits
-after an infrastructure fault, decided by a co-chair."""
+"""Corrections of the ledger: reversals proposed by administrators and refunds of usage debits
+after an infrastructure fault, both approved by the co-chair of every sector (DESIGN.md 2.7)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from django.utils import timezone
 
 from compute import permissions
 from compute.choices import AccountKind, RefundStatus, TransactionKind
-from compute.models import CreditAccount, CreditRefund, CreditRefundApproval, LedgerEntry, LedgerTransaction, Resource
+from compute.models import (
+    CreditAccount,
+    CreditRefund,
+    CreditRefundApproval,
+    LedgerEntry,
+    LedgerReversal,
+    LedgerReversalApproval,
+    LedgerTransaction,
+    Resource,
+)
 from compute.models.ledger import exact
 from compute.services.credits import alerts, posting
 from governance.audit import record_event
@@ -50,17 +59,94 @@ def _reverse(actor, original: LedgerTransaction, memo: str) -> LedgerTransaction
     return posting.post(TransactionKind.REVERSAL, legs, actor=actor, memo=memo, reverses=original)
 
 
+def _deciding_committee(original: LedgerTransaction):
+    """The committee whose co-chairs decide a reversal of `original`: the one whose charters
+    and pools hold its accounts. A transaction that touches no committee's account, or two
+    committees', has no one to decide it here."""
+    committees = set()
+    for entry in original.entries.select_related("account__charter__committee", "account__pool__committee"):
+        account = entry.account
+        if account.charter_id is not None:
+            committees.add(account.charter.committee)
+        elif account.pool_id is not None:
+            committees.add(account.pool.committee)
+    if len(committees) != 1:
+        raise DomainError(
+            f"Transaction #{original.pk} does not belong to one committee's accounts; "
+            "its correction is not decided here.",
+            code="not_reversible",
+        )
+    return committees.pop()
+
+
 @transaction.atomic
-def reverse_transaction(actor, original: LedgerTransaction, *, memo: str) -> LedgerTransaction:
-    """Correct the ledger by reversing a transaction; administrators only. Nothing is edited."""
-    require(permissions.may_correct_ledger(actor), "Only administrators correct the ledger.")
+def propose_reversal(actor, original: LedgerTransaction, *, memo: str) -> LedgerReversal:
+    """Propose to correct the ledger by reversing a transaction. Nothing moves until the
+    co-chair of every sector of the committee holding its accounts has approved."""
+    require(permissions.may_propose_reversal(actor), "Only administrators propose corrections of the ledger.")
+    memo = (memo or "").strip()
     if not memo:
         raise ValidationError({"memo": "Say why the transaction is reversed."})
+    original = LedgerTransaction.objects.select_for_update().get(pk=original.pk)
+    if original.kind in (TransactionKind.REVERSAL, TransactionKind.FUNDING):
+        raise DomainError(
+            "A reversal is not reversed again, and a pool's funding changes with its total.",
+            code="not_reversible",
+        )
+    if LedgerTransaction.objects.filter(reverses=original).exists():
+        raise DomainError(f"Transaction #{original.pk} has already been reversed.", code="already_reversed")
+    if LedgerReversal.objects.filter(original=original, status=RefundStatus.REQUESTED).exists():
+        raise DomainError(
+            f"A reversal of transaction #{original.pk} already waits for the co-chairs.", code="already_proposed"
+        )
+    proposal = LedgerReversal.objects.create(
+        original=original, committee=_deciding_committee(original), memo=memo, requested_by=actor
+    )
+    record_event(actor, "ledger_reversal.proposed", proposal, after={"original": original.pk, "memo": memo})
+    return proposal
+
+
+@transaction.atomic
+def decide_reversal(actor, proposal: LedgerReversal, *, approve: bool, note: str = "") -> LedgerReversal:
+    """A co-chair approves or turns down a proposed reversal. Approvals are kept per sector;
+    the mirror transaction is written (in this transaction) once every sector has approved.
+    One co-chair's refusal ends the proposal: nothing moves."""
+    proposal = LedgerReversal.objects.select_for_update(of=("self",)).select_related("committee").get(pk=proposal.pk)
+    require(permissions.may_decide_reversal(actor, proposal), "Only the committee's co-chairs decide reversals.")
+    if proposal.status != RefundStatus.REQUESTED:
+        raise DomainError(f"This reversal is already {proposal.get_status_display().lower()}.", code="already_decided")
+    seat = co_chair_seat(actor, proposal.committee)
+    assert seat is not None  # may_decide_reversal holds only for a seated co-chair
+    sector = seat.organization.sector
+    if not approve:
+        return _close_reversal(actor, proposal, RefundStatus.REJECTED, note)
+    if proposal.approvals.filter(sector=sector).exists():
+        raise DomainError("Your sector's co-chair has already approved this reversal.", code="already_approved")
+    LedgerReversalApproval.objects.create(proposal=proposal, approver=actor, sector=sector, note=note)
+    record_event(actor, "ledger_reversal.approval_given", proposal, after={"sector": sector, "note": note})
+    if set(proposal.approvals.values_list("sector", flat=True)) < set(Sector.values):
+        return proposal
     posting.lock_ledger()
-    reversal = _reverse(actor, original, memo)
+    reversal = _reverse(actor, proposal.original, f"Reversal #{proposal.pk}: {proposal.memo}")
     for account in {entry.account for entry in reversal.entries.select_related("account")}:
         alerts.check_alerts(account)
-    return reversal
+    proposal.reversal = reversal
+    return _close_reversal(actor, proposal, RefundStatus.APPROVED, note)
+
+
+def _close_reversal(actor, proposal: LedgerReversal, status: str, note: str) -> LedgerReversal:
+    proposal.status = status
+    proposal.decided_by = actor
+    proposal.decided_at = timezone.now()
+    proposal.decision_note = note
+    proposal.save()
+    record_event(
+        actor,
+        f"ledger_reversal.{status}",
+        proposal,
+        after={"note": note, "reversal": proposal.reversal_id},
+    )
+    return proposal
 
 
 # Faults are reported while they are fresh: refunds by fault window reach back one week.

@@ -11,7 +11,7 @@ from django.utils import timezone
 from charters.choices import CharterStatus, DataClassification, IPFramework
 from charters.models import Charter
 from compute.choices import ResourceKind
-from compute.services.credits import pools, requests, resources
+from compute.services.credits import pools, refunds, requests, resources
 from tests.base import PortalTestCase
 
 D = Decimal
@@ -125,6 +125,12 @@ class CreditsTestCase(PortalTestCase):
 
     def account(self, charter=None):
         return pools.open_account(charter or self.charter)
+
+    def reverse(self, transaction, memo="Double-counted by the collector"):
+        """An administrator proposes the reversal and both co-chairs approve it; the reversal."""
+        proposal = refunds.propose_reversal(self.admin, transaction, memo=memo)
+        refunds.decide_reversal(self.public_chair, proposal, approve=True)
+        return refunds.decide_reversal(self.private_chair, proposal, approve=True).reversal
 
     def refresh(self, obj):
         obj.refresh_from_db()

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from compute.choices import RequestStatus
-from compute.models import CreditRefund, CreditRequest, LedgerTransaction
-from compute.services.credits import pools, requests, resources, usage
+from compute.choices import RefundStatus, RequestStatus
+from compute.models import CreditRefund, CreditRequest, LedgerReversal, LedgerTransaction
+from compute.services.credits import pools, refunds, requests, resources, usage
 from tests.compute.credits import CreditsTestCase
 
 D = Decimal
@@ -274,3 +274,32 @@ class CreditPageTests(CreditsTestCase):
         self.assertEqual(page.status_code, 200)
         self.assertNotContains(page, 'name="_save"')
         self.assertEqual(self.client.get("/admin/compute/ledgertransaction/add/").status_code, 403)
+
+
+class LedgerReversalPageTests(CreditsTestCase):
+    """A proposed reversal reaches each co-chair's inbox and the awaiting page, and is written
+    only after both have approved there."""
+
+    def test_both_co_chairs_approve_a_reversal_from_their_pages(self):
+        self.approve(self.request_credits(1000))
+        hour = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=2)
+        debit = usage.post_usage(source="probe", resource=self.gpu, charter=self.charter, hour=hour, unit_hours=D("4"))
+        proposal = refunds.propose_reversal(self.admin, debit, memo="Counted twice by the collector")
+        for chair in (self.public_chair, self.private_chair):
+            self.client.force_login(chair)
+            home = self.client.get("/")
+            self.assertContains(home, f"Reversal of transaction #{debit.pk}")
+            page = self.client.get("/compute/requests/awaiting/")
+            self.assertContains(page, "Counted twice by the collector")
+            self.assertContains(page, "data-confirm=")
+        self.client.force_login(self.public_chair)
+        response = self.client.post(f"/compute/reversals/{proposal.pk}/approve/", follow=True)
+        self.assertContains(response, "the other sector&#x27;s co-chair decides next")
+        self.assertNotContains(self.client.get("/"), f"Reversal of transaction #{debit.pk}")  # done for this sector
+        self.assertFalse(LedgerTransaction.objects.filter(reverses=debit).exists())
+        self.client.force_login(self.private_chair)
+        response = self.client.post(f"/compute/reversals/{proposal.pk}/approve/", follow=True)
+        self.assertContains(response, f"Transaction #{debit.pk} is reversed")
+        self.assertEqual(LedgerReversal.objects.get().status, RefundStatus.APPROVED)
+        self.client.force_login(self.staff)
+        self.assertEqual(self.client.post(f"/compute/reversals/{proposal.pk}/approve/").status_code, 404)

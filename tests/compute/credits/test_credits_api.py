@@ -264,3 +264,37 @@ class CreditApiTests(CreditsTestCase):
             self.api(self.private_chair).post(f"/api/credit-refunds/{pk}/approve/").json()["status"], "approved"
         )
         self.assertEqual(self.refresh(source).balance, D("900"))
+
+    def test_a_reversal_through_the_api_needs_both_co_chairs(self):
+        self.approve(self.request_credits(1000))
+        account = self.account()
+        self.hourly_usage(1)
+        debit = LedgerTransaction.objects.get(kind="usage")
+        before = self.refresh(account).balance
+        self.assertEqual(
+            self.api(self.public_chair).post("/api/ledger-reversals/", {"original": debit.pk, "memo": "x"}).status_code,
+            403,
+        )
+        bad = self.api(self.admin).post("/api/ledger-reversals/", {"original": debit.pk, "memo": ""})
+        self.assertEqual(bad.status_code, 400, bad.json())
+        self.assertIn("memo", bad.json()["errors"])
+        created = self.api(self.admin).post("/api/ledger-reversals/", {"original": debit.pk, "memo": "Double count"})
+        self.assertEqual(created.status_code, 201, created.json())
+        proposal = created.json()
+        self.assertEqual((proposal["status"], proposal["committee"]), ("requested", self.committee.pk))
+        again = self.api(self.admin).post("/api/ledger-reversals/", {"original": debit.pk, "memo": "Twice"})
+        self.assertEqual(again.status_code, 409, again.json())
+        url = f"/api/ledger-reversals/{proposal['id']}/approve/"
+        self.assertEqual(self.api(self.admin).post(url).status_code, 403)
+        self.assertEqual(self.api(self.staff).post(url).status_code, 404)  # not theirs to see
+        half = self.api(self.public_chair).post(url, {"note": "Checked"}, format="json").json()
+        self.assertEqual(
+            (half["status"], half["approved_by_sectors"], half["reversal"]), ("requested", ["public"], None)
+        )
+        self.assertEqual(self.refresh(account).balance, before)
+        done = self.api(self.private_chair).post(url).json()
+        self.assertEqual(done["status"], "approved")
+        self.assertEqual(LedgerTransaction.objects.get(pk=done["reversal"]).reverses_id, debit.pk)
+        self.assertGreater(self.refresh(account).balance, before)
+        listed = self.api(self.auditor).get("/api/ledger-reversals/").json()
+        self.assertEqual([row["id"] for row in listed["results"]], [proposal["id"]])

@@ -6,7 +6,7 @@ from decimal import Decimal
 from io import StringIO
 
 from django.core import mail
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
@@ -16,6 +16,7 @@ from compute.choices import AccountKind, RefundStatus, TransactionKind, Transfer
 from compute.models import CreditAccount, CreditAlert, LedgerEntry, LedgerTransaction
 from compute.services.credits import pools, refunds, transfers, usage
 from governance.exceptions import DomainError
+from governance.models import AuditEvent
 from governance.models.base import AppendOnlyError
 from tests.compute.credits import CreditsTestCase, make_charter
 
@@ -120,9 +121,9 @@ class LedgerOperationTests(CreditsTestCase):
 
     def test_a_transaction_is_reversed_at_most_once_and_never_edited(self):
         debit = self.use(10)
-        refunds.reverse_transaction(self.admin, debit, memo="Double-counted by the collector")
+        self.reverse(debit)
         with self.assertRaisesMessage(DomainError, "already been reversed"):
-            refunds.reverse_transaction(self.admin, debit, memo="again")
+            refunds.propose_reversal(self.admin, debit, memo="again")
         with self.assertRaises(AppendOnlyError):
             debit.memo = "changed"
             debit.save()
@@ -139,7 +140,58 @@ class LedgerOperationTests(CreditsTestCase):
     def test_a_reversal_cannot_take_a_charter_below_zero(self):
         self.use(400)  # the whole 1,000 is spent
         with self.assertRaisesMessage(DomainError, "below zero"):
-            refunds.reverse_transaction(self.admin, self.charter.credit_requests.get().allocation, memo="x")
+            self.reverse(self.charter.credit_requests.get().allocation, memo="x")
+
+    def test_a_reversal_is_written_only_once_both_sectors_co_chairs_approve(self):
+        account = self.refresh(self.account())
+        balance = account.balance
+        debit = self.use(10)
+        self.assertLess(self.refresh(account).balance, balance)
+        proposal = refunds.propose_reversal(self.admin, debit, memo="Double-counted by the collector")
+        self.assertEqual(proposal.committee, self.charter.committee)
+        with self.assertRaisesMessage(DomainError, "already waits"):
+            refunds.propose_reversal(self.admin, debit, memo="twice")
+        proposal = refunds.decide_reversal(self.public_chair, proposal, approve=True)
+        self.assertEqual(proposal.status, RefundStatus.REQUESTED)
+        self.assertFalse(LedgerTransaction.objects.filter(reverses=debit).exists())
+        with self.assertRaisesMessage(DomainError, "already approved"):
+            refunds.decide_reversal(self.public_chair, proposal, approve=True)
+        proposal = refunds.decide_reversal(self.private_chair, proposal, approve=True, note="Seen the logs")
+        self.assertEqual(proposal.status, RefundStatus.APPROVED)
+        self.assertEqual(proposal.reversal.reverses, debit)
+        self.assertEqual(self.refresh(account).balance, balance)
+        self.assertEqual(
+            list(AuditEvent.objects.filter(object_type="compute.ledgerreversal").values_list("verb", flat=True)),
+            [
+                "ledger_reversal.proposed",
+                "ledger_reversal.approval_given",
+                "ledger_reversal.approval_given",
+                "ledger_reversal.approved",
+            ],
+        )
+
+    def test_one_co_chair_turns_a_reversal_down_and_nothing_moves(self):
+        debit = self.use(10)
+        proposal = refunds.propose_reversal(self.admin, debit, memo="Looks wrong")
+        proposal = refunds.decide_reversal(self.private_chair, proposal, approve=False, note="It was real use")
+        self.assertEqual(proposal.status, RefundStatus.REJECTED)
+        with self.assertRaisesMessage(DomainError, "already rejected"):
+            refunds.decide_reversal(self.public_chair, proposal, approve=True)
+        self.assertFalse(LedgerTransaction.objects.filter(reverses=debit).exists())
+        # Turned down once, it may be proposed again with new evidence.
+        refunds.propose_reversal(self.admin, debit, memo="The operator confirms a double count")
+
+    def test_no_one_person_reverses_alone(self):
+        debit = self.use(10)
+        for person in (self.public_chair, self.staff, self.secretary):
+            with self.assertRaises(PermissionDenied):
+                refunds.propose_reversal(person, debit, memo="x")
+        proposal = refunds.propose_reversal(self.admin, debit, memo="x")
+        for person in (self.admin, self.staff, self.secretary):
+            with self.assertRaises(PermissionDenied):
+                refunds.decide_reversal(person, proposal, approve=True)
+        with self.assertRaises(ValidationError):
+            refunds.propose_reversal(self.admin, debit, memo="  ")
 
     # Alerts and forecast
 

@@ -16,7 +16,7 @@ from compute import selectors
 from compute.choices import AccountKind, TransactionKind
 from compute.models import CreditAccount, CreditPool, LedgerEntry, LedgerTransaction, UsageRecord
 from compute.models.ledger import exact
-from compute.services.credits import pools, refunds, requests, transfers, usage, verification
+from compute.services.credits import pools, requests, transfers, usage, verification
 from governance.exceptions import DomainError
 from tests.compute.credits import CreditsTestCase, make_charter
 
@@ -91,7 +91,7 @@ class LedgerPropertyTests(HypothesisTestCase, CreditsTestCase):
             debits = list(LedgerTransaction.objects.filter(kind=TransactionKind.USAGE).order_by("pk"))
             if debits:
                 debit = debits[operation[1] % len(debits)]
-                refunds.reverse_transaction(self.admin, debit, memo="property test")
+                self.reverse(debit, memo="property test")
         elif kind == "resize":
             _, which, amount, up = operation
             pool = CreditPool.objects.get(pk=budgets[which].pk)
