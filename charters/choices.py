@@ -84,14 +84,14 @@ CHARTER_TRANSITIONS: dict[str, Transition] = {
             "Suspend",
             (CharterStatus.ACTIVE,),
             CharterStatus.SUSPENDED,
-            "a co-chair of its committee, or the portal when a data use agreement expires",
+            "the co-chairs of both sectors of its committee, or the portal when a data use agreement expires",
         ),
         Transition(
             "resume",
             "Resume",
             (CharterStatus.SUSPENDED,),
             CharterStatus.ACTIVE,
-            "a co-chair of its committee",
+            "the co-chairs of both sectors of its committee",
         ),
         Transition(
             "complete",
@@ -105,10 +105,16 @@ CHARTER_TRANSITIONS: dict[str, Transition] = {
             "Terminate",
             (CharterStatus.APPROVED, CharterStatus.ACTIVE, CharterStatus.SUSPENDED),
             CharterStatus.TERMINATED,
-            "a co-chair of its committee",
+            "the co-chairs of both sectors of its committee",
         ),
     ]
 }
+
+
+# Steps a person takes only with the consent of the co-chair of every sector (DESIGN.md 2.7: no
+# single sector or person decides alone). The first co-chair's request is recorded and waits;
+# the step is taken when the last sector's co-chair asks for the same.
+BOTH_SECTOR_STEPS = ("suspend", "resume", "terminate")
 
 
 def legal_targets(status: str) -> list[str]:

@@ -499,8 +499,11 @@ def seed_demo(context: dict) -> None:
             participating_organizations=["Northwind"],
         ),
     )
+    # Terminating takes both sectors' co-chairs: Ana asks, Ben joins.
+    superseded = "Superseded by the sovereign language model project."
+    lifecycle.terminate(people["ana.public"], terminated, reason=superseded)
     by_state["terminated"] = lifecycle.terminate(
-        people["ana.public"], terminated, reason="Superseded by the sovereign language model project."
+        people["ben.private"], Charter.objects.get(pk=terminated.pk), reason=superseded
     )
 
     missing = set(CharterStatus.values) - {c.status for c in by_state.values()}

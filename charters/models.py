@@ -65,7 +65,12 @@ class CharterQuerySet(models.QuerySet):
     def for_listing(self) -> CharterQuerySet:
         """What a list of charters shows, fetched in a fixed number of queries."""
         return self.select_related("lead_organization", "committee", "created_by").prefetch_related(
-            "participating_organizations"
+            "participating_organizations",
+            models.Prefetch(
+                "step_consents",
+                queryset=CharterStepConsent.objects.filter(closed_at__isnull=True),
+                to_attr="open_step_consents",
+            ),
         )
 
 
@@ -182,6 +187,17 @@ class Charter(TimeStampedModel):
     def party_organization_ids(self) -> set[int]:
         """The lead and participating organizations: their members recuse on this charter."""
         return {self.lead_organization_id, *self.participating_organizations.values_list("pk", flat=True)}
+
+    def pending_steps(self) -> dict[str, list[str]]:
+        """{step: [sectors whose co-chair asked]} for the both-sector steps asked for and not
+        yet taken (from `open_step_consents` when the queryset prefetched it)."""
+        consents = getattr(self, "open_step_consents", None)
+        if consents is None:
+            consents = self.step_consents.filter(closed_at__isnull=True)
+        pending: dict[str, list[str]] = {}
+        for consent in consents:
+            pending.setdefault(consent.step, []).append(consent.sector)
+        return {step: sorted(sectors) for step, sectors in pending.items()}
 
     def transitions(self) -> list[Transition]:
         """The lifecycle steps that may start from the current status."""
@@ -372,6 +388,34 @@ class CharterVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charter} v{self.number}"
+
+
+class CharterStepConsent(models.Model):
+    """A co-chair's request that a charter be suspended, resumed or terminated. The step is
+    taken once the co-chair of every sector has asked for it while the charter stood in the
+    same status; a change of status closes every open consent, so none is reused later."""
+
+    charter = models.ForeignKey(Charter, on_delete=models.CASCADE, related_name="step_consents")
+    step = models.CharField(max_length=20)
+    sector = models.CharField(max_length=20, help_text="The sector the co-chair asked for.")
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    given_at = models.DateTimeField(default=timezone.now, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["given_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["charter", "step", "sector"],
+                condition=Q(closed_at__isnull=True),
+                name="charterstepconsent_once_per_sector",
+                violation_error_message="This sector's co-chair has already asked for this step.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.given_by} asks to {self.step} {self.charter}"
 
 
 class TechnicalReview(TimeStampedModel):

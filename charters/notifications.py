@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from charters.choices import CHARTER_TRANSITIONS
-from charters.models import Charter
+from charters.models import Charter, CharterStepConsent
 from governance.choices import Role
 from governance.models import Membership
 
@@ -37,6 +37,40 @@ def send_status_changed(charter_id: int, step: str) -> int:
                 f"Hello {person.get_full_name() or person.username},\n\n"
                 f"The charter “{charter.title}” is now {status} "
                 f"({CHARTER_TRANSITIONS[step].label.lower()}).{reason}\n"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[person.email],
+        )
+        sent += 1
+    return sent
+
+
+def send_step_consent(consent_id: int) -> int:
+    """Email the co-chairs of the other sectors that a step on the charter waits for them."""
+    consent = CharterStepConsent.objects.select_related("charter__committee", "given_by").filter(pk=consent_id).first()
+    if consent is None or consent.closed_at is not None:
+        return 0
+    charter = consent.charter
+    label = CHARTER_TRANSITIONS[consent.step].label.lower()
+    chairs = (
+        Membership.objects.active()
+        .filter(committee=charter.committee, role=Role.CHAIR)
+        .exclude(organization__sector=consent.sector)
+        .select_related("user")
+    )
+    sent = 0
+    for seat in chairs:
+        person = seat.user
+        if not person.is_active or not person.email:
+            continue
+        send_mail(
+            subject=f"Asked to {label} the charter “{charter.title}”: your consent is needed",
+            message=(
+                f"Hello {person.get_full_name() or person.username},\n\n"
+                f"{consent.given_by.get_full_name() or consent.given_by.username} asks to {label} the charter "
+                f"“{charter.title}”. It happens only once the co-chair of every sector asks for it.\n\n"
+                f"Reason given: {consent.reason or '(none)'}\n\n"
+                f"{settings.SITE_URL}/charters/{charter.pk}/\n"
             ),
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[person.email],

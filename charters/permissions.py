@@ -68,7 +68,9 @@ def may_take_step(user, charter: Charter, name: str) -> bool:
         return can_manage_committee(user, charter.committee)
     if name in ("activate", "complete"):
         return may_edit(user, charter) or _runs_the_committee(user, charter.committee)
-    return _runs_the_committee(user, charter.committee)  # suspend, resume, terminate
+    # suspend, resume, terminate: the co-chairs, each for their sector; the step is taken once
+    # every sector's co-chair has asked (charters.services.lifecycle).
+    return is_co_chair(user, charter.committee)
 
 
 def may_review(user, charter: Charter) -> bool:

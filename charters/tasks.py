@@ -18,3 +18,11 @@ def flag_expired_agreements() -> int:
 def notify_charter_status(charter_id: int, step: str) -> int:
     """Email the people a charter's step concerns (enqueued by the step, through the outbox)."""
     return notifications.send_status_changed(charter_id, step)
+
+
+# Not retried, for the same reason.
+@portal_task(autoretry_for=())
+def notify_step_consent(consent_id: int) -> int:
+    """Tell the other sectors' co-chairs that one co-chair asks to suspend, resume or
+    terminate a charter and waits for them."""
+    return notifications.send_step_consent(consent_id)

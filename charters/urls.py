@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", charters.charter_detail, name="detail"),
     path("<int:pk>/edit/", charters.charter_edit, name="edit"),
     path("<int:pk>/steps/<slug:name>/", charters.charter_step, name="step"),
+    path("<int:pk>/steps/<slug:name>/withdraw/", charters.charter_step_withdraw, name="step-withdraw"),
     path("<int:pk>/reviews/<slug:kind>/", reviews.review_form, name="review"),
     path("<int:pk>/ballot/", charters.prepare_ballot, name="prepare-ballot"),
     path("<int:pk>/amend/", amendments.amendment_form, name="amend"),

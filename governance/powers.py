@@ -234,11 +234,24 @@ POWERS: list[Power] = [
     Power(
         "charters.services.lifecycle.suspend",
         "Suspend a charter",
-        "a co-chair; the portal when an agreement expires",
-        ONE,
-        "Not while a ballot on it is open.",
+        "the co-chair of every sector; the portal when an agreement expires",
+        BOTH,
+        "One co-chair's request waits for the other's. Not while a ballot on it is open.",
     ),
-    Power("charters.services.lifecycle.resume", "Resume a suspended charter", "a co-chair", ONE),
+    Power(
+        "charters.services.lifecycle.resume",
+        "Resume a suspended charter",
+        "the co-chair of every sector",
+        BOTH,
+        "Once its data contract is in force.",
+    ),
+    Power(
+        "charters.services.lifecycle.withdraw_step_consent",
+        "Withdraw one's request to suspend, resume or terminate a charter",
+        "the co-chair who asked",
+        ONE,
+        "Takes back a request; changes nothing else.",
+    ),
     Power(
         "charters.services.lifecycle.complete",
         "Complete a charter",
@@ -246,7 +259,13 @@ POWERS: list[Power] = [
         ONE,
         "Not while a ballot on it is open; never by a member recused from that ballot.",
     ),
-    Power("charters.services.lifecycle.terminate", "Terminate a charter", "a co-chair", ONE, "Audited."),
+    Power(
+        "charters.services.lifecycle.terminate",
+        "Terminate a charter",
+        "the co-chair of every sector",
+        BOTH,
+        "One co-chair's request waits for the other's. Not while a ballot on it is open.",
+    ),
     Power(
         "charters.services.lifecycle.apply_ballot_outcome",
         "Apply a ballot's outcome to its charter",

@@ -18,6 +18,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from charters.choices import CharterStatus, DataClassification
+from charters.models import Charter
+from charters.services import lifecycle
 from compute.choices import AWARDED_STATUSES, RefundStatus
 from compute.models import CreditRefund, CreditRequest, LedgerReversal
 from compute.services.credits import pools, refunds, requests, usage
@@ -25,7 +28,7 @@ from governance import services
 from governance.choices import BallotStatus, MembershipChangeStatus, Role, SubjectType
 from governance.models import Ballot, MembershipChange
 from governance.powers import NOT_ACTS, POWERS, Needs
-from tests.compute.credits import make_world
+from tests.compute.credits import make_charter, make_world
 from tests.governance.ballot_support import BallotTestCase
 
 APPS = ("governance", "charters", "compute", "roadmap")
@@ -123,6 +126,22 @@ class PowersTableTests(BallotTestCase):
 
             return act
 
+        def charter_step(name: str, start: str, end: str):
+            def act(*people) -> bool:
+                charter = make_charter(
+                    self.body,
+                    f"Probe {name}",
+                    lead=self.orgs.council,
+                    status=start,
+                    data_classification=DataClassification.PUBLIC,
+                )
+                for person in people:
+                    with contextlib.suppress(Exception):
+                        lifecycle.TRANSITION_SERVICES[name](person, Charter.objects.get(pk=charter.pk), reason="Probe")
+                return Charter.objects.get(pk=charter.pk).status == end
+
+            return act
+
         def adopt_sop(person) -> bool:
             sop = services.create_sop(self.secretary, committee=self.committee, title="Records", body="Keep them.")
             version = sop.versions.get()
@@ -185,6 +204,13 @@ class PowersTableTests(BallotTestCase):
         return {
             "compute.services.credits.requests.sign_request": sign,
             "compute.services.credits.refunds.decide_reversal": reverse,
+            "charters.services.lifecycle.suspend": charter_step(
+                "suspend", CharterStatus.ACTIVE, CharterStatus.SUSPENDED
+            ),
+            "charters.services.lifecycle.resume": charter_step("resume", CharterStatus.SUSPENDED, CharterStatus.ACTIVE),
+            "charters.services.lifecycle.terminate": charter_step(
+                "terminate", CharterStatus.ACTIVE, CharterStatus.TERMINATED
+            ),
             "compute.services.credits.refunds.decide_refund": refund,
             "governance.services.seats.consent_to_membership_change": consent,
             "governance.services.ballots.close_ballot": close_early,

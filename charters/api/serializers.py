@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from charters.choices import ReviewKind, ReviewVerdict
+from charters.choices import BOTH_SECTOR_STEPS, CHARTER_TRANSITIONS, ReviewKind, ReviewVerdict
 from charters.models import (
     Charter,
     CharterVersion,
@@ -21,6 +21,10 @@ from governance.api.base import CleanModelSerializer
 class CharterSerializer(CleanModelSerializer):
     lead_sector = serializers.CharField(source="lead_organization.sector", read_only=True)
     transitions = serializers.SerializerMethodField(help_text="The lifecycle steps that may start from here.")
+    pending_steps = serializers.SerializerMethodField(
+        help_text="Suspend, resume or terminate asked for by some sectors' co-chairs: "
+        "{step: [sectors that asked]}; the step is taken when every sector has."
+    )
     allowed_jurisdictions = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
 
     class Meta:
@@ -51,11 +55,21 @@ class CharterSerializer(CleanModelSerializer):
             "created_at",
             "updated_at",
             "transitions",
+            "pending_steps",
         ]
         read_only_fields = ["status", "status_reason", "version", "created_by", "created_at", "updated_at"]
 
     def get_transitions(self, charter: Charter) -> list[str]:
         return [t.name for t in charter.transitions()]
+
+    def get_pending_steps(self, charter: Charter) -> dict[str, list[str]]:
+        return charter.pending_steps()
+
+
+class StepSerializer(serializers.Serializer):
+    """Which both-sector step a co-chair withdraws their request for."""
+
+    step = serializers.ChoiceField(choices=[(name, CHARTER_TRANSITIONS[name].label) for name in BOTH_SECTOR_STEPS])
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -23,11 +24,12 @@ from charters.api.serializers import (
     RenewSerializer,
     ReviewInputSerializer,
     SignatureSerializer,
+    StepSerializer,
     TechnicalReviewSerializer,
     TransitionSerializer,
 )
 from charters.ballots import resolve_ballot
-from charters.choices import CHARTER_TRANSITIONS
+from charters.choices import BOTH_SECTOR_STEPS, CHARTER_TRANSITIONS
 from charters.filters import CharterFilter
 from charters.models import Charter, Dataset, DataUseAgreement, RegisteredModel, TechnicalReview
 from charters.prov import model_provenance
@@ -75,8 +77,14 @@ class CharterViewSet(ServiceModelViewSet):
             kwargs["ballot"] = resolve_ballot(data.validated_data["ballot"])
         elif name in lifecycle.REASONED_STEPS:
             kwargs["reason"] = data.validated_data["reason"]
+        before = charter.status
         charter = service(request.user, charter, **kwargs)
-        return Response(self.get_serializer(self.get_queryset().get(pk=charter.pk)).data)
+        fresh = self.get_queryset().get(pk=charter.pk)
+        # A both-sector step asked for by one co-chair is recorded and waits for the others: 202.
+        accepted = name in BOTH_SECTOR_STEPS and fresh.status == before
+        return Response(
+            self.get_serializer(fresh).data, status=status.HTTP_202_ACCEPTED if accepted else status.HTTP_200_OK
+        )
 
     def _transition_action(name: str):  # builds one action per lifecycle step, at class creation
         transition = CHARTER_TRANSITIONS[name]
@@ -163,6 +171,15 @@ class CharterViewSet(ServiceModelViewSet):
         """Take back the amendment before the committee."""
         version = amendments.withdraw_amendment(request.user, self.get_object())
         return Response(CharterVersionSerializer(version).data)
+
+    @extend_schema(request=StepSerializer, responses=CharterSerializer)
+    @action(detail=True, methods=["post"], permission_classes=ACTION_PERMISSIONS)
+    def withdraw_step(self, request, pk=None):
+        """Take back your own request to suspend, resume or terminate the charter."""
+        data = StepSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        charter = lifecycle.withdraw_step_consent(request.user, self.get_object(), data.validated_data["step"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=charter.pk)).data)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])

@@ -9,20 +9,21 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Field, Max
+from django.utils import timezone
 
 from charters import permissions
 from charters.choices import CHARTER_TRANSITIONS, CharterStatus, VersionStatus, legal_targets
-from charters.models import Charter, CharterVersion
+from charters.models import Charter, CharterStepConsent, CharterVersion
 from charters.selectors import data_contract_problems, pending_version
 from charters.services.amendments import approve_amendment, reject_amendment
 from charters.services.charters import decide_version, lock_charter, refuse_while_ballot_open, require_ballot_outcome
 from charters.versions import snapshot
 from governance.audit import record_event
-from governance.choices import Outcome
+from governance.choices import Outcome, Sector
 from governance.exceptions import DomainError, IllegalTransition
 from governance.models import User
 from governance.outbox import enqueue
-from governance.permissions import require
+from governance.permissions import co_chair_seat, require
 from governance.subjects import refuse_if_recused
 
 
@@ -51,6 +52,8 @@ def _finish(actor, charter: Charter, name: str, *, reason: str = "", **after: An
     charter.status = transition.target
     charter.status_reason = reason
     charter.save(update_fields=["status", "status_reason", "version", "updated_at"])
+    # Consents were given to the charter as it stood: none outlives a change of status.
+    CharterStepConsent.objects.filter(charter=charter, closed_at__isnull=True).update(closed_at=timezone.now())
     record_event(actor, f"charter.{name}", charter, before=before, after={"status": charter.status, **after})
     enqueue("charters.tasks.notify_charter_status", charter.pk, name)
     return charter
@@ -167,29 +170,76 @@ def activate(actor: User, charter: Charter) -> Charter:
     return _finish(actor, charter, "activate")
 
 
+def _with_every_sector(actor: User, charter: Charter, name: str, reason: str) -> str | None:
+    """Record the co-chair's request for a both-sector step. The reasons of every sector, once
+    the last one has asked; None while another sector's co-chair has still to ask."""
+    seat = co_chair_seat(actor, charter.committee)
+    require(
+        seat is not None,
+        f"Only the co-chairs of {charter.committee} {CHARTER_TRANSITIONS[name].label.lower()} a charter, "
+        "one for each sector.",
+    )
+    assert seat is not None
+    sector = seat.organization.sector
+    refuse_if_recused(actor, charter)
+    refuse_while_ballot_open(charter)
+    open_consents = CharterStepConsent.objects.filter(charter=charter, step=name, closed_at__isnull=True)
+    if open_consents.filter(sector=sector).exists():
+        raise DomainError(
+            f"Your sector's co-chair has already asked to {name} this charter; "
+            "it waits for the other sector's co-chair.",
+            code="already_asked",
+        )
+    consent = CharterStepConsent.objects.create(
+        charter=charter, step=name, sector=sector, given_by=actor, reason=reason
+    )
+    record_event(actor, "charter.step_consent", charter, after={"step": name, "sector": sector, "reason": reason})
+    consents = list(open_consents)
+    if {c.sector for c in consents} < set(Sector.values):
+        enqueue("charters.tasks.notify_step_consent", consent.pk)
+        return None
+    return " / ".join(f"{Sector(c.sector).label}: {c.reason}" if c.reason else Sector(c.sector).label for c in consents)
+
+
 @transaction.atomic
 def suspend(actor: User | None, charter: Charter, *, reason: str) -> Charter:
-    """Pause an active charter (a co-chair's decision, or the portal's when an agreement the
-    charter relies on expires)."""
-    require(
-        _is_system(actor) or permissions.may_take_step(actor, charter, "suspend"),
-        f"Only a co-chair of {charter.committee} suspends a charter.",
-    )
+    """Pause an active charter: with the co-chairs of both sectors, or by the portal itself
+    when an agreement the charter relies on expires."""
     reason = _need_reason(reason, "suspended")
     charter = _start(charter, "suspend")
+    if not _is_system(actor):
+        joined = _with_every_sector(cast(User, actor), charter, "suspend", reason)
+        if joined is None:
+            return charter
+        reason = joined
     return _finish(actor, charter, "suspend", reason=reason)
 
 
 @transaction.atomic
 def resume(actor: User, charter: Charter, *, reason: str = "") -> Charter:
-    """Let a suspended charter run again; its data contract must be in force."""
-    require(
-        permissions.may_take_step(actor, charter, "resume"),
-        f"Only a co-chair of {charter.committee} resumes a charter.",
-    )
+    """Let a suspended charter run again, with the co-chairs of both sectors; its data
+    contract must be in force."""
     charter = _start(charter, "resume")
     _require_data_in_force(charter, "resumed")
-    return _finish(actor, charter, "resume", reason=(reason or "").strip())
+    joined = _with_every_sector(actor, charter, "resume", (reason or "").strip())
+    if joined is None:
+        return charter
+    return _finish(actor, charter, "resume", reason=joined)
+
+
+@transaction.atomic
+def withdraw_step_consent(actor: User, charter: Charter, name: str) -> Charter:
+    """A co-chair takes back their own open request to suspend, resume or terminate."""
+    charter = lock_charter(charter)
+    consent = CharterStepConsent.objects.filter(
+        charter=charter, step=name, given_by=actor, closed_at__isnull=True
+    ).first()
+    if consent is None:
+        raise DomainError(f"You have no open request to {name} this charter.", code="nothing_to_withdraw")
+    consent.closed_at = timezone.now()
+    consent.save(update_fields=["closed_at"])
+    record_event(actor, "charter.step_consent_withdrawn", charter, after={"step": name, "sector": consent.sector})
+    return charter
 
 
 @transaction.atomic
@@ -205,18 +255,17 @@ def complete(actor: User, charter: Charter) -> Charter:
 
 @transaction.atomic
 def terminate(actor: User, charter: Charter, *, reason: str) -> Charter:
-    """End a charter before its work is done; an amendment before the committee is withdrawn."""
-    require(
-        permissions.may_take_step(actor, charter, "terminate"),
-        f"Only a co-chair of {charter.committee} terminates a charter.",
-    )
+    """End a charter before its work is done, with the co-chairs of both sectors; an amendment
+    before the committee is withdrawn."""
     reason = _need_reason(reason, "terminated")
     charter = _start(charter, "terminate")
-    refuse_while_ballot_open(charter)
+    joined = _with_every_sector(actor, charter, "terminate", reason)
+    if joined is None:
+        return charter
     version = pending_version(charter)
     if version is not None:
         decide_version(version, VersionStatus.WITHDRAWN)
-    return _finish(actor, charter, "terminate", reason=reason)
+    return _finish(actor, charter, "terminate", reason=joined)
 
 
 # The service of each transition, for the API and the pages.

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from charters import permissions, selectors
 from charters.choices import (
     AMENDABLE_STATUSES,
+    BOTH_SECTOR_STEPS,
     CHARTER_TRANSITIONS,
     EDITABLE_STATUSES,
     IP_FRAMEWORK_COMPARISON,
@@ -33,7 +34,7 @@ from governance.exceptions import DomainError
 from governance.models import Ballot
 from governance.models.ballots import tallies_for
 from governance.pagination import paginate
-from governance.permissions import can_prepare_ballots
+from governance.permissions import can_prepare_ballots, co_chair_seat
 from governance.web import add_service_errors, refuse
 
 CHARTERS_PER_PAGE = 50
@@ -128,8 +129,18 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shown_version = pending or (versions[-1] if versions else None)
     reviews = {r.kind: r for r in shown_version.reviews.all()} if shown_version else {}
     in_review = pending is not None and (charter.status == CharterStatus.UNDER_REVIEW or pending.is_amendment)
+    consents = list(charter.step_consents.filter(closed_at__isnull=True).select_related("given_by"))
+    asked = {(c.step, c.sector) for c in consents}
+    my_sector = getattr(co_chair_seat(user, charter.committee), "organization", None)
+    my_sector = my_sector.sector if my_sector else None
     steps = [
-        {"transition": t, "needs_reason": t.name in lifecycle.REASONED_STEPS}
+        {
+            "transition": t,
+            "needs_reason": t.name in lifecycle.REASONED_STEPS,
+            "both_sectors": t.name in BOTH_SECTOR_STEPS,
+            "asked": [c for c in consents if c.step == t.name],
+            "mine": (t.name, my_sector) in asked,
+        }
         for t in charter.transitions()
         if permissions.may_take_step(user, charter, t.name)
     ]
@@ -218,14 +229,39 @@ def charter_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         form = ReasonForm(request.POST)
         form.is_valid()
         kwargs["reason"] = form.cleaned_data.get("reason", "")
+    before = charter.status
     try:
         charter = lifecycle.TRANSITION_SERVICES[name](request.user, charter, **kwargs)
     except (DomainError, ValidationError, PermissionDenied) as error:
         refuse(request, error)
     else:
-        messages.success(
-            request, f"{CHARTER_TRANSITIONS[name].label}: the charter is now {charter.get_status_display().lower()}."
-        )
+        if name in BOTH_SECTOR_STEPS and charter.status == before:
+            messages.success(
+                request,
+                f"Your request to {name} the charter is recorded: it happens once the co-chair of every "
+                "other sector asks for it too. They have been told.",
+            )
+        else:
+            messages.success(
+                request,
+                f"{CHARTER_TRANSITIONS[name].label}: the charter is now {charter.get_status_display().lower()}.",
+            )
+    return redirect("charters:detail", charter.pk)
+
+
+@login_required
+@require_POST
+def charter_step_withdraw(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """A co-chair takes back their own request to suspend, resume or terminate."""
+    charter = visible_charter(request, pk)
+    if name not in BOTH_SECTOR_STEPS:
+        raise Http404("No such step.")
+    try:
+        lifecycle.withdraw_step_consent(request.user, charter, name)
+    except (DomainError, ValidationError, PermissionDenied) as error:
+        refuse(request, error)
+    else:
+        messages.success(request, f"Your request to {name} the charter is withdrawn.")
     return redirect("charters:detail", charter.pk)
 
 

@@ -46,3 +46,42 @@ def test_a_staff_member_drafts_submits_and_views_a_charter(live_server, page):
     page.get_by_role("link", name="Charters", exact=True).first.click()
     row = page.get_by_role("row", name="Federated triage model")
     assert row.get_by_text("Submitted").is_visible()
+
+
+def test_both_co_chairs_suspend_a_charter_from_its_page(live_server, page):
+    """One co-chair's request waits, visibly, for the other sector's; each confirms first."""
+    from pathlib import Path
+
+    from charters.choices import CharterStatus
+    from charters.models import Charter
+    from tests.browser.axe import assert_accessible
+    from tests.compute.credits import make_charter
+
+    body = make_body()
+    charter = make_charter(body, "Flood forecasting", lead=body.orgs.council, status=CharterStatus.ACTIVE)
+    shots = Path("test-artifacts/screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    log_in(page, live_server.url, "ana")
+    page.goto(f"{live_server.url}/charters/{charter.pk}/")
+    page.get_by_label("Reason to suspend").fill("A security incident on the shared cluster is under review.")
+    page.get_by_role("button", name="Ask to suspend").click()
+    assert page.get_by_text("Your request to suspend the charter is recorded").is_visible()
+    assert page.get_by_role("button", name="Withdraw my request to suspend").is_visible()
+    assert Charter.objects.get(pk=charter.pk).status == CharterStatus.ACTIVE
+
+    page.context.clear_cookies()
+    log_in(page, live_server.url, "ben")
+    page.goto(f"{live_server.url}/charters/{charter.pk}/")
+    assert page.get_by_text("(Public co-chair) asked to suspend").is_visible()
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(shots / f"charter-suspend-pending-{width}.png"), full_page=True)
+    assert_accessible(page, "the charter page with a pending request")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.get_by_label("Reason to suspend").fill("Agreed until the review ends.")
+    page.get_by_role("button", name="Suspend", exact=True).click()
+    assert page.get_by_text("Suspend: the charter is now suspended.").is_visible()
+    assert Charter.objects.get(pk=charter.pk).status == CharterStatus.SUSPENDED

@@ -129,3 +129,9 @@ class CharterTestCase(PortalTestCase):
 
     def refreshed(self, charter: Charter) -> Charter:
         return Charter.objects.get(pk=charter.pk)
+
+    def by_both_chairs(self, step: str, charter: Charter, reason: str = "Agreed by both sectors.") -> Charter:
+        """Suspend, resume or terminate: the public co-chair asks, the private one joins."""
+        service = lifecycle.TRANSITION_SERVICES[step]
+        service(self.public_chair, charter, reason=reason)
+        return service(self.private_chair, self.refreshed(charter), reason=reason)

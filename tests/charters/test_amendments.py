@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from charters import ballots
 from charters.choices import CharterStatus, VersionStatus
-from charters.services import amendments, lifecycle
+from charters.services import amendments
 from charters.versions import diff
 from governance.exceptions import DomainError
 from tests.charters.base import CharterTestCase, ballot_outcome
@@ -114,7 +114,7 @@ class AmendmentTests(CharterTestCase):
     def test_terminating_withdraws_a_pending_amendment(self):
         charter = self.active()
         self.amend(charter, title="New")
-        lifecycle.terminate(self.public_chair, charter, reason="Funding ended.")
+        self.by_both_chairs("terminate", charter, reason="Funding ended.")
         self.assertEqual(charter.versions.get(number=2).status, VersionStatus.WITHDRAWN)
 
     def test_the_api_proposes_an_amendment(self):

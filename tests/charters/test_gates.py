@@ -117,7 +117,7 @@ class ExpiryTests(CharterTestCase):
             lifecycle.resume(self.public_chair, self.refreshed(charter))
         agreements.sign_agreement(self.staff, agreement)
         agreements.sign_agreement(self.private_staff, agreement)
-        self.assertEqual(lifecycle.resume(self.public_chair, self.refreshed(charter)).status, CharterStatus.ACTIVE)
+        self.assertEqual(self.by_both_chairs("resume", self.refreshed(charter)).status, CharterStatus.ACTIVE)
 
     def test_the_hourly_task_does_the_flagging(self):
         agreement = self.agreement(signed_by=[self.staff, self.private_staff])

@@ -4,11 +4,12 @@ with 409 naming the legal ones."""
 from __future__ import annotations
 
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 
 from charters.choices import CHARTER_TRANSITIONS, CharterStatus, VersionStatus, legal_targets
 from charters.models import Charter
 from charters.services import charters, lifecycle
-from governance.exceptions import IllegalTransition
+from governance.exceptions import DomainError, IllegalTransition
 from governance.models import AuditEvent
 from tests.charters.base import CharterTestCase, ballot_outcome
 
@@ -55,23 +56,50 @@ class LegalTransitionTests(CharterTestCase):
         charter = lifecycle.activate(self.staff, self.approved())
         self.assertEqual(charter.status, CharterStatus.ACTIVE)
 
-    def test_a_co_chair_suspends_and_resumes_an_active_charter(self):
-        charter = lifecycle.suspend(self.public_chair, self.active(), reason="Security incident under review.")
+    def test_the_co_chairs_of_both_sectors_suspend_and_resume_an_active_charter(self):
+        charter = self.active()
+        asked = lifecycle.suspend(self.public_chair, charter, reason="Security incident under review.")
+        self.assertEqual(asked.status, CharterStatus.ACTIVE)  # one sector's request waits
+        self.assertEqual(self.refreshed(charter).pending_steps(), {"suspend": ["public"]})
+        with self.assertRaisesMessage(DomainError, "already asked"):
+            lifecycle.suspend(self.public_chair, self.refreshed(charter), reason="Again.")
+        charter = lifecycle.suspend(self.private_chair, self.refreshed(charter), reason="Agreed.")
         self.assertEqual(charter.status, CharterStatus.SUSPENDED)
-        charter = lifecycle.resume(self.private_chair, charter)
+        self.assertEqual(charter.status_reason, "Public: Security incident under review. / Private: Agreed.")
+        self.assertEqual(self.refreshed(charter).pending_steps(), {})
+        charter = self.by_both_chairs("resume", charter)
         self.assertEqual(charter.status, CharterStatus.ACTIVE)
+        # A consent given before a change of status is not reused afterwards.
+        lifecycle.suspend(self.private_chair, self.refreshed(charter), reason="Second incident.")
+        self.assertEqual(self.refreshed(charter).status, CharterStatus.ACTIVE)
+
+    def test_a_co_chair_withdraws_their_request(self):
+        charter = self.active()
+        lifecycle.terminate(self.public_chair, charter, reason="Funding ended.")
+        with self.assertRaisesMessage(DomainError, "no open request"):
+            lifecycle.withdraw_step_consent(self.private_chair, charter, "terminate")
+        lifecycle.withdraw_step_consent(self.public_chair, charter, "terminate")
+        lifecycle.terminate(self.private_chair, self.refreshed(charter), reason="Funding ended.")
+        self.assertEqual(self.refreshed(charter).status, CharterStatus.ACTIVE)
+        self.assertEqual(self.refreshed(charter).pending_steps(), {"terminate": ["private"]})
+
+    def test_an_administrator_no_longer_suspends_or_terminates(self):
+        charter = self.active()
+        for step in ("suspend", "terminate"):
+            with self.subTest(step=step), self.assertRaises(PermissionDenied):
+                lifecycle.TRANSITION_SERVICES[step](self.admin, charter, reason="Alone.")
 
     def test_the_lead_organization_completes_an_active_charter(self):
         charter = lifecycle.complete(self.staff, self.active())
         self.assertEqual(charter.status, CharterStatus.COMPLETED)
 
-    def test_a_co_chair_terminates_an_approved_active_or_suspended_charter(self):
+    def test_both_co_chairs_terminate_an_approved_active_or_suspended_charter(self):
         approved = self.approved()
         active = self.active(self.draft(title="Second"))
-        suspended = lifecycle.suspend(self.public_chair, self.active(self.draft(title="Third")), reason="Paused.")
+        suspended = self.by_both_chairs("suspend", self.active(self.draft(title="Third")), reason="Paused.")
         for charter in (approved, active, suspended):
             with self.subTest(status=charter.status):
-                charter = lifecycle.terminate(self.public_chair, charter, reason="Funding withdrawn.")
+                charter = self.by_both_chairs("terminate", charter, reason="Funding withdrawn.")
                 self.assertEqual(charter.status, CharterStatus.TERMINATED)
 
     def test_every_step_is_in_the_audit_log(self):

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 from prov.model import ProvDocument
 
-from charters.services import lifecycle, provenance
+from charters.services import provenance
 from governance.exceptions import DomainError
 from tests.api_checks import APIResourceChecks
 from tests.charters.base import CharterTestCase, FewRowsFirst
@@ -67,7 +67,7 @@ class RegistrationTests(ModelTestCase):
             self.register(agreement=other)
 
     def test_models_are_registered_only_under_an_active_or_completed_charter(self):
-        self.charter = lifecycle.suspend(self.public_chair, self.charter, reason="Audit.")
+        self.charter = self.by_both_chairs("suspend", self.charter, reason="Audit.")
         with self.assertRaisesMessage(DomainError, "this one is 'suspended'"):
             self.register()
 

@@ -182,6 +182,22 @@ class CharterPageTests(CharterTestCase):
         self.assertContains(response, "the charter is now under review")
         self.assertEqual(self.refreshed(charter).status, "under_review")
 
+    def test_both_co_chairs_suspend_from_the_page(self):
+        charter = self.active()
+        self.client.force_login(self.public_chair)
+        page = self.client.get(f"/charters/{charter.pk}/")
+        self.assertContains(page, "Ask to suspend")
+        response = self.client.post(f"/charters/{charter.pk}/steps/suspend/", {"reason": "Incident."}, follow=True)
+        self.assertContains(response, "Your request to suspend the charter is recorded")
+        self.assertContains(response, "Withdraw my request to suspend")
+        self.assertEqual(self.refreshed(charter).status, "active")
+        self.client.force_login(self.private_chair)
+        page = self.client.get(f"/charters/{charter.pk}/")
+        self.assertContains(page, "(Public co-chair) asked to suspend")
+        self.assertContains(page, "“Incident.”")
+        response = self.client.post(f"/charters/{charter.pk}/steps/suspend/", {"reason": "Agreed."}, follow=True)
+        self.assertContains(response, "the charter is now suspended")
+
     def test_a_refused_step_comes_back_as_a_message(self):
         charter = self.active()
         self.client.force_login(self.public_chair)

@@ -74,16 +74,29 @@ class StepPermissionTests(CharterTestCase):
         self.assertEqual(response.status_code, 403)
         self.assertEqual(self.refreshed(charter).status, CharterStatus.UNDER_REVIEW)
 
-    def test_only_co_chairs_suspend_resume_and_terminate(self):
+    def test_only_co_chairs_of_both_sectors_suspend_resume_and_terminate(self):
         charter = self.active()
-        for person in (self.staff, self.secretary, self.public_member):
+        for person in (self.staff, self.secretary, self.public_member, self.admin):
             with self.subTest(person=person.username), self.assertRaises(PermissionDenied):
                 lifecycle.suspend(person, charter, reason="No.")
         response = self.api(self.staff).post(f"/api/charters/{charter.pk}/terminate/", {"reason": "Done with it."})
         self.assertEqual(response.status_code, 403)
         response = self.api(self.private_chair).post(f"/api/charters/{charter.pk}/suspend/", {"reason": "Audit."})
+        self.assertEqual(response.status_code, 202, response.content)  # recorded, waiting for the public sector
+        self.assertEqual(
+            (response.json()["status"], response.json()["pending_steps"]), ("active", {"suspend": ["private"]})
+        )
+        again = self.api(self.private_chair).post(f"/api/charters/{charter.pk}/suspend/", {"reason": "Audit."})
+        self.assertEqual(again.status_code, 409, again.content)
+        response = self.api(self.public_chair).post(f"/api/charters/{charter.pk}/suspend/", {"reason": "Agreed."})
         self.assertEqual(response.status_code, 200, response.content)
-        self.assertEqual(response.json()["status"], "suspended")
+        self.assertEqual((response.json()["status"], response.json()["pending_steps"]), ("suspended", {}))
+        response = self.api(self.public_chair).post(f"/api/charters/{charter.pk}/terminate/", {"reason": "Over."})
+        self.assertEqual(response.status_code, 202, response.content)
+        bad = self.api(self.public_chair).post(f"/api/charters/{charter.pk}/withdraw_step/", {"step": "approve"})
+        self.assertEqual(bad.status_code, 400, bad.content)
+        done = self.api(self.public_chair).post(f"/api/charters/{charter.pk}/withdraw_step/", {"step": "terminate"})
+        self.assertEqual((done.status_code, done.json()["pending_steps"]), (200, {}))
 
     def test_suspending_and_terminating_need_a_reason(self):
         charter = self.active()
