@@ -12,7 +12,7 @@ from django import template
 from django.db.models import Prefetch, Q
 
 from charters.choices import EDITABLE_STATUSES, CharterStatus, ReviewKind, VersionStatus
-from charters.models import Charter, CharterVersion, DataUseAgreement
+from charters.models import Charter, CharterStepConsent, CharterVersion, DataUseAgreement
 from charters.permissions import REVIEWER_ROLES
 from governance.choices import Role
 from governance.models import Membership
@@ -71,8 +71,19 @@ def charters_home_panel(context):
             if not any(p.pk == user.organization_id for p in agreement.unsigned_parties()):
                 continue
             (expired if agreement.is_expired() else to_sign).append(agreement)
+    # Suspend, resume or terminate asked for by another sector's co-chair, waiting for mine.
+    chair_seats = Membership.objects.active().filter(user=user, role=Role.CHAIR)
+    steps_to_join = list(
+        CharterStepConsent.objects.filter(
+            closed_at__isnull=True, charter__committee__in=chair_seats.values("committee")
+        )
+        .exclude(sector__in=chair_seats.values("organization__sector"))
+        .select_related("charter", "given_by")
+        .order_by("given_at")[:10]
+    )
     return {
         "user": user,
+        "steps_to_join": steps_to_join,
         "drafts": list(visible.filter(created_by=user, status__in=EDITABLE_STATUSES).order_by("-updated_at")[:10]),
         "awaiting_review": awaiting_review,
         "reviews": reviews_to_record(user, seats),

@@ -192,6 +192,7 @@ class CharterPageTests(CharterTestCase):
         self.assertContains(response, "Withdraw my request to suspend")
         self.assertEqual(self.refreshed(charter).status, "active")
         self.client.force_login(self.private_chair)
+        self.assertContains(self.client.get("/"), "asks to suspend (“Incident.”)")
         page = self.client.get(f"/charters/{charter.pk}/")
         self.assertContains(page, "(Public co-chair) asked to suspend")
         self.assertContains(page, "“Incident.”")
