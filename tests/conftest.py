@@ -104,6 +104,15 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Irreversible acts ask first (data-confirm): the person agrees, and what they were asked
+    # is kept for the test to check.
+    page.confirmations = []
+
+    def agree(dialog):
+        page.confirmations.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", agree)
     yield page
     artifacts = settings.BASE_DIR / "test-artifacts"
     artifacts.mkdir(exist_ok=True)

@@ -61,7 +61,6 @@ def test_both_co_chairs_suspend_a_charter_from_its_page(live_server, page):
     charter = make_charter(body, "Flood forecasting", lead=body.orgs.council, status=CharterStatus.ACTIVE)
     shots = Path("test-artifacts/screenshots")
     shots.mkdir(parents=True, exist_ok=True)
-    page.on("dialog", lambda dialog: dialog.accept())
 
     log_in(page, live_server.url, "ana")
     page.goto(f"{live_server.url}/charters/{charter.pk}/")
@@ -84,4 +83,8 @@ def test_both_co_chairs_suspend_a_charter_from_its_page(live_server, page):
     page.get_by_label("Reason to suspend").fill("Agreed until the review ends.")
     page.get_by_role("button", name="Suspend", exact=True).click()
     assert page.get_by_text("Suspend: the charter is now suspended.").is_visible()
+    assert page.confirmations == [
+        "Your request is recorded; the charter is suspended once the other sector's co-chair asks too.",
+        "The charter is suspended at once: every sector's co-chair will have asked.",
+    ]
     assert Charter.objects.get(pk=charter.pk).status == CharterStatus.SUSPENDED
