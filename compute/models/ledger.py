@@ -715,18 +715,26 @@ class CreditRefund(TimeStampedModel):
         return f"Refund for {self.account} ({self.get_status_display().lower()})"
 
 
-class CreditRefundApproval(models.Model):
-    """A co-chair's approval of a refund: it is applied once every sector's co-chair has
-    approved it (DESIGN.md 2.7)."""
+class SectorApproval(models.Model):
+    """A co-chair's approval, for their sector, of something both sectors decide (a refund, a
+    ledger reversal): it takes effect once every sector's co-chair has approved (DESIGN.md 2.7)."""
 
-    refund = models.ForeignKey(CreditRefund, on_delete=models.PROTECT, related_name="approvals")
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     sector = models.CharField(max_length=20, help_text="The sector the co-chair approved for.")
     note = models.TextField(blank=True)
     approved_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        abstract = True
         ordering = ["approved_at", "pk"]
+
+
+class CreditRefundApproval(SectorApproval):
+    """A co-chair's approval of a refund."""
+
+    refund = models.ForeignKey(CreditRefund, on_delete=models.PROTECT, related_name="approvals")
+
+    class Meta(SectorApproval.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["refund", "sector"],

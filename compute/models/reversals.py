@@ -8,11 +8,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from compute import permissions
 from compute.choices import RefundStatus
-from compute.models.ledger import LedgerTransaction
+from compute.models.ledger import LedgerTransaction, SectorApproval
 from governance.models import TimeStampedModel
 
 
@@ -73,17 +72,12 @@ class LedgerReversal(TimeStampedModel):
         return f"Reversal of #{self.original_id} ({self.get_status_display().lower()})"
 
 
-class LedgerReversalApproval(models.Model):
+class LedgerReversalApproval(SectorApproval):
     """A co-chair's approval of a reversal, once per sector."""
 
     proposal = models.ForeignKey(LedgerReversal, on_delete=models.PROTECT, related_name="approvals")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    sector = models.CharField(max_length=20, help_text="The sector the co-chair approved for.")
-    note = models.TextField(blank=True)
-    approved_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    class Meta:
-        ordering = ["approved_at", "pk"]
+    class Meta(SectorApproval.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["proposal", "sector"],

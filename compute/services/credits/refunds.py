@@ -15,10 +15,8 @@ from compute.choices import AccountKind, RefundStatus, TransactionKind
 from compute.models import (
     CreditAccount,
     CreditRefund,
-    CreditRefundApproval,
     LedgerEntry,
     LedgerReversal,
-    LedgerReversalApproval,
     LedgerTransaction,
     Resource,
 )
@@ -113,40 +111,49 @@ def decide_reversal(actor, proposal: LedgerReversal, *, approve: bool, note: str
     One co-chair's refusal ends the proposal: nothing moves."""
     proposal = LedgerReversal.objects.select_for_update(of=("self",)).select_related("committee").get(pk=proposal.pk)
     require(permissions.may_decide_reversal(actor, proposal), "Only the committee's co-chairs decide reversals.")
-    if proposal.status != RefundStatus.REQUESTED:
-        raise DomainError(f"This reversal is already {proposal.get_status_display().lower()}.", code="already_decided")
-    seat = co_chair_seat(actor, proposal.committee)
-    assert seat is not None  # may_decide_reversal holds only for a seated co-chair
-    sector = seat.organization.sector
+    _refuse_if_decided(proposal, "reversal")
     if not approve:
-        return _close_reversal(actor, proposal, RefundStatus.REJECTED, note)
-    if proposal.approvals.filter(sector=sector).exists():
-        raise DomainError("Your sector's co-chair has already approved this reversal.", code="already_approved")
-    LedgerReversalApproval.objects.create(proposal=proposal, approver=actor, sector=sector, note=note)
-    record_event(actor, "ledger_reversal.approval_given", proposal, after={"sector": sector, "note": note})
-    if set(proposal.approvals.values_list("sector", flat=True)) < set(Sector.values):
+        return _close(actor, proposal, "ledger_reversal", RefundStatus.REJECTED, note)
+    if not _approve_for_sector(actor, proposal, proposal.committee, "ledger_reversal", note, "reversal"):
         return proposal
     posting.lock_ledger()
     reversal = _reverse(actor, proposal.original, f"Reversal #{proposal.pk}: {proposal.memo}")
     for account in {entry.account for entry in reversal.entries.select_related("account")}:
         alerts.check_alerts(account)
     proposal.reversal = reversal
-    return _close_reversal(actor, proposal, RefundStatus.APPROVED, note)
+    return _close(actor, proposal, "ledger_reversal", RefundStatus.APPROVED, note, reversal=reversal.pk)
 
 
-def _close_reversal(actor, proposal: LedgerReversal, status: str, note: str) -> LedgerReversal:
-    proposal.status = status
-    proposal.decided_by = actor
-    proposal.decided_at = timezone.now()
-    proposal.decision_note = note
-    proposal.save()
-    record_event(
-        actor,
-        f"ledger_reversal.{status}",
-        proposal,
-        after={"note": note, "reversal": proposal.reversal_id},
-    )
-    return proposal
+# --- Decisions both sectors' co-chairs take: refunds and reversals ---------------------------
+
+
+def _refuse_if_decided(decision, what: str) -> None:
+    if decision.status != RefundStatus.REQUESTED:
+        raise DomainError(f"This {what} is already {decision.get_status_display().lower()}.", code="already_decided")
+
+
+def _approve_for_sector(actor, decision, committee, verb: str, note: str, what: str) -> bool:
+    """Record the co-chair's approval of a refund or reversal for their sector (the caller holds
+    it locked and has checked the person is the committee's co-chair); whether every sector
+    has now approved."""
+    seat = co_chair_seat(actor, committee)
+    assert seat is not None  # the caller's permission holds only for a seated co-chair
+    sector = seat.organization.sector
+    if decision.approvals.filter(sector=sector).exists():
+        raise DomainError(f"Your sector's co-chair has already approved this {what}.", code="already_approved")
+    decision.approvals.create(approver=actor, sector=sector, note=note)
+    record_event(actor, f"{verb}.approval_given", decision, after={"sector": sector, "note": note})
+    return set(decision.approvals.values_list("sector", flat=True)) >= set(Sector.values)
+
+
+def _close(actor, decision, verb: str, status: str, note: str, **after):
+    decision.status = status
+    decision.decided_by = actor
+    decision.decided_at = timezone.now()
+    decision.decision_note = note
+    decision.save()
+    record_event(actor, f"{verb}.{status}", decision, after={"status": status, "note": note, **after})
+    return decision
 
 
 # Faults are reported while they are fresh: refunds by fault window reach back one week.
@@ -231,36 +238,18 @@ def decide_refund(actor, refund: CreditRefund, *, approve: bool, note: str = "")
         permissions.may_decide_refund(actor, refund),
         "Only the committee's co-chairs decide refunds.",
     )
-    if refund.status != RefundStatus.REQUESTED:
-        raise DomainError(f"This refund is already {refund.get_status_display().lower()}.", code="already_decided")
+    _refuse_if_decided(refund, "refund")
     charter = refund.account.charter
     assert charter is not None  # refunds go to charter accounts (request_refund checks)
-    seat = co_chair_seat(actor, charter.committee)
-    assert seat is not None  # may_decide_refund holds only for a seated co-chair
-    sector = seat.organization.sector
     if not approve:
-        return _close_refund(actor, refund, RefundStatus.REJECTED, note)
-    if refund.approvals.filter(sector=sector).exists():
-        raise DomainError("Your sector's co-chair has already approved this refund.", code="already_approved")
-    CreditRefundApproval.objects.create(refund=refund, approver=actor, sector=sector, note=note)
-    record_event(actor, "credit_refund.approval_given", refund, after={"sector": sector, "note": note})
-    if set(refund.approvals.values_list("sector", flat=True)) < set(Sector.values):
+        return _close(actor, refund, "credit_refund", RefundStatus.REJECTED, note)
+    if not _approve_for_sector(actor, refund, charter.committee, "credit_refund", note, "refund"):
         return refund
     _require_in_window(list(refund.debits.all()))
     posting.lock_ledger()
     for debit in refund.debits.order_by("pk"):
         _reverse(actor, debit, f"Refund #{refund.pk}: {refund.reason}")
-    return _close_refund(actor, refund, RefundStatus.APPROVED, note)
-
-
-def _close_refund(actor, refund: CreditRefund, status: str, note: str) -> CreditRefund:
-    refund.status = status
-    refund.decided_by = actor
-    refund.decided_at = timezone.now()
-    refund.decision_note = note
-    refund.save()
-    record_event(actor, f"credit_refund.{refund.status}", refund, after={"status": refund.status, "note": note})
-    return refund
+    return _close(actor, refund, "credit_refund", RefundStatus.APPROVED, note)
 
 
 def _require_in_window(debits: list[LedgerTransaction]) -> None:
