@@ -39,7 +39,11 @@ class InvitationTests(BallotTestCase):
     def schedule(self):
         with tasks_run_in_process(), self.captureOnCommitCallbacks(execute=True):
             return services.schedule_meeting(
-                self.secretary, committee=self.committee, title="Spring meeting", starts_at=self.starts, location="Room 4"
+                self.secretary,
+                committee=self.committee,
+                title="Spring meeting",
+                starts_at=self.starts,
+                location="Room 4",
             )
 
     def test_scheduling_mails_everyone_on_the_roll_an_icalendar_request(self):
@@ -177,6 +181,9 @@ class InvitationTests(BallotTestCase):
         self.assertEqual(self.client.post(action, {"reply": "accepted"}).status_code, 302)
         self.assertEqual(Attendance.objects.get(meeting=meeting, user=self.private_member).rsvp, Rsvp.ACCEPTED)
         past = services.schedule_meeting(
-            self.secretary, committee=self.committee, title="Past", starts_at=timezone.now() - datetime.timedelta(hours=1)
+            self.secretary,
+            committee=self.committee,
+            title="Past",
+            starts_at=timezone.now() - datetime.timedelta(hours=1),
         )
         self.assertNotIn("Your reply to the invitation", self.client.get(f"/meetings/{past.pk}/").content.decode())
