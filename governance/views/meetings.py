@@ -340,7 +340,9 @@ def meeting_reply(request: HttpRequest, pk: int, token: str) -> HttpResponse:
         status=status,
     )
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the address is a credential
+    # The address is a credential: never sent to another site (same-origin still sends the
+    # Origin that the form's CSRF check needs; no-referrer would send "null").
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
