@@ -183,8 +183,8 @@ def send_meeting_invitations(meeting_id: int) -> int:
         )
         if claimed == 0:
             return 0
-        if meeting.status == MeetingStatus.HELD:
-            return 0  # nothing to put in a calendar once the meeting has been held
+        if meeting.status == MeetingStatus.HELD or meeting.starts_at < timezone.now():
+            return 0  # nothing to put in a calendar: held, or recorded after the fact
         roll = list(meeting.attendance.select_related("user").filter(user__is_active=True).exclude(user__email=""))
         cancelled = meeting.status == MeetingStatus.CANCELLED
         method = "CANCEL" if cancelled else "REQUEST"

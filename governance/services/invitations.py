@@ -52,6 +52,7 @@ def reply_to_invitation(actor: User, meeting: Meeting, reply: str) -> Attendance
         .first()
     )
     require(row is not None, "Only the people invited to this meeting reply to its invitation, each for themselves.")
+    assert row is not None  # for the type checker: require() raised otherwise
     if row.meeting.status != MeetingStatus.SCHEDULED or row.meeting.starts_at < timezone.now():
         raise DomainError("This meeting is no longer ahead; its invitation takes no replies.", code="meeting_not_ahead")
     if Meeting.objects.filter(pk=meeting.pk, minutes__status=MinutesStatus.APPROVED).exists():

@@ -99,6 +99,16 @@ class InvitationTests(BallotTestCase):
         self.assertEqual(tasks.send_meeting_invitations(meeting.pk), 0)
         self.assertEqual(len(mail.outbox), len(ROLL))
 
+    def test_a_meeting_recorded_after_the_fact_sends_no_invitation(self):
+        with tasks_run_in_process(), self.captureOnCommitCallbacks(execute=True):
+            services.schedule_meeting(
+                self.secretary,
+                committee=self.committee,
+                title="Last week's meeting",
+                starts_at=timezone.now() - datetime.timedelta(days=7),
+            )
+        self.assertEqual(mail.outbox, [])
+
     def test_the_person_feed_lists_their_meetings_with_the_invitations_uid(self):
         meeting = self.schedule()
         self.client.force_login(self.public_member)
