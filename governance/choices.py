@@ -128,6 +128,16 @@ class AttendanceStatus(models.TextChoices):
     ABSENT = "absent", "Absent"
 
 
+class Rsvp(models.TextChoices):
+    """A person's own answer to a meeting's invitation (their intention; the attendance the
+    secretary records is what happened). The values are iCalendar's PARTSTAT, in lower case."""
+
+    NEEDS_ACTION = "needs-action", "No reply yet"
+    ACCEPTED = "accepted", "Will attend"
+    TENTATIVE = "tentative", "Might attend"
+    DECLINED = "declined", "Will not attend"
+
+
 # Who counts as taking part in the meeting.
 ATTENDING = (AttendanceStatus.PRESENT, AttendanceStatus.REMOTE)
 

@@ -13,7 +13,8 @@ import datetime
 from django.utils import timezone
 
 from governance import services
-from governance.choices import AttendanceStatus, MeetingStatus, Role, SOPCategory, SubjectType, VotingMethod
+from governance.choices import AttendanceStatus, MeetingStatus, Role, Rsvp, SOPCategory, SubjectType, VotingMethod
+from governance.services import invitations
 
 DECISION_MAKING = """1. Every decision of the Technical Governance Body is taken by ballot, counted sector by sector.
 2. A ballot opens only when the committee is constituted: equal voting seats per sector, one co-chair each.
@@ -173,6 +174,9 @@ def seed_demo(context: dict) -> None:
     services.add_agenda_item(grace, upcoming, title="Evaluation benchmarks working group", ballot=working_group)
     services.add_agenda_item(grace, upcoming, title="Conflict resolution procedure, version 2", ballot=revision_ballot)
     services.add_agenda_item(grace, upcoming, title="Publication of roll calls: second ballot", ballot=second)
+    # Replies to its invitation, as the members' reply links record them (the rest have not answered).
+    for person, reply in ((ana, Rsvp.ACCEPTED), (ben, Rsvp.ACCEPTED), (dev, Rsvp.TENTATIVE), (fatima, Rsvp.DECLINED)):
+        invitations.reply_to_invitation(person, upcoming, reply)
 
     # Seats, once the committee has acted, change by consent (DESIGN.md 2.7): the secretary's
     # proposal to seat the private sector's staff researcher as an observer waits for both

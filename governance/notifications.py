@@ -11,6 +11,7 @@ nothing, and a failed sending rolls the claim back so the retry can try again.
 from __future__ import annotations
 
 import datetime
+from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -20,9 +21,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from governance import values
-from governance.choices import BallotStatus, Outcome, Role
-from governance.models import Ballot, Membership, User
+from governance import calendars, values
+from governance.choices import BallotStatus, MeetingStatus, Outcome, Role
+from governance.models import Ballot, Meeting, Membership, User
+from governance.services.invitations import REPLIES, reply_token
 
 REMINDER_BEFORE = datetime.timedelta(hours=24)
 
@@ -157,3 +159,53 @@ def send_account_created(user_id: int) -> bool:
         to=[user.email],
     ).send()
     return True
+
+
+def _calendar_part(ical: bytes, method: str) -> MIMEText:
+    """The invitation as mail clients expect it: text/calendar with its METHOD, as an attachment."""
+    part = MIMEText(ical.decode(), "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    return part
+
+
+def send_meeting_invitations(meeting_id: int) -> int:
+    """Mail everyone on the meeting's roll its invitation at the current SEQUENCE (or the
+    cancellation), with their own reply links. The sequence is claimed with a conditional
+    update in the sending's transaction, so a second run, or the run of an older change, sends
+    nothing; a failed sending rolls the claim back for the retry."""
+    with transaction.atomic():
+        meeting = Meeting.objects.select_related("committee").filter(pk=meeting_id).first()
+        if meeting is None:
+            return 0
+        claimed = Meeting.objects.filter(pk=meeting_id, invited_sequence__lt=meeting.sequence).update(
+            invited_sequence=meeting.sequence
+        )
+        if claimed == 0:
+            return 0
+        if meeting.status == MeetingStatus.HELD or meeting.starts_at < timezone.now():
+            return 0  # nothing to put in a calendar: held, or recorded after the fact
+        roll = list(meeting.attendance.select_related("user").filter(user__is_active=True).exclude(user__email=""))
+        cancelled = meeting.status == MeetingStatus.CANCELLED
+        method = "CANCEL" if cancelled else "REQUEST"
+        ical = calendars.invitation(meeting, roll)
+        template = "governance/email/meeting_cancelled.txt" if cancelled else "governance/email/meeting_invitation.txt"
+        base = settings.SITE_URL.rstrip("/")
+        messages = []
+        for row in roll:
+            token = reply_token(meeting.pk, row.user_id)
+            reply_page = base + reverse("meetings:reply", args=[meeting.pk, token])
+            context = {
+                "meeting": meeting,
+                "recipient": row.user,
+                "link": calendars.meeting_url(meeting),
+                "replies": [(reply, f"{reply_page}?reply={reply}") for reply in REPLIES],
+                "moved": meeting.sequence > 0,
+            }
+            subject, _, body = render_to_string(template, context).strip().partition("\n")
+            message = EmailMessage(subject=values.one_line(subject), body=body.strip() + "\n", to=[row.user.email])
+            message.attach(_calendar_part(ical, method))
+            messages.append(message)
+        if not messages:
+            return 0
+        return get_connection().send_messages(messages) or 0

@@ -30,6 +30,8 @@ ballot_patterns = [
 meeting_patterns = [
     path("", meetings.meeting_list, name="list"),
     path("new/", meetings.meeting_create, name="create"),
+    path("calendar/", meetings.meeting_calendar, name="calendar"),
+    path("calendar/<str:token>.ics", meetings.meeting_calendar_feed, name="calendar-feed"),
     path("<int:pk>/", meetings.meeting_detail, name="detail"),
     path("<int:pk>/status/", meetings.meeting_status, name="status"),
     path("<int:pk>/agenda/", meetings.meeting_agenda, name="agenda"),
@@ -37,6 +39,8 @@ meeting_patterns = [
     path("<int:pk>/minutes/draft/", meetings.meeting_minutes_draft, name="minutes-draft"),
     path("<int:pk>/minutes/approve/", meetings.meeting_minutes_approve, name="minutes-approve"),
     path("<int:pk>/minutes/", meetings.meeting_minutes, name="minutes"),
+    path("<int:pk>/minutes.pdf", meetings.meeting_minutes_pdf, name="minutes-pdf"),
+    path("<int:pk>/reply/<str:token>/", meetings.meeting_reply, name="reply"),
     path("<int:pk>/roll-call.csv", meetings.meeting_roll_call_csv, name="roll-call"),
 ]
 

@@ -70,3 +70,15 @@ def _flush_outbox_on_start(sender=None, **kwargs):
 def send_account_created_email(user_id: int) -> bool:
     """Welcome a new account holder."""
     return notifications.send_account_created(user_id)
+
+
+@portal_task
+def send_meeting_invitations(meeting_id: int) -> int:
+    """Mail a meeting's invitation (or cancellation) to its roll, once per sequence."""
+    return notifications.send_meeting_invitations(meeting_id)
+
+
+@portal_task
+def archive_minutes_pdf(minutes_id: int) -> str:
+    """Make and archive the PDF of approved minutes (once; a second run finds it made)."""
+    return services.archive_minutes_pdf(minutes_id)

@@ -3,7 +3,7 @@
 from governance.models.audit import AuditEvent
 from governance.models.ballots import Ballot, CloseRequest, Eligibility, Recusal, Vote
 from governance.models.base import TimeStampedModel
-from governance.models.meetings import AgendaItem, Attendance, Meeting, Minutes
+from governance.models.meetings import AgendaItem, Attendance, Meeting, MeetingFeed, Minutes, MinutesPdf
 from governance.models.outbox import OutboxTask
 from governance.models.people import Committee, Membership, MembershipChange, Organization, User
 from governance.models.sops import SOP, SOPVersion
@@ -26,9 +26,11 @@ __all__ = [
     "LogState",
     "LogVerification",
     "Meeting",
+    "MeetingFeed",
     "Membership",
     "MembershipChange",
     "Minutes",
+    "MinutesPdf",
     "Organization",
     "OutboxTask",
     "Recusal",

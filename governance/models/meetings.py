@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
-from governance.choices import ATTENDING, AttendanceStatus, MeetingStatus, MinutesStatus, Role, Sector
+from governance.choices import ATTENDING, AttendanceStatus, MeetingStatus, MinutesStatus, Role, Rsvp, Sector
 from governance.models.base import TimeStampedModel
 
 
@@ -15,6 +18,12 @@ class MeetingQuerySet(models.QuerySet):
         """Meetings whose minutes have been approved: the public view names a decision's meeting
         and links its minutes only then (a draft of the minutes is never public)."""
         return self.filter(minutes__status=MinutesStatus.APPROVED)
+
+    def invited(self, user) -> MeetingQuerySet:
+        """The meetings a person is on the roll of (and so was invited to)."""
+        if not (user and user.is_authenticated):
+            return self.none()
+        return self.filter(attendance__user=user)
 
     def visible_to(self, user) -> MeetingQuerySet:
         """The committee's meetings and their minutes are part of the record for every
@@ -36,6 +45,10 @@ class Meeting(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
+    # The invitation's iCalendar SEQUENCE: 0 when scheduled, one more at each move or the
+    # cancellation. `invited_sequence` is the last one mailed, so each is sent once.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    invited_sequence = models.IntegerField(default=-1, editable=False)
 
     objects = MeetingQuerySet.as_manager()
 
@@ -117,6 +130,8 @@ class Attendance(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     voting = models.BooleanField()
     status = models.CharField(max_length=16, choices=AttendanceStatus.choices, default=AttendanceStatus.ABSENT)
+    rsvp = models.CharField(max_length=16, choices=Rsvp.choices, default=Rsvp.NEEDS_ACTION, editable=False)
+    rsvp_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "attendance"
@@ -131,6 +146,11 @@ class Attendance(models.Model):
                 condition=Q(status__in=AttendanceStatus.values),
                 name="attendance_status_valid",
                 violation_error_message="Unknown attendance status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rsvp__in=Rsvp.values),
+                name="attendance_rsvp_valid",
+                violation_error_message="A reply is accepted, tentative, declined or none yet.",
             ),
         ]
 
@@ -153,6 +173,9 @@ class Minutes(TimeStampedModel):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     digest = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the approved text.")
+    pdf_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="SHA-256 of the archived PDF of the approved minutes."
+    )
 
     class Meta:
         verbose_name_plural = "minutes"
@@ -166,3 +189,42 @@ class Minutes(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Minutes of {self.meeting}"
+
+
+class MinutesPdf(models.Model):
+    """The PDF of approved minutes, made once at approval and archived here byte for byte (a
+    row rather than a file, so it travels with the database backups on SQLite and PostgreSQL
+    alike). `Minutes.pdf_sha256` is its hash."""
+
+    minutes = models.OneToOneField(Minutes, on_delete=models.PROTECT, related_name="pdf")
+    content = models.BinaryField(editable=False)
+    made_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "PDF of minutes"
+        verbose_name_plural = "PDFs of minutes"
+
+    def __str__(self) -> str:
+        return f"PDF of {self.minutes}"
+
+
+class MeetingFeed(models.Model):
+    """A person's secret iCalendar feed of their meetings (beside the roadmap's milestone feed).
+    Only a hash of the token is kept: the address is shown once, when it is issued."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meeting_feed")
+    token_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token_hash"], name="meetingfeed_unique_token"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Meeting feed of {self.user}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

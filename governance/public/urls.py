@@ -14,6 +14,7 @@ urlpatterns = [
     path("decisions/<int:pk>/event.json", record.decision_event, name="decision-event"),
     path("decisions.atom", data.decisions_feed, name="decisions-feed"),
     path("meetings/<int:pk>/minutes/", decisions.minutes, name="minutes"),
+    path("meetings/<int:pk>/minutes.pdf", decisions.minutes_pdf, name="minutes-pdf"),
     path("charters/", charters.charter_list, name="charters"),
     path("charters/<int:pk>/", charters.charter_detail, name="charter"),
     path("credits/", credits.credits, name="credits"),

@@ -4,7 +4,8 @@
 - governance.services.seats: seats, set up by administrators, then changed by the co-chairs' consent;
 - governance.services.ballots: preparing, opening and closing ballots (DESIGN.md 2.1);
 - governance.services.voting: votes and declared conflicts;
-- governance.services.meetings: meetings, agendas, attendance and minutes;
+- governance.services.meetings: meetings, agendas, attendance and minutes (and their PDF);
+- governance.services.invitations: meeting invitations' replies and each person's meeting feed;
 - governance.services.sops: standard operating procedures and their versions.
 
 Each function validates, writes, audits and notifies in one transaction. Views, the API, the
@@ -25,6 +26,7 @@ from governance.services.ballots import (
 from governance.services.meetings import (
     add_agenda_item,
     approve_minutes,
+    archive_minutes_pdf,
     draft_minutes,
     record_attendance,
     schedule_meeting,
@@ -78,6 +80,7 @@ __all__ = [
     "record_attendance",
     "draft_minutes",
     "approve_minutes",
+    "archive_minutes_pdf",
     "add_agenda_item",
     "BALLOT_FIELDS",
     "COMMITTEE_FIELDS",

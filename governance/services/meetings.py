@@ -18,7 +18,18 @@ from django.utils import timezone
 from governance.audit import record_event, snapshot
 from governance.choices import MEETING_TRANSITIONS, AttendanceStatus, BallotStatus, MeetingStatus, MinutesStatus
 from governance.exceptions import DomainError
-from governance.models import AgendaItem, Attendance, Ballot, Committee, Meeting, Membership, Minutes, User
+from governance.models import (
+    AgendaItem,
+    Attendance,
+    Ballot,
+    Committee,
+    Meeting,
+    Membership,
+    Minutes,
+    MinutesPdf,
+    User,
+)
+from governance.outbox import enqueue
 from governance.permissions import can_manage_committee, is_co_chair, require
 from governance.roles import is_administrator
 from governance.transitions import check_transition
@@ -76,7 +87,14 @@ def schedule_meeting(
     meeting.save()
     Attendance.objects.bulk_create(_attendance_row(meeting, seat) for seat in _seats_at(meeting))
     record_event(actor, "meeting.scheduled", meeting, after=snapshot(meeting, MEETING_FIELDS))
+    _invite(meeting)
     return meeting
+
+
+def _invite(meeting: Meeting) -> None:
+    """Mail the roll the meeting's invitation (or cancellation) at its current sequence, once
+    this transaction commits."""
+    enqueue("governance.tasks.send_meeting_invitations", meeting.pk)
 
 
 @transaction.atomic
@@ -86,12 +104,20 @@ def update_meeting(actor: User, meeting: Meeting, **fields: Any) -> Meeting:
     _may_run(actor, meeting.committee)
     _refuse_if_frozen(meeting)
     before = snapshot(meeting, MEETING_FIELDS)
+    when_where = (meeting.starts_at, meeting.location)
     for name in ("title", "starts_at", "location"):
         if name in fields:
             setattr(meeting, name, fields[name])
     meeting.full_clean()
+    # A scheduled meeting that moves (time or place) is sent again, one SEQUENCE higher, so
+    # calendars update the event they have; a held meeting's record is only corrected.
+    moved = meeting.status == MeetingStatus.SCHEDULED and (meeting.starts_at, meeting.location) != when_where
+    if moved:
+        meeting.sequence += 1
     meeting.save()
     record_event(actor, "meeting.updated", meeting, before=before, after=snapshot(meeting, MEETING_FIELDS))
+    if moved:
+        _invite(meeting)
     return meeting
 
 
@@ -109,8 +135,13 @@ def set_meeting_status(actor: User, meeting: Meeting, status: str) -> Meeting:
         )
     before = meeting.status
     meeting.status = status
-    meeting.save(update_fields=["status", "updated_at"])
+    cancelled = status == MeetingStatus.CANCELLED
+    if cancelled:
+        meeting.sequence += 1
+    meeting.save(update_fields=["status", "sequence", "updated_at"])
     record_event(actor, f"meeting.{status}", meeting, before={"status": before}, after={"status": status})
+    if cancelled:
+        _invite(meeting)
     return meeting
 
 
@@ -227,4 +258,25 @@ def approve_minutes(actor: User, meeting: Meeting) -> Minutes:
     record_event(
         actor, "minutes.approved", minutes, before={"status": MinutesStatus.DRAFT}, after={"digest": minutes.digest}
     )
+    enqueue("governance.tasks.archive_minutes_pdf", minutes.pk)
     return minutes
+
+
+def archive_minutes_pdf(minutes_id: int) -> str:
+    """Make the PDF of approved minutes and archive it with them, recording its SHA-256 on the
+    minutes (once: a second run finds it made and returns the recorded hash). Run after the
+    approval commits (governance.tasks.archive_minutes_pdf), or by the first download."""
+    from governance.minutes_pdf import render_minutes_pdf  # WeasyPrint loads pango: only when needed
+
+    with transaction.atomic():
+        minutes = Minutes.objects.select_for_update().filter(pk=minutes_id, status=MinutesStatus.APPROVED).first()
+        if minutes is None:
+            raise DomainError("Only approved minutes have a PDF.", code="minutes_not_approved")
+        if minutes.pdf_sha256:
+            return minutes.pdf_sha256
+        content = render_minutes_pdf(minutes)
+        digest = hashlib.sha256(content).hexdigest()
+        MinutesPdf.objects.create(minutes=minutes, content=content)
+        Minutes.objects.filter(pk=minutes.pk).update(pdf_sha256=digest)
+        record_event(None, "minutes.pdf_archived", minutes, after={"pdf_sha256": digest, "bytes": len(content)})
+        return digest

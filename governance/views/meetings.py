@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from governance import permissions, services, web
+from governance import calendars, permissions, services, web
 from governance.choices import (
     AttendanceStatus,
     BallotStatus,
     MeetingStatus,
     MinutesStatus,
+    Rsvp,
 )
 from governance.exports import SafeWriter
 from governance.forms import (
@@ -25,7 +28,8 @@ from governance.forms import (
     MeetingForm,
     MinutesForm,
 )
-from governance.models import AgendaItem, Attendance, Ballot, Meeting
+from governance.models import AgendaItem, Attendance, Ballot, Meeting, MeetingFeed, Minutes, MinutesPdf, User
+from governance.services import invitations
 from governance.views.ballots import tally_context
 
 
@@ -100,6 +104,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     frozen = bool(minutes and minutes.status == MinutesStatus.APPROVED)
     on_agendas = AgendaItem.objects.filter(ballot__isnull=False).values("ballot_id")
     free_ballots = Ballot.objects.filter(committee=meeting.committee).exclude(pk__in=on_agendas)
+    attendance = sorted(meeting.attendance.all(), key=lambda a: (a.sector, a.user.username))
+    own = next((a for a in attendance if a.user_id == user.pk), None)
+    may_reply = own is not None and meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at > timezone.now()
     return render(
         request,
         "governance/meeting_detail.html",
@@ -114,7 +121,14 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and meeting.status == MeetingStatus.HELD
             and permissions.can_run_ballots(user, meeting.committee),
             "agenda": meeting.agenda_items.all(),
-            "attendance": sorted(meeting.attendance.all(), key=lambda a: (a.sector, a.user.username)),
+            "attendance": attendance,
+            # The replies to the invitation are the secretary's (and the co-chairs') to see.
+            "show_replies": permissions.can_manage_committee(user, meeting.committee),
+            "own": own,
+            "reply_url": reverse("meetings:reply", args=[meeting.pk, invitations.reply_token(meeting.pk, user.pk)])
+            if may_reply
+            else "",
+            "reply_choices": [(value, Rsvp(value).label) for value in invitations.REPLIES],
             "by_sector": meeting.attendance_by_sector(),
             "agenda_form": AgendaItemForm(ballots=free_ballots),
             "minutes_form": MinutesForm(initial={"body": minutes.body if minutes else ""}),
@@ -276,3 +290,111 @@ def meeting_roll_call_csv(request: HttpRequest, pk: int) -> HttpResponse:
                 ]
             )
     return response
+
+
+def _reply_refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    return render(request, "error.html", {"title": "This reply link does not work", "message": message}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_reply(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """Answer a meeting's invitation through the signed link in its mail: the link names the
+    person and the meeting, so it works without signing in. Opening it only shows the choice
+    (mail scanners open links); the answer is recorded by the button, as the person's own."""
+    try:
+        meeting_id, user_id = invitations.read_reply_token(token)
+    except signing.BadSignature:
+        return _reply_refused(request, 400, "This reply link is damaged or altered; use the one in your invitation.")
+    if meeting_id != pk:
+        return _reply_refused(request, 400, "This reply link belongs to another meeting.")
+    if request.user.is_authenticated and request.user.pk != user_id:
+        raise PermissionDenied("This reply link is another person's: each person answers their own invitation.")
+    meeting = get_object_or_404(Meeting.objects.select_related("committee"), pk=pk)
+    person = get_object_or_404(User, pk=user_id, is_active=True)
+    row = Attendance.objects.filter(meeting=meeting, user=person).first()
+    if row is None:
+        raise PermissionDenied("This person is not on the meeting's roll.")
+    chosen = request.POST.get("reply") if request.method == "POST" else request.GET.get("reply", "")
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            row = invitations.reply_to_invitation(person, meeting, chosen or "")
+        except web.REFUSALS as refusal:
+            error = web.refusal_message(refusal)
+            status = 403 if isinstance(refusal, PermissionDenied) else 400
+        else:
+            messages.success(request, f"Your reply is recorded: {row.get_rsvp_display().lower()}.")
+            return redirect(request.path)
+    response = render(
+        request,
+        "governance/meeting_reply.html",
+        {
+            "meeting": meeting,
+            "person": person,
+            "row": row,
+            "chosen": chosen if chosen in invitations.REPLIES else row.rsvp,
+            "choices": [(value, Rsvp(value).label) for value in invitations.REPLIES],
+            "error": error,
+        },
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    # The address is a credential: never sent to another site (same-origin still sends the
+    # Origin that the form's CSRF check needs; no-referrer would send "null").
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@login_required
+def meeting_calendar(request: HttpRequest) -> HttpResponse:
+    """Issue, replace or stop the person's secret iCalendar feed of their meetings."""
+    feed_url = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            invitations.revoke_meeting_feed(request.user)
+            messages.success(request, "Your meeting feed is stopped; its address no longer works.")
+            return redirect("meetings:calendar")
+        token = invitations.issue_meeting_feed(request.user)
+        feed_url = request.build_absolute_uri(reverse("meetings:calendar-feed", args=[token]))
+    feed = MeetingFeed.objects.filter(user=request.user).first()
+    response = render(request, "governance/meeting_calendar.html", {"feed": feed, "feed_url": feed_url})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def meeting_calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed itself, opened by its secret token (calendar clients send no session): the
+    meetings the person is on the roll of, with the invitations' UIDs and sequences."""
+    user = invitations.meeting_feed_user(token)
+    if user is None:
+        raise Http404("No such meeting feed.")
+    meetings = Meeting.objects.invited(user).select_related("committee").order_by("starts_at", "pk")
+    body = calendars.feed(meetings, "TGB meetings")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="tgb-meetings.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+def minutes_pdf_response(meeting: Meeting, cache_control: str = "private, max-age=300") -> HttpResponse:
+    """The archived PDF of approved minutes (made now if the task has not run yet); 404 for
+    minutes that are not approved."""
+    minutes = Minutes.objects.filter(meeting=meeting, status=MinutesStatus.APPROVED).first()
+    if minutes is None:
+        raise Http404("These minutes are not approved; only approved minutes have a PDF.")
+    digest = minutes.pdf_sha256 or services.archive_minutes_pdf(minutes.pk)
+    content = bytes(MinutesPdf.objects.values_list("content", flat=True).get(minutes=minutes))
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="minutes-meeting-{meeting.pk}.pdf"'
+    response["Digest"] = f"sha-256={digest}"
+    response["X-Content-SHA256"] = digest
+    response["Cache-Control"] = cache_control
+    return response
+
+
+@login_required
+def meeting_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The approved minutes as the archived PDF, for those who may read the minutes."""
+    return minutes_pdf_response(get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk))

@@ -3,10 +3,12 @@ every public page, download and feed that a visitor can reach."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import deque
 from urllib.parse import urlsplit
 
+import pypdf
 from django.test import Client, override_settings
 
 from governance.public.data import LISTS
@@ -19,6 +21,13 @@ HREF = re.compile(r'href="([^"#]+)"')
 STARTS = ["/", "/public/", "/public/decisions.atom"] + [
     f"/public/data/{name}.{kind}" for name in LISTS for kind in ("csv", "json")
 ]
+
+
+def text_of(response) -> str:
+    """What a response says: its text, or for a PDF (the approved minutes) the text on its pages."""
+    if response.get("Content-Type", "") == "application/pdf":
+        return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    return response.content.decode()
 
 
 def public_urls(client: Client, starts: list[str] | None = None) -> dict[str, object]:

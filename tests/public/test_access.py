@@ -22,6 +22,7 @@ ANONYMOUS_ELSEWHERE = {
     "/healthz/": "the load balancer's health check",
     "/powers/": "who may do what, published for everyone (DESIGN.md 2.7)",
     "/transparency/": "the record's raw endpoints (DESIGN.md §3)",
+    "/meetings/1/reply/x/": "a meeting invitation's reply link: its signed token names the person (400 when bad)",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from tests.public.support import STARTS, PublicViewCase, public_urls
+from tests.public.support import STARTS, PublicViewCase, public_urls, text_of
 from tests.public.world import MARKERS, PUBLISHED
 
 
@@ -19,11 +19,11 @@ class NothingUnpublishedLeaksTests(PublicViewCase):
         leaks = []
         for url, response in found.items():
             self.assertEqual(response.status_code, 200, url)
-            text = response.content.decode()
+            text = text_of(response)
             leaks += [f"{url}: {marker}" for marker in MARKERS if marker in text]
         self.assertEqual(leaks, [])
         # ...and the walk did reach the published history.
-        text = "".join(response.content.decode() for response in found.values())
+        text = "".join(text_of(response) for response in found.values())
         for published in PUBLISHED:
             self.assertIn(published, text)
         self.assertIn("Restricted charter no.", text)
@@ -33,5 +33,5 @@ class NothingUnpublishedLeaksTests(PublicViewCase):
         client.force_login(self.public_chair)
         for url, response in public_urls(client, [s for s in STARTS if s != "/"]).items():
             self.assertEqual(response.status_code, 200, url)
-            text = response.content.decode().replace(self.public_chair.email, "")
+            text = text_of(response).replace(self.public_chair.email, "")
             self.assertEqual([m for m in MARKERS if m in text], [], url)

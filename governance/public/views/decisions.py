@@ -13,6 +13,7 @@ from governance.pagination import paginate
 from governance.public import selectors
 from governance.public.cache import public_page
 from governance.views.ballots import tally_context
+from governance.views.meetings import minutes_pdf_response
 
 PER_PAGE = 20
 
@@ -50,3 +51,10 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
         "public/minutes.html",
         {"meeting": meeting, "minutes": meeting.minutes, "rows": selectors.decision_rows(decided)},
     )
+
+
+@public_page
+def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The archived PDF of a meeting's approved minutes, the same bytes members download."""
+    meeting = get_object_or_404(Meeting.objects.published(), pk=pk)
+    return minutes_pdf_response(meeting, cache_control="public, max-age=3600")
