@@ -51,6 +51,9 @@ class OrganizationMappingAdmin(admin.ModelAdmin):
             mapping=form.instance if change else None,
         )
         form.instance.pk = mapping.pk
+        for formset in formsets:
+            # The admin's change message reads what the formsets saved; the service saved it.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj):
         identities.remove_mapping(request.user, obj)

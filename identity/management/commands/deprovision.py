@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("usernames", nargs="+")
         parser.add_argument("--reason", default="Deprovisioned from the command line.")
 
-    def handle(self, *usernames, reason, **options):
+    def handle(self, *args, usernames, reason, **options):
         found = {user.username: user for user in User.objects.filter(username__in=usernames)}
         unknown = sorted(set(usernames) - set(found))
         if unknown:
