@@ -236,6 +236,13 @@ POWERS: list[Power] = [
         "Never creates or changes a seat.",
     ),
     Power(
+        "identity.services.identities.link_identity",
+        "Tie an existing account to its person's identity at a provider",
+        "an administrator",
+        ONE,
+        "Audited; as an administrator's password reset would, it changes how the person signs in, not who sits.",
+    ),
+    Power(
         "identity.services.identities.deprovision",
         "Take a person's access away: end every session, revoke every API token",
         "an administrator, or the portal when the identity provider no longer vouches for the person",

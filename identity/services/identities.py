@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -261,3 +262,28 @@ def has_identity(user: User) -> bool:
     from allauth.socialaccount.models import SocialAccount
 
     return SocialAccount.objects.filter(user=user).exists()
+
+
+@transaction.atomic
+def link_identity(actor: User, user: User, *, provider_id: str, subject: str) -> None:
+    """Tie an existing account (a member seated before single sign-on, say) to their identity
+    at a configured provider, so their first sign-in there reaches this account and its seats
+    rather than making a new one. Administrators only, audited; an e-mail address never links
+    accounts by itself. An identity already tied to someone else is refused."""
+    from allauth.socialaccount.models import SocialAccount
+    from django.core.exceptions import ValidationError
+
+    from identity.config import PROVIDER
+
+    require(is_administrator(actor), "Only administrators link accounts to identity providers.")
+    apps = settings.SOCIALACCOUNT_PROVIDERS.get(PROVIDER, {}).get("APPS", [])
+    if provider_id not in {app["provider_id"] for app in apps}:
+        raise ValidationError({"provider": f"No identity provider '{provider_id}' is configured."})
+    if not subject.strip():
+        raise ValidationError({"subject": "Give the person's subject (`sub`) at the provider."})
+    holder = SocialAccount.objects.filter(provider=provider_id, uid=subject).first()
+    if holder is not None and holder.user_id != user.pk:
+        raise ValidationError({"subject": "This identity already belongs to another account."})
+    if holder is None:
+        SocialAccount.objects.create(user=user, provider=provider_id, uid=subject, extra_data={})
+        record_event(actor, "identity.linked", user, after={"provider": provider_id, "subject": subject})

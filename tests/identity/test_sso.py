@@ -149,6 +149,16 @@ def test_a_seated_person_signing_in_keeps_their_seat_and_seat_roles():
 
 
 @pytestmark_db
+def test_a_person_deactivated_in_the_portal_is_refused_even_when_mapped():
+    body = make_body()
+    identities.set_mapping(body.admin, issuer=ISSUER, claim_value="m", organization=body.orgs.ministry)
+    body.staff.is_active = False
+    body.staff.save()
+    with pytest.raises(SignInRefused, match="deactivated"):
+        identities.sign_in(identity(email="sam@example.org", organization="m"), body.staff)
+
+
+@pytestmark_db
 def test_an_unmapped_person_is_refused_and_nothing_is_made():
     make_body()
     people = User.objects.count()
@@ -190,7 +200,7 @@ def test_with_sso_a_person_who_has_an_identity_is_refused_a_password_and_an_admi
     assert "signs in through its organization" in response.content.decode()
     assert "_auth_user_id" not in client.session
     api = client.post("/api/auth/token/", {"username": "sam", "password": PASSWORD}, content_type="application/json")
-    assert api.status_code == 400
+    assert (api.status_code, api.json()["code"]) == (400, "sso_only")
     assert not ApiToken.objects.filter(user=body.staff).exists()
 
     # A person without an identity, and the break-glass administrator even with one, still
@@ -265,3 +275,20 @@ def test_an_administrator_deprovisions_people_from_the_admin_and_the_command_lin
         call_command("deprovision", "nobody-here")
     with pytest.raises(PermissionDenied):
         identities.deprovision(body.staff, other)
+
+
+@pytestmark_db
+def test_an_administrator_links_a_seated_member_to_their_identity(sso_configured):
+    body = make_body()
+    chair = body.public_chair
+    with pytest.raises(PermissionDenied):
+        identities.link_identity(chair, chair, provider_id="sso", subject="ana-at-ministry")
+    with pytest.raises(ValidationError, match="No identity provider"):
+        identities.link_identity(body.admin, chair, provider_id="elsewhere", subject="ana-at-ministry")
+    call_command("link_identity", "ana", "sso", "ana-at-ministry", "--as", "admin")
+    assert SocialAccount.objects.get(provider="sso", uid="ana-at-ministry").user == chair
+    assert AuditEvent.objects.filter(verb="identity.linked", actor=body.admin).exists()
+    with pytest.raises(CommandError, match="another account"):
+        call_command("link_identity", "ben", "sso", "ana-at-ministry", "--as", "admin")
+    # Linked, the chair now signs in through the provider only.
+    assert identities.has_identity(chair)

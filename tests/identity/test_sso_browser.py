@@ -121,6 +121,10 @@ def test_a_person_removed_at_their_provider_is_refused_and_loses_every_session_a
     assert second.get_by_role("heading", name="Sign-in refused").is_visible()
     assert "not mapped to a member organization" in second.get_by_role("alert").inner_text()
     assert_accessible(second, "the refused sign-in")
+    for width in (1366, 390):
+        second.set_viewport_size({"width": width, "height": 800})
+        assert second.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        second.screenshot(path=str(screenshots() / f"sso-refused-{width}.png"), full_page=True)
     assert signed_in_as(second, live_server.url) is None
     assert signed_in_as(first, live_server.url) is None, "the earlier session still works"
     assert tokens.authenticate_key(key) is None
