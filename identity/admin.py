@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin, messages
+from django.db import models
 
 from governance.models import User
 from identity.models import OrganizationMapping, RoleMapping
@@ -29,6 +30,7 @@ class OrganizationMappingAdmin(admin.ModelAdmin):
     search_fields = ["claim_value", "organization__name"]
     fields = ["issuer", "claim_value", "organization"]
     inlines = [RoleMappingInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         # Saved with its role rows in save_related, in one audited service call.

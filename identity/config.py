@@ -34,8 +34,9 @@ CLAIM_DEFAULTS = {
     "DISABLED_CLAIM": "",
     "SCOPE": "openid profile email",
 }
-# amr values (RFC 8176) that mean more than one factor was used.
-MFA_AMR = frozenset({"mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "iris", "pin", "sc"})
+# amr values (RFC 8176) that mean a factor beyond a password was used (`pin` and `pwd` are
+# what one knows, so they do not).
+MFA_AMR = frozenset({"mfa", "otp", "hwk", "swk", "sms", "fpt", "face", "iris", "sc"})
 
 
 class ConfigError(ValueError):

@@ -79,6 +79,7 @@ SETTINGS = {"organization_claim": "org", "roles_claim": "groups", "mfa_acr": ["u
         ({"amr": ["pwd", "otp"]}, {}, True, False),
         ({"amr": ["hwk"]}, {}, True, False),
         ({"amr": ["mfa"]}, {}, True, False),
+        ({"amr": ["pwd", "pin"]}, {}, False, False),
         ({"acr": "urn:mfa"}, {}, True, False),
         ({"acr": "urn:other"}, {}, False, False),
         # amr/acr count only from the signed ID token, never from userinfo.
