@@ -226,6 +226,45 @@ POWERS: list[Power] = [
         ONE,
         "Revokes their API tokens.",
     ),
+    # --- Single sign-on (identity) --------------------------------------------------------------------
+    # One administrator may map an identity provider: a mapping gives an organization and the
+    # portal roles no seat carries (program manager, staff, auditor), as grant_role does, and
+    # never a seat, so DESIGN.md 2.7 (seats only with both co-chairs or a ballot) is untouched.
+    Power(
+        "identity.services.identities.set_mapping",
+        "Map an identity provider's organization and role claims to an organization and portal roles",
+        "an administrator",
+        ONE,
+        "Audited. Never seats anyone: only roles no seat carries.",
+    ),
+    Power(
+        "identity.services.identities.remove_mapping",
+        "Forget an identity provider mapping",
+        "an administrator",
+        ONE,
+        "Audited; its people are refused and their sessions and tokens revoked at their next sign-in.",
+    ),
+    Power(
+        "identity.services.identities.sign_in",
+        "Make or update a person and their portal roles from their identity provider's claims",
+        "the portal, when a mapped identity provider signs the person in",
+        SYSTEM,
+        "Never creates or changes a seat.",
+    ),
+    Power(
+        "identity.services.identities.link_identity",
+        "Tie an existing account to its person's identity at a provider",
+        "an administrator",
+        ONE,
+        "Audited; as an administrator's password reset would, it changes how the person signs in, not who sits.",
+    ),
+    Power(
+        "identity.services.identities.deprovision",
+        "Take a person's access away: end every session, revoke every API token",
+        "an administrator, or the portal when the identity provider no longer vouches for the person",
+        ONE,
+        "Audited.",
+    ),
     # --- Charters ----------------------------------------------------------------------------------
     Power("charters.services.charters.create_charter", "Draft a charter", "staff of a member organization", ONE),
     Power("charters.services.charters.update_charter", "Edit a draft charter", "its author or lead organization", ONE),
@@ -527,6 +566,9 @@ NOT_ACTS: set[str] = {
     "governance.services.tokens.token_lifetime",
     "governance.services.tokens.check_second_factor",
     "governance.services.tokens.authenticate_key",
+    "identity.services.identities.identity_from_claims",
+    "identity.services.identities.matching_mapping",
+    "identity.services.identities.has_identity",
     "charters.services.charters.validate_parties",
     "charters.services.charters.set_related",
     "charters.services.charters.split_input",

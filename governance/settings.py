@@ -16,6 +16,7 @@ import environ
 import plotly
 
 from governance.local_files import write_once
+from identity.config import apps_from_env, socialaccount_providers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("TGB_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -80,6 +81,13 @@ INSTALLED_APPS = [
     "charters.apps.ChartersConfig",
     "compute.apps.ComputeConfig",
     "roadmap.apps.RoadmapConfig",
+    # Single sign-on (OpenID Connect, one app per partner organization's issuer): only
+    # allauth's OIDC login and callback URLs are mounted; see identity/config.py.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "identity.apps.IdentityConfig",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Optional TOTP for co-chairs and admins: marks a verified session, then holds an
     # enrolled person at the code page until they give one.
     "django_otp.middleware.OTPMiddleware",
@@ -149,7 +158,9 @@ AUTH_USER_MODEL = "governance.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username/IP before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password backend, refusing people who sign in through their identity provider
+    # once single sign-on is configured (break-glass administrators keep their password).
+    "identity.backends.PasswordBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -159,6 +170,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Identity providers (OpenID Connect) from the environment: OIDC_ISSUER, OIDC_CLIENT_ID,
+# OIDC_CLIENT_SECRET, claim names, and OIDC_PROVIDERS for several (identity/config.py).
+SOCIALACCOUNT_PROVIDERS = socialaccount_providers(apps_from_env(os.environ))
+SOCIALACCOUNT_ADAPTER = "identity.adapter.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "identity.adapter.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # an e-mail address never links an account
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in button posts, with its CSRF token
+ACCOUNT_EMAIL_VERIFICATION = "none"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # Guardian's anonymous user is not needed: anonymous visitors get nothing object-level.

@@ -18,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django_otp import devices_for_user
 from django_otp import login as otp_login
-from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from governance.audit import record_event
@@ -30,8 +30,16 @@ DEVICE_NAME = "Authenticator app"
 OPEN_PATHS = ("/account/two-factor/verify/", "/logout/", "/login/", "/static/", "/healthz/")
 
 
+def has_two_factor(user) -> bool:
+    """Whether the person has two-factor sign-in of their own: a confirmed device that takes
+    codes. A device that only records a factor checked elsewhere (the identity provider's
+    multi-factor sign-in, identity.models.IdentityProviderDevice) marks one session verified
+    and is not one."""
+    return any(not getattr(device, "external_factor", False) for device in devices_for_user(user, confirmed=True))
+
+
 def needs_code(user) -> bool:
-    return user.is_authenticated and not user.is_verified() and user_has_device(user, confirmed=True)
+    return user.is_authenticated and not user.is_verified() and has_two_factor(user)
 
 
 class TwoFactorMiddleware:

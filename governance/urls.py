@@ -10,6 +10,7 @@ from governance.api.schema_view import CachedSchemaView
 from governance.api.views import obtain_token, powers
 from governance.transparency import pages as transparency_pages
 from governance.views import account, errors, people
+from identity import views as identity_views
 
 api_patterns = [
     path("auth/token/", obtain_token, name="api-token"),
@@ -25,7 +26,9 @@ api_patterns = [
 
 urlpatterns = [
     path("", people.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", identity_views.LoginView.as_view(), name="login"),
+    # Single sign-on: allauth's OpenID Connect sign-in and callback only (identity/urls.py).
+    path("accounts/", include("identity.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", account.account, name="account"),
     path("account/password/", account.PasswordChange.as_view(), name="password-change"),

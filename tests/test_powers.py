@@ -31,7 +31,7 @@ from governance.powers import NOT_ACTS, POWERS, Needs
 from tests.compute.credits import make_charter, make_world
 from tests.governance.ballot_support import BallotTestCase
 
-APPS = ("governance", "charters", "compute", "roadmap")
+APPS = ("governance", "charters", "compute", "roadmap", "identity")
 PERSONAS = (
     "admin",
     "public_chair",

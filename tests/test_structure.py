@@ -13,7 +13,7 @@ from django.test import SimpleTestCase
 
 from governance.subjects import SUBJECT_MODULES, BallotSubject, subject_module
 
-APPS = ("governance", "charters", "compute", "roadmap")
+APPS = ("governance", "charters", "compute", "roadmap", "identity")
 ROOT = Path(settings.BASE_DIR)
 SERVICE_LINE_LIMIT = 500
 

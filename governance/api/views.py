@@ -55,6 +55,7 @@ from governance.powers import powers_table
 from governance.roles import is_administrator
 from governance.services import tokens
 from governance.transparency.views import PlainTextRenderer
+from identity.backends import SSO_ONLY_MESSAGE, password_refused_for
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -83,6 +84,8 @@ def obtain_token(request):
     credentials = {key: serializer.validated_data[key] for key in ("username", "password")}
     # The plain HttpRequest, so django-axes can mark a lockout where its middleware looks.
     user = authenticate(request=request._request, **credentials)
+    if user is None and password_refused_for(credentials["username"]):
+        return Response({"detail": SSO_ONLY_MESSAGE, "code": "sso_only"}, status=status.HTTP_400_BAD_REQUEST)
     if user is None or not user.is_active:
         return Response(
             {"detail": "Unable to log in with the username and password given.", "code": "authentication_failed"},

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django_otp import match_token, user_has_device
+from django_otp import match_token
 
 from governance.audit import record_event
 from governance.exceptions import DomainError
@@ -33,7 +33,9 @@ def check_second_factor(user: User, otp: str | None) -> bool:
     """Whether the person passes two-factor: True when they have a confirmed device and the
     code matches it, False when they have none; raises when a code is needed and missing or
     wrong."""
-    if not user_has_device(user, confirmed=True):
+    from governance.two_factor import has_two_factor
+
+    if not has_two_factor(user):
         return False
     if not otp:
         raise TwoFactorRequired(

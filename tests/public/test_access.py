@@ -18,6 +18,7 @@ from tests.public.support import STARTS, PublicViewCase, public_urls
 ANONYMOUS_ELSEWHERE = {
     "/": "the public home, for visitors who are not signed in",
     "/login/": "the sign-in page",
+    "/accounts/": "single sign-on: the OpenID Connect sign-in, its callback, a provider's refusal (tests/identity)",
     "/logout/": "signing out",
     "/healthz/": "the load balancer's health check",
     "/powers/": "who may do what, published for everyone (DESIGN.md 2.7)",
