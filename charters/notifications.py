@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
-
 from charters.choices import CHARTER_TRANSITIONS
 from charters.models import Charter
+from governance import digests
 from governance.choices import Role
 from governance.models import Membership
 
@@ -31,15 +29,19 @@ def send_status_changed(charter_id: int, step: str) -> int:
     for person in sorted(recipients, key=lambda p: p.pk):
         if not person.is_active or not person.email:
             continue
-        send_mail(
-            subject=f"Charter “{charter.title}” is now {status}",
-            message=(
+        # A charter's change of status has no deadline: it waits for the digest of a person
+        # who chose one (governance.digests), and counts as sent to them.
+        message = digests.deliver(
+            person,
+            f"Charter “{charter.title}” is now {status}",
+            (
                 f"Hello {person.get_full_name() or person.username},\n\n"
                 f"The charter “{charter.title}” is now {status} "
                 f"({CHARTER_TRANSITIONS[step].label.lower()}).{reason}\n"
             ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[person.email],
+            deadline=False,
         )
+        if message is not None:
+            message.send()
         sent += 1
     return sent
