@@ -136,6 +136,13 @@ def tally_context(ballot: Ballot, user) -> dict:
     )
     tally = ballot.tally if visible else None
     rows = []
+    # Seats voted by a substitute (DESIGN.md 2.1): who voted for whom, not how.
+    substitutes = []
+    if tally:
+        substitutes = [
+            {"substitute": str(vote.cast_by), "member": str(vote.voter), "sector": vote.sector}
+            for vote in ballot.votes.filter(cast_by__isnull=False).select_related("cast_by", "voter").order_by("sector")
+        ]
     if tally:
         labels = dict(Sector.choices)
         for sector, row in tally["sectors"].items():
@@ -159,6 +166,7 @@ def tally_context(ballot: Ballot, user) -> dict:
         "chart": chart,
         "live": ballot.status == BallotStatus.OPEN and tally is not None,
         "outcome_label": Outcome(tally["outcome"]).label if tally else "",
+        "substitutes": substitutes,
         "bar_label": "two thirds" if ballot.method == VotingMethod.DOUBLE_SUPERMAJORITY else "more than half",
     }
 

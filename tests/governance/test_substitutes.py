@@ -324,6 +324,31 @@ class RecordTests(SubstituteTestCase):
         page.force_login(self.public_member)
         self.assertContains(page.get(f"/ballots/{ballot.pk}/"), f"{self.private_staff} for {self.private_member}")
 
+    def test_the_tally_page_says_who_voted_for_whom_while_open(self):
+        ballot = self.motion()
+        self.name(self.private_member, self.private_staff, ballot=ballot)
+        services.cast_vote(self.private_staff, ballot, "no")
+        self.client.force_login(self.public_member)
+        panel = self.client.get(f"/ballots/{ballot.pk}/tally/")
+        self.assertContains(panel, f"{self.private_staff} for {self.private_member} (private)")
+        self.client.force_login(self.outsider)
+        self.assertNotContains(self.client.get(f"/ballots/{ballot.pk}/tally/"), f"{self.private_staff} for")
+
+    def test_the_minutes_say_who_voted_for_whom(self):
+        meeting = services.schedule_meeting(
+            self.secretary, committee=self.committee, title="December sitting", starts_at=timezone.now()
+        )
+        ballot = self.motion("On the agenda", opened=False)
+        services.add_agenda_item(self.secretary, meeting, title="Calendar", ballot=ballot)
+        ballot = services.open_ballot(self.public_chair, ballot)
+        self.name(self.private_member, self.private_staff, SubstitutionScope.MEETING, meeting=meeting)
+        self.votes(ballot, public_chair="yes", public_member="yes", private_chair="yes")
+        services.cast_vote(self.private_staff, ballot, "yes")
+        self.close(ballot)
+        self.client.force_login(self.secretary)
+        minutes = self.client.get(f"/meetings/{meeting.pk}/minutes/")
+        self.assertContains(minutes, f"{self.private_staff} for {self.private_member}")
+
     def test_the_api_vote_says_on_whose_behalf(self):
         ballot = self.motion()
         self.name(self.private_member, self.private_staff, ballot=ballot)
