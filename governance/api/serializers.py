@@ -341,7 +341,8 @@ class SubstitutionSerializer(CleanModelSerializer):
         validators = []
 
     def get_has_voted(self, substitution: Substitution) -> bool:
-        return substitution.votes.exists()
+        voted = getattr(substitution, "voted", None)
+        return substitution.votes.exists() if voted is None else voted
 
 
 class RecuseRequestSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ through governance.services."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.db.models import Case, Prefetch, Value, When
+from django.db.models import Case, Exists, OuterRef, Prefetch, Value, When
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -51,6 +51,7 @@ from governance.models import (
     Organization,
     Substitution,
     User,
+    Vote,
 )
 from governance.models.ballots import tallies_for
 from governance.powers import powers_table
@@ -424,6 +425,7 @@ class SubstitutionViewSet(
         return (
             Substitution.objects.visible_to(self.request.user)
             .select_related("member", "substitute")
+            .annotate(voted=Exists(Vote.objects.filter(substitution=OuterRef("pk"))))
             .order_by("-created_at", "-pk")
         )
 
