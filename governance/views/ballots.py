@@ -202,6 +202,7 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "state": state,
             "can_vote": state["code"] in ("waiting", "voted") and voting_now and my_substitution is None,
             "my_substitution": my_substitution,
+            "my_substitute_voted": bool(my_substitution and my_substitution.votes.exists()),
             "can_send_substitute": my_substitution is None
             and not ballot.my_vote
             and not ballot.my_recused
