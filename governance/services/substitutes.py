@@ -36,7 +36,7 @@ def _seat_for(member: User, committee_id: int) -> Membership | None:
     )
 
 
-def _check_substitute(member: User, seat: Membership, substitute: User | None) -> None:
+def _check_substitute(member: User, seat: Membership, substitute: User | None) -> User:
     """A substitute is another active person of an organization of the seat's sector, who
     holds no voting seat of their own on the committee (they would vote twice)."""
     if substitute is None:
@@ -61,6 +61,7 @@ def _check_substitute(member: User, seat: Membership, substitute: User | None) -
         raise ValidationError(
             {"substitute": f"{substitute} holds a voting seat on {seat.committee} and cannot vote in a second one."}
         )
+    return substitute
 
 
 @transaction.atomic
@@ -93,7 +94,7 @@ def name_substitute(
             "Only a voting member names a substitute, for their own seat: you hold no voting seat on this committee."
         )
     seat = Membership.objects.select_related("organization", "committee").get(pk=seat.pk)
-    _check_substitute(actor, seat, substitute)
+    substitute = _check_substitute(actor, seat, substitute)
     if scope not in SubstitutionScope.values:
         raise ValidationError({"scope": "A substitute is named for one ballot, one meeting or a period."})
     fields: dict = {"ballot": None, "meeting": None, "starts_on": None, "ends_on": None}

@@ -88,6 +88,19 @@ class ImmediateAndDigestedTests(BallotTestCase):
         self.assertIn(self.public_member.email, {a for m in mail.outbox for a in m.to})
         self.assertFalse(DigestItem.objects.filter(user=self.public_member).exists())
 
+    def test_a_charters_change_of_status_waits_for_its_authors_digest(self):
+        from charters.notifications import send_status_changed
+
+        charter = self.charter(self.orgs.council)
+        mail.outbox.clear()
+        self.assertEqual(send_status_changed(charter.pk, "submit"), 2)  # Sam, the author; Grace, the secretary
+        self.assertEqual(sorted(a for m in mail.outbox for a in m.to), [self.secretary.email, self.staff.email])
+        choose(self.staff, NotificationDelivery.WEEKLY)
+        mail.outbox.clear()
+        send_status_changed(charter.pk, "submit")
+        self.assertEqual([m.to for m in mail.outbox], [[self.secretary.email]])
+        self.assertIn("Shared speech corpus", DigestItem.objects.get(user=self.staff).subject)
+
     def test_one_digest_per_period_lists_what_changed_and_what_awaits(self):
         choose(self.public_member, NotificationDelivery.DAILY)
         self.closed_ballot()
