@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
 
 from charters.choices import CHARTER_TRANSITIONS
 from charters.models import Charter, CharterStepConsent
+from governance import digests
 from governance.choices import Role
 from governance.models import Membership
 
@@ -31,16 +31,20 @@ def send_status_changed(charter_id: int, step: str) -> int:
     for person in sorted(recipients, key=lambda p: p.pk):
         if not person.is_active or not person.email:
             continue
-        send_mail(
-            subject=f"Charter “{charter.title}” is now {status}",
-            message=(
+        # A charter's change of status has no deadline: it waits for the digest of a person
+        # who chose one (governance.digests), and counts as sent to them.
+        message = digests.deliver(
+            person,
+            f"Charter “{charter.title}” is now {status}",
+            (
                 f"Hello {person.get_full_name() or person.username},\n\n"
                 f"The charter “{charter.title}” is now {status} "
                 f"({CHARTER_TRANSITIONS[step].label.lower()}).{reason}\n"
             ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[person.email],
+            deadline=False,
         )
+        if message is not None:
+            message.send()
         sent += 1
     return sent
 
@@ -63,17 +67,20 @@ def send_step_consent(consent_id: int) -> int:
         person = seat.user
         if not person.is_active or not person.email:
             continue
-        send_mail(
-            subject=f"Asked to {label} the charter “{charter.title}”: your consent is needed",
-            message=(
+        # A decision waiting for them: sent at once, whatever their digest choice.
+        message = digests.deliver(
+            person,
+            f"Asked to {label} the charter “{charter.title}”: your consent is needed",
+            (
                 f"Hello {person.get_full_name() or person.username},\n\n"
                 f"{consent.given_by.get_full_name() or consent.given_by.username} asks to {label} the charter "
                 f"“{charter.title}”. It happens only once the co-chair of every sector asks for it.\n\n"
                 f"Reason given: {consent.reason or '(none)'}\n\n"
                 f"{settings.SITE_URL}/charters/{charter.pk}/\n"
             ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[person.email],
+            deadline=True,
         )
+        if message is not None:
+            message.send()
         sent += 1
     return sent

@@ -215,3 +215,29 @@ class WitnessAnswer(models.TextChoices):
     ALREADY = "already", "Had cosigned it already"
     REFUSED = "refused", "Refused (a fork, a rewind or a bad proof)"
     UNAVAILABLE = "unavailable", "Could not be reached"
+
+
+class SubstitutionScope(models.TextChoices):
+    """What a substitute is named for (DESIGN.md 2.1): one ballot, the ballots of one meeting's
+    agenda, or every ballot of the committee voted on within a period."""
+
+    BALLOT = "ballot", "One ballot"
+    MEETING = "meeting", "One meeting"
+    PERIOD = "period", "A period"
+
+
+class SubstitutionStatus(models.TextChoices):
+    """A substitution is in force until its member withdraws it (before the substitute votes
+    under it) or its scope is over."""
+
+    ACTIVE = "active", "In force"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class NotificationDelivery(models.TextChoices):
+    """How a person receives the portal's e-mails. Deadlines (a ballot opened, a closing
+    reminder, a request to sign) always go at once; the rest may wait for a digest."""
+
+    IMMEDIATE = "immediate", "Immediately, one e-mail each"
+    DAILY = "daily", "A daily digest"
+    WEEKLY = "weekly", "A weekly digest"

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from django import forms
 
-from governance.choices import MembershipChangeKind, Role, SOPCategory, SubjectType, VoteChoice, VotingMethod
+from governance.choices import (
+    BallotStatus,
+    MeetingStatus,
+    MembershipChangeKind,
+    NotificationDelivery,
+    Role,
+    SOPCategory,
+    SubjectType,
+    SubstitutionScope,
+    VoteChoice,
+    VotingMethod,
+)
 from governance.fields import PortalForm, narrow
-from governance.models import Committee, Membership, User
+from governance.models import Ballot, Committee, Meeting, Membership, User
 from governance.subjects import subject_module
 
 
@@ -93,6 +104,7 @@ class VoteForm(PortalForm):
         label="Your reason",
         help_text="Optional. Shown beside your vote in the roll call and the minutes once the ballot closes.",
     )
+    on_behalf_of = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class RecuseForm(PortalForm):
@@ -182,3 +194,54 @@ class MembershipChangeForm(PortalForm):
         if user is not None:
             cleaned["organization"] = user.organization
         return {name: value for name, value in cleaned.items() if value not in (None, "")}
+
+
+class SubstitutionForm(PortalForm):
+    """Send a substitute to vote in one's seat: for one ballot, one meeting or a period. The
+    choices are narrowed to the person's own seats and sector; the service checks it all again."""
+
+    committee = forms.ModelChoiceField(queryset=Committee.objects.none(), label="Committee of your seat")
+    substitute = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Substitute",
+        help_text="A person of an organization of your seat's sector who holds no voting seat on the committee.",
+    )
+    scope = forms.ChoiceField(choices=SubstitutionScope.choices, widget=forms.RadioSelect, label="For")
+    ballot = forms.ModelChoiceField(queryset=Ballot.objects.none(), required=False, label="Ballot")
+    meeting = forms.ModelChoiceField(queryset=Meeting.objects.none(), required=False, label="Meeting")
+    starts_on = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="For a period: the substitute votes on the committee's ballots from the first day to the last.",
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        seats = Membership.objects.active().filter(user=user, voting=True).select_related("organization")
+        committee_ids = [seat.committee_id for seat in seats]
+        sectors = {seat.organization.sector for seat in seats}
+        self.fields["committee"].queryset = Committee.objects.filter(pk__in=committee_ids).order_by("name")
+        self.fields["substitute"].queryset = (
+            User.objects.filter(is_active=True, organization__sector__in=sectors)
+            .exclude(pk=user.pk)
+            .select_related("organization")
+            .order_by("last_name", "first_name", "username")
+        )
+        self.fields["substitute"].label_from_instance = lambda person: f"{person} — {person.organization}"
+        self.fields["ballot"].queryset = Ballot.objects.filter(
+            committee_id__in=committee_ids, status__in=[BallotStatus.DRAFT, BallotStatus.OPEN]
+        ).order_by("-created_at")
+        self.fields["meeting"].queryset = Meeting.objects.filter(
+            committee_id__in=committee_ids, status=MeetingStatus.SCHEDULED
+        ).order_by("starts_at")
+
+
+class NotificationDeliveryForm(PortalForm):
+    notification_delivery = forms.ChoiceField(
+        choices=NotificationDelivery.choices,
+        widget=forms.RadioSelect,
+        label="How the portal's e-mails reach you",
+        help_text="Deadlines (a ballot opened, a closing reminder, a request to sign) always reach you at once.",
+    )

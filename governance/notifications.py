@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from governance import calendars, values
+from governance import calendars, digests, values
 from governance.choices import BallotStatus, MeetingStatus, Outcome, Role
 from governance.models import Ballot, Meeting, Membership, User
 from governance.services.invitations import REPLIES, reply_token
@@ -43,15 +43,18 @@ def _claim(ballot_id: int, field: str, condition: Q | None = None) -> Ballot | N
     return Ballot.objects.select_related("committee").get(pk=ballot_id)
 
 
-def _send(template: str, recipients: list[User], context: dict) -> int:
+def _send(template: str, recipients: list[User], context: dict, *, deadline: bool = True) -> int:
     """One message per recipient (nobody sees the others' addresses). The template's first
-    line is the subject, the rest the body."""
+    line is the subject, the rest the body. A message with no deadline waits for the digest
+    of a person who chose one (governance.digests)."""
     messages = []
     for user in recipients:
         if not user.email:
             continue
-        subject, _, body = render_to_string(template, {**context, "recipient": user}).strip().partition("\n")
-        messages.append(EmailMessage(subject=values.one_line(subject), body=body.strip() + "\n", to=[user.email]))
+        subject, body = digests.render_message(template, {**context, "recipient": user})
+        message = digests.deliver(user, subject, body, deadline=deadline)
+        if message is not None:
+            messages.append(message)
     if not messages:
         return 0
     return get_connection().send_messages(messages) or 0
@@ -134,12 +137,13 @@ def send_ballot_result(ballot_id: int) -> int:
             pk__in=Membership.objects.active().filter(committee=ballot.committee, role=Role.SECRETARY).values("user_id")
         )
         recipients = {user.pk: user for user in [*_voters(ballot), *secretaries]}
-        sent = _send("governance/email/ballot_result.txt", list(recipients.values()), context)
+        # The result has no deadline: it may wait for a digest.
+        sent = _send("governance/email/ballot_result.txt", list(recipients.values()), context, deadline=False)
         if ballot.outcome == Outcome.DEADLOCKED:
             chairs = User.objects.filter(
                 pk__in=Membership.objects.active().filter(committee=ballot.committee, role=Role.CHAIR).values("user_id")
             )
-            sent += _send("governance/email/ballot_deadlocked.txt", list(chairs), context)
+            sent += _send("governance/email/ballot_deadlocked.txt", list(chairs), context, deadline=False)
         return sent
 
 
@@ -209,3 +213,30 @@ def send_meeting_invitations(meeting_id: int) -> int:
         if not messages:
             return 0
         return get_connection().send_messages(messages) or 0
+
+
+def send_substitution_named(substitution_id: int) -> int:
+    """Tell the co-chair of the member's sector that a substitute was named (no deadline: it
+    may wait for their digest), and the substitute what they vote on in whose seat (a ballot
+    to vote on has a deadline: at once). Claimed once, like the ballots' notices."""
+    from governance.models import Substitution
+    from governance.services.substitutes import co_chair_of_sector
+
+    with transaction.atomic():
+        if not Substitution.objects.filter(pk=substitution_id, notice_sent_at__isnull=True).update(
+            notice_sent_at=timezone.now()
+        ):
+            return 0
+        substitution = Substitution.objects.select_related(
+            "member", "substitute", "committee", "ballot", "meeting", "substitute_organization"
+        ).get(pk=substitution_id)
+        link = settings.SITE_URL.rstrip("/") + reverse("home")
+        context = {"substitution": substitution, "link": link}
+        sent = _send(
+            "governance/email/substitution_named.txt",
+            co_chair_of_sector(substitution.committee_id, substitution.sector),
+            {**context, "to_chair": True},
+            deadline=False,
+        )
+        sent += _send("governance/email/substitution_named.txt", [substitution.substitute], context, deadline=True)
+        return sent

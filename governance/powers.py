@@ -134,9 +134,10 @@ POWERS: list[Power] = [
     Power(
         "governance.services.voting.cast_vote",
         "Vote, with an optional reason",
-        "each eligible member, for themselves",
+        "each eligible member, for themselves, or the substitute they named, in their seat",
         ONE,
-        "The reason is shown in the roll call and the minutes.",
+        "The reason is shown in the roll call and the minutes. One vote per seat, by the database; while a "
+        "substitute is named the member does not vote, and a seat's vote is changed only by whoever cast it.",
     ),
     Power(
         "governance.services.voting.remind_voters",
@@ -146,6 +147,23 @@ POWERS: list[Power] = [
         "A reminder decides nothing and changes no record but the audit log; at most once an hour per ballot.",
     ),
     Power("governance.services.voting.declare_conflict", "Declare a conflict", "each member, for themselves", ONE),
+    Power(
+        "governance.services.substitutes.name_substitute",
+        "Send a substitute to vote in one's seat (one ballot, one meeting or a period)",
+        "each voting member, for their own seat only",
+        ONE,
+        "It decides nothing and keeps the sector's weight: the substitute is of an organization of the same "
+        "sector and votes in the seat, never beside it, so the sector never casts more votes than it has seats. "
+        "No co-chair, secretary or administrator names a substitute for someone else. The sector's co-chair is "
+        "told; recusal applies to the substitute's organization too. Audited.",
+    ),
+    Power(
+        "governance.services.substitutes.withdraw_substitution",
+        "Withdraw one's substitute",
+        "the member who named them",
+        ONE,
+        "Only before the substitute has voted under it. Audited.",
+    ),
     Power(
         "governance.services.ballots.close_ballot",
         "Close a ballot before its closing time",
@@ -560,6 +578,9 @@ NOT_ACTS: set[str] = {
     "governance.services.invitations.reply_token",
     "governance.services.invitations.read_reply_token",
     "governance.services.invitations.meeting_feed_user",
+    "governance.services.substitutes.co_chair_of_sector",
+    "governance.services.substitutes.seats_held_by",
+    "governance.services.substitutes.substitution_for_seat",
     "governance.services.seats.proposer_seat",
     "governance.services.seats.sectors_needed",
     "governance.services.seats.sectors_consented",

@@ -401,6 +401,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "governance.tasks.send_ballot_reminders",
         "schedule": timedelta(minutes=10),
     },
+    # Daily and weekly digests of the notifications without a deadline (claimed once per
+    # person and period, so hourly is cheap and a missed hour is caught up by the next).
+    "send-due-digests": {
+        "task": "governance.tasks.send_due_digests",
+        "schedule": timedelta(hours=1),
+    },
     # charters: expired data use agreements suspend the data use of their charters.
     "flag-expired-agreements": {
         "task": "charters.tasks.flag_expired_agreements",

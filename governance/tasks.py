@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from celery.signals import worker_ready
 
-from governance import notifications, outbox, services
+from governance import digests, notifications, outbox, services
 from governance.celery import portal_task
 from governance.transparency import tasks as _transparency_tasks  # noqa: F401 - registers the log's tasks
 
@@ -50,6 +50,27 @@ def remind_missing_voters(ballot_id: int, user_ids: list[int]) -> int:
 @portal_task
 def notify_ballot_result(ballot_id: int) -> int:
     return notifications.send_ballot_result(ballot_id)
+
+
+@portal_task
+def notify_substitution(substitution_id: int) -> int:
+    """Tell the sector's co-chair and the substitute that a substitute was named."""
+    return notifications.send_substitution_named(substitution_id)
+
+
+@portal_task
+def send_due_digests() -> int:
+    """Enqueue the daily and weekly digests that are due (run by beat every hour); each is
+    claimed once per person and period when sent."""
+    due = digests.users_with_due_digests()
+    for user_id in due:
+        send_digest.delay(user_id)
+    return len(due)
+
+
+@portal_task
+def send_digest(user_id: int) -> int:
+    return digests.send_digest(user_id)
 
 
 @portal_task

@@ -9,7 +9,7 @@ from governance import page_urls, two_factor
 from governance.api.schema_view import CachedSchemaView
 from governance.api.views import obtain_token, powers
 from governance.transparency import pages as transparency_pages
-from governance.views import account, errors, people
+from governance.views import account, errors, people, substitutes
 from identity import views as identity_views
 
 api_patterns = [
@@ -31,6 +31,9 @@ urlpatterns = [
     path("accounts/", include("identity.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", account.account, name="account"),
+    path("account/delivery/", account.delivery, name="notification-delivery"),
+    path("substitutes/", substitutes.substitutes, name="substitutes"),
+    path("substitutes/<int:pk>/withdraw/", substitutes.withdraw, name="substitute-withdraw"),
     path("account/password/", account.PasswordChange.as_view(), name="password-change"),
     path("account/sign-out-everywhere/", account.sign_out_everywhere, name="sign-out-everywhere"),
     path("account/two-factor/", two_factor.enrol, name="two-factor"),

@@ -24,6 +24,7 @@ from governance.models import (
     Organization,
     Recusal,
     SOPVersion,
+    Substitution,
     User,
     Vote,
 )
@@ -52,8 +53,18 @@ class UserSerializer(CleanModelSerializer):
             "organization",
             "is_active",
             "roles",
+            "notification_delivery",
         ]
         read_only_fields = ["is_active"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        viewer = getattr(request, "user", None)
+        if not (viewer and (viewer.pk == instance.pk or is_administrator(viewer))):
+            # How a person takes their e-mails is their own business.
+            data.pop("notification_delivery", None)
+        return data
 
     def get_fields(self):
         fields = super().get_fields()
@@ -262,14 +273,76 @@ class RecusalSerializer(serializers.ModelSerializer):
 
 
 class VoteSerializer(serializers.ModelSerializer):
+    """A seat's vote. `voter` is the seat's member; when a substitute cast it, `cast_by` names
+    the substitute and `on_behalf_of` the member ("cast_by for on_behalf_of")."""
+
+    on_behalf_of = serializers.SerializerMethodField()
+
     class Meta:
         model = Vote
-        fields = ["id", "ballot", "voter", "sector", "choice", "changes", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "ballot",
+            "voter",
+            "sector",
+            "choice",
+            "changes",
+            "created_at",
+            "updated_at",
+            "cast_by",
+            "on_behalf_of",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_on_behalf_of(self, vote: Vote) -> int | None:
+        return vote.voter_id if vote.cast_by_id else None
 
 
 class VoteRequestSerializer(serializers.Serializer):
     choice = serializers.ChoiceField(choices=VoteChoice.choices)
+    on_behalf_of = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="For a substitute named by several members: the member in whose seat this vote is cast.",
+    )
+
+
+class SubstitutionSerializer(CleanModelSerializer):
+    """A member's substitute (DESIGN.md 2.1): written by the member for their own seat."""
+
+    member = serializers.PrimaryKeyRelatedField(read_only=True)
+    member_name = serializers.CharField(source="member.__str__", read_only=True)
+    substitute_name = serializers.CharField(source="substitute.__str__", read_only=True)
+    has_voted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Substitution
+        fields = [
+            "id",
+            "committee",
+            "member",
+            "member_name",
+            "substitute",
+            "substitute_name",
+            "substitute_organization",
+            "sector",
+            "scope",
+            "ballot",
+            "meeting",
+            "starts_on",
+            "ends_on",
+            "status",
+            "withdrawn_at",
+            "has_voted",
+            "created_at",
+        ]
+        read_only_fields = ["substitute_organization", "sector", "status", "withdrawn_at", "created_at"]
+        validators = []
+
+    def get_has_voted(self, substitution: Substitution) -> bool:
+        voted = getattr(substitution, "voted", None)
+        return substitution.votes.exists() if voted is None else voted
 
 
 class RecuseRequestSerializer(serializers.Serializer):

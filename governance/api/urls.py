@@ -10,6 +10,7 @@ router.register("memberships", views.MembershipViewSet, basename="api-membership
 router.register("membership-changes", views.MembershipChangeViewSet, basename="api-membershipchange")
 router.register("audit-events", views.AuditEventViewSet, basename="api-auditevent")
 router.register("ballots", views.BallotViewSet, basename="api-ballot")
+router.register("substitutions", views.SubstitutionViewSet, basename="api-substitution")
 router.register("meetings", views.MeetingViewSet, basename="api-meeting")
 router.register("sops", views.SOPViewSet, basename="api-sop")
 

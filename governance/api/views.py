@@ -4,7 +4,7 @@ through governance.services."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.db.models import Case, Prefetch, Value, When
+from django.db.models import Case, Exists, OuterRef, Prefetch, Value, When
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -28,6 +28,7 @@ from governance.api.serializers import (
     RecusalSerializer,
     RecuseRequestSerializer,
     SOPSerializer,
+    SubstitutionSerializer,
     TokenRequestSerializer,
     TokenSerializer,
     UserSerializer,
@@ -48,7 +49,9 @@ from governance.models import (
     Membership,
     MembershipChange,
     Organization,
+    Substitution,
     User,
+    Vote,
 )
 from governance.models.ballots import tallies_for
 from governance.powers import powers_table
@@ -389,7 +392,12 @@ class BallotViewSet(ServiceModelViewSet):
         ballot = self._ballot_on_my_roll(pk) or self.get_object()
         serializer = VoteRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        vote = services.cast_vote(request.user, ballot, serializer.validated_data["choice"])
+        vote = services.cast_vote(
+            request.user,
+            ballot,
+            serializer.validated_data["choice"],
+            on_behalf_of=serializer.validated_data.get("on_behalf_of"),
+        )
         return Response(VoteSerializer(vote).data)
 
     @extend_schema(request=RecuseRequestSerializer, responses={201: RecusalSerializer})
@@ -401,6 +409,38 @@ class BallotViewSet(ServiceModelViewSet):
         serializer.is_valid(raise_exception=True)
         recusal = services.declare_conflict(request.user, ballot, serializer.validated_data["reason"])
         return Response(RecusalSerializer(recusal).data, status=status.HTTP_201_CREATED)
+
+
+class SubstitutionViewSet(
+    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """Substitutes (DESIGN.md 2.1). A voting member names one for their own seat (POST, with
+    `committee`, `substitute`, `scope` and the `ballot`, the `meeting` or `starts_on`/`ends_on`)
+    and withdraws it (POST `/withdraw/`) until the substitute has voted under it. Listed to the
+    member, the substitute and the committee's co-chairs and secretary."""
+
+    serializer_class = SubstitutionSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["committee", "member", "substitute", "scope", "status", "ballot", "meeting"]
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return (
+            Substitution.objects.visible_to(self.request.user)
+            .select_related("member", "substitute")
+            .annotate(voted=Exists(Vote.objects.filter(substitution=OuterRef("pk"))))
+            .order_by("-created_at", "-pk")
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.name_substitute(self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=SubstitutionSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw your substitution (only before the substitute has voted under it)."""
+        substitution = services.withdraw_substitution(request.user, self.get_object())
+        return Response(self.get_serializer(substitution).data)
 
 
 class MeetingViewSet(viewsets.ReadOnlyModelViewSet):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0016_vote_reason'),
+        ('governance', '0018_digests'),
     ]
 
     operations = [

@@ -3,10 +3,12 @@
 from governance.models.audit import AuditEvent
 from governance.models.ballots import Ballot, CloseRequest, Eligibility, Recusal, Vote
 from governance.models.base import TimeStampedModel
+from governance.models.digests import Digest, DigestItem
 from governance.models.meetings import AgendaItem, Attendance, Meeting, MeetingFeed, Minutes, MinutesPdf
 from governance.models.outbox import OutboxTask
 from governance.models.people import Committee, Membership, MembershipChange, Organization, User
 from governance.models.sops import SOP, SOPVersion
+from governance.models.substitutes import Substitution
 from governance.models.tokens import ApiToken
 from governance.models.transparency import Cosignature, LogCheckpoint, LogNode, LogState, LogVerification
 
@@ -20,6 +22,8 @@ __all__ = [
     "CloseRequest",
     "Committee",
     "Cosignature",
+    "Digest",
+    "DigestItem",
     "Eligibility",
     "LogCheckpoint",
     "LogNode",
@@ -35,6 +39,7 @@ __all__ = [
     "OutboxTask",
     "Recusal",
     "SOPVersion",
+    "Substitution",
     "TimeStampedModel",
     "User",
     "Vote",

@@ -364,10 +364,16 @@ class Ballot(TimeStampedModel):
 
     def roll_call(self) -> list[dict]:
         """Every voter on the roll with their vote, recusal (and its reason) or absence, by
-        sector: the record the minutes and the CSV export print. Three queries."""
-        votes, reasons = {}, {}
-        for voter_id, choice, reason in self.votes.values_list("voter_id", "choice", "reason"):
+        sector: the record the minutes and the CSV export print. A seat voted by a substitute
+        says so: `substitute` names them, and `member` reads "X for Y". Three queries."""
+        votes, reasons, substitutes = {}, {}, {}
+        rows = self.votes.values_list(
+            "voter_id", "choice", "reason", "cast_by__first_name", "cast_by__last_name", "cast_by__username"
+        )
+        for voter_id, choice, reason, first, last, username in rows:
             votes[voter_id], reasons[voter_id] = choice, reason
+            if username:
+                substitutes[voter_id] = f"{first} {last}".strip() or username
         recusals = {r.user_id: r.reason for r in self.recusals.all()}
         rows = []
         for seat in self.roll.select_related("user", "organization").order_by("sector", "user__username"):
@@ -375,9 +381,12 @@ class Ballot(TimeStampedModel):
                 vote = "recused"
             else:
                 vote = votes.get(seat.user_id, "did not vote")
+            substitute = "" if seat.user_id in recusals else substitutes.get(seat.user_id, "")
             rows.append(
                 {
-                    "member": str(seat.user),
+                    "member": f"{substitute} for {seat.user}" if substitute else str(seat.user),
+                    "seat": str(seat.user),
+                    "substitute": substitute,
                     "username": seat.user.username,
                     "organization": str(seat.organization),
                     "sector": seat.sector,
@@ -499,11 +508,29 @@ class CloseRequest(models.Model):
 
 
 class Vote(TimeStampedModel):
-    """A member's vote on a ballot. Changing it updates this row (the last vote counts); the
-    audit log keeps every cast and change. One row per member, enforced by the database."""
+    """The vote of one seat on a ballot. Changing it updates this row (the last vote counts);
+    the audit log keeps every cast and change.
+
+    `voter` is the seat: the member on the ballot's roll (Eligibility is unique per ballot and
+    member), so "one row per ballot and voter", enforced by the database, is one vote per seat.
+    A substitute (DESIGN.md 2.1) votes in that same row, named in `cast_by`: neither the member
+    nor their substitute can add a second vote for the seat, and a sector never casts more
+    votes than it has seats.
+    """
 
     ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="votes")
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ballot_votes")
+    cast_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="votes_as_substitute",
+        help_text="The substitute who cast this vote in the voter's seat; empty when the member voted.",
+    )
+    substitution = models.ForeignKey(
+        "governance.Substitution", on_delete=models.PROTECT, null=True, blank=True, related_name="votes"
+    )
     sector = models.CharField(max_length=20, choices=Sector.choices)
     choice = models.CharField(max_length=10, choices=VoteChoice.choices)
     changes = models.PositiveIntegerField(default=0, help_text="How many times the vote was changed.")
@@ -526,9 +553,17 @@ class Vote(TimeStampedModel):
                 name="vote_choice_valid",
                 violation_error_message="A vote is yes, no or abstain.",
             ),
+            models.CheckConstraint(
+                condition=(Q(cast_by__isnull=True) & Q(substitution__isnull=True))
+                | (Q(cast_by__isnull=False) & Q(substitution__isnull=False) & ~Q(cast_by=models.F("voter"))),
+                name="vote_substitute_named",
+                violation_error_message="A substitute's vote names the substitution it was cast under.",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.cast_by_id:
+            return f"{self.cast_by} for {self.voter}: {self.choice} on {self.ballot}"
         return f"{self.voter}: {self.choice} on {self.ballot}"
 
 

@@ -18,6 +18,7 @@ from governance import values
 from governance.choices import (
     MembershipChangeKind,
     MembershipChangeStatus,
+    NotificationDelivery,
     Role,
     RollCallPublication,
     Sector,
@@ -60,6 +61,13 @@ class User(AbstractUser):
         default=0,
         editable=False,
         help_text="Raised by 'sign out everywhere': every session signed in before it ends.",
+    )
+
+    notification_delivery = models.CharField(
+        max_length=16,
+        choices=NotificationDelivery.choices,
+        default=NotificationDelivery.IMMEDIATE,
+        help_text="How the portal's e-mails reach this person; deadlines always go at once.",
     )
 
     objects = PortalUserManager()

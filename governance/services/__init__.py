@@ -66,10 +66,13 @@ from governance.services.sops import (
     put_sop_version_to_ballot,
     update_sop_version,
 )
+from governance.services.substitutes import name_substitute, withdraw_substitution
 from governance.services.voting import cast_vote, declare_conflict, remind_voters
 from governance.tally import compute_tally
 
 __all__ = [
+    "name_substitute",
+    "withdraw_substitution",
     "update_sop_version",
     "put_sop_version_to_ballot",
     "draft_sop_version",

@@ -38,7 +38,7 @@ COMMITTEE_FIELDS = [
 ]
 # The committee's voting rules: fixed once it has been constituted.
 COMMITTEE_RULE_FIELDS = set(COMMITTEE_FIELDS) - {"name", "description"}
-USER_FIELDS = ["username", "email", "first_name", "last_name", "organization", "is_active"]
+USER_FIELDS = ["username", "email", "first_name", "last_name", "organization", "is_active", "notification_delivery"]
 
 # Which portal groups each committee role puts its holder in.
 ROLE_GROUPS: dict[str, tuple[str, ...]] = {
@@ -77,11 +77,19 @@ def create_user(actor: User | None, *, password: str, **fields: Any) -> User:
 
 @transaction.atomic
 def update_user(actor: User, user: User, **fields: Any) -> User:
-    """Change a person's details; administrators, or people changing their own name and email."""
-    own_fields = {"email", "first_name", "last_name"}
+    """Change a person's details; administrators, or people changing their own name, email and
+    how the portal's e-mails reach them (immediately, or in a daily or weekly digest: that
+    choice is the person's own, so nobody else makes it)."""
+    own_fields = {"email", "first_name", "last_name", "notification_delivery"}
     require(
         is_administrator(actor) or (actor.pk == user.pk and set(fields) <= own_fields),
-        "You may change only your own name and email.",
+        "You may change only your own name, email and e-mail delivery.",
+    )
+    require(
+        "notification_delivery" not in fields
+        or actor.pk == user.pk
+        or fields["notification_delivery"] == user.notification_delivery,
+        "Each person chooses how the portal's e-mails reach them.",
     )
     before = snapshot(user, USER_FIELDS)
     _apply(user, {k: v for k, v in fields.items() if k in USER_FIELDS})

@@ -16,7 +16,17 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from governance.choices import BallotStatus, MeetingStatus, MinutesStatus, Outcome, PortalRole, Role
-from governance.models import AuditEvent, Ballot, LogCheckpoint, LogVerification, Meeting, Membership, Minutes
+from governance.models import (
+    AuditEvent,
+    Ballot,
+    LogCheckpoint,
+    LogVerification,
+    Meeting,
+    Membership,
+    Minutes,
+    Substitution,
+    User,
+)
 
 register = template.Library()
 
@@ -50,6 +60,29 @@ def _deadlocks(chaired: set[int]) -> list[Ballot]:
         .select_related("committee")
         .order_by("closed_at")
     )
+
+
+def substitute_waiting(user, now) -> list[Ballot]:
+    """Open ballots on which the person, as a substitute in force, may still cast a seat's
+    first vote; each carries `seat_member`, the member whose seat it is. One query when the
+    person substitutes for nobody."""
+    from governance.services.substitutes import seats_held_by
+
+    held = Substitution.objects.active().filter(substitute=user).values("committee_id")
+    candidates = list(
+        Ballot.objects.filter(status=BallotStatus.OPEN, committee_id__in=held)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .select_related("committee")
+        .order_by("closes_at", "opened_at")
+    )
+    found = []
+    for ballot in candidates:
+        for member_id in seats_held_by(user, ballot):
+            if not ballot.votes.filter(voter_id=member_id).exists():
+                entry = Ballot.objects.select_related("committee").get(pk=ballot.pk)
+                entry.seat_member = User.objects.get(pk=member_id)
+                found.append(entry)
+    return found
 
 
 @register.inclusion_tag("governance/_home_panel.html", takes_context=True)
@@ -99,8 +132,18 @@ def governance_home_panel(context):
             panel["minutes_to_approve"] = list(
                 held.filter(committee_id__in=chaired).filter(Exists(drafted)).exclude(Exists(approved))
             )
+    panel["substitute_waiting"] = substitute_waiting(user, now)
     panel["has_work"] = any(
-        panel[key] for key in ("waiting", "to_open", "deadlocks", "meetings", "minutes_to_draft", "minutes_to_approve")
+        panel[key]
+        for key in (
+            "waiting",
+            "substitute_waiting",
+            "to_open",
+            "deadlocks",
+            "meetings",
+            "minutes_to_draft",
+            "minutes_to_approve",
+        )
     )
     panel["seated"] = bool(managed) or Membership.objects.active().filter(user=user).exists()
     return panel

@@ -47,7 +47,7 @@ def replay_votes() -> list[str]:
     problems = []
     events = latest_events(Vote._meta.label_lower, ("vote.cast", "vote.changed"))
     seen = set()
-    for vote in Vote.objects.only("id", "ballot_id", "sector", "choice").iterator(chunk_size=2000):
+    for vote in Vote.objects.only("id", "ballot_id", "sector", "choice", "cast_by_id").iterator(chunk_size=2000):
         seen.add(str(vote.pk))
         after = events.get(str(vote.pk))
         if after is None:
@@ -56,6 +56,12 @@ def replay_votes() -> list[str]:
             problems.append(f"vote {vote.pk} says {vote.choice!r}, its events say {after.get('choice')!r}")
         elif "sector" in after and after["sector"] != vote.sector:
             problems.append(f"vote {vote.pk} is counted for {vote.sector}, its events say {after['sector']}")
+        elif after.get("cast_by") != vote.cast_by_id:
+            # Who cast a seat's vote (the member, or their substitute) is part of the record.
+            problems.append(
+                f"vote {vote.pk} says it was cast by {vote.cast_by_id or 'the member'}, "
+                f"its events say {after.get('cast_by') or 'the member'}"
+            )
     problems.extend(f"vote {pk} was cast in the log but is gone from the table" for pk in set(events) - seen)
     return problems
 

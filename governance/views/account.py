@@ -12,6 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
+from governance import services, web
+from governance.choices import NotificationDelivery
+from governance.forms import NotificationDeliveryForm
 from governance.models import ApiToken
 from governance.services import tokens
 
@@ -36,7 +39,33 @@ def account(request: HttpRequest) -> HttpResponse:
     """The person's sign-in: password, two-factor, API tokens, sign out everywhere."""
     api_tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:20]
     return render(
-        request, "governance/account.html", {"api_tokens": api_tokens, "token_hours": settings.API_TOKEN_HOURS}
+        request,
+        "governance/account.html",
+        {
+            "api_tokens": api_tokens,
+            "token_hours": settings.API_TOKEN_HOURS,
+            "form": NotificationDeliveryForm(initial={"notification_delivery": request.user.notification_delivery}),
+        },
+    )
+
+
+@login_required
+def delivery(request: HttpRequest) -> HttpResponse:
+    """Choose how the portal's e-mails reach you: at once, or in a daily or weekly digest."""
+    form = NotificationDeliveryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_user(request.user, request.user, **form.cleaned_data)
+        except web.REFUSALS as error:
+            web.add_service_errors(form, error)
+        else:
+            choice = NotificationDelivery(form.cleaned_data["notification_delivery"])
+            messages.success(request, f"E-mails now reach you: {choice.label.lower()}.")
+            return redirect("account")
+    return render(
+        request,
+        "governance/account.html",
+        {"api_tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at")[:20], "form": form},
     )
 
 

@@ -26,6 +26,7 @@ from governance.forms import (
 from governance.models import Ballot
 from governance.models.ballots import member_committee_ids
 from governance.roles import is_administrator
+from governance.services.substitutes import seats_held_by, substitution_for_seat
 from governance.transparency.links import receipt
 
 
@@ -135,6 +136,13 @@ def tally_context(ballot: Ballot, user) -> dict:
     )
     tally = ballot.tally if visible else None
     rows = []
+    # Seats voted by a substitute (DESIGN.md 2.1): who voted for whom, not how.
+    substitutes = []
+    if tally:
+        substitutes = [
+            {"substitute": str(vote.cast_by), "member": str(vote.voter), "sector": vote.sector}
+            for vote in ballot.votes.filter(cast_by__isnull=False).select_related("cast_by", "voter").order_by("sector")
+        ]
     if tally:
         labels = dict(Sector.choices)
         for sector, row in tally["sectors"].items():
@@ -158,6 +166,7 @@ def tally_context(ballot: Ballot, user) -> dict:
         "chart": chart,
         "live": ballot.status == BallotStatus.OPEN and tally is not None,
         "outcome_label": Outcome(tally["outcome"]).label if tally else "",
+        "substitutes": substitutes,
         "bar_label": "two thirds" if ballot.method == VotingMethod.DOUBLE_SUPERMAJORITY else "more than half",
     }
 
@@ -178,12 +187,30 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roll_call = []
     if ballot.status == BallotStatus.CLOSED:
         roll_call = ballot.roll_call()
+    # Substitutes (DESIGN.md 2.1): the one named for my seat, and the seats I vote in.
+    voting_now = ballot.status == BallotStatus.OPEN and not ballot.is_past_closing
+    my_substitution = None
+    if ballot.status != BallotStatus.CLOSED and (ballot.my_eligible or ballot.status == BallotStatus.DRAFT):
+        my_substitution = substitution_for_seat(ballot, user.pk)
+    held_seats = []
+    if voting_now:
+        for member_id in seats_held_by(user, ballot):
+            vote = ballot.votes.filter(voter_id=member_id).first()
+            held_seats.append({"substitution": substitution_for_seat(ballot, member_id), "vote": vote})
     context.update(
         {
             "state": state,
-            "can_vote": state["code"] in ("waiting", "voted")
-            and ballot.status == BallotStatus.OPEN
-            and not ballot.is_past_closing,
+            "can_vote": state["code"] in ("waiting", "voted") and voting_now and my_substitution is None,
+            "my_substitution": my_substitution,
+            "my_substitute_voted": bool(my_substitution and my_substitution.votes.exists()),
+            "can_send_substitute": my_substitution is None
+            and not ballot.my_vote
+            and not ballot.my_recused
+            and (
+                (voting_now and ballot.my_eligible)
+                or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user))
+            ),
+            "held_seats": held_seats,
             "can_recuse": (state["code"] == "waiting")
             or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user)),
             "can_run": permissions.can_run_ballots(user, ballot.committee),
@@ -260,11 +287,13 @@ def ballot_vote(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose yes, no or abstain.")
         return redirect("ballots:detail", pk)
     choice, reason = form.cleaned_data["choice"], form.cleaned_data.get("reason", "")
+    seat = form.cleaned_data.get("on_behalf_of")
+    whose = "Your vote" if seat is None else "Your vote in this seat"
     return _act(
         request,
         pk,
-        lambda ballot: services.cast_vote(request.user, ballot, choice, reason),
-        f"Your vote is recorded: {VoteChoice(choice).label.lower()}. You may change it until the ballot closes.",
+        lambda ballot: services.cast_vote(request.user, ballot, choice, reason, on_behalf_of=seat),
+        f"{whose} is recorded: {VoteChoice(choice).label.lower()}. You may change it until the ballot closes.",
     )
 
 

@@ -37,6 +37,8 @@ NOT_PAGES = {
     "healthz": "JSON health check for the load balancer",
     "ballots:tally": "htmx fragment of the ballot page, checked inside it",
     "ballots:vote": "POST only",
+    "notification-delivery": "the account page's e-mail form posts here (a refused choice shows the account page)",
+    "substitute-withdraw": "POST only",
     "ballots:recuse": "POST only",
     "ballots:open": "POST only",
     "ballots:close": "POST only",
