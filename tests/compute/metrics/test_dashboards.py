@@ -56,7 +56,7 @@ class DashboardTests(PortalTestCase):
         self.assertIn("Collected 3\xa0minutes ago", html)
         self.assertIn("down since", html)
         self.assertIn('data-chart="series"', html)
-        self.assertIn("/static/vendor/plotly/plotly.min.js", html)
+        self.assertIn("/static/vendor/plotly-basic/plotly-basic.min.js", html)
         self.assertIn("/static/js/metrics-dashboards.js", html)
 
     def test_charts_carry_gaps_as_nulls_and_a_table_alternative(self):
