@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Sum
 from django.db.models.functions import TruncDay, TruncHour
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -48,11 +48,7 @@ def _asked(form: RangeForm) -> str:
     return RANGES[key][0]
 
 
-@login_required
-def utilization(request: HttpRequest) -> HttpResponse:
-    """GPU, CPU and memory utilization by resource over a selectable range. A resource that
-    no source collects, or that has no data in the range, gets no line (and no legend entry):
-    it is listed under the chart with the reason."""
+def _charts(request: HttpRequest, metrics=CHART_METRICS):
     form, start, end = _range(request)
     resources = list(Resource.objects.visible_to(request.user).exclude(status=ResourceStatus.RETIRED))
     chosen = form.cleaned_data.get("resources") if form.is_bound and form.is_valid() else None
@@ -60,7 +56,7 @@ def utilization(request: HttpRequest) -> HttpResponse:
         resources = [r for r in resources if r in chosen]
     asked = _asked(form)
     charts = []
-    for metric, kinds in CHART_METRICS:
+    for metric, kinds in metrics:
         about = [r for r in resources if kinds is None or r.kind in kinds]
         data = (
             selectors.drawable(
@@ -90,10 +86,38 @@ def utilization(request: HttpRequest) -> HttpResponse:
                 "kinds": ", ".join(sorted(ResourceKind(k).label for k in kinds)) if kinds else "",
             }
         )
+    return form, resources, charts
+
+
+@login_required
+def utilization(request: HttpRequest) -> HttpResponse:
+    """GPU, CPU and memory utilization by resource over a selectable range. A resource that
+    no source collects, or that has no data in the range, gets no line (and no legend entry):
+    it is listed under the chart with the reason. Each chart's table alternative is a page of
+    its own (a link under the chart), so this page stays small with many resources."""
+    form, resources, charts = _charts(request)
+    query = request.GET.urlencode()
     return render(
         request,
         "compute/dashboards/utilization.html",
-        {"form": form, "charts": charts, "resources": resources, "sources": _sources(resources)},
+        {"form": form, "charts": charts, "resources": resources, "sources": _sources(resources), "query": query},
+    )
+
+
+@login_required
+def utilization_table(request: HttpRequest) -> HttpResponse:
+    """One utilization chart's data as a table: the same range, resources and series."""
+    wanted = request.GET.get("metric", "")
+    chosen = [(metric, kinds) for metric, kinds in CHART_METRICS if metric == wanted]
+    if not chosen:
+        raise Http404("No such chart.")
+    form, resources, charts = _charts(request, chosen)
+    back = request.GET.copy()
+    back.pop("metric", None)
+    return render(
+        request,
+        "compute/dashboards/table.html",
+        {"form": form, "chart": charts[0], "back": back.urlencode()},
     )
 
 

@@ -71,7 +71,9 @@ class DashboardTests(PortalTestCase):
         self.assertNotIn(0, cluster["values"])
         self.assertLessEqual(data["slots"], 1000)
         self.assertEqual(len(cluster["values"]), data["slots"])
-        self.assertIn("as a table</summary>", html)
+        self.assertIn("GPU utilization as a table</a>", html)
+        self.assertNotIn('<table class="data-table">', html)  # the table is a page of its own
+        html = self.page("/compute/dashboards/table/?metric=DCGM_FI_DEV_GPU_UTIL&range=24h")
         self.assertIn('<th scope="col" class="num">Sovereign GPU cluster</th>', html)
         # The two missing hours are one row of the table, not 24 rows of dashes.
         self.assertRegex(html, r'<th scope="row">[0-9-]+ [0-9:]+ to [0-9-]+ [0-9:]+</th><td colspan="1">No data</td>')
@@ -83,6 +85,10 @@ class DashboardTests(PortalTestCase):
                 attributes, body = script
                 self.assertTrue('src="/static/' in attributes or 'type="application/json"' in attributes, attributes)
             self.assertNotRegex(html, r'(src|href)="(https?:)?//')
+
+    def test_an_unknown_table_is_a_404(self):
+        self.client.force_login(self.public_member)
+        self.assertEqual(self.client.get("/compute/dashboards/table/?metric=nope").status_code, 404)
 
     def test_a_range_and_resources_can_be_chosen(self):
         html = self.page(f"/compute/dashboards/?range=30d&resources={self.pool.pk}")
