@@ -816,7 +816,16 @@ def _first_chart(port: int, session: str, url: str, visits: int) -> tuple[float,
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+            ],
+        )
         context = browser.new_context()
         context.add_cookies([{"name": "sessionid", "value": session, "domain": "127.0.0.1", "path": "/"}])
         page = context.new_page()
@@ -840,7 +849,6 @@ def _first_chart(port: int, session: str, url: str, visits: int) -> tuple[float,
 
 def _load_run() -> list[dict]:
     """seed_demo, then 32 signed-in people through gunicorn (4 workers x 4 threads)."""
-    import tempfile
     from urllib.parse import urlsplit, urlunsplit
 
     from django.core.management import call_command
@@ -869,7 +877,10 @@ def _load_run() -> list[dict]:
     alone = {name: _measure(client, url, repeat) for name, url in pages}
 
     # The same pages through gunicorn, as `make run` serves them: hashed, compressed static files.
-    var = tempfile.mkdtemp(prefix="tgb-bench-pages-")
+    # The bench's own var/ (its secret key signs the sessions the clients present).
+    from django.conf import settings
+
+    var = str(settings.VAR_DIR)
     settings_dict = connection.settings_dict
     if connection.vendor == "postgresql":
         parts = urlsplit(os.environ["DATABASE_URL"])
