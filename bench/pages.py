@@ -461,6 +461,21 @@ def _add_reports(body, initiatives: list) -> None:
 # --- Measuring -----------------------------------------------------------------------------
 
 
+def push_sources(body, nodes) -> None:
+    from compute.models import MetricSource
+    from compute.services.metrics import sources
+
+    for node in nodes:
+        sources.create_source(body.admin, name=f"Agent of {node.name}", kind="push", resource=node)
+    MetricSource.objects.filter(resource__in=nodes).update(last_success_at=timezone_now())
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
 def _measure(client, url: str, repeat: int) -> tuple[int, list[float], int]:
     """(queries of one request, seconds of `repeat` requests, bytes of the page)."""
     from django.db import connection
@@ -482,11 +497,26 @@ def _measure_all(pages: list[tuple[str, object, str]], repeat: int) -> dict:
 
 
 def run() -> list[dict]:
+    from django.db import connection
     from django.test import override_settings
 
+    parts = os.environ.get("PAGES_BENCH_PARTS", "volume,load").split(",")
+    rows = []
     # Alerts fire while the ledger is written; their emails go to memory, not the console.
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        return _run()
+        if "volume" in parts:
+            rows += _run()
+        if "load" in parts:
+            # The demo body in a database of its own: the volume's people share its names.
+            outer = connection.settings_dict["NAME"]
+            if "volume" in parts:
+                connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=False)
+            try:
+                rows += _load_run()
+            finally:
+                if "volume" in parts:
+                    connection.creation.destroy_test_db(outer, verbosity=0)
+    return rows
 
 
 def _run() -> list[dict]:
@@ -542,6 +572,8 @@ def _run() -> list[dict]:
         for n in range(n_resources + 5)
     ]
     load_history(nodes[:5], metric_id, end - datetime.timedelta(days=1), 24 * 60)
+    # Each node's agent pushes its samples: the dashboards draw a line only where a source collects.
+    push_sources(body, nodes[:5])
 
     def counts() -> str:
         return (
@@ -566,6 +598,7 @@ def _run() -> list[dict]:
         ("charter list", client_for(carla), "/charters/"),
         ("account page", client_for(body.staff), f"/compute/accounts/{account.pk}/"),
         ("roadmap timeline", client_for(body.program_manager), "/roadmap/"),
+        ("utilization dashboard", client_for(carla), "/compute/dashboards/"),
     ]
     small = _measure_all(pages, repeat)
 
@@ -592,6 +625,7 @@ def _run() -> list[dict]:
             _say(f"{done * minutes:,} of {total:,} metric samples")
 
     load_history(nodes[5:], metric_id, end - datetime.timedelta(days=sample_days), minutes, progress)
+    push_sources(body, nodes[5:])
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # as autovacuum would have by now
@@ -628,6 +662,325 @@ def _run() -> list[dict]:
         )
     rows.append(row("pages", "small body", None, None, None, "", small_counts))
     rows.append(row("pages", "volume", None, None, None, "", f"{large_counts}; {total:,} metric samples"))
+    return rows
+
+
+# --- 32 people at once: the demo body through gunicorn ------------------------------------------
+
+LOAD_PEOPLE = [
+    "ana.public",
+    "ben.private",
+    "carla.public",
+    "dev.public",
+    "erik.private",
+    "fatima.private",
+    "grace.secretary",
+    "oscar.observer",
+]
+
+
+def _load_pages() -> list[tuple[str, str]]:
+    """The eleven pages people open most, on the demo's data."""
+    from charters.models import Charter
+    from governance.models import Ballot
+
+    ballot = Ballot.objects.filter(status="open", subject_type="charter").order_by("pk").first()
+    charter = Charter.objects.filter(status="active").order_by("pk").first()
+    return [
+        ("home", "/"),
+        ("ballot list", "/ballots/"),
+        ("charter ballot", f"/ballots/{ballot.pk}/"),
+        ("charter list", "/charters/"),
+        ("charter page", f"/charters/{charter.pk}/"),
+        ("meetings", "/meetings/"),
+        ("compute home", "/compute/"),
+        ("utilization dashboard", "/compute/dashboards/"),
+        ("usage dashboard", "/compute/dashboards/usage/"),
+        ("security dashboard", "/compute/dashboards/security/"),
+        ("roadmap timeline", "/roadmap/"),
+    ]
+
+
+def _sessions(usernames: list[str], count: int) -> list[str]:
+    """Session keys of `count` signed-in browsers, the people taken in turn."""
+    from django.test import Client
+
+    from governance.models import User
+
+    people = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    keys = []
+    for n in range(count):
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(people[usernames[n % len(usernames)]])
+        keys.append(client.cookies["sessionid"].value)
+    return keys
+
+
+def _gunicorn(port: int, env: dict, workers: int, threads: int):
+    import http.client
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "governance.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(300):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz/")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")
+
+
+def _browse(port: int, sessions: list[str], pages: list[tuple[str, str]], rounds: int):
+    """Each session on its own thread and keep-alive connection opens every page `rounds`
+    times, in its own order, with no pause: (latencies ms by page, wall s, errors)."""
+    import http.client
+    import random
+    import threading
+
+    results: list[tuple[str, float]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(sessions) + 1)
+
+    def person(n: int) -> None:
+        order = [page for _ in range(rounds) for page in pages]
+        random.Random(n).shuffle(order)  # noqa: S311 - an order, not a secret
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Cookie": f"sessionid={sessions[n]}", "Host": "localhost", "Accept-Encoding": "gzip"}
+        mine = []
+        barrier.wait()
+        for name, url in order:
+            started = time.perf_counter()
+            try:
+                connection.request("GET", url, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except OSError as error:
+                status = f"{type(error).__name__}"
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            mine.append((name, (time.perf_counter() - started) * 1000))
+            if status != 200:
+                with lock:
+                    errors.append(f"{url}: {status}")
+        with lock:
+            results.extend(mine)
+        connection.close()
+
+    threads = [threading.Thread(target=person, args=(n,)) for n in range(len(sessions))]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started, errors
+
+
+def _percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _first_chart(port: int, session: str, url: str, visits: int) -> tuple[float, list[float], bool]:
+    """Milliseconds from navigation to the first chart's svg (plotly drew it): the first visit
+    (cold cache) and `visits` later ones (warm cache), and whether plotly.js came from the cache."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+            ],
+        )
+        context = browser.new_context()
+        context.add_cookies([{"name": "sessionid", "value": session, "domain": "127.0.0.1", "path": "/"}])
+        page = context.new_page()
+        chart = "[data-chart] .main-svg"
+
+        def visit() -> float:
+            started = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}{url}", wait_until="commit")
+            page.wait_for_selector(chart, state="attached", timeout=30_000)
+            return (time.perf_counter() - started) * 1000
+
+        cold = visit()
+        warm = [visit() for _ in range(visits)]
+        cached = page.evaluate(
+            "performance.getEntriesByType('resource').filter(e => e.name.includes('plotly'))"
+            ".every(e => e.transferSize === 0)"
+        )
+        browser.close()
+    return cold, warm, cached
+
+
+def _load_run() -> list[dict]:
+    """seed_demo, then 32 signed-in people through gunicorn (4 workers x 4 threads)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from bench.vote import _free_port
+    from governance.models import User
+
+    people = _env("PAGES_BENCH_PEOPLE", 32)
+    rounds = _env("PAGES_BENCH_ROUNDS", 6)
+    workers, threads = _env("PAGES_BENCH_WORKERS", 4), _env("PAGES_BENCH_THREADS", 4)
+    repeat = _env("PAGES_BENCH_REPEAT", 25)
+    started = time.perf_counter()
+    call_command("seed_demo", "--no-logins", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    _say(f"demo body in {time.perf_counter() - started:.0f} s")
+    pages = _load_pages()
+
+    # One person alone, through Django's test Client: server time and queries of each page.
+    carla = User.objects.get(username="carla.public")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(carla)
+    alone = {name: _measure(client, url, repeat) for name, url in pages}
+
+    # The same pages through gunicorn, as `make run` serves them: hashed, compressed static files.
+    # The bench's own var/ (its secret key signs the sessions the clients present).
+    from django.conf import settings
+
+    var = str(settings.VAR_DIR)
+    settings_dict = connection.settings_dict
+    if connection.vendor == "postgresql":
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        database_url = urlunsplit(parts._replace(path=f"/{settings_dict['NAME']}"))
+    else:
+        database_url = f"sqlite:///{settings_dict['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TGB_VAR_DIR": var,
+        "STATIC_MANIFEST": "1",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+    }
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env=env,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    sessions = _sessions(LOAD_PEOPLE, people)
+    port = _free_port()
+    server = _gunicorn(port, env, workers, threads)
+    try:
+        _browse(port, sessions[: len(LOAD_PEOPLE)], pages, 1)  # every worker warm, every page checked
+        load_before = os.getloadavg()
+        results, wall, errors = _browse(port, sessions, pages, rounds)
+        load_after = os.getloadavg()
+        cold, warm, cached = _first_chart(port, sessions[2], "/compute/dashboards/", 5)
+    finally:
+        server.terminate()
+        server.wait(10)
+    latencies = [ms for _, ms in results]
+    setup = (
+        f"{people} people, {len(pages)} pages x {rounds} rounds, gunicorn {workers}x{threads} gthread, "
+        f"{connection.vendor}; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
+        f"({os.cpu_count()} cores)"
+    )
+    rows = [
+        row(
+            "pages",
+            "32 people: pages per second",
+            round(len(results) / wall, 1),
+            None,
+            None,
+            "pages/s",
+            f"{len(results)} pages in {wall:.1f} s; {len(errors)} errors{': ' + errors[0] if errors else ''}; {setup}",
+        ),
+        row(
+            "pages",
+            "32 people: latency p50 / p99",
+            round(median(latencies), 1),
+            round(_percentile(latencies, 0.99), 1),
+            round(_percentile(latencies, 0.99) / median(latencies), 2),
+            "ms",
+            f"p95 {_percentile(latencies, 0.95):.1f} ms (target under 500 ms); ratio = p99/median",
+        ),
+    ]
+    for name, url in pages:
+        mine = [ms for page, ms in results if page == name]
+        queries, seconds, size = alone[name]
+        rows.append(
+            row(
+                "pages",
+                f"{name}: alone / under load",
+                round(median(seconds) * 1000, 1),
+                round(_percentile(mine, 0.95), 1),
+                None,
+                "ms",
+                f"{url}; alone: median server time, {queries} queries, {size / 1024:,.0f} KiB; "
+                f"p99 column = p95 under load (median {median(mine):.0f} ms)",
+            )
+        )
+    rows.append(
+        row(
+            "pages",
+            "chart page, first visit",
+            round(cold, 1),
+            None,
+            None,
+            "ms",
+            "navigation to the first chart's svg, cold cache (Chromium, gunicorn, hashed gzipped static)",
+        )
+    )
+    rows.append(
+        row(
+            "pages",
+            "chart page, later visits",
+            round(median(warm), 1),
+            round(max(warm), 1),
+            None,
+            "ms",
+            f"{len(warm)} visits, warm cache (target under 300 ms); plotly.js "
+            f"{'from the cache' if cached else 'FETCHED AGAIN'}",
+        )
+    )
     return rows
 
 

@@ -425,6 +425,38 @@ def seed_demo(context: dict) -> None:
     )
     governance.cast_vote(chair, amendment_ballot, "yes")
 
+    # A charter on an open ballot that every voting member may vote on: its lead, the Open Data
+    # Institute, sits on no seat of the committee, so nobody is recused. One co-chair has voted.
+    benchmarks = _to_review(
+        context,
+        charters.create_charter(
+            context["admin"],
+            committee=context["committee"],
+            lead_organization=context["organizations"]["ODI"],
+            title="Open evaluation benchmarks",
+            summary="Public benchmarks and red-teaming suites for every model the partnership funds.",
+            objectives="Publish a benchmark suite in both national languages and run it on each release.",
+            national_impact="Citizens and regulators can check the models the partnership puts into service.",
+            ip_framework="joint_pool",
+            data_classification="public",
+            allowed_jurisdictions=["EU"],
+            requested_credits=Decimal("6000"),
+        ),
+    )
+    _review(context, benchmarks)
+    benchmarks_ballot = governance.open_ballot(
+        chair,
+        governance.create_ballot(
+            chair,
+            committee=context["committee"],
+            title="Approve the charter “Open evaluation benchmarks”",
+            subject_type="charter",
+            subject_id=benchmarks.pk,
+            closes_at=timezone.now() + datetime.timedelta(days=6),
+        ),
+    )
+    governance.cast_vote(people["ben.private"], benchmarks_ballot, "yes")
+
     forecast = _decided(
         context,
         _charter(

@@ -455,7 +455,15 @@ def freshness(source: MetricSource | None, now: datetime.datetime | None = None)
     if source is None:
         return {"state": "none", "text": "No metric source collects this resource."}
     if not source.enabled:
-        return {"state": "disabled", "text": f"Source {source.name} is disabled."}
+        # A disabled source still says when it last collected: its data stops there.
+        if not source.last_success_at:
+            return {"state": "disabled", "text": f"Source {source.name} is disabled; it never collected."}
+        return {
+            "state": "disabled",
+            "text": f"Source {source.name} is disabled; last collected {_ago(source.last_success_at, now)} "
+            f"({source.last_success_at:%Y-%m-%d %H:%M} UTC).",
+            "at": source.last_success_at.isoformat(),
+        }
     if source.failing_since:
         return {
             "state": "down",
@@ -466,12 +474,75 @@ def freshness(source: MetricSource | None, now: datetime.datetime | None = None)
     if not source.last_success_at:
         return {"state": "waiting", "text": f"Source {source.name} has not been collected yet."}
     age = now - source.last_success_at
-    ago = "just now" if age < datetime.timedelta(minutes=1) else f"{timesince(source.last_success_at, now)} ago"
+    ago = _ago(source.last_success_at, now)
     stale = age > datetime.timedelta(seconds=max(3 * source.step_seconds, 600))
     return {
         "state": "stale" if stale else "fresh",
         "text": f"{'Stale: last collected' if stale else 'Collected'} {ago} ({source.name}).",
         "at": source.last_success_at.isoformat(),
+    }
+
+
+def _ago(moment: datetime.datetime, now: datetime.datetime) -> str:
+    return "just now" if now - moment < datetime.timedelta(minutes=1) else f"{timesince(moment, now)} ago"
+
+
+def _duration(span: datetime.timedelta) -> str:
+    if span >= datetime.timedelta(days=2):
+        return f"{round(span / datetime.timedelta(days=1))} days"
+    if span >= datetime.timedelta(hours=2):
+        return f"{round(span / datetime.timedelta(hours=1))} hours"
+    return f"{max(1, round(span / datetime.timedelta(minutes=1)))} minutes"
+
+
+def coverage(
+    first: datetime.datetime | None,
+    last: datetime.datetime | None,
+    *,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    asked: str,
+    slack: datetime.timedelta,
+) -> str:
+    """What a chart's data covers, said as its range label: the range asked for ("last 24 hours")
+    when the data fills it, else what it really holds ("since 2026-09-18 (75 days)"), so a label
+    never promises more than is drawn."""
+    if first is None or last is None:
+        return f"no data in the {asked.lower()}"
+    if first - start <= slack and end - last <= slack:
+        return asked.lower()
+    since = f"{first:%Y-%m-%d}" if end - first >= datetime.timedelta(days=2) else f"{first:%Y-%m-%d %H:%M} UTC"
+    if end - last <= slack:
+        return f"since {since} ({_duration(end - first)})"
+    until = f"{last:%Y-%m-%d}" if end - first >= datetime.timedelta(days=2) else f"{last:%H:%M} UTC"
+    return f"from {since} to {until} ({_duration(last - first)})"
+
+
+def drawable(data: dict, *, asked: str) -> dict:
+    """A series answer made honest for a chart: a series is drawn only where a source collects
+    the resource and at least one slot holds a value (the legend then lists only lines that
+    exist); the others move to `silent` with the reason. Values are rounded to what the chart
+    shows (a smaller page), gaps stay null, and `coverage` says what the drawn data covers."""
+    drawn, silent = [], []
+    for item in data["series"]:
+        if item["freshness"]["state"] == "none":
+            silent.append({**item, "values": None, "why": "no metric source collects this resource"})
+        elif all(v is None for v in item["values"]):
+            silent.append({**item, "values": None, "why": "no data in this range"})
+        else:
+            drawn.append({**item, "values": [None if v is None else round(v, 2) for v in item["values"]]})
+    filled = [i for i in range(len(data["times"])) if any(s["values"][i] is not None for s in drawn)]
+    moment = datetime.datetime.fromisoformat
+    step = datetime.timedelta(seconds=data["step"])
+    first = moment(data["times"][filled[0]]) if filled else None
+    last = moment(data["times"][filled[-1]]) + step if filled else None
+    return {
+        **data,
+        "series": drawn,
+        "silent": silent,
+        "coverage": coverage(
+            first, last, start=moment(data["start"]), end=moment(data["end"]), asked=asked, slack=3 * step
+        ),
     }
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
 # Dashboards of the metrics half of the app.
 urlpatterns += [
     path("dashboards/", metrics.utilization, name="dashboard-utilization"),
+    path("dashboards/table/", metrics.utilization_table, name="dashboard-table"),
     path("dashboards/usage/", metrics.usage, name="dashboard-usage"),
     path("dashboards/security/", metrics.security_posture, name="dashboard-security"),
     path("dashboards/security/upload/", metrics.upload_report, name="security-upload"),

@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
-import plotly
 
 from governance.local_files import write_once
 from identity.config import apps_from_env, socialaccount_providers
@@ -230,10 +229,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [
+    # plotly.js is vendored under static/vendor/plotly-basic/ (the basic partial bundle, the
+    # same plotly.js version as the plotly package's; see its README): nothing loads from a CDN.
     BASE_DIR / "static",
-    # plotly.js comes from the plotly package itself, so the chart library and the
-    # Python figure code can never drift apart, and nothing loads from a CDN.
-    ("vendor/plotly", Path(plotly.__file__).parent / "package_data"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -12,6 +12,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from charters.models import Charter
 from governance import services as governance
 from roadmap import planning
 from roadmap.choices import MilestoneStatus, RoadmapStatus
@@ -27,7 +28,7 @@ THEMES = [
     ("Trustworthy AI", "trustworthy-ai"),
 ]
 
-# title, summary, impact, priority, themes, sponsors, owner, start (days from today), linked charter statuses,
+# title, summary, impact, priority, themes, sponsors, owner, start (days from today), the titles of its own charters,
 # milestones: (title, planned day, status, percent, day done or forecast now, depends on titles, deliverables)
 INITIATIVES = [
     (
@@ -39,7 +40,7 @@ INITIATIVES = [
         ["MDA", "Northwind", "Helios"],
         "sam.staff",
         -300,
-        ["active", "completed"],
+        ["Sovereign language model for public services"],
         [
             ("National text corpus", -200, "done", 100, -186, [], "Corpus card\nLicence register"),
             ("Tokenizer and data pipeline", -120, "done", 100, -121, ["National text corpus"], "Tokenizer v1"),
@@ -57,7 +58,7 @@ INITIATIVES = [
         ["PHDA", "Aurora"],
         "tara.staff",
         -260,
-        ["approved"],
+        ["Federated triage model"],
         [
             ("Consent framework", -150, "done", 100, -150, [], "Consent form\nDPIA"),
             ("Federated node pilot (3 hospitals)", 20, "at_risk", 60, 45, ["Consent framework"], "Pilot report"),
@@ -82,7 +83,7 @@ INITIATIVES = [
         ["MDA", "NRC", "Northwind"],
         "paula.pm",
         -240,
-        [],
+        ["Chatbot for benefit enquiries", "Public service demand planning"],
         [
             ("Procurement framework", -160, "done", 100, -165, [], "Framework agreement"),
             ("Pilot in two ministries", 10, "in_progress", 70, 10, ["Procurement framework"], "Pilot evaluation"),
@@ -114,7 +115,7 @@ INITIATIVES = [
         ["NRC", "Aurora"],
         "sam.staff",
         -200,
-        [],
+        ["Open evaluation benchmarks"],
         [
             ("Benchmark suite v1", -60, "done", 100, -62, [], "Benchmark suite"),
             ("Red-team exercise", 50, "in_progress", 30, 50, ["Benchmark suite v1"], "Findings"),
@@ -160,8 +161,10 @@ def _decide_by_ballot(context, roadmap, title: str):
 
 
 def _linked_charters(context) -> dict[str, object]:
-    charters = context.get("charters") or {}
-    return charters if isinstance(charters, dict) else {c.status: c for c in charters}
+    """The demo's charters by title: an initiative links the charters that do its work (the
+    foundation model initiative its language model charter), never whichever charter happens
+    to be in some state."""
+    return {c.title: c for c in Charter.objects.filter(committee=context["committee"])}
 
 
 @transaction.atomic
@@ -172,7 +175,7 @@ def seed_demo(context: dict) -> None:
     charters = _linked_charters(context)
 
     initiative_by_title, milestone_by_step, plan = {}, {}, {}
-    for title, summary, impact, priority, theme_slugs, sponsors, owner, start, charter_states, steps in INITIATIVES:
+    for title, summary, impact, priority, theme_slugs, sponsors, owner, start, charter_titles, steps in INITIATIVES:
         initiative = initiatives.create_initiative(
             pm,
             title=title,
@@ -181,7 +184,7 @@ def seed_demo(context: dict) -> None:
             priority=priority,
             themes=[themes[slug] for slug in theme_slugs],
             sponsors=[orgs[short] for short in sponsors],
-            charters=[charters[state] for state in charter_states if state in charters],
+            charters=[charters[name] for name in charter_titles if name in charters],
             owner=people[owner],
             starts_on=_day(start),
         )
@@ -276,6 +279,7 @@ def seed_demo(context: dict) -> None:
         owner=people["tara.staff"],
         starts_on=_day(120),
         roadmap=v2,
+        charters=[c for name, c in charters.items() if name == "Crop monitoring from orbit"],
     )
     milestones.create_milestone(pm, initiative=climate, title="Data partnership agreed", forecast_date=_day(200))
     assert v2.status == RoadmapStatus.DRAFT

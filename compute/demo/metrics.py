@@ -19,7 +19,7 @@ from charters.models import Charter
 from compute.choices import MetricSourceKind, ResourceKind, ResourceStatus, ScanOrigin
 from compute.collectors import catalogue
 from compute.collectors.prometheus import CollectorError
-from compute.models import Resource
+from compute.models import MetricSource, Resource
 from compute.services.metrics import attribution, collection, security, sources, store
 
 HISTORY_DAYS = 14
@@ -76,8 +76,24 @@ def seed_demo(context: dict) -> None:
         charter_label="project",
     )
     sources.create_source(admin, name="Edge agent (push)", kind=MetricSourceKind.PUSH, resource=resources[-1])
+    agents = [
+        sources.create_source(
+            admin, name=f"Agent of {cluster.name} (push)", kind=MetricSourceKind.PUSH, resource=cluster
+        )
+        for cluster in gpu_clusters[1:]
+        if cluster != resources[-1]
+    ]
 
-    _utilization_history(resources, now, rng)
+    # History only where a source collected it: the pushed resources up to now, the first GPU
+    # cluster until its Prometheus was switched off 30 hours ago; a resource no source collects
+    # has none (its dashboard line says so instead of showing made-up samples).
+    switched_off = now - datetime.timedelta(hours=30)
+    collected = {resources[-1].pk: now, **{a.resource_id: now for a in agents}, gpu_clusters[0].pk: switched_off}
+    _utilization_history([r for r in resources if r.pk in collected], now, rng, until=collected)
+    MetricSource.objects.filter(resource_id__in=collected, kind=MetricSourceKind.PUSH).update(last_success_at=now)
+    MetricSource.objects.filter(resource=gpu_clusters[0], enabled=False, charter_label="project").update(
+        last_success_at=switched_off
+    )
     _usage_history(admin, gpu_clusters[0], now, rng)
     _security_history(admin, [*resources, host], now, rng)
 
@@ -88,8 +104,11 @@ def seed_demo(context: dict) -> None:
     context.setdefault("metric_sources", {})["local"] = local
 
 
-def _utilization_history(resources: list[Resource], now: datetime.datetime, rng: random.Random) -> None:
-    """Two weeks of five-minute samples with a daily rhythm, and a six-hour outage three days ago."""
+def _utilization_history(
+    resources: list[Resource], now: datetime.datetime, rng: random.Random, *, until: dict[int, datetime.datetime]
+) -> None:
+    """Two weeks of five-minute samples with a daily rhythm, and a six-hour outage three days
+    ago; each resource's samples stop at `until[resource.pk]` (when its source stopped)."""
     start = now - datetime.timedelta(days=HISTORY_DAYS)
     recent = now - datetime.timedelta(days=2)
     outage = (now - datetime.timedelta(days=3, hours=8), now - datetime.timedelta(days=3, hours=2))
@@ -101,6 +120,8 @@ def _utilization_history(resources: list[Resource], now: datetime.datetime, rng:
         gpus = float(resource.capacity) if gpu else 0.0
         rows = []
         for moment in moments:
+            if moment >= until[resource.pk]:
+                break
             if outage[0] <= moment < outage[1]:
                 continue  # missing, not zero
             hour = moment.hour + moment.minute / 60
@@ -150,15 +171,22 @@ def _usage_history(admin, cluster: Resource, now: datetime.datetime, rng: random
     attribution.save_attribution(source, rows)
 
 
+# Hardening that improves from poor, one that starts good and holds, one that regresses, one
+# flat and middling, one that improves fast: the posture page has something to say about each.
+PROFILES = [(78, 10, 82, 8, 1), (41, 34, 38, 40, 6), (74, -18, 80, -22, 2), (60, 0, 63, 2, 3), (48, 22, 52, 30, 4)]
+
+
 def _security_history(admin, resources: list[Resource], now: datetime.datetime, rng: random.Random) -> None:
     """Weekly Lynis and OpenSCAP scans and fortnightly image scans; the last resource stops
     being scanned three weeks ago, so it shows as stale."""
     for index, resource in enumerate(resources):
         stale = index == len(resources) - 1
+        # Each resource its own story: (Lynis start, Lynis change, OpenSCAP start, change, critical CVEs at start).
+        lynis_from, lynis_by, oscap_from, oscap_by, cves = PROFILES[index % len(PROFILES)]
         for weeks_ago in range(12, 0 if not stale else 2, -1):
             when = now - datetime.timedelta(weeks=weeks_ago - 1, hours=rng.randint(1, 20))
             progress = (12 - weeks_ago) / 12
-            index_value = int(52 + 25 * progress + rng.randint(-3, 3))
+            index_value = int(lynis_from + lynis_by * progress + rng.randint(-2, 2))
             security.ingest_report(
                 admin,
                 resource=resource,
@@ -169,12 +197,12 @@ def _security_history(admin, resources: list[Resource], now: datetime.datetime, 
             security.ingest_report(
                 admin,
                 resource=resource,
-                data=_xccdf(when, 55 + 30 * progress, rng),
+                data=_xccdf(when, oscap_from + oscap_by * progress, rng),
                 filename="results.xml",
                 origin=ScanOrigin.UPLOAD,
             )
             if weeks_ago % 2 == 0:
-                critical = max(0, int(4 - 4 * progress + rng.randint(0, 1)))
+                critical = max(0, int(cves - cves * progress + rng.randint(0, 1)))
                 security.ingest_report(
                     admin,
                     resource=resource,

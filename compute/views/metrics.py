@@ -14,20 +14,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Sum
 from django.db.models.functions import TruncDay, TruncHour
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from charters.models import Charter
 from compute import permissions, selectors
-from compute.choices import MetricSourceKind, ResourceStatus, ScanKind, ScanOrigin
+from compute.choices import MetricSourceKind, ResourceKind, ResourceStatus, ScanKind, ScanOrigin
 from compute.collectors import catalogue
-from compute.forms.metrics import RangeForm, ReportUploadForm
+from compute.forms.metrics import RANGES, RangeForm, ReportUploadForm
 from compute.models import MetricSource, Resource, SecurityScan, UsageAttribution
 from compute.services.metrics import security
 
-CHART_METRICS = [catalogue.GPU_UTIL, catalogue.CPU_UTILIZATION, catalogue.MEMORY_UTILIZATION]
+# Each chart and the kinds of resource it is about: a GPU chart lists GPU clusters only, never
+# storage or CPU pools; CPU and memory apply to every kind.
+CHART_METRICS = [
+    (catalogue.GPU_UTIL, {ResourceKind.GPU_CLUSTER}),
+    (catalogue.CPU_UTILIZATION, None),
+    (catalogue.MEMORY_UTILIZATION, None),
+]
 
 
 def _range(request: HttpRequest) -> tuple[RangeForm, datetime.datetime, datetime.datetime]:
@@ -37,29 +43,37 @@ def _range(request: HttpRequest) -> tuple[RangeForm, datetime.datetime, datetime
     return form, end - span, end
 
 
-@login_required
-def utilization(request: HttpRequest) -> HttpResponse:
-    """GPU, CPU and memory utilization by resource over a selectable range."""
+def _asked(form: RangeForm) -> str:
+    key = form.cleaned_data["range"] if form.is_bound and form.is_valid() else "24h"
+    return RANGES[key][0]
+
+
+def _charts(request: HttpRequest, metrics=CHART_METRICS):
     form, start, end = _range(request)
     resources = list(Resource.objects.visible_to(request.user).exclude(status=ResourceStatus.RETIRED))
     chosen = form.cleaned_data.get("resources") if form.is_bound and form.is_valid() else None
     if chosen:
         resources = [r for r in resources if r in chosen]
+    asked = _asked(form)
     charts = []
-    for metric in CHART_METRICS:
+    for metric, kinds in metrics:
+        about = [r for r in resources if kinds is None or r.kind in kinds]
         data = (
-            selectors.series(
-                request.user,
-                resources=[str(r.pk) for r in resources],
-                metric=metric,
-                start=start.isoformat(),
-                end=end.isoformat(),
-                step=None,
+            selectors.drawable(
+                selectors.series(
+                    request.user,
+                    resources=[str(r.pk) for r in about],
+                    metric=metric,
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                    step=None,
+                ),
+                asked=asked,
             )
-            if resources
+            if about
             else None
         )
-        if data and not any(v is not None for s in data["series"] for v in s["values"]):
+        if data and not data["series"]:
             data["empty"] = True
         chart_id = f"chart-{metric.lower().replace('_', '-')}"
         charts.append(
@@ -69,12 +83,41 @@ def utilization(request: HttpRequest) -> HttpResponse:
                 "metric": metric,
                 "info": catalogue.info(metric),
                 "data": data,
+                "kinds": ", ".join(sorted(ResourceKind(k).label for k in kinds)) if kinds else "",
             }
         )
+    return form, resources, charts
+
+
+@login_required
+def utilization(request: HttpRequest) -> HttpResponse:
+    """GPU, CPU and memory utilization by resource over a selectable range. A resource that
+    no source collects, or that has no data in the range, gets no line (and no legend entry):
+    it is listed under the chart with the reason. Each chart's table alternative is a page of
+    its own (a link under the chart), so this page stays small with many resources."""
+    form, resources, charts = _charts(request)
+    query = request.GET.urlencode()
     return render(
         request,
         "compute/dashboards/utilization.html",
-        {"form": form, "charts": charts, "resources": resources, "sources": _sources(resources)},
+        {"form": form, "charts": charts, "resources": resources, "sources": _sources(resources), "query": query},
+    )
+
+
+@login_required
+def utilization_table(request: HttpRequest) -> HttpResponse:
+    """One utilization chart's data as a table: the same range, resources and series."""
+    wanted = request.GET.get("metric", "")
+    chosen = [(metric, kinds) for metric, kinds in CHART_METRICS if metric == wanted]
+    if not chosen:
+        raise Http404("No such chart.")
+    form, resources, charts = _charts(request, chosen)
+    back = request.GET.copy()
+    back.pop("metric", None)
+    return render(
+        request,
+        "compute/dashboards/table.html",
+        {"form": form, "chart": charts[0], "back": back.urlencode()},
     )
 
 
@@ -119,6 +162,16 @@ def usage(request: HttpRequest) -> HttpResponse:
         }
         for charter_id, values in by_charter.items()
     ]
+    bucket = datetime.timedelta(hours=1) if hourly else datetime.timedelta(days=1)
+    moment = datetime.datetime.fromisoformat
+    covered = selectors.coverage(
+        moment(buckets[0]) if buckets else None,
+        moment(buckets[-1]) + bucket if buckets else None,
+        start=start,
+        end=end,
+        asked=_asked(form),
+        slack=2 * bucket,
+    )
     table = [{"charter": visible[c], "total": t} for c, t in sorted(totals.items(), key=lambda i: -i[1])]
     latest = UsageAttribution.objects.aggregate(latest=Max("hour"))["latest"]
     prometheus = MetricSource.objects.filter(kind=MetricSourceKind.PROMETHEUS).exclude(charter_label="")
@@ -128,6 +181,7 @@ def usage(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "chart": {"series": series, "unit": "GPU-hours", "granularity": "hour" if hourly else "day"},
+            "coverage": covered,
             "table": table,
             "latest": latest,
             "sources": [{"source": s, "freshness": selectors.freshness(s)} for s in prometheus],
@@ -140,40 +194,31 @@ def security_posture(request: HttpRequest) -> HttpResponse:
     """Per resource: latest score of each scanner, vulnerabilities, attestation, staleness, trend."""
     resources = Resource.objects.visible_to(request.user).exclude(status=ResourceStatus.RETIRED)
     postures = selectors.posture(resources)
-    since = timezone.now() - datetime.timedelta(days=180)
-    history = (
+    now = timezone.now()
+    since = now - datetime.timedelta(days=TREND_DAYS)
+    history = list(
         SecurityScan.objects.filter(resource__in=resources, scanned_at__gte=since)
         .order_by("scanned_at")
         .values("resource_id", "kind", "scanned_at", "score", "critical", "high")
     )
-    names = {r.pk: r.name for r in resources}
-    stale_threshold = selectors.stale_before()
-    trends: dict[str, list[dict]] = {"score": [], "vulnerabilities": []}
-    grouped: dict[tuple, dict] = {}
-    for scan in history:
-        when = scan["scanned_at"].isoformat()
-        if scan["kind"] in (ScanKind.OPENSCAP, ScanKind.LYNIS) and scan["score"] is not None:
-            key = ("score", scan["resource_id"], scan["kind"])
-            label = f"{names[scan['resource_id']]} · {ScanKind(scan['kind']).label.split(' ')[0]}"
-            value = scan["score"]
-        elif scan["kind"] in (ScanKind.TRIVY, ScanKind.GRYPE):
-            key = ("vulnerabilities", scan["resource_id"], "vulns")
-            label = f"{names[scan['resource_id']]} · critical + high"
-            value = scan["critical"] + scan["high"]
-        else:
-            continue
-        entry = grouped.setdefault(key, {"name": label, "times": [], "values": [], "stale": []})
-        entry["times"].append(when)
-        entry["values"].append(value)
-        entry["stale"].append(scan["scanned_at"] < stale_threshold)
-    for (chart, _, _), entry in grouped.items():
-        trends[chart].append(entry)
+    trends = _trends(history, [p.resource for p in postures], stale_before=selectors.stale_before(now))
+    first = history[0]["scanned_at"] if history else None
+    trend_range = selectors.coverage(
+        first,
+        now,
+        start=since,
+        end=now,
+        asked=f"last {TREND_DAYS} days",
+        # Weekly scans: a first scan within a week of the start covers the range.
+        slack=datetime.timedelta(days=7),
+    )
     return render(
         request,
         "compute/dashboards/security.html",
         {
             "postures": postures,
             "trends": trends,
+            "trend_range": trend_range,
             "upload_form": ReportUploadForm(user=request.user)
             if permissions.may_submit_reports(request.user)
             else None,
@@ -182,6 +227,58 @@ def security_posture(request: HttpRequest) -> HttpResponse:
             "recent": SecurityScan.objects.filter(resource__in=resources).select_related("resource")[:20],
         },
     )
+
+
+TREND_DAYS = 180
+ORDER = ["OpenSCAP", "Lynis", "Trivy", "Grype"]
+
+
+def _trends(history: list[dict], resources: list[Resource], *, stale_before: datetime.datetime) -> dict:
+    """The security trends as small multiples: one small chart per resource for the scores
+    (OpenSCAP and Lynis, 0–100) and one per resource for critical + high vulnerabilities, each
+    chart with its resource's two or fewer series; every chart of a kind shares its y range and
+    its time range, so they compare at a glance."""
+    names = {r.pk: r.name for r in resources}
+    charts: dict[str, dict[int, dict[str, dict]]] = {"score": defaultdict(dict), "vulnerabilities": defaultdict(dict)}
+    for scan in history:
+        if scan["kind"] in (ScanKind.OPENSCAP, ScanKind.LYNIS) and scan["score"] is not None:
+            chart, name, value = "score", ScanKind(scan["kind"]).label.split(" ")[0], float(scan["score"])
+        elif scan["kind"] in (ScanKind.TRIVY, ScanKind.GRYPE):
+            chart, name, value = (
+                "vulnerabilities",
+                ScanKind(scan["kind"]).label.split(" ")[0],
+                scan["critical"] + scan["high"],
+            )
+        else:
+            continue
+        entry = charts[chart][scan["resource_id"]].setdefault(
+            name, {"name": name, "times": [], "values": [], "stale": []}
+        )
+        entry["times"].append(scan["scanned_at"].isoformat())
+        entry["values"].append(value)
+        entry["stale"].append(scan["scanned_at"] < stale_before)
+    times = [h["scanned_at"] for h in history]
+    span = [times[0].isoformat(), timezone.now().isoformat()] if times else None
+    most = max((v for c in charts["vulnerabilities"].values() for e in c.values() for v in e["values"]), default=0)
+    ymax = {"score": 100, "vulnerabilities": max(5, most) * 1.1}
+    out: dict[str, list[dict]] = {}
+    for chart, by_resource in charts.items():
+        out[chart] = [
+            {
+                "id": f"{chart}-trend-{resource_id}",
+                "data_id": f"{chart}-trend-{resource_id}-data",
+                "resource": names[resource_id],
+                # A fixed order, so the line styles the page names (solid OpenSCAP, dashed Lynis) hold.
+                "data": {
+                    "traces": sorted(by_resource[resource_id].values(), key=lambda t: ORDER.index(t["name"])),
+                    "ymax": ymax[chart],
+                    "range": span,
+                },
+            }
+            for resource_id in names
+            if resource_id in by_resource
+        ]
+    return out
 
 
 @login_required

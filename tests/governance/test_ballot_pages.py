@@ -46,7 +46,7 @@ class BallotPageTests(BallotTestCase):
         page = self.client.get(f"/ballots/{ballot.pk}/").content.decode()
         self.assertIn("You have not voted yet.", page)
         self.assertIn('hx-trigger="every 4s"', page)
-        self.assertIn("vendor/plotly/plotly.min.js", page)
+        self.assertIn("vendor/plotly-basic/plotly-basic.min.js", page)
         response = self.client.post(f"/ballots/{ballot.pk}/vote/", {"choice": "no"}, follow=True)
         self.assertContains(response, "Your vote is recorded: no.")
         self.assertContains(response, "You voted <strong>no</strong>")

@@ -84,7 +84,7 @@ class OfflineDocsTests(PortalTestCase):
     def test_static_files_are_served_without_debug(self):
         response = self.client.get("/static/css/portal.css")
         self.assertEqual(response.status_code, 200)
-        response = self.client.get("/static/vendor/plotly/plotly.min.js")
+        response = self.client.get("/static/vendor/plotly-basic/plotly-basic.min.js")
         self.assertEqual(response.status_code, 200)
 
     def test_an_unknown_api_path_is_a_json_404(self):

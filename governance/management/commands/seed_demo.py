@@ -27,6 +27,8 @@ ORGANIZATIONS = [
     ("Northwind AI", "Northwind", Sector.PRIVATE, "EU"),
     ("Helios Compute", "Helios", Sector.PRIVATE, "EU"),
     ("Aurora Labs", "Aurora", Sector.PRIVATE, "US"),
+    # A member organization with no seat on the committee: its charter's ballot recuses nobody.
+    ("Open Data Institute", "ODI", Sector.PUBLIC, "EU"),
 ]
 
 # username, first, last, organization short name, committee role (or None), portal roles

@@ -107,7 +107,7 @@ class CreditPageTests(CreditsTestCase):
             response = self.client.get(url)
         self.assertContains(response, "<strong>4,900</strong> credits")
         self.assertContains(response, "Forecast exhaustion")
-        self.assertContains(response, 'src="/static/vendor/plotly/plotly.min.js"')
+        self.assertContains(response, 'src="/static/vendor/plotly-basic/plotly-basic.min.js"')
         chart = response.context["chart"]
         self.assertEqual(chart["allocated"][-1], "5000.0000")
         self.assertTrue(chart["forecast"]["days"])

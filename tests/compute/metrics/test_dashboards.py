@@ -56,7 +56,7 @@ class DashboardTests(PortalTestCase):
         self.assertIn("Collected 3\xa0minutes ago", html)
         self.assertIn("down since", html)
         self.assertIn('data-chart="series"', html)
-        self.assertIn("/static/vendor/plotly/plotly.min.js", html)
+        self.assertIn("/static/vendor/plotly-basic/plotly-basic.min.js", html)
         self.assertIn("/static/js/metrics-dashboards.js", html)
 
     def test_charts_carry_gaps_as_nulls_and_a_table_alternative(self):
@@ -69,10 +69,14 @@ class DashboardTests(PortalTestCase):
         cluster = next(s for s in data["series"] if s["resource_name"] == "Sovereign GPU cluster")
         self.assertIn(None, cluster["values"])
         self.assertNotIn(0, cluster["values"])
-        self.assertLessEqual(len(data["times"]), 1000)
-        self.assertIn("as a table</summary>", html)
+        self.assertLessEqual(data["slots"], 1000)
+        self.assertEqual(len(cluster["values"]), data["slots"])
+        self.assertIn("GPU utilization as a table</a>", html)
+        self.assertNotIn('<table class="data-table">', html)  # the table is a page of its own
+        html = self.page("/compute/dashboards/table/?metric=DCGM_FI_DEV_GPU_UTIL&range=24h")
         self.assertIn('<th scope="col" class="num">Sovereign GPU cluster</th>', html)
-        self.assertIn('<td class="num">—</td>', html)
+        # The two missing hours are one row of the table, not 24 rows of dashes.
+        self.assertRegex(html, r'<th scope="row">[0-9-]+ [0-9:]+ to [0-9-]+ [0-9:]+</th><td colspan="1">No data</td>')
 
     def test_no_page_script_is_inline_and_nothing_loads_from_a_cdn(self):
         for url in ("/compute/dashboards/", "/compute/dashboards/usage/", "/compute/dashboards/security/"):
@@ -81,6 +85,10 @@ class DashboardTests(PortalTestCase):
                 attributes, body = script
                 self.assertTrue('src="/static/' in attributes or 'type="application/json"' in attributes, attributes)
             self.assertNotRegex(html, r'(src|href)="(https?:)?//')
+
+    def test_an_unknown_table_is_a_404(self):
+        self.client.force_login(self.public_member)
+        self.assertEqual(self.client.get("/compute/dashboards/table/?metric=nope").status_code, 404)
 
     def test_a_range_and_resources_can_be_chosen(self):
         html = self.page(f"/compute/dashboards/?range=30d&resources={self.pool.pk}")
