@@ -125,6 +125,65 @@ class RollupPropertyTests(HypothesisTestCase):
         assert_rollups_match_raw(self, resource, Metric.objects.get(name="cpu_utilization"))
 
 
+class IncrementalRollupPropertyTests(HypothesisTestCase):
+    """PostgreSQL merges each batch's aggregates into the rollups (recomputing only the buckets
+    where a stored value changed): the result must equal rollups recomputed from the raw samples,
+    for several series at once, with duplicate keys inside a batch (the later wins), samples sent
+    again unchanged, and samples sent again with a new value."""
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        batches=st.lists(
+            st.lists(
+                st.tuples(
+                    st.integers(0, 1),  # resource
+                    st.sampled_from(["cpu_utilization", "DCGM_FI_DEV_GPU_UTIL"]),
+                    st.integers(0, 2 * 24 * 3600),  # within two days: hours and a midnight
+                    st.sampled_from([0.0, 1.5, 50.0, 99.0, -3.25]) | st.floats(-1e3, 1e3, allow_nan=False),
+                ),
+                min_size=1,
+                max_size=30,
+            ),
+            min_size=1,
+            max_size=5,
+        ),
+        resend=st.lists(st.tuples(st.integers(0, 200), st.booleans()), max_size=10),
+    )
+    def test_incremental_rollups_equal_recomputed_ones(self, batches, resend):
+        resources = [
+            Resource.objects.create(name=f"GPU I{n}", kind="gpu_cluster", capacity=8, jurisdiction="EU")
+            for n in range(2)
+        ]
+        start = NOW - datetime.timedelta(days=2)
+        sent: list[tuple] = []
+        expected: dict[tuple, float] = {}
+        for batch in batches:
+            by_resource: dict[int, list] = {0: [], 1: []}
+            for resource_index, name, second, value in batch:
+                moment = start + datetime.timedelta(seconds=second)
+                by_resource[resource_index].append((name, moment, value))
+                sent.append((resource_index, name, moment, value))
+            for resource_index, rows in by_resource.items():
+                if rows:
+                    store.save(resources[resource_index].pk, rows)
+                for name, moment, value in rows:
+                    expected[(resource_index, name, moment)] = value
+        # Earlier samples sent again, unchanged or with a new value.
+        for index, change in resend:
+            resource_index, name, moment, value = sent[index % len(sent)]
+            value = value + 7.0 if change else expected[(resource_index, name, moment)]
+            store.save(resources[resource_index].pk, [(name, moment, value)])
+            expected[(resource_index, name, moment)] = value
+        index_of = {resource.pk: n for n, resource in enumerate(resources)}
+        stored = {
+            (index_of[s.resource_id], s.metric.name, s.time): s.value for s in Sample.objects.select_related("metric")
+        }
+        self.assertEqual(stored, expected)
+        for resource in resources:
+            for metric in Metric.objects.all():
+                assert_rollups_match_raw(self, resource, metric)
+
+
 class SeriesAPITests(PortalTestCase):
     URL = "/api/metrics/series/"
 
