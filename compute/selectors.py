@@ -62,24 +62,23 @@ class AccountSummary:
         return (self.consumed * 100 / self.allocated).quantize(Decimal("0.1"))
 
 
-def _sums_by_kind(entries, key: str) -> dict[int, dict[str, Decimal]]:
-    """{key value: {transaction kind: sum}} in one query; a reversal counts under the kind it
+def _day_sums(days, key: str) -> dict[int, dict[str, Decimal]]:
+    """{key value: {transaction kind: sum}} from the accounts' daily summaries in one query (as
+    many rows as days, whatever the number of entries); a reversal counts under the kind it
     reverses (a refunded debit lowers the usage)."""
-    rows = (
-        entries.values(key, "transaction__kind", "transaction__reverses__kind").annotate(total=Sum("amount")).order_by()
-    )
     sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for row in rows:
-        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        sums[row[key]][kind] += exact(row["total"])
+    for holder, kind, total in (
+        days.values(key, "kind").annotate(total=Sum("amount")).order_by().values_list(key, "kind", "total")
+    ):
+        sums[holder][kind] += exact(total)
     return sums
 
 
 def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
     """{charter id: (allocated, consumed)} for the charters that have an account, in one
     query: the same sums as account_summary, for many charters at once (roadmap evidence)."""
-    sums = _sums_by_kind(
-        LedgerEntry.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER),
+    sums = _day_sums(
+        AccountDay.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER),
         "account__charter_id",
     )
     return {
@@ -305,7 +304,7 @@ def account_states(accounts: Iterable[CreditAccount], today: datetime.date | Non
     accounts = list(accounts)
     today = today or timezone.localdate()
     ids = [a.pk for a in accounts]
-    sums = _sums_by_kind(LedgerEntry.objects.filter(account_id__in=ids), "account_id")
+    sums = _day_sums(AccountDay.objects.filter(account_id__in=ids), "account_id")
     since = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(days=BURN_WINDOW_DAYS), datetime.time())
     )
