@@ -225,6 +225,25 @@ class DailyRollup(Rollup):
         db_table = "compute_metric_daily"
 
 
+class SeriesVersion(models.Model):
+    """Which write a series' rollups were last changed by: a fresh token per ingested batch.
+
+    Series answers are cached, pre-serialised, under the token of each series they read
+    (compute.services.metrics.series_cache), so a batch that changes a series makes every
+    cached answer over it unreachable, in the same transaction as the rollups."""
+
+    pk = models.CompositePrimaryKey("resource_id", "metric_id")
+    resource = models.ForeignKey("compute.Resource", on_delete=models.CASCADE, related_name="+", db_index=False)
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", db_index=False)
+    token = models.UUIDField()
+
+    class Meta:
+        db_table = "compute_metric_series_version"
+
+    def __str__(self) -> str:
+        return f"{self.metric_id}@{self.resource_id} {self.token}"
+
+
 class UsageAttributionQuerySet(models.QuerySet):
     def visible_to(self, user) -> UsageAttributionQuerySet:
         """Aggregate usage is public within the portal (DESIGN.md: auditors and the public read it)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import io
 import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from compute.choices import Resolution
 from compute.collectors import catalogue
-from compute.models import DailyRollup, HourlyRollup, Metric, Sample
+from compute.models import DailyRollup, HourlyRollup, Metric, Sample, SeriesVersion
 
 STAGE = "metric_ingest_stage"
 DELTA = "metric_ingest_delta"
@@ -127,7 +128,20 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
                 _refresh_hourly(cursor)
                 _refresh_daily(cursor)
                 cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - PostgreSQL empties it at commit
+        _new_versions({(r, m) for r, m, _ in batch})
     return len(staged)
+
+
+def _new_versions(series: set[tuple[int, int]]) -> None:
+    """A fresh token for each series the batch wrote, in its transaction: cached answers over
+    them (series_cache) are not found again."""
+    token = uuid.uuid4()
+    SeriesVersion.objects.bulk_create(
+        [SeriesVersion(resource_id=r, metric_id=m, token=token) for r, m in sorted(series)],
+        update_conflicts=True,
+        unique_fields=["resource", "metric"],
+        update_fields=["token"],
+    )
 
 
 def _upsert_samples(cursor) -> None:

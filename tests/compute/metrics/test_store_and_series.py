@@ -4,8 +4,10 @@ at a drawable number of points, with gaps where data is missing."""
 from __future__ import annotations
 
 import datetime
+import json
 import random
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncDay, TruncHour
@@ -16,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+from compute import selectors
 from compute.models import DailyRollup, HourlyRollup, Metric, Resource, Sample
 from compute.services.metrics import sources, store
 from tests.api_checks import APIResourceChecks
@@ -329,12 +332,56 @@ class SeriesAPITests(PortalTestCase):
             "step": 3600,
         }
         client = self.api(self.public_member)
-        client.get(self.URL, {**params, "resource": self.resources[0].pk})
+        everyone = {**params, "resource": ",".join(str(r.pk) for r in self.resources)}
+        client.get(self.URL, everyone)  # each series' data cached (pre-serialised) from here on
         with CaptureQueriesContext(connection) as one:
             client.get(self.URL, {**params, "resource": self.resources[0].pk})
         with self.assertNumQueries(len(one)):
-            response = client.get(self.URL, {**params, "resource": ",".join(str(r.pk) for r in self.resources)})
+            response = client.get(self.URL, everyone)
         self.assertEqual(len(response.json()["series"]), 3)
+
+    def test_a_cached_answer_is_the_same_document_and_never_outlives_a_write(self):
+        params = {
+            "resource": ",".join(str(r.pk) for r in self.resources),
+            "metric": "DCGM_FI_DEV_GPU_UTIL",
+            "start": (NOW - datetime.timedelta(days=3)).isoformat(),
+            "end": NOW.isoformat(),
+            "step": "3600",
+        }
+        client = self.api(self.public_member)
+        rollups = HourlyRollup._meta.db_table
+        for envelope in ("", "1"):
+            query = {**params, "envelope": envelope}
+            with CaptureQueriesContext(connection) as cold:
+                first = client.get(self.URL, query)
+            with CaptureQueriesContext(connection) as warm:
+                second = client.get(self.URL, query)
+            self.assertEqual(first.status_code, 200)
+            self.assertEqual(first["Content-Type"], "application/json")
+            self.assertTrue(any(rollups in q["sql"] for q in cold.captured_queries))
+            self.assertFalse(any(rollups in q["sql"] for q in warm.captured_queries), "answered from the cache")
+            self.assertEqual(second.json(), first.json())
+            # The same document as the dashboards' selector builds.
+            expected = selectors.series(
+                self.public_member,
+                resources=[params["resource"]],
+                metric=params["metric"],
+                start=params["start"],
+                end=params["end"],
+                step=params["step"],
+                envelope=bool(envelope),
+            )
+            self.assertEqual(first.json(), json.loads(json.dumps(expected, cls=DjangoJSONEncoder)))
+        # A batch that changes one series: its next answer is read again and shows the change.
+        hour = NOW - datetime.timedelta(hours=2)
+        store.save(
+            self.resources[1].pk,
+            [("DCGM_FI_DEV_GPU_UTIL", hour + datetime.timedelta(minutes=m), 1000.0) for m in range(60)],
+        )
+        changed = client.get(self.URL, params).json()
+        slot = changed["times"].index(hour.isoformat().replace("+00:00", "Z"))
+        self.assertEqual(changed["series"][1]["values"][slot], 1000.0)
+        self.assertEqual(changed["series"][0]["values"], first.json()["series"][0]["values"])
 
     def test_bad_parameters_are_a_clear_400(self):
         cases = [
