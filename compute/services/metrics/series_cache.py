@@ -37,12 +37,12 @@ def _fragment(columns: list[list], envelope: bool) -> str:
     return text
 
 
-def key(resource_id: int, metric_id: int, plan: store.Plan, envelope: bool, token) -> str:
+def _key(resource_id: int, metric_id: int, plan: store.Plan, envelope: bool, token) -> str:
     start, end = int(plan.start.timestamp()), int(plan.end.timestamp())
     return f"series:v1:{resource_id}:{metric_id}:{plan.resolution}:{plan.step}:{start}:{end}:{int(envelope)}:{token}"
 
 
-def fragments(asked) -> dict[int, str]:
+def _fragments(asked) -> dict[int, str]:
     """{resource id: the JSON of its data} for the request, from the cache where it can be."""
     plan, envelope, ids = asked.plan, asked.envelope, asked.resource_ids
     if asked.metric_row is None:
@@ -53,7 +53,7 @@ def fragments(asked) -> dict[int, str]:
         tokens = SeriesVersion.objects.filter(metric_id=metric_id, resource_id__in=ids).values_list(
             "resource_id", "token"
         )
-        keys = {resource_id: key(resource_id, metric_id, plan, envelope, token) for resource_id, token in tokens}
+        keys = {resource_id: _key(resource_id, metric_id, plan, envelope, token) for resource_id, token in tokens}
     found = cache.get_many(list(keys.values())) if keys else {}
     out = {resource_id: found[k] for resource_id, k in keys.items() if k in found}
     missing = [resource_id for resource_id in ids if resource_id not in out]
@@ -68,7 +68,7 @@ def fragments(asked) -> dict[int, str]:
 
 def answer(asked) -> bytes:
     """The whole answer of /api/metrics/series/ as JSON bytes (the same document as series())."""
-    data = fragments(asked)
+    data = _fragments(asked)
     empty = _fragment([[None] * asked.plan.slots] * 3, asked.envelope)
     header = _dumps(asked.header())[:-1]
     parts = []

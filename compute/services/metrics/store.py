@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -107,6 +108,7 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
     if not batch:
         return 0
     staged = [(r, m, t, v) for (r, m, t), v in batch.items()]
+    _check_series({(r, m) for r, m, _ in batch})
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -115,9 +117,10 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
         _stage_table()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with connection.connection.cursor() as raw:
-                    _copy_rows(raw, STAGE, staged)
-                _upsert_and_merge(cursor)
+                if not _copy_if_new(cursor, staged):
+                    with connection.connection.cursor() as raw:
+                        _copy_rows(raw, STAGE, staged)
+                    _upsert_and_merge(cursor)
             else:
                 adapt = connection.ops.adapt_datetimefield_value
                 cursor.executemany(
@@ -130,6 +133,82 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
                 cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - PostgreSQL empties it at commit
         _new_versions({(r, m) for r, m, _ in batch})
     return len(staged)
+
+
+def _check_series(series: set[tuple[int, int]]) -> None:
+    """The batch's resources and metrics exist (the samples table leaves that to the store)."""
+    from compute.models import Resource
+
+    resources, metrics = {r for r, _ in series}, {m for _, m in series}
+    if Resource.objects.filter(pk__in=resources).count() != len(resources):
+        raise ValueError(f"Samples for a resource that does not exist (ids {sorted(resources)}).")
+    if Metric.objects.filter(pk__in=metrics).count() != len(metrics):
+        raise ValueError(f"Samples of a metric that does not exist (ids {sorted(metrics)}).")
+
+
+# Whether any stored sample lies within a series' time span in the batch: one probe of the
+# primary key per series (a batch holds a few), so an all-new batch is known before writing.
+ANY_STORED = f"""
+SELECT EXISTS (
+    SELECT 1 FROM (VALUES {{spans}}) AS b (resource_id, metric_id, first, last)
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM {Sample._meta.db_table} s
+        WHERE s.resource_id = b.resource_id AND s.metric_id = b.metric_id AND s.time >= b.first AND s.time <= b.last
+        LIMIT 1
+    ) x
+)
+"""  # noqa: S608 - the model's table; the spans are bound
+
+
+def _copy_if_new(cursor, staged: list[tuple[int, int, datetime.datetime, float]]) -> bool:
+    """PostgreSQL, the common case of a collector's next samples: when no stored sample lies in
+    the batch's spans, COPY it straight into the samples and add its per-hour aggregates
+    (summed here, on the way) to the rollups. False, having written nothing, when some sample
+    may already be stored (the batch then goes through the staged upsert); a batch written by
+    someone else meanwhile makes the COPY fail on the key, rolled back to its savepoint."""
+    spans: dict[tuple[int, int], list[datetime.datetime]] = {}
+    hours: dict[tuple[int, int, int], list] = {}
+    for resource_id, metric_id, moment, value in staged:
+        span = spans.get((resource_id, metric_id))
+        if span is None:
+            spans[(resource_id, metric_id)] = [moment, moment]
+        elif moment < span[0]:
+            span[0] = moment
+        elif moment > span[1]:
+            span[1] = moment
+        hour = (resource_id, metric_id, int(moment.timestamp()) // HOUR)
+        bucket = hours.get(hour)
+        if bucket is None:
+            hours[hour] = [1, value, value, value]
+        else:
+            bucket[0] += 1
+            bucket[1] += value
+            if value < bucket[2]:
+                bucket[2] = value
+            elif value > bucket[3]:
+                bucket[3] = value
+    params = [x for (r, m), (first, last) in spans.items() for x in (r, m, first, last)]
+    values = ", ".join(["(%s::bigint, %s::bigint, %s::timestamptz, %s::timestamptz)"] * len(spans))
+    cursor.execute(ANY_STORED.format(spans=values), params)
+    if cursor.fetchone()[0]:
+        return False
+    try:
+        with transaction.atomic(), connection.connection.cursor() as raw:
+            _copy_rows(raw, Sample._meta.db_table, staged)
+    except psycopg.errors.UniqueViolation:
+        return False
+    with (
+        connection.connection.cursor() as raw,
+        raw.copy(
+            f"COPY {DELTA} (resource_id, metric_id, bucket, inserted, count, sum, min, max) FROM STDIN"  # noqa: S608
+        ) as copy,
+    ):
+        for (resource_id, metric_id, hour), (count, total, low, high) in hours.items():
+            bucket = datetime.datetime.fromtimestamp(hour * HOUR, tz=datetime.UTC)
+            copy.write_row((resource_id, metric_id, bucket, True, count, total, low, high))
+    for target, unit in ((HourlyRollup._meta.db_table, "hour"), (DailyRollup._meta.db_table, "day")):
+        cursor.execute(MERGE.format(target=target, unit=unit, delta=DELTA))
+    return True
 
 
 def _new_versions(series: set[tuple[int, int]]) -> None:

@@ -70,6 +70,31 @@ class RollupTests(PortalTestCase):
         self.assertEqual(Sample.objects.filter(resource=self.resource).count(), 30)
         assert_rollups_match_raw(self, self.resource, Metric.objects.get(name="cpu_utilization"))
 
+    def test_samples_of_an_unknown_resource_are_refused_and_nothing_is_written(self):
+        metric_id = store.metric_ids({"cpu_utilization"})["cpu_utilization"]
+        with self.assertRaises(ValueError):
+            store.ingest([(self.resource.pk + 1000, metric_id, NOW, 1.0), (self.resource.pk, metric_id, NOW, 2.0)])
+        with self.assertRaises(ValueError):
+            store.ingest([(self.resource.pk, metric_id + 1000, NOW, 1.0)])
+        self.assertFalse(Sample.objects.exists())
+        self.assertFalse(HourlyRollup.objects.exists())
+
+    def test_a_batch_between_stored_samples_is_merged_like_any_other(self):
+        # Minutes 0, 2, 4 … first (an all-new batch, copied straight in), then 1, 3, 5 … and a
+        # change to minute 10: the second batch lies among stored samples and is upserted.
+        start = NOW - datetime.timedelta(hours=5)
+        store.save(
+            self.resource.pk,
+            [("cpu_utilization", start + datetime.timedelta(minutes=m), 1.0) for m in range(0, 240, 2)],
+        )
+        store.save(
+            self.resource.pk,
+            [("cpu_utilization", start + datetime.timedelta(minutes=m), 3.0) for m in range(1, 240, 2)]
+            + [("cpu_utilization", start + datetime.timedelta(minutes=10), -5.0)],
+        )
+        self.assertEqual(Sample.objects.filter(resource=self.resource).count(), 240)
+        assert_rollups_match_raw(self, self.resource, Metric.objects.get(name="cpu_utilization"))
+
     def test_non_finite_values_are_never_stored(self):
         stored = store.save(
             self.resource.pk,
