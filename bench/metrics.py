@@ -341,8 +341,7 @@ def _prometheus_query(n_resources: int, start, end, minutes: int, portal_median:
         p99(samples) * 1000,
         portal_median / median(samples),
         "ms",
-        f"{points:,} points over HTTP, {blocks} TSDB blocks; ratio = portal over gunicorn / Prometheus "
-        "(target <= 0.5)",
+        f"{points:,} points over HTTP, {blocks} TSDB blocks; ratio = portal over gunicorn / Prometheus (target <= 0.5)",
     )
 
 
