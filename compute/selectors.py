@@ -72,24 +72,23 @@ class AccountSummary:
         return (self.consumed * 100 / self.allocated).quantize(Decimal("0.1"))
 
 
-def _sums_by_kind(entries, key: str) -> dict[int, dict[str, Decimal]]:
-    """{key value: {transaction kind: sum}} in one query; a reversal counts under the kind it
+def _day_sums(days, key: str) -> dict[int, dict[str, Decimal]]:
+    """{key value: {transaction kind: sum}} from the accounts' daily summaries in one query (as
+    many rows as days, whatever the number of entries); a reversal counts under the kind it
     reverses (a refunded debit lowers the usage)."""
-    rows = (
-        entries.values(key, "transaction__kind", "transaction__reverses__kind").annotate(total=Sum("amount")).order_by()
-    )
     sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for row in rows:
-        kind = row["transaction__reverses__kind"] or row["transaction__kind"]
-        sums[row[key]][kind] += exact(row["total"])
+    for holder, kind, total in (
+        days.values(key, "kind").annotate(total=Sum("amount")).order_by().values_list(key, "kind", "total")
+    ):
+        sums[holder][kind] += exact(total)
     return sums
 
 
 def charter_allocation_and_use(charter_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
     """{charter id: (allocated, consumed)} for the charters that have an account, in one
     query: the same sums as account_summary, for many charters at once (roadmap evidence)."""
-    sums = _sums_by_kind(
-        LedgerEntry.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER),
+    sums = _day_sums(
+        AccountDay.objects.filter(account__charter_id__in=list(charter_ids), account__kind=AccountKind.CHARTER),
         "account__charter_id",
     )
     return {
@@ -315,7 +314,7 @@ def account_states(accounts: Iterable[CreditAccount], today: datetime.date | Non
     accounts = list(accounts)
     today = today or timezone.localdate()
     ids = [a.pk for a in accounts]
-    sums = _sums_by_kind(LedgerEntry.objects.filter(account_id__in=ids), "account_id")
+    sums = _day_sums(AccountDay.objects.filter(account_id__in=ids), "account_id")
     since = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(days=BURN_WINDOW_DAYS), datetime.time())
     )
@@ -577,6 +576,50 @@ def _parse_time(raw: str | None, default: datetime.datetime, name: str) -> datet
     return moment
 
 
+@dataclass(frozen=True)
+class SeriesRequest:
+    """A checked series request: what to read, at which plan, and what to say about it."""
+
+    resource_ids: list[int]
+    visible: dict[int, Resource]
+    sources: dict[int, MetricSource]
+    metric: str
+    metric_row: Metric | None
+    plan: store.Plan
+    envelope: bool
+    now: datetime.datetime
+
+    def header(self) -> dict:
+        info = catalogue.info(self.metric)
+        plan, row = self.plan, self.metric_row
+        first = int(plan.start.timestamp())
+        return {
+            "metric": self.metric,
+            "label": row.label if row and row.label else info.label,
+            "unit": row.unit if row else info.unit,
+            "start": plan.start.isoformat(),
+            "end": plan.end.isoformat(),
+            "step": plan.step,
+            "resolution": plan.resolution,
+            # One time axis for every series: the slots are the same, and sending them once keeps
+            # a 50-resource answer small.
+            "times": [
+                datetime.datetime.fromtimestamp(first + i * plan.step, tz=datetime.UTC)
+                .isoformat()
+                .replace("+00:00", "Z")
+                for i in range(plan.slots)
+            ],
+        }
+
+    def about(self, resource_id: int) -> dict:
+        """A series' own fields other than its data."""
+        return {
+            "resource": resource_id,
+            "resource_name": self.visible[resource_id].name,
+            "freshness": freshness(self.sources.get(resource_id), self.now),
+        }
+
+
 def series(
     user,
     *,
@@ -587,14 +630,55 @@ def series(
     step: str | None,
     envelope: bool = False,
 ) -> dict:
-    """Downsampled series of one metric for one or more resources: the answer of
-    /api/metrics/series/ and the data of the dashboards.
+    """Downsampled series of one metric for one or more resources: the data of the dashboards
+    (and, pre-serialised by series_json, the answer of /api/metrics/series/).
 
     `times` holds the start of each slot (UTC); each series has `values` (the mean per slot)
     aligned with it, and with `envelope` also `min` and `max` per slot.
 
     Every slot of the planned grid is present; a slot without data is null, so a chart
     draws a gap there, never a zero."""
+    asked = series_request(user, resources=resources, metric=metric, start=start, end=end, step=step, envelope=envelope)
+    plan = asked.plan
+    data = {}
+    if asked.metric_row:
+        data = store.read_series(asked.resource_ids, asked.metric_row.pk, plan, envelope=envelope)
+    empty = [None] * plan.slots
+    out = []
+    for resource_id in asked.resource_ids:
+        columns = data.get(resource_id) or [empty, empty, empty]
+        about = asked.about(resource_id)
+        series_out = {
+            "resource": about["resource"],
+            "resource_name": about["resource_name"],
+            "values": columns[0],
+            "freshness": about["freshness"],
+        }
+        if envelope:
+            series_out["min"], series_out["max"] = columns[1], columns[2]
+        out.append(series_out)
+    return {**asked.header(), "series": out}
+
+
+def series_json(user, **query) -> bytes:
+    """series() as JSON bytes, with each series' data from the cache of pre-serialised answers
+    (compute.services.metrics.series_cache) when its rollups have not changed since."""
+    from compute.services.metrics import series_cache
+
+    return series_cache.answer(series_request(user, **query))
+
+
+def series_request(
+    user,
+    *,
+    resources: list[str],
+    metric: str,
+    start: str | None,
+    end: str | None,
+    step: str | None,
+    envelope: bool = False,
+) -> SeriesRequest:
+    """The request checked (ValidationError says what is wrong) and planned."""
     now = timezone.now()
     end_at = _parse_time(end, now, "end")
     start_at = _parse_time(start, end_at - datetime.timedelta(hours=24), "start")
@@ -634,40 +718,16 @@ def series(
         sampled = max((s.step_seconds for s in sources.values() if s.enabled), default=60)
         step_seconds = max(sampled, math.ceil(span / settings.METRICS_DEFAULT_POINTS))
     plan = store.plan(start_at, end_at, step_seconds)
-    metric_row = Metric.objects.filter(name=metric).first()
-    data = store.read_series(resource_ids, metric_row.pk, plan, envelope=envelope) if metric_row else {}
-    first = int(plan.start.timestamp())
-    times = [
-        datetime.datetime.fromtimestamp(first + i * plan.step, tz=datetime.UTC).isoformat().replace("+00:00", "Z")
-        for i in range(plan.slots)
-    ]
-    empty = [None] * plan.slots
-    info = catalogue.info(metric)
-    out = []
-    for resource_id in resource_ids:
-        columns = data.get(resource_id) or [empty, empty, empty]
-        series_out = {
-            "resource": resource_id,
-            "resource_name": visible[resource_id].name,
-            "values": columns[0],
-            "freshness": freshness(sources.get(resource_id), now),
-        }
-        if envelope:
-            series_out["min"], series_out["max"] = columns[1], columns[2]
-        out.append(series_out)
-    return {
-        "metric": metric,
-        "label": metric_row.label if metric_row and metric_row.label else info.label,
-        "unit": metric_row.unit if metric_row else info.unit,
-        "start": plan.start.isoformat(),
-        "end": plan.end.isoformat(),
-        "step": plan.step,
-        "resolution": plan.resolution,
-        # One time axis for every series: the slots are the same, and sending them once keeps
-        # a 50-resource answer small.
-        "times": times,
-        "series": out,
-    }
+    return SeriesRequest(
+        resource_ids=resource_ids,
+        visible=visible,
+        sources=sources,
+        metric=metric,
+        metric_row=Metric.objects.filter(name=metric).first(),
+        plan=plan,
+        envelope=envelope,
+        now=now,
+    )
 
 
 # --- Reading the posture ------------------------------------------------------------------

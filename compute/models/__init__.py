@@ -22,6 +22,7 @@ from compute.models.metrics import (
     Metric,
     MetricSource,
     Sample,
+    SeriesVersion,
     UsageAttribution,
 )
 from compute.models.rates import ResourceRate
@@ -51,6 +52,7 @@ __all__ = [
     "UsageRecord",
     "DailyRollup",
     "HourlyRollup",
+    "SeriesVersion",
     "Metric",
     "MetricSource",
     "ReportDirectory",

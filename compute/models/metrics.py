@@ -166,9 +166,14 @@ class Sample(models.Model):
 
     pk = models.CompositePrimaryKey("resource_id", "metric_id", "time")
     # The composite primary key already indexes resource first; no separate index is wanted on
-    # tables written at this rate.
-    resource = models.ForeignKey("compute.Resource", on_delete=models.CASCADE, related_name="+", db_index=False)
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # tables written at this rate. No foreign-key constraint in the database either: checking
+    # two keys for each of a batch's 100,000 rows at commit took longer than writing them.
+    # store.ingest checks the batch's few resources and metrics exist instead, and deleting a
+    # resource or metric still deletes its samples (Django's CASCADE).
+    resource = models.ForeignKey(
+        "compute.Resource", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     time = models.DateTimeField()
     value = models.FloatField()
 
@@ -223,6 +228,25 @@ class DailyRollup(Rollup):
 
     class Meta:
         db_table = "compute_metric_daily"
+
+
+class SeriesVersion(models.Model):
+    """Which write a series' rollups were last changed by: a fresh token per ingested batch.
+
+    Series answers are cached, pre-serialised, under the token of each series they read
+    (compute.services.metrics.series_cache), so a batch that changes a series makes every
+    cached answer over it unreachable, in the same transaction as the rollups."""
+
+    pk = models.CompositePrimaryKey("resource_id", "metric_id")
+    resource = models.ForeignKey("compute.Resource", on_delete=models.CASCADE, related_name="+", db_index=False)
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", db_index=False)
+    token = models.UUIDField()
+
+    class Meta:
+        db_table = "compute_metric_series_version"
+
+    def __str__(self) -> str:
+        return f"{self.metric_id}@{self.resource_id} {self.token}"
 
 
 class UsageAttributionQuerySet(models.QuerySet):

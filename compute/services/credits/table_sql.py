@@ -38,20 +38,22 @@ LEFT JOIN usage_raw_resource rk ON rk.key = r.resource
 LEFT JOIN usage_raw_charter ck ON ck.key = r.charter
 """  # noqa: S608 - no input in it: the patterns above
 
+# The good rows converted, in the table's order (a subquery of FRESH: never written out).
 RESOLVE = f"""
-CREATE TEMP TABLE usage_resolved AS
 SELECT row_number() OVER (ORDER BY r.line) AS seq, %s::varchar(64) AS source, rk.id AS resource_id, ck.id AS charter_id,
        date_trunc('hour', (CASE WHEN r.hour ~ '{ZONE_RE}' THEN trim(r.hour) ELSE trim(r.hour) || '+00:00' END)
                           ::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour,
        round(trim(r.unit_hours)::numeric, 4)::numeric(14, 4) AS unit_hours
-FROM ({CHECK}) c
+FROM usage_checked c
 JOIN usage_raw r ON r.line = c.line
 JOIN usage_raw_resource rk ON rk.key = r.resource
 JOIN usage_raw_charter ck ON ck.key = r.charter
 WHERE c.problem IS NULL
 """  # noqa: S608 - no input in it; the source is bound
 
-DROP = "DROP TABLE IF EXISTS usage_raw, usage_raw_resource, usage_raw_charter, usage_resolved, usage_fresh"
+DROP = (
+    "DROP TABLE IF EXISTS usage_raw, usage_raw_resource, usage_raw_charter, usage_checked, usage_resolved, usage_fresh"
+)
 
 
 def _header(handle: TextIO) -> list[str]:
@@ -137,7 +139,9 @@ def _check() -> tuple[int, list[str]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM usage_raw")
         rows = cursor.fetchone()[0]
-        cursor.execute(f"SELECT line, problem FROM ({CHECK}) c WHERE problem IS NOT NULL ORDER BY line")  # noqa: S608
+        # Checked once: the rows' problems are kept for RESOLVE, which converts the good rows.
+        cursor.execute(f"CREATE TEMP TABLE usage_checked AS {CHECK}")  # noqa: S608 - no input in it
+        cursor.execute("SELECT line, problem FROM usage_checked WHERE problem IS NOT NULL ORDER BY line")
         return rows, [f"row {line}: {problem}" for line, problem in cursor.fetchall()]
 
 
@@ -146,7 +150,7 @@ def _check() -> tuple[int, list[str]]:
 FRESH = f"""
 CREATE TEMP TABLE usage_fresh AS
 SELECT row_number() OVER (ORDER BY r.seq) AS seq, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours
-FROM usage_resolved r
+FROM ({RESOLVE}) r
 WHERE NOT EXISTS (
     SELECT 1 FROM {UsageRecord._meta.db_table} u
     WHERE u.source = r.source AND u.resource_id = r.resource_id AND u.charter_id = r.charter_id AND u.hour = r.hour)
@@ -155,10 +159,9 @@ WHERE NOT EXISTS (
 
 def _post(summary, *, source, actor, batch_size, progress, started) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(RESOLVE, [source])
-        cursor.execute("SELECT COUNT(*) FROM usage_resolved")
+        cursor.execute("SELECT COUNT(*) FROM usage_checked WHERE problem IS NULL")
         resolved = cursor.fetchone()[0]
-        cursor.execute(FRESH)
+        cursor.execute(FRESH, [source])
         cursor.execute("CREATE INDEX ON usage_fresh (seq)")
         cursor.execute("SELECT COUNT(*) FROM usage_fresh")
         total = cursor.fetchone()[0]

@@ -1,11 +1,17 @@
 """The metric store: bulk upserts of raw samples, incremental rollups, retention, series reads.
 
-Ingestion stages a batch in a temporary table (PostgreSQL COPY; executemany on SQLite), then
-runs three set-based statements: upsert the samples on their (resource, metric, time) key,
-recompute the hourly buckets the batch touched from the raw samples, and recompute the daily
-buckets it touched from the hourly ones. Recomputing a touched bucket from its source rows
-(instead of adding the batch to it) keeps every rollup equal to the aggregate of the raw data,
-even when a re-run overwrites values it had sent before.
+Ingestion stages a batch in a temporary table (PostgreSQL COPY; executemany on SQLite) and
+upserts the samples on their (resource, metric, time) key.
+
+On PostgreSQL the rollups are then merged incrementally: the upsert returns the rows it wrote,
+aggregated per hour in the same statement (`metric_ingest_delta`: one row per series, hour and
+whether the rows were new), and those aggregates are added into the hourly and daily buckets
+(count and sum add, minima take the least, maxima the greatest), so the raw samples are never
+read back. A bucket in which the batch *changed* a value that was already stored cannot be
+corrected by adding (the old value may have been its minimum): such buckets, and the days that
+hold them, are recomputed from their source rows, as every touched bucket is on SQLite.
+Unchanged values that a collector sends again write nothing and touch no rollup. Either way
+every rollup equals the aggregate of the raw data (tests/compute/metrics).
 """
 
 from __future__ import annotations
@@ -13,18 +19,21 @@ from __future__ import annotations
 import datetime
 import io
 import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from compute.choices import Resolution
 from compute.collectors import catalogue
-from compute.models import DailyRollup, HourlyRollup, Metric, Sample
+from compute.models import DailyRollup, HourlyRollup, Metric, Sample, SeriesVersion
 
 STAGE = "metric_ingest_stage"
+DELTA = "metric_ingest_delta"
 HOUR = 3600
 DAY = 86400
 
@@ -47,6 +56,12 @@ def _stage_table() -> None:
                 f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (resource_id bigint, metric_id bigint, "
                 "time timestamptz, value double precision) ON COMMIT DELETE ROWS"
             )
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {DELTA} (resource_id bigint, metric_id bigint, "
+                "bucket timestamptz, inserted boolean, count bigint, sum double precision, "
+                "min double precision, max double precision) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute(f"TRUNCATE {DELTA}")  # noqa: S608 - a constant name
         else:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (resource_id integer, metric_id integer, "
@@ -93,6 +108,7 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
     if not batch:
         return 0
     staged = [(r, m, t, v) for (r, m, t), v in batch.items()]
+    _check_series({(r, m) for r, m, _ in batch})
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -101,23 +117,110 @@ def ingest(rows: Iterable[tuple[int, int, datetime.datetime, float]]) -> int:
         _stage_table()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with connection.connection.cursor() as raw:
-                    _copy_rows(raw, STAGE, staged)
-                # Temporary tables are never analyzed automatically; without statistics the
-                # planner may join the batch to the samples the slow way.
-                cursor.execute(f"ANALYZE {STAGE}")
+                if not _copy_if_new(cursor, staged):
+                    with connection.connection.cursor() as raw:
+                        _copy_rows(raw, STAGE, staged)
+                    _upsert_and_merge(cursor)
             else:
                 adapt = connection.ops.adapt_datetimefield_value
                 cursor.executemany(
                     f"INSERT INTO {STAGE} (resource_id, metric_id, time, value) VALUES (%s, %s, %s, %s)",  # noqa: S608
                     [(r, m, adapt(t), v) for r, m, t, v in staged],
                 )
-            _upsert_samples(cursor)
-            _refresh_hourly(cursor)
-            _refresh_daily(cursor)
-            if connection.vendor != "postgresql":  # PostgreSQL empties it at commit
-                cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - a constant table name
+                _upsert_samples(cursor)
+                _refresh_hourly(cursor)
+                _refresh_daily(cursor)
+                cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 - PostgreSQL empties it at commit
+        _new_versions({(r, m) for r, m, _ in batch})
     return len(staged)
+
+
+def _check_series(series: set[tuple[int, int]]) -> None:
+    """The batch's resources and metrics exist (the samples table leaves that to the store)."""
+    from compute.models import Resource
+
+    resources, metrics = {r for r, _ in series}, {m for _, m in series}
+    if Resource.objects.filter(pk__in=resources).count() != len(resources):
+        raise ValueError(f"Samples for a resource that does not exist (ids {sorted(resources)}).")
+    if Metric.objects.filter(pk__in=metrics).count() != len(metrics):
+        raise ValueError(f"Samples of a metric that does not exist (ids {sorted(metrics)}).")
+
+
+# Whether any stored sample lies within a series' time span in the batch: one probe of the
+# primary key per series (a batch holds a few), so an all-new batch is known before writing.
+ANY_STORED = f"""
+SELECT EXISTS (
+    SELECT 1 FROM (VALUES {{spans}}) AS b (resource_id, metric_id, first, last)
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM {Sample._meta.db_table} s
+        WHERE s.resource_id = b.resource_id AND s.metric_id = b.metric_id AND s.time >= b.first AND s.time <= b.last
+        LIMIT 1
+    ) x
+)
+"""  # noqa: S608 - the model's table; the spans are bound
+
+
+def _copy_if_new(cursor, staged: list[tuple[int, int, datetime.datetime, float]]) -> bool:
+    """PostgreSQL, the common case of a collector's next samples: when no stored sample lies in
+    the batch's spans, COPY it straight into the samples and add its per-hour aggregates
+    (summed here, on the way) to the rollups. False, having written nothing, when some sample
+    may already be stored (the batch then goes through the staged upsert); a batch written by
+    someone else meanwhile makes the COPY fail on the key, rolled back to its savepoint."""
+    spans: dict[tuple[int, int], list[datetime.datetime]] = {}
+    hours: dict[tuple[int, int, int], list] = {}
+    for resource_id, metric_id, moment, value in staged:
+        span = spans.get((resource_id, metric_id))
+        if span is None:
+            spans[(resource_id, metric_id)] = [moment, moment]
+        elif moment < span[0]:
+            span[0] = moment
+        elif moment > span[1]:
+            span[1] = moment
+        hour = (resource_id, metric_id, int(moment.timestamp()) // HOUR)
+        bucket = hours.get(hour)
+        if bucket is None:
+            hours[hour] = [1, value, value, value]
+        else:
+            bucket[0] += 1
+            bucket[1] += value
+            if value < bucket[2]:
+                bucket[2] = value
+            elif value > bucket[3]:
+                bucket[3] = value
+    params = [x for (r, m), (first, last) in spans.items() for x in (r, m, first, last)]
+    values = ", ".join(["(%s::bigint, %s::bigint, %s::timestamptz, %s::timestamptz)"] * len(spans))
+    cursor.execute(ANY_STORED.format(spans=values), params)
+    if cursor.fetchone()[0]:
+        return False
+    try:
+        with transaction.atomic(), connection.connection.cursor() as raw:
+            _copy_rows(raw, Sample._meta.db_table, staged)
+    except psycopg.errors.UniqueViolation:
+        return False
+    with (
+        connection.connection.cursor() as raw,
+        raw.copy(
+            f"COPY {DELTA} (resource_id, metric_id, bucket, inserted, count, sum, min, max) FROM STDIN"  # noqa: S608
+        ) as copy,
+    ):
+        for (resource_id, metric_id, hour), (count, total, low, high) in hours.items():
+            bucket = datetime.datetime.fromtimestamp(hour * HOUR, tz=datetime.UTC)
+            copy.write_row((resource_id, metric_id, bucket, True, count, total, low, high))
+    for target, unit in ((HourlyRollup._meta.db_table, "hour"), (DailyRollup._meta.db_table, "day")):
+        cursor.execute(MERGE.format(target=target, unit=unit, delta=DELTA))
+    return True
+
+
+def _new_versions(series: set[tuple[int, int]]) -> None:
+    """A fresh token for each series the batch wrote, in its transaction: cached answers over
+    them (series_cache) are not found again."""
+    token = uuid.uuid4()
+    SeriesVersion.objects.bulk_create(
+        [SeriesVersion(resource_id=r, metric_id=m, token=token) for r, m in sorted(series)],
+        update_conflicts=True,
+        unique_fields=["resource", "metric"],
+        update_fields=["token"],
+    )
 
 
 def _upsert_samples(cursor) -> None:
@@ -131,8 +234,56 @@ def _upsert_samples(cursor) -> None:
     )
 
 
-def _touched(unit: str) -> str:
-    """The distinct (resource, metric, bucket) of the staged batch."""
+# PostgreSQL: the upsert, with what it wrote summed per (series, hour, new or changed). xmax is
+# 0 on a row this statement inserted, and this transaction's id on one it updated.
+UPSERT_AND_SUM = f"""
+WITH written AS (
+    INSERT INTO {Sample._meta.db_table} AS s (resource_id, metric_id, time, value)
+    SELECT resource_id, metric_id, time, value FROM {STAGE}
+    ON CONFLICT (resource_id, metric_id, time) DO UPDATE SET value = excluded.value
+    WHERE s.value <> excluded.value
+    RETURNING s.resource_id, s.metric_id, s.time, s.value, s.xmax = 0 AS inserted
+)
+INSERT INTO {DELTA} (resource_id, metric_id, bucket, inserted, count, sum, min, max)
+SELECT resource_id, metric_id, date_trunc('hour', time), inserted, count(*), sum(value), min(value), max(value)
+FROM written GROUP BY 1, 2, 3, 4
+"""  # noqa: S608 - constant table names
+
+# Buckets (of `unit`) where the batch only added samples: merged by adding.
+MERGE = """
+INSERT INTO {target} AS r (resource_id, metric_id, bucket, count, sum, min, max)
+SELECT d.resource_id, d.metric_id, date_trunc('{unit}', d.bucket), sum(d.count), sum(d.sum), min(d.min), max(d.max)
+FROM {delta} d
+WHERE d.inserted AND NOT EXISTS (
+    SELECT 1 FROM {delta} c WHERE NOT c.inserted AND c.resource_id = d.resource_id AND c.metric_id = d.metric_id
+      AND date_trunc('{unit}', c.bucket) = date_trunc('{unit}', d.bucket))
+GROUP BY 1, 2, 3
+ON CONFLICT (resource_id, metric_id, bucket) DO UPDATE SET
+    count = r.count + excluded.count, sum = r.sum + excluded.sum,
+    min = LEAST(r.min, excluded.min), max = GREATEST(r.max, excluded.max)
+"""
+
+
+def _upsert_and_merge(cursor) -> None:
+    """PostgreSQL: upsert the staged batch and merge what it wrote into the rollups."""
+    cursor.execute(UPSERT_AND_SUM)
+    for target, unit in ((HourlyRollup._meta.db_table, "hour"), (DailyRollup._meta.db_table, "day")):
+        cursor.execute(MERGE.format(target=target, unit=unit, delta=DELTA))
+    # Buckets where a stored value changed: recomputed, hours first, then their days.
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {DELTA} WHERE NOT inserted)")  # noqa: S608 - a constant name
+    if cursor.fetchone()[0]:
+        _refresh_hourly(cursor, changed=True)
+        _refresh_daily(cursor, changed=True)
+
+
+def _touched(unit: str, changed: bool = False) -> str:
+    """The distinct (resource, metric, bucket) of the staged batch; with `changed` (PostgreSQL),
+    those where the batch changed a stored value."""
+    if changed:
+        return (
+            f"SELECT DISTINCT resource_id, metric_id, date_trunc('{unit}', bucket) AS bucket "  # noqa: S608
+            f"FROM {DELTA} WHERE NOT inserted"
+        )
     lite_format = "%Y-%m-%d %H:00:00" if unit == "hour" else "%Y-%m-%d 00:00:00"
     return _sql(
         f"SELECT DISTINCT resource_id, metric_id, date_trunc('{unit}', time) AS bucket FROM {STAGE}",  # noqa: S608
@@ -140,7 +291,9 @@ def _touched(unit: str) -> str:
     )
 
 
-def _refresh(cursor, target: str, source: str, time_col: str, unit: str, aggregates: tuple[str, ...]) -> None:
+def _refresh(
+    cursor, target: str, source: str, time_col: str, unit: str, aggregates: tuple[str, ...], changed: bool = False
+) -> None:
     """Recompute the `unit` buckets of `target` that the staged batch touched, from `source`.
 
     On PostgreSQL each touched bucket is a LATERAL probe of the source's primary key
@@ -149,7 +302,7 @@ def _refresh(cursor, target: str, source: str, time_col: str, unit: str, aggrega
     count, total, low, high = aggregates
     if connection.vendor == "postgresql":
         sql = (
-            f"WITH t AS ({_touched(unit)}) "  # noqa: S608 - constant names
+            f"WITH t AS ({_touched(unit, changed)}) "  # noqa: S608 - constant names
             f"INSERT INTO {target} (resource_id, metric_id, bucket, count, sum, min, max) "
             "SELECT t.resource_id, t.metric_id, t.bucket, a.count, a.sum, a.min, a.max FROM t CROSS JOIN LATERAL ("
             f"SELECT {count} AS count, {total} AS sum, {low} AS min, {high} AS max FROM {source} s "
@@ -172,7 +325,7 @@ def _refresh(cursor, target: str, source: str, time_col: str, unit: str, aggrega
     )
 
 
-def _refresh_hourly(cursor) -> None:
+def _refresh_hourly(cursor, changed: bool = False) -> None:
     _refresh(
         cursor,
         HourlyRollup._meta.db_table,
@@ -180,10 +333,11 @@ def _refresh_hourly(cursor) -> None:
         "time",
         "hour",
         ("count(*)", "sum(s.value)", "min(s.value)", "max(s.value)"),
+        changed,
     )
 
 
-def _refresh_daily(cursor) -> None:
+def _refresh_daily(cursor, changed: bool = False) -> None:
     _refresh(
         cursor,
         DailyRollup._meta.db_table,
@@ -191,6 +345,7 @@ def _refresh_daily(cursor) -> None:
         "bucket",
         "day",
         ("sum(s.count)", "sum(s.sum)", "min(s.min)", "max(s.max)"),
+        changed,
     )
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compute', '0011_ledger_transactions_by_time'),
+        ('compute', '0013_samples_checked_by_the_store'),
         ('governance', '0016_vote_reason'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

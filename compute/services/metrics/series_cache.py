@@ -1,0 +1,78 @@
+"""Pre-serialised series answers: each series' data of /api/metrics/series/ kept as JSON bytes.
+
+A 50-resource, 30-day hourly answer is 36,000 numbers: reading them from the rollups,
+converting them to Python and encoding them as JSON costs far more than the rest of the
+request. The JSON of each series' data is cached under its resource, metric, plan (resolution,
+step, first and last slot, envelope or not) and the series' version token (SeriesVersion), which
+the metric store replaces in the transaction of every batch that writes the series. A changed
+series is therefore never answered from the cache; an unchanged one costs one small query for
+the tokens and one cache round trip. What changes with time or permissions (names, freshness,
+which resources the caller may read) is computed for every request, never cached. Raw-sample
+answers (short ranges, cheap to read) are not cached.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.cache import cache
+
+from compute.choices import Resolution
+from compute.models import SeriesVersion
+from compute.services.metrics import store
+
+TIMEOUT = 24 * 3600
+CACHED_RESOLUTIONS = (Resolution.HOUR, Resolution.DAY)
+
+
+def _dumps(value) -> str:
+    # As DRF's JSONRenderer writes it: compact, UTF-8, no NaN (none is ever stored).
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _fragment(columns: list[list], envelope: bool) -> str:
+    text = f'"values":{_dumps(columns[0])}'
+    if envelope:
+        text += f',"min":{_dumps(columns[1])},"max":{_dumps(columns[2])}'
+    return text
+
+
+def _key(resource_id: int, metric_id: int, plan: store.Plan, envelope: bool, token) -> str:
+    start, end = int(plan.start.timestamp()), int(plan.end.timestamp())
+    return f"series:v1:{resource_id}:{metric_id}:{plan.resolution}:{plan.step}:{start}:{end}:{int(envelope)}:{token}"
+
+
+def _fragments(asked) -> dict[int, str]:
+    """{resource id: the JSON of its data} for the request, from the cache where it can be."""
+    plan, envelope, ids = asked.plan, asked.envelope, asked.resource_ids
+    if asked.metric_row is None:
+        return {}
+    metric_id = asked.metric_row.pk
+    keys: dict[int, str] = {}
+    if plan.resolution in CACHED_RESOLUTIONS:
+        tokens = SeriesVersion.objects.filter(metric_id=metric_id, resource_id__in=ids).values_list(
+            "resource_id", "token"
+        )
+        keys = {resource_id: _key(resource_id, metric_id, plan, envelope, token) for resource_id, token in tokens}
+    found = cache.get_many(list(keys.values())) if keys else {}
+    out = {resource_id: found[k] for resource_id, k in keys.items() if k in found}
+    missing = [resource_id for resource_id in ids if resource_id not in out]
+    if missing:
+        data = store.read_series(missing, metric_id, plan, envelope=envelope)
+        empty = [None] * plan.slots
+        fresh = {r: _fragment(data.get(r) or [empty, empty, empty], envelope) for r in missing}
+        out.update(fresh)
+        cache.set_many({keys[r]: text for r, text in fresh.items() if r in keys}, TIMEOUT)
+    return out
+
+
+def answer(asked) -> bytes:
+    """The whole answer of /api/metrics/series/ as JSON bytes (the same document as series())."""
+    data = _fragments(asked)
+    empty = _fragment([[None] * asked.plan.slots] * 3, asked.envelope)
+    header = _dumps(asked.header())[:-1]
+    parts = []
+    for resource_id in asked.resource_ids:
+        about = _dumps(asked.about(resource_id))[:-1]
+        parts.append(f"{about},{data.get(resource_id, empty)}}}")
+    return f'{header},"series":[{",".join(parts)}]}}'.encode()
