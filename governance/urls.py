@@ -36,6 +36,7 @@ urlpatterns = [
     path("substitutes/<int:pk>/withdraw/", substitutes.withdraw, name="substitute-withdraw"),
     path("account/password/", account.PasswordChange.as_view(), name="password-change"),
     path("account/sign-out-everywhere/", account.sign_out_everywhere, name="sign-out-everywhere"),
+    path("account/api-token/", account.issue_api_token, name="issue-api-token"),
     path("account/two-factor/", two_factor.enrol, name="two-factor"),
     path("account/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
     path("healthz/", errors.healthz, name="healthz"),

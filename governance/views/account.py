@@ -35,8 +35,10 @@ class PasswordChange(PasswordChangeView):
 
 
 @login_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: HttpRequest, new_token: str = "") -> HttpResponse:
     """The person's sign-in: password, two-factor, API tokens, sign out everywhere."""
+    from identity.backends import password_refused
+
     api_tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:20]
     return render(
         request,
@@ -44,9 +46,26 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "api_tokens": api_tokens,
             "token_hours": settings.API_TOKEN_HOURS,
+            "new_token": new_token,
+            # People who sign in through their organization's provider have no password here.
+            "has_password": not password_refused(request.user),
             "form": NotificationDeliveryForm(initial={"notification_delivery": request.user.notification_delivery}),
         },
     )
+
+
+@login_required
+@require_POST
+def issue_api_token(request: HttpRequest) -> HttpResponse:
+    """A new API token for the signed-in person, shown once on the page: the way to the API
+    for people who sign in through single sign-on, whose password the token endpoint refuses.
+    The session already passed the person's second factor where they have one (the two-factor
+    middleware), so the token carries it."""
+    is_verified = getattr(request.user, "is_verified", None)
+    key, _ = tokens.issue_token(request.user, verified=bool(is_verified and is_verified()))
+    response = account(request, new_token=key)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -398,6 +398,24 @@ class EveryWayInNeedsTheSecondFactorTests(BallotTestCase):
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         self.assertEqual(client.get("/api/ballots/").status_code, 401)
 
+    def test_a_person_issues_an_api_token_from_their_account_page(self):
+        self.client.force_login(self.public_member)
+        page = self.client.get("/account/")
+        self.assertContains(page, "Change your password")
+        self.assertEqual(self.client.get("/account/api-token/").status_code, 405)
+        response = self.client.post("/account/api-token/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Cache-Control"], "no-store")
+        key = response.context["new_token"]
+        self.assertContains(response, key)
+        token = ApiToken.objects.get(user=self.public_member)
+        self.assertFalse(token.verified_two_factor)  # no second factor on this session
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        self.assertEqual(client.get("/api/ballots/").status_code, 200)
+        self.assertNotContains(self.client.get("/account/"), key)  # shown once
+        self.assertTrue(AuditEvent.objects.filter(verb="token.issued", object_id=str(token.pk)).exists())
+
     def test_a_person_changes_their_password_and_old_tokens_stop_working(self):
         key = self.ask_token(self.public_member).json()["token"]
         self.client.force_login(self.public_member)

@@ -215,6 +215,22 @@ def test_with_sso_a_person_who_has_an_identity_is_refused_a_password_and_an_admi
 
 
 @pytestmark_db
+def test_a_person_who_signs_in_through_a_provider_gets_api_tokens_from_the_account_page(client, sso_configured):
+    body = make_body()
+    link(body.staff)
+    client.force_login(body.staff)
+    page = client.get("/account/").content.decode()
+    assert "Change your password" not in page
+    assert "identity provider" in page
+    response = client.post("/account/api-token/")
+    key = response.context["new_token"]
+    from django.test import Client
+
+    assert Client().get("/api/ballots/").status_code == 401
+    assert Client().get("/api/ballots/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+
+@pytestmark_db
 def test_without_sso_configured_passwords_work_for_everyone(client):
     body = make_body()
     link(body.staff)
