@@ -203,9 +203,9 @@ def _copy_if_new(cursor, staged: list[tuple[int, int, datetime.datetime, float]]
             f"COPY {DELTA} (resource_id, metric_id, bucket, inserted, count, sum, min, max) FROM STDIN"  # noqa: S608
         ) as copy,
     ):
-        for (resource_id, metric_id, hour), (count, total, low, high) in hours.items():
-            bucket = datetime.datetime.fromtimestamp(hour * HOUR, tz=datetime.UTC)
-            copy.write_row((resource_id, metric_id, bucket, True, count, total, low, high))
+        for (series_resource, series_metric, hour_number), (count, total, low, high) in hours.items():
+            hour_start = datetime.datetime.fromtimestamp(hour_number * HOUR, tz=datetime.UTC)
+            copy.write_row((series_resource, series_metric, hour_start, True, count, total, low, high))
     for target, unit in ((HourlyRollup._meta.db_table, "hour"), (DailyRollup._meta.db_table, "day")):
         cursor.execute(MERGE.format(target=target, unit=unit, delta=DELTA))
     return True
