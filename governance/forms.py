@@ -126,6 +126,12 @@ class MeetingForm(PortalForm):
         narrow(self.fields["committee"], committees if committees is not None else Committee.objects.none())
 
 
+class MeetingEditForm(PortalForm):
+    title = forms.CharField(max_length=200)
+    starts_at = forms.DateTimeField(widget=DateTimeInput())
+    location = forms.CharField(max_length=200, required=False, help_text="A room, or the video link's name.")
+
+
 class AgendaItemForm(PortalForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -33,6 +33,7 @@ meeting_patterns = [
     path("calendar/", meetings.meeting_calendar, name="calendar"),
     path("calendar/<str:token>.ics", meetings.meeting_calendar_feed, name="calendar-feed"),
     path("<int:pk>/", meetings.meeting_detail, name="detail"),
+    path("<int:pk>/edit/", meetings.meeting_edit, name="edit"),
     path("<int:pk>/status/", meetings.meeting_status, name="status"),
     path("<int:pk>/agenda/", meetings.meeting_agenda, name="agenda"),
     path("<int:pk>/attendance/", meetings.meeting_attendance, name="attendance"),

@@ -474,7 +474,7 @@ class SectorAttendanceSerializer(serializers.Serializer):
 class MinutesSerializer(serializers.ModelSerializer):
     class Meta:
         model = Minutes
-        fields = ["status", "body", "approved_by", "approved_at", "digest"]
+        fields = ["status", "body", "approved_by", "approved_at", "digest", "pdf_sha256"]
         read_only_fields = fields
 
 

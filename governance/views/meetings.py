@@ -25,6 +25,7 @@ from governance.choices import (
 from governance.exports import SafeWriter
 from governance.forms import (
     AgendaItemForm,
+    MeetingEditForm,
     MeetingForm,
     MinutesForm,
 )
@@ -61,6 +62,39 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, "The meeting is scheduled.")
             return redirect("meetings:detail", meeting.pk)
     return render(request, "governance/meeting_form.html", {"form": form})
+
+
+@login_required
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move or rename a meeting: a scheduled meeting that moves (time or place) is sent to
+    everyone on its roll again, one SEQUENCE higher, so their calendars move the event."""
+    meeting = get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
+    if not permissions.can_manage_committee(request.user, meeting.committee):
+        raise PermissionDenied("Only the co-chairs and the secretary change a meeting.")
+    form = MeetingEditForm(
+        request.POST or None,
+        initial={"title": meeting.title, "starts_at": meeting.starts_at, "location": meeting.location},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            before = meeting.sequence
+            meeting = services.update_meeting(request.user, meeting, **form.cleaned_data)
+        except web.REFUSALS as error:
+            web.add_service_errors(form, error)
+        else:
+            moved = meeting.sequence > before
+            messages.success(
+                request,
+                "The meeting is moved: everyone on its roll gets the updated invitation."
+                if moved
+                else "The meeting is saved.",
+            )
+            return redirect("meetings:detail", meeting.pk)
+    return render(
+        request,
+        "governance/meeting_form.html",
+        {"form": form, "meeting": meeting, "title": f"Change “{meeting.title}”", "submit": "Save"},
+    )
 
 
 def _meeting(request: HttpRequest, pk: int) -> Meeting:

@@ -91,6 +91,23 @@ class InvitationTests(BallotTestCase):
         self.assertEqual(str(cancelled["status"]), "CANCELLED")
         self.assertNotIn("/reply/", mail.outbox[0].body)
 
+    def test_the_secretary_moves_a_meeting_from_its_page_and_the_roll_is_sent_the_move(self):
+        meeting = self.schedule()
+        mail.outbox.clear()
+        self.client.force_login(self.public_member)
+        self.assertEqual(self.client.get(f"/meetings/{meeting.pk}/edit/").status_code, 403)
+        self.client.force_login(self.secretary)
+        self.assertContains(self.client.get(f"/meetings/{meeting.pk}/"), "Move or rename")
+        form = {"title": "Spring meeting", "starts_at": "2031-03-05T10:00", "location": "Room 4"}
+        bad = self.client.post(f"/meetings/{meeting.pk}/edit/", {**form, "starts_at": "someday"})
+        self.assertEqual(bad.status_code, 200)
+        self.assertContains(bad, "Enter a valid date/time")
+        with tasks_run_in_process(), self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(f"/meetings/{meeting.pk}/edit/", form, follow=True)
+        self.assertContains(response, "everyone on its roll gets the updated invitation")
+        self.assertEqual({m.to[0] for m in mail.outbox}, ROLL)
+        self.assertEqual(event_of(calendar_of(mail.outbox[0]))["sequence"], 1)
+
     def test_the_task_run_twice_sends_once(self):
         meeting = services.schedule_meeting(
             self.secretary, committee=self.committee, title="Spring meeting", starts_at=self.starts
