@@ -315,6 +315,8 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "compute.choices.AccountKind",
         "TransactionKindEnum": "compute.choices.TransactionKind",
         "CreditRequestStatusEnum": "compute.choices.RequestStatus",
+        # Refunds and ledger reversals are decided alike (requested, approved, rejected).
+        "RefundStatusEnum": "compute.choices.RefundStatus",
     },
 }
 

@@ -3,6 +3,7 @@ charters.services; each lifecycle step is POST /api/charters/{id}/<transition>/.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -176,9 +177,12 @@ class CharterViewSet(ServiceModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=ACTION_PERMISSIONS)
     def withdraw_step(self, request, pk=None):
         """Take back your own request to suspend, resume or terminate the charter."""
+        charter = self.get_object()
+        if not permissions.may_take_step(request.user, charter, "suspend"):  # the co-chairs, who ask for these
+            raise PermissionDenied(f"Only the co-chairs of {charter.committee} ask for, and withdraw, these steps.")
         data = StepSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        charter = lifecycle.withdraw_step_consent(request.user, self.get_object(), data.validated_data["step"])
+        charter = lifecycle.withdraw_step_consent(request.user, charter, data.validated_data["step"])
         return Response(self.get_serializer(self.get_queryset().get(pk=charter.pk)).data)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

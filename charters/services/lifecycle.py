@@ -230,6 +230,10 @@ def resume(actor: User, charter: Charter, *, reason: str = "") -> Charter:
 @transaction.atomic
 def withdraw_step_consent(actor: User, charter: Charter, name: str) -> Charter:
     """A co-chair takes back their own open request to suspend, resume or terminate."""
+    require(
+        permissions.may_take_step(actor, charter, name),
+        f"Only the co-chairs of {charter.committee} ask for, and withdraw, these steps.",
+    )
     charter = lock_charter(charter)
     consent = CharterStepConsent.objects.filter(
         charter=charter, step=name, given_by=actor, closed_at__isnull=True
