@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import multiprocessing
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def timings(fn: Callable[[], object], repeat: int, warmup: int = 1) -> list[float]:
@@ -58,3 +65,31 @@ def in_parallel(work: Callable[[tuple], tuple[float | None, str]], tasks: list[t
         results = pool.map(work, tasks, chunksize=1)
         wall = time.perf_counter() - started
     return [s for s, _ in results if s is not None], wall, [e for s, e in results if s is None]
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port: int, *, workers: int, threads: int | None = None, env: dict | None = None):
+    """The portal under a real gunicorn on loopback (gthread when `threads` is given), returned
+    once it answers HTTP (`/healthz/`, whatever its status: the benchmark's own requests check
+    theirs); killed with its error output if it never does."""
+    command = [sys.executable, "-m", "gunicorn", "governance.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--log-level", "warning"]
+    if threads is not None:
+        command += ["--threads", str(threads), "--worker-class", "gthread"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(300):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz/", headers={"Host": "localhost"})
+            connection.getresponse().read()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")

@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench.common import median, p99, row, timings
+from bench.common import free_port, median, p99, row, start_gunicorn, timings
 
 METRIC = "DCGM_FI_DEV_GPU_UTIL"
 
@@ -197,16 +197,11 @@ def _database_url() -> str:
 def _portal_over_http(user, params: dict) -> list[float]:
     """Seconds of each of 30 series requests to a real gunicorn on loopback (after 3 warm-ups)."""
     import http.client
-    import socket
-    import subprocess
-    import sys
 
     from governance.services import tokens
 
     token = tokens.issue_token(user, verified=False)[0]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -214,29 +209,11 @@ def _portal_over_http(user, params: dict) -> list[float]:
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
     }
-    root = Path(__file__).resolve().parent.parent
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "governance.wsgi", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", str(GUNICORN_WORKERS), "--log-level", "warning"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server = start_gunicorn(port, workers=GUNICORN_WORKERS, env=env)
     path = f"/api/metrics/series/?{urllib.parse.urlencode(params)}"
     headers = {"Authorization": f"Token {token}", "Host": "localhost"}
     try:
-        conn = None
-        for _ in range(300):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                conn.request("GET", "/healthz/", headers={"Host": "localhost"})
-                if conn.getresponse().read() is not None:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
         def query():
             conn.request("GET", path, headers=headers)

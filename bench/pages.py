@@ -716,46 +716,6 @@ def _sessions(usernames: list[str], count: int) -> list[str]:
     return keys
 
 
-def _gunicorn(port: int, env: dict, workers: int, threads: int):
-    import http.client
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "governance.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    for _ in range(300):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz/")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")
-
-
 def _browse(port: int, sessions: list[str], pages: list[tuple[str, str]], rounds: int):
     """Each session on its own thread and keep-alive connection opens every page `rounds`
     times, in its own order, with no pause: (latencies ms by page, wall s, errors)."""
@@ -855,7 +815,7 @@ def _load_run() -> list[dict]:
     from django.db import connection
     from django.test import Client
 
-    from bench.vote import _free_port
+    from bench.common import free_port, start_gunicorn
     from governance.models import User
 
     people = _env("PAGES_BENCH_PEOPLE", 32)
@@ -906,8 +866,8 @@ def _load_run() -> list[dict]:
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
     sessions = _sessions(LOAD_PEOPLE, people)
-    port = _free_port()
-    server = _gunicorn(port, env, workers, threads)
+    port = free_port()
+    server = start_gunicorn(port, workers=workers, threads=threads, env=env)
     try:
         _browse(port, sessions[: len(LOAD_PEOPLE)], pages, 1)  # every worker warm, every page checked
         load_before = os.getloadavg()

@@ -12,7 +12,6 @@ Run with `make bench B=record` (or `python -m bench record`).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,19 +19,13 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import median, p99, row
+from bench.common import free_port, median, p99, row
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = int(os.environ.get("BENCH_RECORD_EVENTS", "300"))
 RATE = float(os.environ.get("BENCH_RECORD_RATE", "20"))  # events a second
 WATCH_EVERY = 0.05
 LOGLEVEL = os.environ.get("BENCH_RECORD_LOGLEVEL", "WARNING")  # the children log to files in their var/
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -131,8 +124,8 @@ def run() -> list[dict]:
         "TGB_VAR_DIR": str(var),
         "LOG_WITNESSES": str(var / "witnesses"),
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "WITNESS_PUBLIC_PORT": str(_free_port()),
-        "WITNESS_PRIVATE_PORT": str(_free_port()),
+        "WITNESS_PUBLIC_PORT": str(free_port()),
+        "WITNESS_PRIVATE_PORT": str(free_port()),
     }
     admin = User.objects.create_superuser("bench-record", "record@example.org", None)
     children = _processes(env, var)

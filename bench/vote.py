@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.common import median, p99, row
+from bench.common import free_port, median, p99, row, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 VOTERS = int(os.environ.get("BENCH_VOTE_VOTERS", "200"))
@@ -147,48 +146,6 @@ def _open_motion(committee, title: str):
     return services.open_ballot(chair, ballot)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _serve(port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "governance.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            str(THREADS),
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    import http.client
-
-    for _ in range(200):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz/")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError(f"gunicorn did not start: {server.stderr.read().decode()[-2000:]}")
-
-
 def _load(port: int, path: str, tokens: list[str]) -> tuple[list[float], float, list[str]]:
     """Every voter votes yes, then changes to a final choice (no, abstain or yes again);
     returns latencies (ms), wall time (s) and the errors."""
@@ -276,8 +233,8 @@ def child() -> list[dict]:
 
     committee, _voters, tokens = _seed_committee("Load committee", VOTERS // 2)
     ballot = _open_motion(committee, "Load ballot")
-    port = _free_port()
-    server = _serve(port)
+    port = free_port()
+    server = start_gunicorn(port, workers=WORKERS, threads=THREADS)
     try:
         # A warm-up round (every worker and token used once), then the baseline, then the
         # votes: the same clients, tokens and number of POSTs.
