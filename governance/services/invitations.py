@@ -8,13 +8,12 @@ own intention, kept apart from the attendance the secretary records.
 
 from __future__ import annotations
 
-import secrets
-
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from governance import feeds
 from governance.audit import record_event
 from governance.choices import MeetingStatus, MinutesStatus, Rsvp
 from governance.exceptions import DomainError
@@ -73,28 +72,15 @@ def issue_meeting_feed(actor: User) -> str:
     """Issue (or replace) the person's secret feed of their meetings; only its hash is kept,
     so the address is shown this once."""
     require(actor.is_authenticated and actor.is_active, "Sign in to have a meeting calendar.")
-    token = secrets.token_urlsafe(32)
-    feed, _ = MeetingFeed.objects.update_or_create(
-        user=actor,
-        defaults={"token_hash": MeetingFeed.hash_token(token), "created_at": timezone.now(), "last_used_at": None},
-    )
-    record_event(actor, "meeting_feed.issued", feed)
-    return token
+    return feeds.issue(MeetingFeed, actor, "meeting_feed")
 
 
 @transaction.atomic
 def revoke_meeting_feed(actor: User) -> None:
     """Stop the person's meeting feed: its address answers 404 from now on."""
-    feed = MeetingFeed.objects.filter(user=actor).first()
-    if feed is not None:
-        record_event(actor, "meeting_feed.revoked", feed)
-        MeetingFeed.objects.filter(pk=feed.pk).delete()
+    feeds.revoke(MeetingFeed, actor, "meeting_feed")
 
 
 def meeting_feed_user(token: str) -> User | None:
     """Whose meeting feed a token opens: an active person, else nobody."""
-    feed = MeetingFeed.objects.select_related("user").filter(token_hash=MeetingFeed.hash_token(token)).first()
-    if feed is None or not feed.user.is_active:
-        return None
-    MeetingFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
-    return feed.user
+    return feeds.user_of(MeetingFeed, token, lambda user: user.is_active)
