@@ -192,6 +192,20 @@ class SecurityTrendTests(PortalTestCase):
         self.assertEqual(response.status_code, 200)
         return response, response.content.decode()
 
+    def test_the_posture_table_says_nothing_where_a_scan_reported_no_count(self):
+        SecurityScan.objects.create(
+            resource=self.resources[0],
+            kind="openscap",
+            scanned_at=timezone.now(),
+            score=59.0,
+            origin="upload",
+            digest="o-no-max",
+        )
+        _, html = self.page()
+        self.assertIn("59.0", html)
+        self.assertNotIn("59.0 /", html)  # no maximum was reported
+        self.assertNotIn("None", html)  # neither "None warnings" nor "None / None"
+
     def test_one_small_chart_per_resource(self):
         response, html = self.page()
         trends = response.context["trends"]
