@@ -131,8 +131,8 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     in_review = pending is not None and (charter.status == CharterStatus.UNDER_REVIEW or pending.is_amendment)
     consents = list(charter.step_consents.filter(closed_at__isnull=True).select_related("given_by"))
     asked = {(c.step, c.sector) for c in consents}
-    my_sector = getattr(co_chair_seat(user, charter.committee), "organization", None)
-    my_sector = my_sector.sector if my_sector else None
+    seat = co_chair_seat(user, charter.committee)
+    my_sector = seat.organization.sector if seat else None
     steps = [
         {
             "transition": t,
