@@ -18,7 +18,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
+from django.db.models import Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -43,6 +43,7 @@ from compute.models import (
     MetricSource,
     Resource,
     SecurityScan,
+    UsageRecord,
 )
 from compute.models.ledger import CREDIT_QUANTUM, ZERO, exact
 from compute.services.credits.posting import fmt_credits
@@ -154,24 +155,31 @@ class AccountEntries:
         if since is not None:
             start = timezone.make_aware(datetime.datetime.combine(since, datetime.time()))
             entries = entries.filter(transaction__occurred_at__gte=start)
-        entries = entries.select_related(
-            "transaction", "transaction__usage", "transaction__usage__resource", "pool"
-        ).order_by("-transaction__occurred_at", "-pk")
+        # A usage debit's rate: one record's, or the range of a day's records (two subqueries
+        # over the records of the page's debits, by the records' index on their debit).
+        rates = (
+            UsageRecord.objects.filter(transaction_id=OuterRef("transaction_id")).order_by().values("transaction_id")
+        )
+        entries = (
+            entries.select_related("transaction", "pool")
+            .annotate(
+                rate_low=Subquery(rates.annotate(v=Min("rate_value")).values("v")),
+                rate_high=Subquery(rates.annotate(v=Max("rate_value")).values("v")),
+            )
+            .order_by("-transaction__occurred_at", "-pk")
+        )
         return list(entries[window])
 
 
 def burn_rate(account: CreditAccount, today: datetime.date | None = None) -> Decimal:
-    """Credits consumed per day over the last 14 days (refunded debits left out)."""
+    """Credits consumed per day over the last 14 days (less what refunds gave back)."""
     today = today or timezone.localdate()
     start = today - datetime.timedelta(days=BURN_WINDOW_DAYS)
-    since = timezone.make_aware(datetime.datetime.combine(start, datetime.time()))
+    # From the daily summaries, where a refund lowers the usage of the day it was given back.
     consumed = -exact(
-        LedgerEntry.objects.filter(
-            account=account,
-            transaction__kind=TransactionKind.USAGE,
-            transaction__occurred_at__gte=since,
-            transaction__reversed_by__isnull=True,
-        ).aggregate(total=Sum("amount"))["total"]
+        AccountDay.objects.filter(account=account, kind=TransactionKind.USAGE, day__gte=start).aggregate(
+            total=Sum("amount")
+        )["total"]
     )
     return (consumed / BURN_WINDOW_DAYS).quantize(CREDIT_QUANTUM)
 
@@ -315,15 +323,9 @@ def account_states(accounts: Iterable[CreditAccount], today: datetime.date | Non
     today = today or timezone.localdate()
     ids = [a.pk for a in accounts]
     sums = _day_sums(AccountDay.objects.filter(account_id__in=ids), "account_id")
-    since = timezone.make_aware(
-        datetime.datetime.combine(today - datetime.timedelta(days=BURN_WINDOW_DAYS), datetime.time())
-    )
     burns = dict(
-        LedgerEntry.objects.filter(
-            account_id__in=ids,
-            transaction__kind=TransactionKind.USAGE,
-            transaction__occurred_at__gte=since,
-            transaction__reversed_by__isnull=True,
+        AccountDay.objects.filter(
+            account_id__in=ids, kind=TransactionKind.USAGE, day__gte=today - datetime.timedelta(days=BURN_WINDOW_DAYS)
         )
         .values("account_id")
         .annotate(total=Sum("amount"))

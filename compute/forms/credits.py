@@ -113,8 +113,8 @@ class TransferForm(PortalForm):
 
 
 class RefundForm(PortalForm):
-    """A refund names the fault's resource and hours; compute.services.credits.refunds finds the usage
-    debits those hours touched, which a co-chair then reverses."""
+    """A refund names the fault's resource and hours; compute.services.credits.refunds finds the hours
+    of usage charged during them, which the co-chairs then give back."""
 
     resource = forms.ModelChoiceField(queryset=Resource.objects.none(), label="Resource at fault")
     fault_start = forms.DateTimeField(
@@ -127,13 +127,13 @@ class RefundForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["resource"].queryset = Resource.objects.filter(
-            pk__in=refunds.refundable_debits(account).values("usage__resource")
+            pk__in=refunds.refundable_records(account).values("resource_id")
         ).order_by("name")
 
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            cleaned["debits"] = refunds.debits_in_fault(
+            cleaned["records"] = refunds.records_in_fault(
                 self.account, resource=cleaned["resource"], start=cleaned["fault_start"], end=cleaned["fault_end"]
             )
         return cleaned

@@ -197,11 +197,7 @@ class CreditAccountQuerySet(models.QuerySet):
             recent_consumption=-Coalesce(
                 Sum(
                     "entries__amount",
-                    filter=Q(
-                        entries__transaction__kind=TransactionKind.USAGE,
-                        entries__transaction__occurred_at__gte=since,
-                        entries__transaction__reversed_by__isnull=True,
-                    ),
+                    filter=of_kind(TransactionKind.USAGE) & Q(entries__transaction__occurred_at__gte=since),
                 ),
                 zero,
             ),
@@ -290,13 +286,16 @@ class LedgerTransaction(AppendOnlyModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     memo = models.CharField(max_length=300, blank=True)
-    reverses = models.OneToOneField(
+    reverses = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="reversed_by",
-        help_text="The transaction this one reverses; each can be reversed once.",
+        help_text=(
+            "The transaction this one reverses: whole (a ledger reversal, once), or the refunded hours "
+            "of a usage debit (a refund; several refunds may each return other hours of one debit)."
+        ),
     )
 
     objects = LedgerTransactionQuerySet.as_manager()
@@ -355,18 +354,41 @@ class UsageRecord(AppendOnlyModel):
 
     append_only_message = LEDGER_IS_APPEND_ONLY
 
+    # Millions of rows arrive a batch at a time: the keys are checked by the posting services
+    # once per batch (compute.services.credits.batches, verify_ledger finds any orphan), not by
+    # a trigger per row and key at commit, which cost as much as writing the rows. Deleting a
+    # resource, charter, rate, debit or batch is still refused by the ORM (PROTECT).
     source = models.CharField(max_length=64)
-    resource = models.ForeignKey("compute.Resource", on_delete=models.PROTECT, related_name="usage_records")
-    charter = models.ForeignKey("charters.Charter", on_delete=models.PROTECT, related_name="usage_records")
+    resource = models.ForeignKey(
+        "compute.Resource", on_delete=models.PROTECT, related_name="usage_records", db_constraint=False, db_index=False
+    )
+    charter = models.ForeignKey(
+        "charters.Charter", on_delete=models.PROTECT, related_name="usage_records", db_constraint=False, db_index=False
+    )
     hour = models.DateTimeField(help_text="Start of the hour of use.")
     unit_hours = models.DecimalField(max_digits=14, decimal_places=4, validators=[MinValueValidator(ZERO)])
     rate = models.ForeignKey(
-        "compute.ResourceRate", on_delete=models.PROTECT, null=True, blank=True, related_name="usage_records"
+        "compute.ResourceRate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="usage_records",
+        db_constraint=False,
+        db_index=False,
     )
     rate_value = models.DecimalField("credits per unit-hour charged", max_digits=12, decimal_places=4)
     credits = models.DecimalField(**CREDITS)
-    transaction = models.OneToOneField(
-        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="usage"
+    transaction = models.ForeignKey(
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="usage_records",
+        db_constraint=False,
+        help_text=(
+            "The debit that charged it: its own for usage posted alone; for a batch, the debit of its "
+            "account and day, shared by that day's records."
+        ),
     )
     posted_at = models.DateTimeField(default=timezone.now, editable=False)
     batch = models.ForeignKey(
@@ -376,14 +398,17 @@ class UsageRecord(AppendOnlyModel):
         blank=True,
         editable=False,
         related_name="records",
+        db_constraint=False,
         help_text="The batch that posted it; its audit event commits to this debit.",
     )
 
     class Meta:
         ordering = ["-hour"]
         constraints = [
+            # The charter and hour lead, so the key's index also serves a charter's hours
+            # (refund windows, the account page's resources).
             models.UniqueConstraint(
-                fields=["source", "resource", "charter", "hour"],
+                fields=["charter", "hour", "resource", "source"],
                 name="usagerecord_idempotency_key",
                 violation_error_message="This usage has already been posted.",
             ),
@@ -393,7 +418,6 @@ class UsageRecord(AppendOnlyModel):
                 violation_error_message="Usage cannot be negative.",
             ),
         ]
-        indexes = [models.Index(fields=["charter", "hour"], name="usagerecord_charter_hour_idx")]
 
     def __str__(self) -> str:
         return f"{self.unit_hours} {self.resource.unit}s of {self.resource}, {self.charter}, {self.hour:%Y-%m-%d %H}h"
@@ -429,8 +453,9 @@ class UsageBatch(AppendOnlyModel):
     """Usage posted together in one transaction (an import's chunk, a collector's hours).
 
     The batch's one audit event carries `root`: the RFC 9162 Merkle root over its debits, each
-    leaf committing to one usage record and its ledger entries, so every debit in it stays
-    provable on its own (compute.services.credits.batches.debit_proof)."""
+    leaf committing to one usage record, or to one debit and its ledger entries (one debit per
+    account and day of the batch), so every charge in it stays provable on its own
+    (compute.services.credits.debits.debit_proof)."""
 
     append_only_message = LEDGER_IS_APPEND_ONLY
 
@@ -444,6 +469,14 @@ class UsageBatch(AppendOnlyModel):
     debits = models.PositiveIntegerField(help_text="Of those, the ones that charged credits.")
     credits = models.DecimalField(**CREDITS)
     root = models.BinaryField(max_length=32, help_text="Merkle root over the batch's debits.")
+    leaves = models.PositiveSmallIntegerField(
+        default=2,
+        editable=False,
+        help_text=(
+            "What the root's leaves are (compute.services.credits.debits): 1, a leaf per record with the "
+            "entries of its own debit; 2, a leaf per record, then a leaf per debit with its entries."
+        ),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -696,7 +729,14 @@ class CreditRefund(TimeStampedModel):
     co-chairs of both sectors (one co-chair may turn it down)."""
 
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="refunds")
-    debits = models.ManyToManyField(LedgerTransaction, related_name="refund_claims")
+    debits = models.ManyToManyField(
+        LedgerTransaction, related_name="refund_claims", help_text="The usage debits whose hours are refunded."
+    )
+    records = models.ManyToManyField(
+        UsageRecord,
+        related_name="refund_claims",
+        help_text="The hours of usage refunded: all of a debit's, or those of a fault window.",
+    )
     reason = models.TextField(help_text="The fault, and why these debits should not count.")
     status = models.CharField(max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

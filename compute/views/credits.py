@@ -44,8 +44,9 @@ from compute.models import (
     Resource,
     ResourceRate,
 )
-from compute.models.ledger import exact
+from compute.models.ledger import ZERO, exact
 from compute.services.credits import refunds, requests, resources, transfers
+from compute.services.credits.posting import fmt_credits
 from governance import services
 from governance.choices import BallotStatus, Role, Sector, SubjectType
 from governance.models import Ballot, Membership
@@ -368,10 +369,15 @@ def account_refund(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError(form.errors.as_text())
-        debits = form.cleaned_data["debits"]
-        refunds.request_refund(request.user, account=account, debits=debits, reason=form.cleaned_data["reason"])
+        records = form.cleaned_data["records"]
+        refund = refunds.request_refund(
+            request.user, account=account, records=records, reason=form.cleaned_data["reason"]
+        )
+        credits = fmt_credits(sum((record.credits for record in records), ZERO))
         messages.success(
-            request, f"Refund of {len(debits)} hourly debit{pluralize(len(debits))} requested: a co-chair decides."
+            request,
+            f"Refund #{refund.pk} of {len(records)} hour{pluralize(len(records))} of usage ({credits} credits) "
+            "requested: the co-chairs of both sectors decide.",
         )
     except REFUSALS as error:
         refuse(request, error)
@@ -407,7 +413,7 @@ def refund_action(request: HttpRequest, pk: int, act: str) -> HttpResponse:
     try:
         refunds.decide_refund(request.user, refund, approve=act == "approve", note=request.POST.get("note", ""))
         messages.success(
-            request, "Refund approved: the debits are reversed." if act == "approve" else "Refund rejected."
+            request, "Refund approved: the hours of usage are given back." if act == "approve" else "Refund rejected."
         )
     except REFUSALS as error:
         refuse(request, error)

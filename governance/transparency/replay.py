@@ -140,7 +140,7 @@ def replay_ledger() -> list[str]:
 
     # A batched usage debit has no event of its own: its batch's event commits to it, and
     # compute's replay_usage_batches checks it against that.
-    own = LedgerTransaction.objects.filter(usage__batch__isnull=True)
+    own = LedgerTransaction.objects.exclude(usage_records__batch__isnull=False)
     for txn in own.prefetch_related("entries").iterator(chunk_size=500):
         entries = recorded.get(str(txn.pk))
         if entries is None:

@@ -149,8 +149,13 @@ class UsageRecordSerializer(serializers.ModelSerializer):
 
 class LedgerTransactionSerializer(serializers.ModelSerializer):
     entries = LedgerEntrySerializer(many=True, read_only=True)
-    usage = serializers.SerializerMethodField()
-    reversed_by = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField(
+        help_text="A debit of one hour: its usage record. A batch's debit of a day's hours: null (see usage_records)."
+    )
+    usage_records = serializers.SerializerMethodField(help_text="How many hours of usage the debit charged.")
+    reversed_by = serializers.SerializerMethodField(
+        help_text="The first transaction that reversed this one (a ledger reversal, or a refund of some of its hours)."
+    )
 
     class Meta:
         model = LedgerTransaction
@@ -165,15 +170,19 @@ class LedgerTransactionSerializer(serializers.ModelSerializer):
             "reversed_by",
             "entries",
             "usage",
+            "usage_records",
         ]
 
     def get_usage(self, txn) -> dict | None:
-        usage = getattr(txn, "usage", None)
-        return UsageRecordSerializer(usage).data if usage else None
+        records = list(txn.usage_records.all())
+        return UsageRecordSerializer(records[0]).data if len(records) == 1 else None
+
+    def get_usage_records(self, txn) -> int:
+        return len(txn.usage_records.all())
 
     def get_reversed_by(self, txn) -> int | None:
-        reversal = getattr(txn, "reversed_by", None)
-        return reversal.pk if reversal else None
+        reversals = sorted(reversal.pk for reversal in txn.reversed_by.all())
+        return reversals[0] if reversals else None
 
 
 class CreditSignatureSerializer(serializers.ModelSerializer):
@@ -271,7 +280,19 @@ class CreditTransferSerializer(serializers.ModelSerializer):
 
 
 class CreditRefundSerializer(serializers.ModelSerializer):
-    debits = StrictPrimaryKeyRelatedField(many=True, queryset=LedgerTransaction.objects.all())
+    debits = StrictPrimaryKeyRelatedField(
+        many=True,
+        queryset=LedgerTransaction.objects.all(),
+        required=False,
+        help_text="Usage debits refunded whole (every hour they charged).",
+    )
+    records = StrictPrimaryKeyRelatedField(
+        many=True,
+        queryset=UsageRecord.objects.all(),
+        required=False,
+        help_text="Hours of usage refunded (usage record ids); with debits, the hours of both.",
+    )
+    credits = serializers.SerializerMethodField(help_text="The credits the refund gives back.")
     approved_by_sectors = serializers.SerializerMethodField(
         help_text="Sectors whose co-chair has approved; the refund is applied once every sector has."
     )
@@ -282,6 +303,8 @@ class CreditRefundSerializer(serializers.ModelSerializer):
             "id",
             "account",
             "debits",
+            "records",
+            "credits",
             "reason",
             "status",
             "requested_by",
@@ -291,6 +314,9 @@ class CreditRefundSerializer(serializers.ModelSerializer):
             "approved_by_sectors",
         ]
         read_only_fields = ["status", "requested_by", "decision_note"]
+
+    def get_credits(self, refund: CreditRefund) -> str:
+        return str(exact(sum((record.credits for record in refund.records.all()), ZERO)))
 
     def get_approved_by_sectors(self, refund: CreditRefund) -> list[str]:
         return sorted(approval.sector for approval in refund.approvals.all())

@@ -124,8 +124,12 @@ class LedgerTransactionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         transactions = (
             LedgerTransaction.objects.visible_to(self.request.user)
-            .select_related("usage", "reversed_by")
-            .prefetch_related(Prefetch("entries", queryset=LedgerEntry.objects.order_by("pk")))
+            .prefetch_related(
+                Prefetch("entries", queryset=LedgerEntry.objects.order_by("pk")),
+                # A day's debit has up to 24 records per resource; the page reads them once.
+                "usage_records",
+                "reversed_by",
+            )
             .order_by("-occurred_at", "-pk")
         )
         account = self.request.query_params.get("account")
@@ -228,7 +232,7 @@ class CreditRefundViewSet(
     def get_queryset(self):
         return (
             CreditRefund.objects.visible_to(self.request.user)
-            .prefetch_related("debits", "approvals")
+            .prefetch_related("debits", "records", "approvals")
             .order_by("-created_at", "-pk")
         )
 

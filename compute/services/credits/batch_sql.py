@@ -5,14 +5,18 @@ Every step is one statement over the whole batch, whatever its size:
 1. COPY the lines into `usage_stage`, numbered in the batch's order;
 2. `usage_plan`: the first line of each key, less the keys posted before, at the rate in effect
    at its hour (rates as ranges of effective dates; a resource's first rate also prices the
-   hours before it), with each debit's running total per account and its transaction id;
-3. `usage_lot`: each account's non-expired lots once, oldest period first, as ranges of credits;
-4. `usage_entry`: each debit's cut of each lot (the overlap of two ranges) and the overdraft
+   hours before it), and the day whose debit charges it;
+3. `usage_debit`: one debit per account and day, with its running total per account and its
+   transaction id;
+4. `usage_lot`: each account's non-expired lots once, oldest period first, as ranges of credits;
+5. `usage_entry`: each debit's cut of each lot (the overlap of two ranges) and the overdraft
    beyond the last lot, on the account's side and the usage account's;
-5. the transactions, entries and records inserted from those tables (the records with
-   ON CONFLICT DO NOTHING on the idempotency key), and each account's balance moved once.
+6. the transactions, entries and records inserted from those tables, each account's balance
+   and daily summaries moved once.
 
-The ledger lock (posting.lock_ledger) is held by the caller, so no other posting interleaves.
+So a million hours of usage write a million records but only a debit and a few entries per
+account and day. The ledger lock (posting.lock_ledger) is held by the caller, so no other
+posting interleaves.
 """
 
 from __future__ import annotations
@@ -46,13 +50,15 @@ T = {
 }
 
 STAGE = """
-DROP TABLE IF EXISTS usage_stage, usage_plan, usage_lot, usage_entry, usage_resource;
+DROP TABLE IF EXISTS usage_stage, usage_plan, usage_debit, usage_lot, usage_entry, usage_resource;
 CREATE TEMP TABLE usage_stage (
     seq bigint, source varchar(64), resource_id bigint, charter_id bigint, hour timestamptz,
     unit_hours numeric(14, 4)
 ) ON COMMIT DROP;
 """
 
+# Each record priced at the rate in effect at its hour, with the day (in the portal's time zone)
+# whose debit charges it.
 PLAN = """
 CREATE TEMP TABLE usage_plan ON COMMIT DROP AS
 WITH firsts AS (
@@ -63,23 +69,34 @@ WITH firsts AS (
            LEAD(effective_from) OVER w AS until, ROW_NUMBER() OVER w AS nth
     FROM {rate} WHERE resource_id IN (SELECT id FROM usage_resource)
     WINDOW w AS (PARTITION BY resource_id ORDER BY effective_from)
-), priced AS (
-    SELECT f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, a.id AS account_id,
-           r.id AS rate_id, COALESCE(r.rate, 0)::numeric(12, 4) AS rate_value,
-           ROUND(f.unit_hours * COALESCE(r.rate, 0), 4)::numeric(18, 4) AS credits
-    FROM firsts f
-    JOIN {account} a ON a.charter_id = f.charter_id
-    LEFT JOIN rates r ON r.resource_id = f.resource_id
-        AND (f.hour >= r.effective_from OR r.nth = 1) AND (r.until IS NULL OR f.hour < r.until)
-    WHERE NOT EXISTS (
-        SELECT 1 FROM {record} u
-        WHERE u.source = f.source AND u.resource_id = f.resource_id AND u.charter_id = f.charter_id
-          AND u.hour = f.hour)
 )
-SELECT p.*, SUM(p.credits) OVER (PARTITION BY p.account_id ORDER BY p.seq) AS cum_end,
-       CASE WHEN p.credits > 0 THEN nextval(pg_get_serial_sequence('{txn}', 'id')) END AS transaction_id
-FROM priced p ORDER BY p.seq;
-ANALYZE usage_plan;
+SELECT f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, a.id AS account_id,
+       (f.hour AT TIME ZONE %(zone)s)::date AS day,
+       r.id AS rate_id, COALESCE(r.rate, 0)::numeric(12, 4) AS rate_value,
+       ROUND(f.unit_hours * COALESCE(r.rate, 0), 4)::numeric(18, 4) AS credits
+FROM firsts f
+JOIN {account} a ON a.charter_id = f.charter_id
+LEFT JOIN rates r ON r.resource_id = f.resource_id
+    AND (f.hour >= r.effective_from OR r.nth = 1) AND (r.until IS NULL OR f.hour < r.until)
+WHERE NOT EXISTS (
+    SELECT 1 FROM {record} u
+    WHERE u.charter_id = f.charter_id AND u.hour = f.hour AND u.resource_id = f.resource_id
+      AND u.source = f.source);
+"""
+
+# One debit per account and day: what the day's records charged, with the running total of the
+# account's debits in the order of their days (which lots a debit draws on; the lots left once
+# the batch is posted are the same in any order, as every draw takes the lot that ends first).
+DEBITS = """
+CREATE TEMP TABLE usage_debit ON COMMIT DROP AS
+SELECT d.*, SUM(d.credits) OVER (PARTITION BY d.account_id ORDER BY d.day) AS cum_end,
+       nextval(pg_get_serial_sequence('{txn}', 'id')) AS transaction_id
+FROM (
+    SELECT account_id, day, MIN(hour) AS occurred_at, SUM(credits) AS credits, COUNT(*) AS records
+    FROM usage_plan WHERE credits > 0 GROUP BY account_id, day
+) d ORDER BY d.account_id, d.day;
+CREATE INDEX ON usage_debit (account_id, day);
+ANALYZE usage_debit;
 """
 
 LOTS = """
@@ -87,8 +104,7 @@ CREATE TEMP TABLE usage_lot ON COMMIT DROP AS
 WITH held AS (
     SELECT e.account_id, e.pool_id, p.period_end, SUM(e.amount) AS balance
     FROM {entry} e JOIN {pool} p ON p.id = e.pool_id
-    WHERE p.expired_at IS NULL
-      AND e.account_id IN (SELECT DISTINCT account_id FROM usage_plan WHERE credits > 0)
+    WHERE p.expired_at IS NULL AND e.account_id IN (SELECT account_id FROM usage_debit)
     GROUP BY e.account_id, e.pool_id, p.period_end
 )
 SELECT account_id, pool_id, balance,
@@ -104,31 +120,28 @@ CREATE TEMP TABLE usage_entry ON COMMIT DROP AS
 WITH cut AS (
     SELECT d.transaction_id, d.account_id, l.pool_id,
            LEAST(d.cum_end, l.lot_end) - GREATEST(d.cum_end - d.credits, l.lot_end - l.balance) AS amount
-    FROM usage_plan d JOIN usage_lot l ON l.account_id = d.account_id AND l.balance > 0
-    WHERE d.credits > 0
+    FROM usage_debit d JOIN usage_lot l ON l.account_id = d.account_id AND l.balance > 0
     UNION ALL
     SELECT d.transaction_id, d.account_id, last.pool_id,
            d.cum_end - GREATEST(d.cum_end - d.credits, COALESCE(held.total, 0)) AS amount
-    FROM usage_plan d
+    FROM usage_debit d
     LEFT JOIN (SELECT account_id, MAX(lot_end) AS total FROM usage_lot GROUP BY account_id) held
         ON held.account_id = d.account_id
     LEFT JOIN usage_lot last ON last.account_id = d.account_id AND last.is_last
-    WHERE d.credits > 0 AND d.cum_end > COALESCE(held.total, 0)
+    WHERE d.cum_end > COALESCE(held.total, 0)
 )
 SELECT transaction_id, account_id, pool_id, -amount AS amount FROM cut WHERE amount > 0
 UNION ALL
 SELECT transaction_id, %s, pool_id, amount FROM cut WHERE amount > 0;
 """
 
-FMT = "rtrim(rtrim(to_char({}, 'FM999,999,999,999,990.0000'), '0'), '.')"
-
 TRANSACTIONS = f"""
 INSERT INTO {T["txn"]} (id, kind, occurred_at, created_at, actor_id, memo, reverses_id)
-SELECT d.transaction_id, 'usage', d.hour, %(now)s, %(actor)s,
-       LEFT({FMT.format("d.unit_hours")} || ' ' || r.unit || 's on ' || r.name || ' at '
-            || {FMT.format("d.rate_value")} || ' (' || d.source || ')', 300), NULL
-FROM usage_plan d JOIN usage_resource r ON r.id = d.resource_id
-WHERE d.transaction_id IS NOT NULL ORDER BY d.transaction_id
+SELECT d.transaction_id, 'usage', d.occurred_at, %(now)s, %(actor)s,
+       LEFT(d.records || CASE WHEN d.records = 1 THEN ' hour' ELSE ' hours' END || ' of usage on '
+            || to_char(d.day, 'FMDD Mon YYYY') || ' (' || %(source)s || ')', 300),
+       NULL
+FROM usage_debit d ORDER BY d.transaction_id
 """  # noqa: S608 - table names come from the models; values are bound
 
 ENTRY_ROWS = f"""
@@ -144,20 +157,28 @@ WHERE a.id = m.account_id
 
 DAYS = f"""
 INSERT INTO {AccountDay._meta.db_table} AS s (account_id, day, kind, amount, entries)
-SELECT e.account_id, (d.hour AT TIME ZONE %s)::date, 'usage', SUM(e.amount), COUNT(*)
-FROM usage_entry e JOIN usage_plan d ON d.transaction_id = e.transaction_id
+SELECT e.account_id, d.day, 'usage', SUM(e.amount), COUNT(*)
+FROM usage_entry e JOIN usage_debit d ON d.transaction_id = e.transaction_id
 GROUP BY 1, 2
 ON CONFLICT (account_id, day, kind)
     DO UPDATE SET amount = s.amount + excluded.amount, entries = s.entries + excluded.entries
 """  # noqa: S608 - the model's table; values are bound
 
+# The records as they will be written: each with the debit of its account and day.
+PLANNED_RECORDS = """(
+    SELECT p.source, p.resource_id, p.charter_id, p.hour, p.unit_hours, p.rate_id, p.rate_value, p.credits,
+           d.transaction_id
+    FROM usage_plan p LEFT JOIN usage_debit d ON p.credits > 0 AND d.account_id = p.account_id AND d.day = p.day
+)"""
+
+# No ON CONFLICT: the plan set aside every key already posted, under the ledger lock, so a
+# conflict here can only be a posting that ignored the lock, and it fails the batch.
 RECORDS = f"""
 INSERT INTO {T["record"]} (source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits,
                            transaction_id, posted_at, batch_id)
-SELECT source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits, transaction_id,
-       %(now)s, %(batch)s
-FROM usage_plan ORDER BY seq
-ON CONFLICT (source, resource_id, charter_id, hour) DO NOTHING
+SELECT r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours, r.rate_id, r.rate_value, r.credits,
+       r.transaction_id, %(now)s, %(batch)s
+FROM {PLANNED_RECORDS} r
 """  # noqa: S608 - table names come from the models; values are bound
 
 
@@ -192,7 +213,7 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
     result = batches.BatchResult()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
-        # The plan sorts the whole batch (first line of each key, running totals): in memory.
+        # The plan sorts the whole batch (first line of each key): in memory.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(STAGE)
         if isinstance(lines, Staged):
@@ -209,8 +230,8 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         fresh_charters = _column(
             cursor,
             f"SELECT DISTINCT charter_id FROM usage_stage s WHERE NOT EXISTS (SELECT 1 FROM {T['record']} u "  # noqa: S608
-            "WHERE u.source = s.source AND u.resource_id = s.resource_id AND u.charter_id = s.charter_id "
-            "AND u.hour = s.hour)",
+            "WHERE u.charter_id = s.charter_id AND u.hour = s.hour AND u.resource_id = s.resource_id "
+            "AND u.source = s.source)",
         )
         if not fresh_charters:
             return result
@@ -220,32 +241,32 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
             "INSERT INTO usage_resource VALUES (%s, %s, %s)",
             [(r.pk, r.name, r.unit) for r in Resource.objects.filter(pk__in=resource_ids)],
         )
-        cursor.execute(PLAN.format(**T))
+        cursor.execute(PLAN.format(**T), {"zone": timezone.get_current_timezone_name()})
+        cursor.execute("ANALYZE usage_plan")
+        cursor.execute(DEBITS.format(**T))
         cursor.execute(LOTS.format(**T))
         cursor.execute(ENTRIES, [accounts[0].pk])
         cursor.execute(
-            "SELECT COUNT(*), COUNT(transaction_id), COALESCE(SUM(credits), 0) FROM usage_plan"  # noqa: S608
+            "SELECT charter_id, COUNT(*), COUNT(*) FILTER (WHERE credits > 0), COALESCE(SUM(credits), 0) "
+            "FROM usage_plan GROUP BY charter_id ORDER BY charter_id"
         )
-        result.posted, result.debits, total = cursor.fetchone()
-        result.credits = Decimal(total)
-        cursor.execute("SELECT charter_id, SUM(credits) FROM usage_plan GROUP BY charter_id ORDER BY charter_id")
-        result.by_charter = {charter: Decimal(amount) for charter, amount in cursor.fetchall()}
+        for charter, records, charged, amount in cursor.fetchall():
+            result.posted += records
+            result.debits += charged
+            result.by_charter[charter] = Decimal(amount)
+        result.credits = sum(result.by_charter.values(), ZERO)
         if not result.posted:
             return result
-        root, _ = debits.stream_root(debits.sql_entries("usage_plan", "usage_entry"))
+        root, _ = debits.stream_root(debits.sql_entries_v2(PLANNED_RECORDS, "usage_entry"))
         batch = batches.record_batch(result, source=source, actor=actor, root=root)
         now = timezone.now()
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-        cursor.execute(TRANSACTIONS, {"now": now, "actor": actor_id})
+        cursor.execute(TRANSACTIONS, {"now": now, "actor": actor_id, "source": source[:64]})
         cursor.execute(ENTRY_ROWS)
         cursor.execute(BALANCES)
-        cursor.execute(DAYS, [timezone.get_current_timezone_name()])
+        cursor.execute(DAYS)
         cursor.execute(RECORDS, {"now": now, "batch": batch.pk})
-        if cursor.rowcount != result.posted:
-            # Only possible if someone posted without the ledger lock: refuse rather than
-            # leave debits without their records.
-            raise RuntimeError("Usage was posted concurrently without the ledger lock; the batch is rolled back.")
-        charged = _column(cursor, "SELECT DISTINCT account_id FROM usage_plan WHERE credits > 0")
+        charged = _column(cursor, "SELECT account_id FROM usage_debit GROUP BY account_id")
     result.batch = batch
     by_pk = {account.pk: account for account in accounts.values()}
     result.alerts = batches.raise_alerts(by_pk[pk] for pk in sorted(charged))

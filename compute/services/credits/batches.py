@@ -1,16 +1,17 @@
 """Usage posted in batches, set-based, one transaction per batch (DESIGN.md 2.3).
 
 `usage.post_usage_batch` is where the import, the collectors' attribution and `post_pending_usage`
-hand usage to the ledger. It charges exactly what `usage.post_usage` would charge for the same
-lines posted one by one in the batch's order: the same idempotency key (source, resource,
-charter, hour; the first line of a key wins, a key already posted charges nothing), the rate
-in effect at each hour, the same draw on the account's lots (the pool that ends first, first;
-usage is never refused, an overdraft goes to the latest pool), and each debit its own ledger
-transaction, so refunds and reversals treat batched debits like any other. What differs is
-the cost: balances are moved once per account, alerts are checked once per account, and the
-batch is one audit event whose Merkle root commits to every debit (compute.services.credits.
-debits). On PostgreSQL the batch is COPYed into a staging table and charged in SQL
-(batch_sql); SQLite keeps a correct, slower path in Python here (post_in_python).
+hand usage to the ledger. It charges each line what `usage.post_usage` would charge it: the same
+idempotency key (source, resource, charter, hour; the first line of a key wins, a key already
+posted charges nothing), the rate in effect at its hour, and the same draws on the account's
+lots (the pool that ends first, first; usage is never refused, an overdraft goes to the latest
+pool), so balances and pools end where posting the lines one by one leaves them. What differs
+is the cost: each account is charged one debit per day of the batch (its usage records name
+it, and a refund gives back some of its hours), balances are moved once per account, alerts
+are checked once per account, and the batch is one audit event whose Merkle root commits to
+every record and every debit (compute.services.credits.debits). On PostgreSQL the batch is
+COPYed into a staging table and charged in SQL (batch_sql); SQLite keeps a correct, slower path
+in Python here (post_in_python).
 """
 
 from __future__ import annotations
@@ -155,10 +156,10 @@ def raise_alerts(accounts: Iterable[CreditAccount]) -> list[CreditAlert]:
     return raised
 
 
-def memo(unit_hours: Decimal, resource: Resource, rate_value: Decimal, source: str) -> str:
-    """The debit's memo, word for word post_usage's."""
-    fmt = posting.fmt_credits
-    return f"{fmt(unit_hours)} {resource.unit}s on {resource} at {fmt(rate_value)} ({source})"[:300]
+def day_memo(records: int, day: datetime.date, source: str) -> str:
+    """A batch's debit's memo, word for word batch_sql's: the account's hours of one day."""
+    hours = "hour" if records == 1 else "hours"
+    return f"{records} {hours} of usage on {day.day} {day:%b %Y} ({source})"[:300]
 
 
 # --- SQLite: the same charges, computed in Python -------------------------------------------
@@ -219,8 +220,8 @@ def _fresh_lines(lines: list[UsageLine]) -> list[UsageLine]:
 
 
 def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult:
-    """The batch on SQLite: the same charges as batch_sql, computed row by row in Python and
-    written with bulk inserts. The caller holds the ledger lock in its transaction."""
+    """The batch on SQLite: the same charges as batch_sql, computed in Python and written with
+    bulk inserts. The caller holds the ledger lock in its transaction."""
     result = BatchResult(lines=len(lines))
     check_resources({line.resource_id for line in lines})
     fresh = _fresh_lines(lines)
@@ -228,52 +229,67 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
         return result
     accounts = open_accounts({line.charter_id for line in fresh}, actor)
     usage_account = accounts[0]
-    resources = Resource.objects.in_bulk({line.resource_id for line in fresh})
-    rates = _rates(set(resources))
-    lots: dict[int, list[list]] = {}
+    rates = _rates({line.resource_id for line in fresh})
     now = timezone.now()
-    planned = []  # (line, rate, rate_value, credits, parts)
+    actor = actor if actor is not None and actor.is_authenticated else None
+    # Each record priced at its hour's rate; one debit per account and day (batch_sql's plan).
+    priced = []  # (line, rate, rate_value, credits, day)
+    day_debits: dict[tuple[int, datetime.date], list] = {}  # (account, day): [credits, records, first hour]
     for line in fresh:
         rate = rate_at(*rates[line.resource_id], line.hour)
         rate_value = rate.rate if rate else ZERO
         amount = posting.credits(line.unit_hours * rate_value)
-        parts: list[tuple[int | None, Decimal]] = []
+        day = timezone.localdate(line.hour)
+        priced.append((line, rate, rate_value, amount, day))
         if amount > 0:
-            account = accounts[line.charter_id]
-            if account.pk not in lots:
-                lots[account.pk] = [
-                    [lot["pool"], lot["balance"]]
-                    for lot in posting.lot_balances(account)
-                    if lot["pool"] is not None and not lot["expired"]
-                ]
-            parts = split_draw(lots[account.pk], amount)
-        planned.append((line, rate, rate_value, amount, parts))
+            debit = day_debits.setdefault((accounts[line.charter_id].pk, day), [ZERO, 0, line.hour])
+            debit[0] += amount
+            debit[1] += 1
+            debit[2] = min(debit[2], line.hour)
+    keys = sorted(day_debits)
+    result.posted = len(priced)
+    result.debits = sum(1 for *_, amount, _ in priced if amount > 0)
+    for line, _, _, amount, _ in priced:
+        result.by_charter[line.charter_id] = result.by_charter.get(line.charter_id, ZERO) + amount
+    result.credits = sum(result.by_charter.values(), ZERO)
     txns = LedgerTransaction.objects.bulk_create(
         [
             LedgerTransaction(
                 kind=TransactionKind.USAGE,
-                occurred_at=line.hour,
+                occurred_at=day_debits[key][2],
                 created_at=now,
-                actor=actor if actor is not None and actor.is_authenticated else None,
-                memo=memo(line.unit_hours, resources[line.resource_id], rate_value, line.source),
+                actor=actor,
+                memo=day_memo(day_debits[key][1], key[1], source),
             )
-            for line, _, rate_value, amount, _ in planned
-            if amount > 0
+            for key in keys
         ]
     )
-    txn_of = iter(txns)
+    txn_of = dict(zip(keys, txns, strict=True))
+    # Each account's debits draw on its lots in the order of their days.
+    lots: dict[int, list[list]] = {}
     entries: list[LedgerEntry] = []
-    leaves: list[tuple[tuple, bytes]] = []
     deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    records = []
-    for line, rate, rate_value, amount, parts in planned:
-        txn = next(txn_of) if amount > 0 else None
-        account = accounts[line.charter_id]
-        legs = [(account.pk, pool, -part) for pool, part in parts] + [(usage_account.pk, p, x) for p, x in parts]
-        for account_id, pool, part in legs:
-            entries.append(LedgerEntry(transaction=txn, account_id=account_id, pool_id=pool, amount=part))
-            deltas[account_id] += part
-        record = UsageRecord(
+    days: dict[tuple[int, datetime.date, str], tuple[Decimal, int]] = {}
+    debit_entries: dict[int, list] = {}
+    for key in keys:
+        account_id, day = key
+        if account_id not in lots:
+            lots[account_id] = [
+                [lot["pool"], lot["balance"]]
+                for lot in posting.lot_balances(CreditAccount(pk=account_id))
+                if lot["pool"] is not None and not lot["expired"]
+            ]
+        parts = split_draw(lots[account_id], day_debits[key][0])
+        legs = [(account_id, pool, -part) for pool, part in parts] + [(usage_account.pk, p, x) for p, x in parts]
+        txn = txn_of[key]
+        debit_entries[txn.pk] = legs
+        for leg_account, pool, part in legs:
+            entries.append(LedgerEntry(transaction=txn, account_id=leg_account, pool_id=pool, amount=part))
+            deltas[leg_account] += part
+            total, count = days.get((leg_account, day, TransactionKind.USAGE), (ZERO, 0))
+            days[(leg_account, day, TransactionKind.USAGE)] = (total + part, count + 1)
+    records = [
+        UsageRecord(
             source=line.source,
             resource_id=line.resource_id,
             charter_id=line.charter_id,
@@ -282,41 +298,29 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
             rate=rate,
             rate_value=rate_value,
             credits=amount,
-            transaction=txn,
+            transaction=txn_of[(accounts[line.charter_id].pk, day)] if amount > 0 else None,
             posted_at=now,
         )
-        records.append(record)
-        text = debits.leaf_text(
-            transaction_id=txn.pk if txn else None,
-            source=line.source,
-            resource_id=line.resource_id,
-            charter_id=line.charter_id,
-            hour=line.hour,
-            unit_hours=line.unit_hours,
-            rate_value=rate_value,
-            credits=amount,
-            entries=legs,
-        )
-        leaves.append(((line.source, line.resource_id, line.charter_id, line.hour), debits.leaf_entry(text)))
-        result.by_charter[line.charter_id] = result.by_charter.get(line.charter_id, ZERO) + amount
-    result.posted = len(records)
-    result.debits = len(txns)
-    result.credits = sum((amount for _, _, _, amount, _ in planned), ZERO)
-    root, _ = debits.stream_root(entry for _, entry in sorted(leaves, key=lambda item: item[0]))
+        for line, rate, rate_value, amount, day in priced
+    ]
+    ordered = sorted(
+        (
+            (r.transaction.pk if r.transaction else None, r.source, r.resource_id, r.charter_id, r.hour)
+            + (r.unit_hours, r.rate_value, r.credits)
+            for r in records
+        ),
+        key=lambda r: (r[1], r[2], r[3], r[4]),
+    )
+    root, _ = debits.stream_root(debits.python_entries_v2(ordered, debit_entries))
     batch = record_batch(result, source=source, actor=actor, root=root)
     LedgerEntry.objects.bulk_create(entries, batch_size=5000)
     for record in records:
         record.batch = batch
     UsageRecord.objects.bulk_create(records, batch_size=5000)
-    days: dict[tuple[int, datetime.date, str], tuple[Decimal, int]] = {}
-    for entry in entries:
-        key = (entry.account_id, timezone.localdate(entry.transaction.occurred_at), TransactionKind.USAGE)
-        amount, count = days.get(key, (ZERO, 0))
-        days[key] = (amount + entry.amount, count + 1)
     posting.add_to_days(days)
     for account_id, delta in deltas.items():
         CreditAccount.objects.filter(pk=account_id).update(balance=F("balance") + delta)
     result.batch = batch
-    charged = {accounts[line.charter_id].pk for line, _, _, amount, _ in planned if amount > 0}
+    charged = {account_id for account_id, _ in keys}
     result.alerts = raise_alerts(a for a in accounts.values() if a.pk in charged)
     return result

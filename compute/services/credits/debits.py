@@ -1,11 +1,17 @@
-"""What a usage batch's audit event commits to, and how one debit in it is proven.
+"""What a usage batch's audit event commits to, and how one charge in it is proven.
 
-Each usage record of a batch is one leaf: `entry = SHA-256(leaf text)`, where the leaf text
-names the record's idempotency key, unit-hours, rate, credits, debit transaction and that
-transaction's entries. The batch's root is the RFC 9162 Merkle root over the entries, in the
-records' key order, so a debit is proven by an inclusion path of O(log n) hashes against the
-root in the batch's one event (DESIGN.md 2.3, 2.6). The text is written the same way in SQL
-(PostgreSQL computes the leaves of a million debits itself) and in Python (SQLite, proofs).
+A batch's root is the RFC 9162 Merkle root over its leaves' entries (`entry = SHA-256(leaf
+text)`), so a charge is proven by an inclusion path of O(log n) hashes against the root in the
+batch's one event (DESIGN.md 2.3, 2.6). The leaves (UsageBatch.leaves says which):
+
+1. (batches before debits per day) one leaf per usage record: its idempotency key, unit-hours,
+   rate, credits, debit transaction and that transaction's entries;
+2. one leaf per usage record (`usage|` its debit, key, unit-hours, rate, credits), in the
+   records' key order, then one leaf per debit (`debit|` its id and entries), in id order: a
+   debit charges its account's records of one day.
+
+The texts are written the same way in SQL (PostgreSQL computes the leaves of a million records
+itself) and in Python (SQLite, proofs).
 """
 
 from __future__ import annotations
@@ -41,6 +47,25 @@ LEFT JOIN (
 ) e ON e.transaction_id = r.transaction_id
 {where}
 ORDER BY r.source COLLATE "C", r.resource_id, r.charter_id, r.hour
+"""
+
+
+# Version 2: the records' leaves, then the debits' (see the module docstring).
+RECORD_LEAF_SQL = """
+SELECT sha256(convert_to(concat_ws('|', 'usage',
+    COALESCE(r.transaction_id::text, ''), r.source, r.resource_id::text, r.charter_id::text,
+    to_char(r.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+    r.unit_hours::numeric(14, 4)::text, r.rate_value::numeric(12, 4)::text, r.credits::numeric(18, 4)::text
+    ), 'UTF8'))
+FROM {records} r
+ORDER BY r.source COLLATE "C", r.resource_id, r.charter_id, r.hour
+"""
+
+DEBIT_LEAF_SQL = """
+SELECT sha256(convert_to('debit|' || transaction_id::text || '|' || string_agg(
+    account_id::text || ':' || COALESCE(pool_id::text, '') || ':' || amount::numeric(18, 4)::text, ','
+    ORDER BY account_id, COALESCE(pool_id, 0), amount), 'UTF8'))
+FROM {entries} x GROUP BY transaction_id ORDER BY transaction_id
 """
 
 
@@ -97,6 +122,39 @@ def leaf_text(
     )
 
 
+def record_leaf_text(
+    *,
+    transaction_id: int | None,
+    source: str,
+    resource_id: int,
+    charter_id: int,
+    hour: datetime.datetime,
+    unit_hours: Decimal,
+    rate_value: Decimal,
+    credits: Decimal,
+) -> str:
+    """A record's leaf in a batch of version 2 (the same as RECORD_LEAF_SQL writes)."""
+    return "|".join(
+        [
+            "usage",
+            "" if transaction_id is None else str(transaction_id),
+            source,
+            str(resource_id),
+            str(charter_id),
+            hour.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            str(exact(unit_hours)),
+            str(exact(rate_value)),
+            str(exact(credits)),
+        ]
+    )
+
+
+def debit_leaf_text(transaction_id: int, entries: Iterable[tuple[int, int | None, Decimal]]) -> str:
+    """A debit's leaf in a batch of version 2 (the same as DEBIT_LEAF_SQL writes)."""
+    ordered = sorted(((a, p, exact(amount)) for a, p, amount in entries), key=lambda e: (e[0], e[1] or 0, e[2]))
+    return f"debit|{transaction_id}|" + ",".join(f"{a}:{'' if p is None else p}:{amount}" for a, p, amount in ordered)
+
+
 def leaf_entry(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
@@ -130,8 +188,73 @@ def sql_entries(records: str, entries: str, where: str = "", params: list | None
                 yield bytes(digest)
 
 
-def batch_entries(batch_id: int) -> Iterator[bytes]:
+def sql_entries_v2(records: str, entries: str, params: list | None = None) -> Iterator[bytes]:
+    """The leaf entries (version 2) PostgreSQL computes over `records` and the debits' `entries`
+    (tables or subqueries; `params` bound once in each)."""
+    with connection.cursor() as cursor:
+        for sql in (RECORD_LEAF_SQL.format(records=records), DEBIT_LEAF_SQL.format(entries=entries)):
+            cursor.execute(sql, params or [])
+            while chunk := cursor.fetchmany(20000):
+                for (digest,) in chunk:
+                    yield bytes(digest)
+
+
+def _records_v2(batch_id: int) -> list[tuple]:
+    return sorted(
+        UsageRecord.objects.filter(batch_id=batch_id)
+        .order_by()
+        .values_list(
+            "transaction_id", "source", "resource_id", "charter_id", "hour", "unit_hours", "rate_value", "credits"
+        ),
+        key=lambda r: (r[1], r[2], r[3], r[4]),
+    )
+
+
+def _debit_entries(transaction_ids) -> dict[int, list]:
+    entries: dict[int, list] = defaultdict(list)
+    for txn, account, pool, amount in LedgerEntry.objects.filter(transaction_id__in=transaction_ids).values_list(
+        "transaction_id", "account_id", "pool_id", "amount"
+    ):
+        entries[txn].append((account, pool, amount))
+    return entries
+
+
+def python_entries_v2(records: list[tuple], entries: dict[int, list]) -> Iterator[bytes]:
+    """The leaf entries (version 2) of records (transaction, source, resource, charter, hour,
+    unit_hours, rate_value, credits) in key order and their debits' entries {transaction: [(account,
+    pool, amount)]}."""
+    for txn, source, resource, charter, hour, unit_hours, rate_value, amount in records:
+        yield leaf_entry(
+            record_leaf_text(
+                transaction_id=txn,
+                source=source,
+                resource_id=resource,
+                charter_id=charter,
+                hour=hour,
+                unit_hours=unit_hours,
+                rate_value=rate_value,
+                credits=amount,
+            )
+        )
+    for txn in sorted(entries):
+        yield leaf_entry(debit_leaf_text(txn, entries[txn]))
+
+
+def batch_entries(batch_id: int, leaves: int = 2) -> Iterator[bytes]:
     """The leaf entries of a batch as its tables hold it now (for replay and proofs)."""
+    if leaves == 2:
+        if connection.vendor == "postgresql":
+            record = UsageRecord._meta.db_table
+            yield from sql_entries_v2(
+                f"(SELECT * FROM {record} WHERE batch_id = %(batch)s)",  # noqa: S608 - the model's table
+                f"(SELECT * FROM {LedgerEntry._meta.db_table} WHERE transaction_id IN "  # noqa: S608
+                f"(SELECT transaction_id FROM {record} WHERE batch_id = %(batch)s))",
+                {"batch": batch_id},
+            )
+            return
+        records = _records_v2(batch_id)
+        yield from python_entries_v2(records, _debit_entries({r[0] for r in records if r[0] is not None}))
+        return
     if connection.vendor == "postgresql":
         yield from sql_entries(
             UsageRecord._meta.db_table,
@@ -149,9 +272,9 @@ def batch_entries(batch_id: int) -> Iterator[bytes]:
         )
     )
     entries: dict[int, list] = defaultdict(list)
-    for txn, account, pool, amount in LedgerEntry.objects.filter(transaction__usage__batch_id=batch_id).values_list(
-        "transaction_id", "account_id", "pool_id", "amount"
-    ):
+    for txn, account, pool, amount in LedgerEntry.objects.filter(
+        transaction__usage_records__batch_id=batch_id
+    ).values_list("transaction_id", "account_id", "pool_id", "amount"):
         entries[txn].append((account, pool, amount))
     records.sort(key=lambda r: (r[1], r[2], r[3], r[4]))
     for txn, source, resource, charter, hour, unit_hours, rate_value, amount in records:
@@ -170,25 +293,27 @@ def batch_entries(batch_id: int) -> Iterator[bytes]:
 
 
 def debit_proof(record: UsageRecord) -> DebitProof:
-    """The inclusion proof of one batched usage record (and its debit) in its batch's root."""
+    """The inclusion proof of one batched usage record (and its charge) in its batch's root."""
     if record.batch_id is None:
         raise ValueError("This usage was posted on its own: its own audit event is its proof.")
     batch = UsageBatch.objects.get(pk=record.batch_id)
-    entries = list(batch_entries(batch.pk))
-    txn = record.transaction
-    mine = leaf_entry(
-        leaf_text(
-            transaction_id=record.transaction_id,
-            source=record.source,
-            resource_id=record.resource_id,
-            charter_id=record.charter_id,
-            hour=record.hour,
-            unit_hours=record.unit_hours,
-            rate_value=record.rate_value,
-            credits=record.credits,
-            entries=txn.entries.values_list("account_id", "pool_id", "amount") if txn is not None else [],
-        )
-    )
+    entries = list(batch_entries(batch.pk, batch.leaves))
+    key = {
+        "transaction_id": record.transaction_id,
+        "source": record.source,
+        "resource_id": record.resource_id,
+        "charter_id": record.charter_id,
+        "hour": record.hour,
+        "unit_hours": record.unit_hours,
+        "rate_value": record.rate_value,
+        "credits": record.credits,
+    }
+    if batch.leaves == 2:
+        mine = leaf_entry(record_leaf_text(**key))
+    else:
+        txn = record.transaction
+        own = txn.entries.values_list("account_id", "pool_id", "amount") if txn is not None else []
+        mine = leaf_entry(leaf_text(**key, entries=own))
     index = entries.index(mine)
     tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in entries)
     return DebitProof(
@@ -216,7 +341,10 @@ def replay_usage_batches() -> list[str]:
         if in_log is None:
             problems.append(f"usage batch {batch.pk} has no event in the log")
             continue
-        root, size = stream_root(batch_entries(batch.pk))
+        root, _ = stream_root(batch_entries(batch.pk, batch.leaves))
         if base64.b64encode(root).decode() != in_log or bytes(batch.root) != root:
-            problems.append(f"usage batch {batch.pk}'s {size} record(s) differ from those its event committed to")
+            problems.append(
+                f"usage batch {batch.pk}'s {batch.posted} record(s) or their debits differ from those its event "
+                "committed to"
+            )
     return problems

@@ -4,10 +4,13 @@ after an infrastructure fault, both approved by the co-chair of every sector (DE
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from compute import permissions
@@ -19,8 +22,9 @@ from compute.models import (
     LedgerReversal,
     LedgerTransaction,
     Resource,
+    UsageRecord,
 )
-from compute.models.ledger import exact
+from compute.models.ledger import ZERO, exact
 from compute.services.credits import alerts, posting
 from governance.audit import record_event
 from governance.choices import Sector
@@ -160,47 +164,71 @@ def _close(actor, decision, verb: str, status: str, note: str, **after):
 REFUND_WINDOW_DAYS = 7
 
 
-def refundable_debits(account: CreditAccount, now: datetime.datetime | None = None):
-    """The usage debits of the account's last REFUND_WINDOW_DAYS that are not reversed yet."""
+def _window_start(now: datetime.datetime | None = None) -> datetime.datetime:
     since = (now or timezone.now()) - datetime.timedelta(days=REFUND_WINDOW_DAYS)
-    if account.charter_id is None:
-        return LedgerTransaction.objects.none()  # only charters are charged for usage
-    # From the usage records (indexed by charter and hour), so the window costs the same
-    # whatever the account's history; each usage debit charges its charter's account.
-    return LedgerTransaction.objects.filter(
-        kind=TransactionKind.USAGE,
-        usage__charter_id=account.charter_id,
-        reversed_by__isnull=True,
-        usage__hour__gte=since.replace(minute=0, second=0, microsecond=0),
+    return since.replace(minute=0, second=0, microsecond=0)
+
+
+def refunded_records():
+    """The usage records an approved refund has already given back."""
+    return CreditRefund.records.through.objects.filter(creditrefund__status=RefundStatus.APPROVED).values(
+        "usagerecord_id"
     )
 
 
-def debits_in_fault(
+def not_given_back(records):
+    """Those of `records` that no approved refund gave back and whose debit no ledger reversal undid."""
+    return records.exclude(
+        Q(pk__in=refunded_records())
+        | Q(transaction__in=LedgerReversal.objects.filter(status=RefundStatus.APPROVED).values("original"))
+    )
+
+
+def refundable_records(account: CreditAccount, now: datetime.datetime | None = None):
+    """The charged usage records of the account's last REFUND_WINDOW_DAYS not given back yet."""
+    if account.charter_id is None:
+        return UsageRecord.objects.none()  # only charters are charged for usage
+    # From the records' key (charter and hour lead it), so the window costs the same whatever
+    # the account's history; each usage debit charges its charter's account.
+    return not_given_back(
+        UsageRecord.objects.filter(
+            charter_id=account.charter_id, hour__gte=_window_start(now), credits__gt=0, transaction__isnull=False
+        )
+    )
+
+
+def records_in_fault(
     account: CreditAccount, *, resource: Resource, start: datetime.datetime, end: datetime.datetime
-) -> list[LedgerTransaction]:
-    """The debits a fault of `resource` from `start` to `end` touched: every hour of use it
-    overlapped, in part or whole. Refused when the window is backwards, too old, or empty."""
+) -> list[UsageRecord]:
+    """The hours of use a fault of `resource` from `start` to `end` touched, in part or whole.
+    Refused when the window is backwards, too old, or empty."""
     if end <= start:
         raise ValidationError({"fault_end": "The fault ends after it begins."})
     if start < timezone.now() - datetime.timedelta(days=REFUND_WINDOW_DAYS):
         raise ValidationError(
             {"fault_start": f"Faults older than {REFUND_WINDOW_DAYS} days are settled outside the portal."}
         )
-    debits = list(
-        refundable_debits(account).filter(
-            usage__resource=resource,
-            usage__hour__gte=start.replace(minute=0, second=0, microsecond=0),
-            usage__hour__lt=end,
-        )
+    records = list(
+        refundable_records(account)
+        .filter(resource=resource, hour__gte=start.replace(minute=0, second=0, microsecond=0), hour__lt=end)
+        .order_by("hour", "pk")
     )
-    if not debits:
+    if not records:
         raise ValidationError("No usage of that resource was charged to this account during those hours.")
-    return debits
+    return records
 
 
 @transaction.atomic
-def request_refund(actor, *, account: CreditAccount, debits: list[LedgerTransaction], reason: str) -> CreditRefund:
-    """Ask for named usage debits to be reversed after an infrastructure fault."""
+def request_refund(
+    actor,
+    *,
+    account: CreditAccount,
+    reason: str,
+    debits: Iterable[LedgerTransaction] = (),
+    records: Iterable[UsageRecord] = (),
+) -> CreditRefund:
+    """Ask for usage to be given back after an infrastructure fault: whole debits (every hour
+    they charged), hours of use (usage records), or both."""
     if account.kind != AccountKind.CHARTER:
         raise ValidationError({"account": "Refunds go to a charter's account."})
     require(
@@ -209,26 +237,46 @@ def request_refund(actor, *, account: CreditAccount, debits: list[LedgerTransact
     )
     if not reason.strip():
         raise ValidationError({"reason": "Describe the fault."})
-    debits = list(debits)
-    if not debits:
-        raise ValidationError({"debits": "Name the debits to refund."})
+    debits, records = list(debits), list(records)
+    if not debits and not records:
+        raise ValidationError({"debits": "Name the debits or the hours of usage to refund."})
     for debit in debits:
         if debit.kind != TransactionKind.USAGE or not debit.entries.filter(account=account).exists():
             raise ValidationError({"debits": f"Transaction #{debit.pk} is not a usage debit of this account."})
-        if LedgerTransaction.objects.filter(reverses=debit).exists():
-            raise ValidationError({"debits": f"Transaction #{debit.pk} has already been reversed."})
-    _require_in_window(debits)
+    wanted = {r.pk for r in records} | set(
+        UsageRecord.objects.filter(transaction__in=debits, credits__gt=0).values_list("pk", flat=True)
+    )
+    chosen = list(UsageRecord.objects.filter(pk__in=wanted).order_by("hour", "pk"))
+    for record in chosen:
+        if record.charter_id != account.charter_id or record.transaction_id is None:
+            raise ValidationError({"records": f"Usage record #{record.pk} is not a charge to this account."})
+    open_ = set(not_given_back(UsageRecord.objects.filter(pk__in=wanted)).values_list("pk", flat=True))
+    if spent := [record for record in chosen if record.pk not in open_]:
+        what = ", ".join(f"#{record.pk}" for record in spent[:10])
+        raise ValidationError({"records": f"Already refunded or reversed: usage record {what}."})
+    _require_in_window(chosen)
     refund = CreditRefund.objects.create(account=account, reason=reason, requested_by=actor)
-    refund.debits.set(debits)
-    record_event(actor, "credit_refund.requested", refund, after={"debits": [d.pk for d in debits], "reason": reason})
+    refund.records.set(chosen)
+    refund.debits.set({record.transaction_id for record in chosen})
+    record_event(
+        actor,
+        "credit_refund.requested",
+        refund,
+        after={
+            "debits": sorted({record.transaction_id for record in chosen}),
+            "records": [record.pk for record in chosen],
+            "credits": str(sum((record.credits for record in chosen), ZERO)),
+            "reason": reason,
+        },
+    )
     return refund
 
 
 @transaction.atomic
 def decide_refund(actor, refund: CreditRefund, *, approve: bool, note: str = "") -> CreditRefund:
     """A co-chair approves or turns down a refund. Approval is recorded per sector, and the
-    debits are reversed (in this transaction) once the co-chair of every sector has approved:
-    no one sector gives credits back alone. One co-chair's refusal ends it: nothing moves."""
+    refunded hours are given back (in this transaction) once the co-chair of every sector has
+    approved: no one sector gives credits back alone. One co-chair's refusal ends it: nothing moves."""
     refund = (
         CreditRefund.objects.select_for_update(of=("self",))
         .select_related("account__charter__committee")
@@ -245,22 +293,75 @@ def decide_refund(actor, refund: CreditRefund, *, approve: bool, note: str = "")
         return _close(actor, refund, "credit_refund", RefundStatus.REJECTED, note)
     if not _approve_for_sector(actor, refund, charter.committee, "credit_refund", note, "refund"):
         return refund
-    _require_in_window(list(refund.debits.all()))
+    records = list(refund.records.order_by("pk"))
+    _require_in_window(records)
     posting.lock_ledger()
-    for debit in refund.debits.order_by("pk"):
-        _reverse(actor, debit, f"Refund #{refund.pk}: {refund.reason}")
+    # Under the ledger lock: no other refund of the same hours was applied meanwhile.
+    if spent := list(refund.records.filter(pk__in=refunded_records()).values_list("pk", flat=True)):
+        raise DomainError(
+            f"Another refund already gave back usage record {', '.join(f'#{pk}' for pk in spent[:10])}.",
+            code="already_refunded",
+        )
+    by_debit: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for record in records:
+        by_debit[record.transaction_id] += record.credits
+    for debit in LedgerTransaction.objects.filter(pk__in=by_debit).order_by("pk"):
+        _give_back(actor, refund, debit, by_debit[debit.pk])
     return _close(actor, refund, "credit_refund", RefundStatus.APPROVED, note)
 
 
-def _require_in_window(debits: list[LedgerTransaction]) -> None:
-    """Every debit is of the last REFUND_WINDOW_DAYS: older faults are settled outside the portal."""
-    since = timezone.now() - datetime.timedelta(days=REFUND_WINDOW_DAYS)
-    old = [debit.pk for debit in debits if debit.usage.hour < since.replace(minute=0, second=0, microsecond=0)]
+def _give_back(actor, refund: CreditRefund, debit: LedgerTransaction, amount: Decimal) -> LedgerTransaction:
+    """Reverse `amount` of a usage debit's credits (its refunded hours): back into the pools it
+    drew on, the latest first, each at most what it gave less what earlier refunds returned."""
+    if LedgerReversal.objects.filter(original=debit, status=RefundStatus.APPROVED).exists():
+        raise DomainError(f"Transaction #{debit.pk} was reversed as a whole.", code="already_reversed")
+    account = refund.account
+    returned: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+    for pool, total in (
+        LedgerEntry.objects.filter(transaction__reverses=debit, account=account)
+        .values_list("pool")
+        .annotate(total=Sum("amount"))
+        .values_list("pool", "total")
+    ):
+        returned[pool] += exact(total)
+    drawn = (
+        debit.entries.filter(account=account, amount__lt=0)
+        .select_related("pool")
+        .order_by(F("pool__period_end").desc(nulls_last=True), "-pool_id")
+    )
+    usage = posting.system_account(AccountKind.USAGE)
+    locked = posting.lock_accounts([account, usage])
+    legs: list[posting.Leg] = []
+    remaining = amount
+    for entry in drawn:
+        room = -entry.amount - returned[entry.pool_id]
+        take = min(room, remaining)
+        if take > 0:
+            legs += [
+                posting.Leg(locked[account.pk], entry.pool, take),
+                posting.Leg(locked[usage.pk], entry.pool, -take),
+            ]
+            returned[entry.pool_id] += take
+            remaining -= take
+    if remaining > 0:
+        raise DomainError(
+            f"Transaction #{debit.pk} has only {posting.fmt_credits(amount - remaining)} credits left to refund.",
+            code="already_refunded",
+        )
+    return posting.post(
+        TransactionKind.REVERSAL, legs, actor=actor, memo=f"Refund #{refund.pk}: {refund.reason}", reverses=debit
+    )
+
+
+def _require_in_window(records: list[UsageRecord]) -> None:
+    """Every hour refunded is of the last REFUND_WINDOW_DAYS: older faults are settled outside the portal."""
+    since = _window_start()
+    old = [record.pk for record in records if record.hour < since]
     if old:
         raise ValidationError(
             {
-                "debits": f"Debits older than {REFUND_WINDOW_DAYS} days are settled outside the portal: "
-                + ", ".join(f"#{pk}" for pk in old)
+                "records": f"Usage older than {REFUND_WINDOW_DAYS} days is settled outside the portal: "
+                + ", ".join(f"#{pk}" for pk in old[:10])
                 + "."
             }
         )

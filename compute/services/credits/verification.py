@@ -27,7 +27,8 @@ def verify_ledger() -> LedgerReport:
     """Check the ledger's invariants from the entries themselves: every transaction sums to
     zero (overall and per pool), every cached balance equals its entries' sum, every pool's
     total equals its funding, no pool has allocated more than it holds, and the accounts'
-    daily summaries equal their entries."""
+    daily summaries equal their entries; every usage record names a resource, charter, rate,
+    debit and batch that exist, and every debit charged exactly what its records say."""
     problems: list[str] = []
     per_pool = LedgerEntry.objects.values("transaction", "pool").annotate(total=Sum("amount")).order_by("transaction")
     problems += [
@@ -55,6 +56,7 @@ def verify_ledger() -> LedgerReport:
         if pool.total != funding:
             problems.append(f"{pool.name} says its total is {pool.total} but it was funded {funding}.")
     problems += _day_problems()
+    problems += _usage_problems()
     return LedgerReport(transactions=LedgerTransaction.objects.count(), problems=problems)
 
 
@@ -80,3 +82,46 @@ def _day_problems() -> list[str]:
         for key in sorted(set(expected) | set(kept), key=str)
         if kept.get(key, [ZERO, 0]) != expected.get(key, [ZERO, 0])
     ]
+
+
+def _usage_problems() -> list[str]:
+    """The usage records' keys point at rows that exist (they are checked per batch by the
+    posting services, not per row by the database), and each usage debit's entries on its
+    charter's account sum to minus its records' credits."""
+    from charters.models import Charter
+    from compute.models import Resource, ResourceRate, UsageBatch, UsageRecord
+
+    problems = []
+    for field, model in (
+        ("resource", Resource),
+        ("charter", Charter),
+        ("rate", ResourceRate),
+        ("transaction", LedgerTransaction),
+        ("batch", UsageBatch),
+    ):
+        orphans = (
+            UsageRecord.objects.filter(**{f"{field}_id__isnull": False})
+            .exclude(**{f"{field}_id__in": model.objects.values("pk")})
+            .values_list("pk", flat=True)[:10]
+        )
+        problems += [f"Usage record #{pk} names a {field} that does not exist." for pk in orphans]
+    charged = dict(
+        UsageRecord.objects.filter(transaction__isnull=False)
+        .values("transaction")
+        .annotate(total=Sum("credits"))
+        .order_by()
+        .values_list("transaction", "total")
+    )
+    debited = dict(
+        LedgerEntry.objects.filter(transaction__kind=TransactionKind.USAGE, account__kind=AccountKind.CHARTER)
+        .values("transaction")
+        .annotate(total=Sum("amount"))
+        .order_by()
+        .values_list("transaction", "total")
+    )
+    for txn in sorted(set(charged) | set(debited)):
+        if exact(charged.get(txn)) != -exact(debited.get(txn)):
+            problems.append(
+                f"Usage debit #{txn} charged {-exact(debited.get(txn))} but its records say {exact(charged.get(txn))}."
+            )
+    return problems

@@ -146,7 +146,7 @@ class CreditPageTests(CreditsTestCase):
         account = self.account()
         hours = sorted(
             LedgerTransaction.objects.filter(kind="usage", entries__account=account).values_list(
-                "usage__hour", flat=True
+                "usage_records__hour", flat=True
             )
         )
         self.client.force_login(self.staff)
@@ -165,9 +165,10 @@ class CreditPageTests(CreditsTestCase):
             },
             follow=True,
         )
-        self.assertContains(response, "Refund of 2 hourly debits requested")
         refund = CreditRefund.objects.get()
-        self.assertEqual(sorted(refund.debits.values_list("usage__hour", flat=True)), hours[-2:])
+        self.assertContains(response, f"Refund #{refund.pk} of 2 hours of usage (20 credits) requested")
+        self.assertEqual(sorted(refund.records.values_list("hour", flat=True)), hours[-2:])
+        self.assertEqual(sorted(refund.debits.values_list("usage_records__hour", flat=True)), hours[-2:])
         self.assertEqual(self.refresh(account).balance, D("5000") - 8 * 10)  # nothing reversed before a co-chair
 
     def test_a_refund_for_hours_without_usage_or_backwards_is_refused_and_records_nothing(self):
@@ -176,7 +177,7 @@ class CreditPageTests(CreditsTestCase):
         account = self.account()
         earlier, later = sorted(
             LedgerTransaction.objects.filter(kind="usage", entries__account=account).values_list(
-                "usage__hour", flat=True
+                "usage_records__hour", flat=True
             )
         )
         self.client.force_login(self.staff)

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from compute import selectors
 from compute.choices import AccountKind, RefundStatus, TransactionKind, TransferStatus
-from compute.models import CreditAccount, CreditAlert, LedgerEntry, LedgerTransaction
-from compute.services.credits import pools, refunds, transfers, usage
+from compute.models import CreditAccount, CreditAlert, LedgerEntry, LedgerTransaction, UsageRecord
+from compute.services.credits import batches, pools, refunds, transfers, usage, verification
 from governance.exceptions import DomainError
 from governance.models import AuditEvent
 from governance.models.base import AppendOnlyError
@@ -105,11 +105,76 @@ class LedgerOperationTests(CreditsTestCase):
         refund = refunds.decide_refund(self.private_chair, refund, approve=True, note="Seen the incident report")
         self.assertEqual(refund.status, RefundStatus.APPROVED)
         self.assertEqual(self.account().balance, D("900"))
-        self.assertEqual(faulty.reversed_by.kind, TransactionKind.REVERSAL)
+        self.assertEqual(faulty.reversed_by.get().kind, TransactionKind.REVERSAL)
         self.assertFalse(LedgerTransaction.objects.filter(reverses=fine).exists())
         with self.assertRaises(Exception):  # noqa: B017 - ValidationError: already reversed
             refunds.request_refund(self.staff, account=self.account(), debits=[faulty], reason="again")
         self.assertEqual(selectors.account_summary(self.account()).consumed, D("100"))
+
+    def batch(self, hours, unit_hours="4"):
+        """A batch of `hours` hours of GPU use ending an hour ago: one debit per day."""
+        lines = [
+            batches.usage_line(
+                source="slurm",
+                resource_id=self.gpu.pk,
+                charter_id=self.charter.pk,
+                hour=self.hour - datetime.timedelta(hours=h),
+                unit_hours=unit_hours,
+            )
+            for h in range(hours)
+        ]
+        return usage.post_usage_batch(lines, source="slurm")
+
+    def refund_records(self, records, reason="Node failure"):
+        refund = refunds.request_refund(self.staff, account=self.account(), records=records, reason=reason)
+        refunds.decide_refund(self.public_chair, refund, approve=True)
+        return refunds.decide_refund(self.private_chair, refund, approve=True)
+
+    def test_a_refund_gives_back_some_hours_of_a_days_debit(self):
+        self.batch(3)  # 3 hours x 4 GPU-hours x 2.5 = 30 credits
+        records = list(UsageRecord.objects.filter(charter=self.charter).order_by("hour"))
+        debits = {record.transaction_id for record in records}
+        self.assertLessEqual(len(debits), 2)  # the three hours fall on one day or two
+        refund = self.refund_records(records[:1])
+        self.assertEqual(refund.status, RefundStatus.APPROVED)
+        self.assertEqual(self.account().balance, D("1000") - D("20"))
+        reversal = LedgerTransaction.objects.get(reverses_id=records[0].transaction_id)
+        self.assertEqual(
+            sorted(reversal.entries.values_list("amount", flat=True)), [D("-10"), D("10")]
+        )  # back from the usage account, into the charter's
+        # The same hour again is refused; another hour of the same debit is not.
+        with self.assertRaisesMessage(ValidationError, "Already refunded"):
+            refunds.request_refund(self.staff, account=self.account(), records=records[:1], reason="again")
+        self.refund_records(records[1:2], reason="Second fault")
+        self.assertEqual(self.account().balance, D("1000") - D("10"))
+        self.assertEqual(selectors.account_summary(self.account()).consumed, D("10"))
+        self.assertEqual(verification.verify_ledger().problems, [])
+
+    def test_a_debit_refunded_in_part_is_not_reversed_whole(self):
+        self.batch(1)
+        record = UsageRecord.objects.get(charter=self.charter)
+        self.refund_records([record])
+        with self.assertRaisesMessage(DomainError, "already been reversed"):
+            refunds.propose_reversal(self.admin, record.transaction, memo="double count")
+
+    def test_two_refunds_of_the_same_hours_give_them_back_once(self):
+        self.batch(2)
+        records = list(UsageRecord.objects.filter(charter=self.charter))
+        first = refunds.request_refund(self.staff, account=self.account(), records=records, reason="one")
+        second = refunds.request_refund(self.staff, account=self.account(), records=records[:1], reason="two")
+        for refund in (first, second):
+            refunds.decide_refund(self.public_chair, refund, approve=True)
+        refunds.decide_refund(self.private_chair, first, approve=True)
+        with self.assertRaisesMessage(DomainError, "already gave back"):
+            refunds.decide_refund(self.private_chair, second, approve=True)
+        self.assertEqual(self.account().balance, D("1000"))
+        self.assertEqual(self.refresh(second).status, RefundStatus.REQUESTED)
+
+    def test_a_whole_debit_named_refunds_every_hour_it_charged(self):
+        result = self.batch(2)
+        debit = LedgerTransaction.objects.filter(usage_records__batch=result.batch).distinct().first()
+        refund = refunds.request_refund(self.staff, account=self.account(), debits=[debit], reason="Rack down")
+        self.assertEqual(set(refund.records.all()), set(debit.usage_records.all()))
 
     def test_a_rejected_refund_changes_nothing(self):
         debit = self.use(40)

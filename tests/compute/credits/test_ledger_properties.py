@@ -16,7 +16,7 @@ from compute import selectors
 from compute.choices import AccountKind, TransactionKind
 from compute.models import CreditAccount, CreditPool, LedgerEntry, LedgerTransaction, UsageRecord
 from compute.models.ledger import exact
-from compute.services.credits import pools, requests, transfers, usage, verification
+from compute.services.credits import batches, pools, refunds, requests, transfers, usage, verification
 from governance.exceptions import DomainError
 from tests.compute.credits import CreditsTestCase, make_charter
 
@@ -26,12 +26,18 @@ unit_hours = st.decimals(min_value=D("0"), max_value=D("800"), places=3, allow_n
 charter_index = st.integers(min_value=0, max_value=2)
 pool_index = st.integers(min_value=0, max_value=1)
 
+WINDOW = datetime.timedelta(days=refunds.REFUND_WINDOW_DAYS - 1)
+
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("award"), charter_index, pool_index, credit_amounts, st.booleans()),
         st.tuples(st.just("use"), charter_index, st.integers(0, 2), unit_hours, st.integers(0, 2000)),
         st.tuples(st.just("transfer"), charter_index, charter_index, credit_amounts),
         st.tuples(st.just("refund"), st.integers(0, 50)),
+        st.tuples(
+            st.just("batch"), charter_index, st.integers(0, 2), unit_hours, st.integers(1, 40), st.integers(0, 150)
+        ),
+        st.tuples(st.just("refund_hours"), st.integers(0, 50), st.integers(1, 5)),
         st.tuples(st.just("resize"), pool_index, credit_amounts, st.booleans()),
         st.tuples(st.just("expire"), pool_index),
     ),
@@ -74,6 +80,35 @@ class LedgerPropertyTests(HypothesisTestCase, CreditsTestCase):
                 source="property", resource=resources[which], charter=charters[who],
                 hour=now - datetime.timedelta(hours=hours_ago), unit_hours=hours,
             )  # fmt: skip
+        elif kind == "batch":
+            _, who, which, hours, count, hours_ago = operation
+            lines = [
+                batches.usage_line(
+                    source="property-batch",
+                    resource_id=resources[which].pk,
+                    charter_id=charters[who].pk,
+                    hour=now - datetime.timedelta(hours=hours_ago + h),
+                    unit_hours=hours,
+                )  # fmt: skip
+                for h in range(count)
+            ]
+            usage.post_usage_batch(lines, source="property-batch")
+        elif kind == "refund_hours":
+            _, first, count = operation
+            open_hours = list(
+                refunds.not_given_back(
+                    UsageRecord.objects.filter(credits__gt=0, transaction__isnull=False, hour__gte=now - WINDOW)
+                ).order_by("pk")
+            )
+            if not open_hours:
+                return
+            chosen = open_hours[first % len(open_hours) :][:count]
+            charter = chosen[0].charter
+            chosen = [record for record in chosen if record.charter_id == charter.pk]
+            account = pools.open_account(charter)
+            refund = refunds.request_refund(self._lead(charter), account=account, records=chosen, reason="fault")
+            refunds.decide_refund(self.public_chair, refund, approve=True)
+            refunds.decide_refund(self.private_chair, refund, approve=True)
         elif kind == "transfer":
             _, source, target, amount = operation
             if source == target:
@@ -120,7 +155,7 @@ class LedgerPropertyTests(HypothesisTestCase, CreditsTestCase):
             returned = exact(returned.aggregate(total=Sum("amount"))["total"])
             self.assertLessEqual(allocated - returned, pool.total, f"{pool} allocated more than its total")
         for account in CreditAccount.objects.filter(kind=AccountKind.CHARTER):
-            charged = UsageRecord.objects.filter(charter=account.charter, transaction__reversed_by__isnull=True)
+            charged = refunds.not_given_back(UsageRecord.objects.filter(charter=account.charter))
             charged = exact(charged.aggregate(total=Sum("credits"))["total"])
             summary = selectors.account_summary(account)
             self.assertEqual(summary.consumed, charged)

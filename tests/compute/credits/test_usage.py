@@ -35,7 +35,7 @@ class UsageTests(CreditsTestCase):
     def test_usage_is_charged_at_the_resource_rate_and_records_it(self):
         debit = self.use("4")
         self.assertEqual(self.account().balance, D("990"))  # 4 GPU-hours at 2.5
-        record = debit.usage
+        record = debit.usage_records.get()
         self.assertEqual((record.rate_value, record.credits), (D("2.5"), D("10")))
         self.assertEqual(record.rate.rate, D("2.5"))
 
@@ -62,9 +62,9 @@ class UsageTests(CreditsTestCase):
         later = self.use("4", hour=self.hour + datetime.timedelta(hours=2))
         # Usage of an earlier hour posted late still uses the rate of its hour.
         late = self.use("4", hour=self.hour - datetime.timedelta(hours=5))
-        self.assertEqual(self.refresh(earlier).usage.rate_value, D("2.5"))
-        self.assertEqual(later.usage.rate_value, D("3"))
-        self.assertEqual(late.usage.rate_value, D("2.5"))
+        self.assertEqual(earlier.usage_records.get().rate_value, D("2.5"))
+        self.assertEqual(later.usage_records.get().rate_value, D("3"))
+        self.assertEqual(late.usage_records.get().rate_value, D("2.5"))
         self.assertEqual(self.account().balance, D("1000") - D("10") - D("12") - D("10"))
 
     def test_a_new_rate_cannot_take_effect_over_hours_already_charged(self):

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.test import TransactionTestCase, override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,15 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from compute import selectors
 from compute.choices import AccountKind
-from compute.models import AccountDay, CreditAccount, CreditAlert, LedgerTransaction, UsageBatch, UsageRecord
+from compute.models import (
+    AccountDay,
+    CreditAccount,
+    CreditAlert,
+    LedgerEntry,
+    LedgerTransaction,
+    UsageBatch,
+    UsageRecord,
+)
 from compute.services.credits import batches, debits, pools, posting, resources, usage, verification
 from governance.exceptions import DomainError
 from governance.models import AuditEvent
@@ -47,18 +56,28 @@ class Rollback(Exception):
 
 
 def snapshot() -> dict:
-    """Everything a posting decides, keyed so that two runs can be compared whatever ids they got."""
+    """Everything a posting decides, keyed so that two runs can be compared whatever ids they got:
+    each record's charge, what each account drew from each pool for usage, the balances and the
+    alerts. (A batch charges an account's records of one day in one debit, where posting them one
+    by one gives each its own: verify_ledger checks that each debit charged what its records say.)"""
     records = {}
-    for record in UsageRecord.objects.select_related("transaction").order_by("pk"):
-        entries = []
-        if record.transaction_id:
-            entries = sorted((e.account_id, e.pool_id or 0, e.amount) for e in record.transaction.entries.all())
+    for record in UsageRecord.objects.order_by("pk"):
         key = (record.source, record.resource_id, record.charter_id, record.hour)
-        records[key] = (record.unit_hours, record.rate_id, record.rate_value, record.credits, entries)
+        records[key] = (record.unit_hours, record.rate_id, record.rate_value, record.credits, record.credits > 0)
+    drawn = (
+        LedgerEntry.objects.filter(transaction__kind="usage")
+        .values("account", "pool")
+        .annotate(total=Sum("amount"))
+        .order_by()
+        .values_list("account", "pool", "total")
+    )
     return {
         "balances": dict(CreditAccount.objects.values_list("pk", "balance")),
         "records": records,
-        "memos": sorted(LedgerTransaction.objects.filter(kind="usage").values_list("memo", flat=True)),
+        "drawn": sorted((account, pool or 0, total) for account, pool, total in drawn if total),
+        "charged": sorted(
+            UsageRecord.objects.filter(transaction__isnull=False).values_list("source", "resource", "charter", "hour")
+        ),
         "alerts": sorted(CreditAlert.objects.values_list("account_id", "threshold", "allocation")),
     }
 
@@ -213,9 +232,11 @@ class BatchTests(BatchWorld):
         before = AuditEvent.objects.count()
         result = usage.post_usage_batch([self.line(0, r, hour, "3") for hour in range(7) for r in (0, 1)], source="x")
         self.assertEqual(AuditEvent.objects.count() - before, 1)
+        days = LedgerTransaction.objects.filter(usage_records__batch=result.batch).distinct().count()
+        self.assertEqual(days, len({timezone.localdate(self.base + datetime.timedelta(hours=h)) for h in range(7)}))
         for record in UsageRecord.objects.filter(batch=result.batch):
             proof = debits.debit_proof(record)
-            self.assertEqual(proof.size, 14)
+            self.assertEqual(proof.size, 14 + days)  # a leaf per record, then one per debit
             self.assertTrue(debits.verify_debit_proof(proof))
         self.assertEqual(replay(), [])
 
@@ -223,7 +244,7 @@ class BatchTests(BatchWorld):
         result = usage.post_usage_batch([self.line(0, 0, hour, "3") for hour in range(4)], source="x")
         record = UsageRecord.objects.filter(batch=result.batch).first()
         raw_update(UsageRecord._meta.db_table, "unit_hours = 1 WHERE id = %s", [record.pk])
-        self.assertIn(f"usage batch {result.batch.pk}'s 4 record(s) differ", " ".join(replay()))
+        self.assertIn(f"usage batch {result.batch.pk}'s 4 record(s) or their debits differ", " ".join(replay()))
 
     def test_an_unknown_charter_refuses_the_whole_batch(self):
         bad = batches.usage_line(source="s", resource_id=self.gpu.pk, charter_id=999999, hour=self.base, unit_hours=1)
