@@ -1,6 +1,6 @@
 """Models of the compute app: shared resources, the credit ledger, and collected metrics."""
 
-from compute.models.accounting import AccountingMapping
+from compute.models.accounting import AccountingMapping, UsageImport
 from compute.models.ledger import (
     AccountDay,
     CreditAccount,
@@ -34,6 +34,7 @@ from compute.models.usage import UsageMonth
 __all__ = [
     "AccountDay",
     "AccountingMapping",
+    "UsageImport",
     "CreditAccount",
     "CreditAlert",
     "CreditPool",

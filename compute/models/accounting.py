@@ -50,3 +50,25 @@ class AccountingMapping(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.system} {self.kind} {self.name} → {self.charter or self.resource}"
+
+
+class UsageImport(models.Model):
+    """An accounting export imported in full, every row read and posted: the file's SHA-256, so
+    that importing the very same file again (a re-run of a nightly job) answers at once that it
+    charged nothing, without reading a million rows to find every key already posted
+    (`import_usage --recheck` reads them anyway)."""
+
+    source = models.CharField(max_length=64)
+    format = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes, hexadecimal.")
+    rows = models.PositiveIntegerField()
+    posted = models.PositiveIntegerField(help_text="Usage records it wrote (new keys).")
+    credits = models.DecimalField(max_digits=18, decimal_places=4)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        indexes = [models.Index(fields=["digest", "source", "format"], name="usageimport_file_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.format} from {self.source}, {self.rows:,} rows ({self.digest[:12]}…)"

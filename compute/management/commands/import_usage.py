@@ -1,13 +1,16 @@
 import csv
 import datetime
+import hashlib
 import json
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils import timezone
 
 from charters.models import Charter
+from compute.models import UsageImport
 from compute.services.credits import accounting, table_sql
 from compute.services.credits.posting import fmt_credits
 
@@ -25,6 +28,11 @@ def guess_format(file: Path) -> str:
     if "Utilization" in head or "Cluster|Account|Login" in head:
         return "sreport"
     return "csv"
+
+
+def file_digest(file: Path) -> str:
+    with file.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def when(text: str) -> datetime.datetime:
@@ -50,22 +58,46 @@ class Command(BaseCommand):
         parser.add_argument("--timezone", default="UTC", help="Time zone of Slurm's times (default UTC).")
         parser.add_argument("--start", type=when, help="sreport: the report's period start, if its banner is gone.")
         parser.add_argument("--end", type=when, help="sreport: the report's period end (exclusive).")
-        parser.add_argument("--batch-size", type=int, default=accounting.DEFAULT_BATCH, help="Lines per transaction.")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            help=f"Lines per transaction (default {accounting.DEFAULT_BATCH:,}; "
+            f"{accounting.TABLE_BATCH:,} for a CSV on PostgreSQL).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Report what would be charged; write nothing.")
         parser.add_argument("--skip-bad-rows", action="store_true", help="Post the rows that can be read.")
         parser.add_argument("--no-progress", action="store_true", help="No progress line on stderr.")
+        parser.add_argument(
+            "--recheck",
+            action="store_true",
+            help="Read a CSV or JSON file imported in full before anyway (by default the same bytes answer at once).",
+        )
 
     def handle(self, *args, path, source, **options):
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No file at {path}.")
         kind = options["format"] or guess_format(file)
+        # A table names its charters and resources itself, so the very same bytes mean the very
+        # same keys: all posted already. (Slurm's exports go through the mapping, which may have
+        # changed since: they are read again.)
+        digest = file_digest(file) if kind in ("csv", "json") and not options["dry_run"] else None
+        if digest and not options["recheck"]:
+            done = UsageImport.objects.filter(digest=digest, source=source, format=kind).first()
+            if done is not None:
+                self.stdout.write(
+                    f"Read 0 row(s): this file (SHA-256 {digest[:16]}…) was imported in full from {source} on "
+                    f"{timezone.localtime(done.imported_at):%d %b %Y %H:%M}: {done.rows:,} row(s), {done.posted:,} "
+                    "posted then. Posted 0 row(s) now; nothing charged (give --recheck to read it again)."
+                )
+                return
         common = {
             "source": source,
             "dry_run": options["dry_run"],
-            "batch_size": options["batch_size"],
             "progress": None if options["no_progress"] else self.progress,
         }
+        if options["batch_size"] is not None:
+            common["batch_size"] = options["batch_size"]
         try:
             if kind == "csv" and connection.vendor == "postgresql":
                 # The database reads the file itself (COPY) and checks the rows in SQL.
@@ -92,6 +124,15 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not UTF-8 text: {error}") from error
         if common["progress"]:
             self.stderr.write("")
+        if digest and not summary.errors:
+            UsageImport.objects.create(
+                source=source,
+                format=kind,
+                digest=digest,
+                rows=summary.rows,
+                posted=summary.posted,
+                credits=summary.credits,
+            )
         self.report(summary)
 
     def reader(self, file: Path, kind: str):

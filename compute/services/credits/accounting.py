@@ -34,6 +34,9 @@ from governance.audit import record_event
 from governance.permissions import require
 
 DEFAULT_BATCH = 50_000
+# A table imported on PostgreSQL is posted from the database itself (table_sql): its batches can
+# be larger, as no line of them is held in Python; each batch's alerts and audit event cost the same.
+TABLE_BATCH = 250_000
 # What a job's AllocTRES counts for each kind of resource (storage is not in sacct's TRES).
 TRES_OF_KIND: dict[str, str] = {ResourceKind.GPU_CLUSTER: "gres/gpu", ResourceKind.CPU_POOL: "cpu"}
 Progress = Callable[[int, int, float], None]  # (lines done, lines in all, seconds)

@@ -61,16 +61,14 @@ CREATE TEMP TABLE usage_stage (
 # whose debit charges it.
 PLAN = """
 CREATE TEMP TABLE usage_plan ON COMMIT DROP AS
-WITH firsts AS (
-    SELECT DISTINCT ON (source, resource_id, charter_id, hour) *
-    FROM usage_stage ORDER BY source, resource_id, charter_id, hour, seq
-), rates AS (
+WITH firsts AS ({firsts}), rates AS (
     SELECT id, resource_id, rate, effective_from,
            LEAD(effective_from) OVER w AS until, ROW_NUMBER() OVER w AS nth
     FROM {rate} WHERE resource_id IN (SELECT id FROM usage_resource)
     WINDOW w AS (PARTITION BY resource_id ORDER BY effective_from)
 )
-SELECT f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, a.id AS account_id,
+SELECT %(first_id)s - 1 + ROW_NUMBER() OVER (ORDER BY f.seq) AS record_id,
+       f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, a.id AS account_id,
        (f.hour AT TIME ZONE %(zone)s)::date AS day,
        r.id AS rate_id, COALESCE(r.rate, 0)::numeric(12, 4) AS rate_value,
        ROUND(f.unit_hours * COALESCE(r.rate, 0), 4)::numeric(18, 4) AS credits
@@ -78,10 +76,20 @@ FROM firsts f
 JOIN {account} a ON a.charter_id = f.charter_id
 LEFT JOIN rates r ON r.resource_id = f.resource_id
     AND (f.hour >= r.effective_from OR r.nth = 1) AND (r.until IS NULL OR f.hour < r.until)
+{not_posted};
+"""
+
+# The first line of each key in the batch, and only keys not posted before (unless the staged
+# lines are known to be both already: Staged.fresh).
+FIRSTS = """
+SELECT DISTINCT ON (source, resource_id, charter_id, hour) *
+FROM usage_stage ORDER BY source, resource_id, charter_id, hour, seq
+"""
+NOT_POSTED = """
 WHERE NOT EXISTS (
     SELECT 1 FROM {record} u
-    WHERE u.charter_id = f.charter_id AND u.hour = f.hour AND u.resource_id = f.resource_id
-      AND u.source = f.source);
+    WHERE u.charter_id = {f}.charter_id AND u.hour = {f}.hour AND u.resource_id = {f}.resource_id
+      AND u.source = {f}.source)
 """
 
 # One debit per account and day: what the day's records charged, with the running total of the
@@ -166,17 +174,17 @@ ON CONFLICT (account_id, day, kind)
 
 # The records as they will be written: each with the debit of its account and day.
 PLANNED_RECORDS = """(
-    SELECT p.source, p.resource_id, p.charter_id, p.hour, p.unit_hours, p.rate_id, p.rate_value, p.credits,
-           d.transaction_id
+    SELECT p.record_id AS id, p.source, p.resource_id, p.charter_id, p.hour, p.unit_hours, p.rate_id,
+           p.rate_value, p.credits, d.transaction_id
     FROM usage_plan p LEFT JOIN usage_debit d ON p.credits > 0 AND d.account_id = p.account_id AND d.day = p.day
 )"""
 
 # No ON CONFLICT: the plan set aside every key already posted, under the ledger lock, so a
 # conflict here can only be a posting that ignored the lock, and it fails the batch.
 RECORDS = f"""
-INSERT INTO {T["record"]} (source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits,
+INSERT INTO {T["record"]} (id, source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits,
                            transaction_id, posted_at, batch_id)
-SELECT r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours, r.rate_id, r.rate_value, r.credits,
+SELECT r.id, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours, r.rate_id, r.rate_value, r.credits,
        r.transaction_id, %(now)s, %(batch)s
 FROM {PLANNED_RECORDS} r
 """  # noqa: S608 - table names come from the models; values are bound
@@ -185,10 +193,13 @@ FROM {PLANNED_RECORDS} r
 @dataclass(frozen=True)
 class Staged:
     """Lines already in the database: a SELECT of (seq, source, resource_id, charter_id, hour,
-    unit_hours) that fills the staging table instead of a COPY (table_sql's imports)."""
+    unit_hours) that fills the staging table instead of a COPY (table_sql's imports). `fresh`
+    says the lines are already the first of their keys and none was posted before, checked
+    under the ledger lock that the caller still holds, so the plan need not look again."""
 
     sql: str
     params: list
+    fresh: bool = False
 
 
 def _copy(lines: Iterable[batches.UsageLine]) -> int:
@@ -201,6 +212,17 @@ def _copy(lines: Iterable[batches.UsageLine]) -> int:
         for count, line in enumerate(lines, start=1):  # noqa: B007 - the count is the result
             copy.write_row((count, line.source, line.resource_id, line.charter_id, line.hour, line.unit_hours))
     return count
+
+
+def _reserve_ids(cursor, count: int) -> int:
+    """The first of `count` usage record ids taken from the records' sequence at once (one call,
+    where nextval per row cost a fifth of the plan); the ledger lock the caller holds keeps any
+    other posting from drawing ids meanwhile."""
+    cursor.execute(
+        "SELECT setval(s, nextval(s) + %s - 1) - %s + 1 FROM pg_get_serial_sequence(%s, 'id') AS s",
+        [count, count, T["record"]],
+    )
+    return cursor.fetchone()[0]
 
 
 def _column(cursor, sql: str) -> list:
@@ -227,12 +249,9 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         cursor.execute("ANALYZE usage_stage")
         resource_ids = _column(cursor, "SELECT DISTINCT resource_id FROM usage_stage")
         batches.check_resources(resource_ids)
-        fresh_charters = _column(
-            cursor,
-            f"SELECT DISTINCT charter_id FROM usage_stage s WHERE NOT EXISTS (SELECT 1 FROM {T['record']} u "  # noqa: S608
-            "WHERE u.charter_id = s.charter_id AND u.hour = s.hour AND u.resource_id = s.resource_id "
-            "AND u.source = s.source)",
-        )
+        fresh = isinstance(lines, Staged) and lines.fresh
+        new = "" if fresh else NOT_POSTED.format(**T, f="s")
+        fresh_charters = _column(cursor, f"SELECT DISTINCT charter_id FROM usage_stage s {new}")  # noqa: S608
         if not fresh_charters:
             return result
         accounts = batches.open_accounts(fresh_charters, actor)
@@ -241,8 +260,13 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
             "INSERT INTO usage_resource VALUES (%s, %s, %s)",
             [(r.pk, r.name, r.unit) for r in Resource.objects.filter(pk__in=resource_ids)],
         )
-        cursor.execute(PLAN.format(**T), {"zone": timezone.get_current_timezone_name()})
-        cursor.execute("ANALYZE usage_plan")
+        plan = PLAN.format(
+            **T,
+            firsts="SELECT * FROM usage_stage" if fresh else FIRSTS,
+            not_posted="" if fresh else NOT_POSTED.format(**T, f="f"),
+        )
+        first_id = _reserve_ids(cursor, result.lines)
+        cursor.execute(plan, {"zone": timezone.get_current_timezone_name(), "first_id": first_id})
         cursor.execute(DEBITS.format(**T))
         cursor.execute(LOTS.format(**T))
         cursor.execute(ENTRIES, [accounts[0].pk])
@@ -257,7 +281,9 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         result.credits = sum(result.by_charter.values(), ZERO)
         if not result.posted:
             return result
-        root, _ = debits.stream_root(debits.sql_entries_v2(PLANNED_RECORDS, "usage_entry"))
+        root, _ = debits.stream_root(
+            debits.sql_entries_v2(PLANNED_RECORDS, "usage_entry", leaf_hashes=True), hashed=True
+        )
         batch = batches.record_batch(result, source=source, actor=actor, root=root)
         now = timezone.now()
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from compute.choices import AccountKind, TransactionKind
@@ -303,14 +303,16 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
         )
         for line, rate, rate_value, amount, day in priced
     ]
-    ordered = sorted(
-        (
-            (r.transaction.pk if r.transaction else None, r.source, r.resource_id, r.charter_id, r.hour)
-            + (r.unit_hours, r.rate_value, r.credits)
-            for r in records
-        ),
-        key=lambda r: (r[1], r[2], r[3], r[4]),
-    )
+    # The records' ids are given here (the ledger lock is held: no one else writes records), so
+    # the root can commit to them in id order before they are written.
+    first_id = (UsageRecord.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+    for n, record in enumerate(records):
+        record.pk = first_id + n
+    ordered = [
+        (r.transaction.pk if r.transaction else None, r.source, r.resource_id, r.charter_id, r.hour)
+        + (r.unit_hours, r.rate_value, r.credits)
+        for r in records
+    ]
     root, _ = debits.stream_root(debits.python_entries_v2(ordered, debit_entries))
     batch = record_batch(result, source=source, actor=actor, root=root)
     LedgerEntry.objects.bulk_create(entries, batch_size=5000)

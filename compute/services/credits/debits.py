@@ -7,8 +7,9 @@ batch's one event (DESIGN.md 2.3, 2.6). The leaves (UsageBatch.leaves says which
 1. (batches before debits per day) one leaf per usage record: its idempotency key, unit-hours,
    rate, credits, debit transaction and that transaction's entries;
 2. one leaf per usage record (`usage|` its debit, key, unit-hours, rate, credits), in the
-   records' key order, then one leaf per debit (`debit|` its id and entries), in id order: a
-   debit charges its account's records of one day.
+   records' id order, then one leaf per debit (`debit|` its id and entries), in id order: a
+   debit charges its account's records of one day. (The batch assigns the records' ids itself,
+   so it knows their order before writing them; sorting by id costs a third of sorting by key.)
 
 The texts are written the same way in SQL (PostgreSQL computes the leaves of a million records
 itself) and in Python (SQLite, proofs).
@@ -52,19 +53,18 @@ ORDER BY r.source COLLATE "C", r.resource_id, r.charter_id, r.hour
 
 # Version 2: the records' leaves, then the debits' (see the module docstring).
 RECORD_LEAF_SQL = """
-SELECT sha256(convert_to(concat_ws('|', 'usage',
+SELECT {leaf}sha256(convert_to(concat_ws('|', 'usage',
     COALESCE(r.transaction_id::text, ''), r.source, r.resource_id::text, r.charter_id::text,
-    to_char(r.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-    r.unit_hours::numeric(14, 4)::text, r.rate_value::numeric(12, 4)::text, r.credits::numeric(18, 4)::text
-    ), 'UTF8'))
+    extract(epoch FROM r.hour)::bigint::text, r.unit_hours::text, r.rate_value::text, r.credits::text
+    ), 'UTF8')){end}
 FROM {records} r
-ORDER BY r.source COLLATE "C", r.resource_id, r.charter_id, r.hour
+ORDER BY r.id
 """
 
 DEBIT_LEAF_SQL = """
-SELECT sha256(convert_to('debit|' || transaction_id::text || '|' || string_agg(
+SELECT {leaf}sha256(convert_to('debit|' || transaction_id::text || '|' || string_agg(
     account_id::text || ':' || COALESCE(pool_id::text, '') || ':' || amount::numeric(18, 4)::text, ','
-    ORDER BY account_id, COALESCE(pool_id, 0), amount), 'UTF8'))
+    ORDER BY account_id, COALESCE(pool_id, 0), amount), 'UTF8')){end}
 FROM {entries} x GROUP BY transaction_id ORDER BY transaction_id
 """
 
@@ -133,7 +133,8 @@ def record_leaf_text(
     rate_value: Decimal,
     credits: Decimal,
 ) -> str:
-    """A record's leaf in a batch of version 2 (the same as RECORD_LEAF_SQL writes)."""
+    """A record's leaf in a batch of version 2 (the same as RECORD_LEAF_SQL writes: the hour in
+    seconds since 1970 UTC, the amounts with the four places their columns keep)."""
     return "|".join(
         [
             "usage",
@@ -141,7 +142,7 @@ def record_leaf_text(
             source,
             str(resource_id),
             str(charter_id),
-            hour.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            str(int(hour.timestamp())),
             str(exact(unit_hours)),
             str(exact(rate_value)),
             str(exact(credits)),
@@ -159,13 +160,14 @@ def leaf_entry(text: str) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
-def stream_root(entries: Iterable[bytes]) -> tuple[bytes, int]:
-    """The RFC 9162 root of the leaves over `entries`, and their number, in O(log n) memory:
-    only the right frontier of perfect subtrees is kept."""
+def stream_root(entries: Iterable[bytes], *, hashed: bool = False) -> tuple[bytes, int]:
+    """The RFC 9162 root of the leaves over `entries` (or of the leaf hashes themselves, when
+    `hashed`), and their number, in O(log n) memory: only the right frontier of perfect
+    subtrees is kept."""
     frontier: list[tuple[int, bytes]] = []  # (size, hash), sizes decreasing
     size = 0
     for entry in entries:
-        node, count = merkle.leaf_hash(entry), 1
+        node, count = (entry if hashed else merkle.leaf_hash(entry)), 1
         while frontier and frontier[-1][0] == count:
             left_count, left = frontier.pop()
             node, count = merkle.node_hash(left, node), left_count + count
@@ -188,25 +190,28 @@ def sql_entries(records: str, entries: str, where: str = "", params: list | None
                 yield bytes(digest)
 
 
-def sql_entries_v2(records: str, entries: str, params: list | None = None) -> Iterator[bytes]:
+def sql_entries_v2(
+    records: str, entries: str, params: dict | None = None, *, leaf_hashes: bool = False
+) -> Iterator[bytes]:
     """The leaf entries (version 2) PostgreSQL computes over `records` and the debits' `entries`
-    (tables or subqueries; `params` bound once in each)."""
+    (tables or subqueries; `params` bound in each), or with `leaf_hashes` their RFC 9162 leaf
+    hashes, SHA-256(0x00 || entry), computed there too."""
     with connection.cursor() as cursor:
-        for sql in (RECORD_LEAF_SQL.format(records=records), DEBIT_LEAF_SQL.format(entries=entries)):
-            cursor.execute(sql, params or [])
+        leaf = {"leaf": "sha256('\\x00'::bytea || ", "end": ")"} if leaf_hashes else {"leaf": "", "end": ""}
+        for sql in (RECORD_LEAF_SQL.format(records=records, **leaf), DEBIT_LEAF_SQL.format(entries=entries, **leaf)):
+            cursor.execute(sql, params or {})
             while chunk := cursor.fetchmany(20000):
                 for (digest,) in chunk:
                     yield bytes(digest)
 
 
 def _records_v2(batch_id: int) -> list[tuple]:
-    return sorted(
+    return list(
         UsageRecord.objects.filter(batch_id=batch_id)
-        .order_by()
+        .order_by("pk")
         .values_list(
             "transaction_id", "source", "resource_id", "charter_id", "hour", "unit_hours", "rate_value", "credits"
-        ),
-        key=lambda r: (r[1], r[2], r[3], r[4]),
+        )
     )
 
 
@@ -221,7 +226,7 @@ def _debit_entries(transaction_ids) -> dict[int, list]:
 
 def python_entries_v2(records: list[tuple], entries: dict[int, list]) -> Iterator[bytes]:
     """The leaf entries (version 2) of records (transaction, source, resource, charter, hour,
-    unit_hours, rate_value, credits) in key order and their debits' entries {transaction: [(account,
+    unit_hours, rate_value, credits) in the order of their ids and their debits' entries {transaction: [(account,
     pool, amount)]}."""
     for txn, source, resource, charter, hour, unit_hours, rate_value, amount in records:
         yield leaf_entry(

@@ -12,44 +12,80 @@ import csv
 import time
 from typing import TextIO
 
+import psycopg
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
 
 from compute.models import Resource, UsageRecord
-from compute.services.credits import accounting, batch_sql, usage
+from compute.services.credits import accounting, batch_sql, posting, usage
 
 COLUMNS = ("hour", "resource", "charter", "unit_hours")
 HOUR_RE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*$"
 ZONE_RE = r"(Z|[+-]\d{2}(:?\d{2})?)\s*$"
 NUMBER_RE = r"^\s*(\d+(\.\d*)?|\.\d+)\s*$"
 
+# One pass over the rows: each row's problem, and the good rows converted (a conversion is only
+# made where the checks found nothing, so a bad row never raises). The fence (OFFSET 0) keeps
+# the patterns evaluated once a row.
 CHECK = f"""
-SELECT r.line, CASE
-    WHEN rk.id IS NULL THEN 'unknown resource ''' || left(COALESCE(r.resource, ''), 40) || ''''
-    WHEN ck.id IS NULL THEN 'unknown charter ''' || left(COALESCE(r.charter, ''), 40) || ''''
-    WHEN COALESCE(r.hour, '') !~ '{HOUR_RE}' THEN '''' || left(COALESCE(r.hour, ''), 40) || ''' is not an ISO 8601 time'
-    WHEN COALESCE(r.unit_hours, '') ~ '^\\s*-' THEN 'Usage cannot be negative.'
-    WHEN COALESCE(r.unit_hours, '') !~ '{NUMBER_RE}'
-        THEN '''' || left(COALESCE(r.unit_hours, ''), 40) || ''' is not a number.'
-    WHEN trim(r.unit_hours)::numeric > 9999999999.9999 THEN 'unit-hours in one hour past belief'
-    END AS problem
-FROM usage_raw r
-LEFT JOIN usage_raw_resource rk ON rk.key = r.resource
-LEFT JOIN usage_raw_charter ck ON ck.key = r.charter
+SELECT line, resource_id, charter_id,
+       CASE WHEN problem IS NULL THEN
+           date_trunc('hour', (CASE WHEN zoned THEN h ELSE h || '+00:00' END)::timestamptz AT TIME ZONE 'UTC')
+           AT TIME ZONE 'UTC' END AS hour,
+       CASE WHEN problem IS NULL THEN round(u::numeric, 4)::numeric(14, 4) END AS unit_hours,
+       problem
+FROM (
+    SELECT r.line, rk.id AS resource_id, ck.id AS charter_id, trim(r.hour) AS h, trim(r.unit_hours) AS u,
+           r.hour ~ '{ZONE_RE}' AS zoned,
+           CASE
+           WHEN rk.id IS NULL THEN 'unknown resource ''' || left(COALESCE(r.resource, ''), 40) || ''''
+           WHEN ck.id IS NULL THEN 'unknown charter ''' || left(COALESCE(r.charter, ''), 40) || ''''
+           WHEN COALESCE(r.hour, '') !~ '{HOUR_RE}'
+               THEN '''' || left(COALESCE(r.hour, ''), 40) || ''' is not an ISO 8601 time'
+           WHEN COALESCE(r.unit_hours, '') ~ '^\\s*-' THEN 'Usage cannot be negative.'
+           WHEN COALESCE(r.unit_hours, '') !~ '{NUMBER_RE}'
+               THEN '''' || left(COALESCE(r.unit_hours, ''), 40) || ''' is not a number.'
+           WHEN trim(r.unit_hours)::numeric > 9999999999.9999 THEN 'unit-hours in one hour past belief'
+           END AS problem
+    FROM usage_raw r
+    LEFT JOIN usage_raw_resource rk ON rk.key = r.resource
+    LEFT JOIN usage_raw_charter ck ON ck.key = r.charter
+    OFFSET 0
+) c
 """  # noqa: S608 - no input in it: the patterns above
 
-# The good rows converted, in the table's order (a subquery of FRESH: never written out).
-RESOLVE = f"""
-SELECT row_number() OVER (ORDER BY r.line) AS seq, %s::varchar(64) AS source, rk.id AS resource_id, ck.id AS charter_id,
-       date_trunc('hour', (CASE WHEN r.hour ~ '{ZONE_RE}' THEN trim(r.hour) ELSE trim(r.hour) || '+00:00' END)
-                          ::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour,
-       round(trim(r.unit_hours)::numeric, 4)::numeric(14, 4) AS unit_hours
-FROM usage_checked c
-JOIN usage_raw r ON r.line = c.line
-JOIN usage_raw_resource rk ON rk.key = r.resource
-JOIN usage_raw_charter ck ON ck.key = r.charter
-WHERE c.problem IS NULL
-"""  # noqa: S608 - no input in it; the source is bound
+# The same checks when the numbers were read by COPY itself (typed: _load's first try), so only
+# the times are left to match: a number COPY could not read sent the table the text way.
+CHECK_TYPED = f"""
+SELECT line, resource_id, charter_id,
+       CASE WHEN problem IS NULL THEN
+           date_trunc('hour', (CASE WHEN zoned THEN h ELSE h || '+00:00' END)::timestamptz AT TIME ZONE 'UTC')
+           AT TIME ZONE 'UTC' END AS hour,
+       unit_hours, problem
+FROM (
+    SELECT r.line, rk.id AS resource_id, ck.id AS charter_id, trim(r.hour) AS h, r.unit_hours,
+           r.hour ~ '{ZONE_RE}' AS zoned,
+           CASE
+           WHEN rk.id IS NULL THEN 'unknown resource ''' || left(COALESCE(r.resource, ''), 40) || ''''
+           WHEN ck.id IS NULL THEN 'unknown charter ''' || left(COALESCE(r.charter, ''), 40) || ''''
+           WHEN COALESCE(r.hour, '') !~ '{HOUR_RE}'
+               THEN '''' || left(COALESCE(r.hour, ''), 40) || ''' is not an ISO 8601 time'
+           WHEN r.unit_hours < 0 THEN 'Usage cannot be negative.'
+           WHEN r.unit_hours IS NULL OR r.unit_hours = 'NaN' THEN '''' || COALESCE(r.unit_hours::text, '')
+               || ''' is not a number.'
+           END AS problem
+    FROM usage_raw r
+    LEFT JOIN usage_raw_resource rk ON rk.key = r.resource
+    LEFT JOIN usage_raw_charter ck ON ck.key = r.charter
+    OFFSET 0
+) c
+"""  # noqa: S608 - no input in it: the patterns above
+
+# The good rows, in the table's order (a subquery of FRESH: never written out).
+RESOLVE = """
+SELECT line AS seq, %s::varchar(64) AS source, resource_id, charter_id, hour, unit_hours
+FROM usage_checked WHERE problem IS NULL
+"""
 
 DROP = (
     "DROP TABLE IF EXISTS usage_raw, usage_raw_resource, usage_raw_charter, usage_checked, usage_resolved, usage_fresh"
@@ -86,12 +122,13 @@ def import_csv(
     actor=None,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
-    batch_size: int = accounting.DEFAULT_BATCH,
+    batch_size: int | None = None,
     progress: accounting.Progress | None = None,
 ) -> accounting.ImportSummary:
     """Import a CSV usage table on PostgreSQL; the same rules and summary as accounting.import_usage."""
     if connection.vendor != "postgresql":
         raise ValidationError("The COPY import needs PostgreSQL; use accounting.import_usage.")
+    batch_size = accounting.TABLE_BATCH if batch_size is None else batch_size
     if batch_size < 1:
         raise ValidationError({"batch_size": "A batch holds at least one line."})
     summary = accounting.ImportSummary(dry_run=dry_run)
@@ -100,8 +137,8 @@ def import_csv(
     resources = {r.name.casefold(): r.pk for r in Resource.objects.all()}
     try:
         with transaction.atomic():
-            _load(handle, names, resources)
-            summary.rows, summary.errors = _check()
+            typed = _load(handle, names, resources)
+            summary.rows, summary.errors = _check(typed)
             if not summary.errors or skip_bad_rows:
                 _post(summary, source=source, actor=actor, batch_size=batch_size, progress=progress, started=started)
             if dry_run:
@@ -117,43 +154,65 @@ def import_csv(
     return summary
 
 
-def _load(handle: TextIO, names: list[str], resources: dict[str, int]) -> None:
+def _load(handle: TextIO, names: list[str], resources: dict[str, int]) -> bool:
+    """COPY the table into `usage_raw`: first with COPY reading the unit-hours as numbers (the
+    fast way), and if any of them is not one, again with every column as text, for _check to say
+    which rows are bad. Whether the numbers were read typed."""
+    start = handle.tell()
+    try:
+        with transaction.atomic():
+            _copy_raw(handle, names, typed=True)
+        typed = True
+    except (DataError, psycopg.DataError):  # COPY's own cursor raises psycopg's errors
+        handle.seek(start)
+        _copy_raw(handle, names, typed=False)
+        typed = False
     with connection.cursor() as cursor:
-        cursor.execute(DROP)
-        columns = [name if name in COLUMNS else f"ignored_{n}" for n, name in enumerate(names)]
-        cursor.execute(f"CREATE TEMP TABLE usage_raw (line bigserial, {', '.join(f'{c} text' for c in columns)})")
-        with (
-            connection.connection.cursor() as raw,
-            raw.copy(
-                f"COPY usage_raw ({', '.join(columns)}) FROM STDIN (FORMAT csv)"  # noqa: S608 - names from COLUMNS
-            ) as copy,
-        ):
-            while chunk := handle.read(1 << 20):
-                copy.write(chunk)
         cursor.execute("ANALYZE usage_raw")
         _keys(cursor, "resource", "usage_raw_resource", lambda key: resources.get(key.strip().casefold()))
         _keys(cursor, "charter", "usage_raw_charter", _charter_id)
+    return typed
 
 
-def _check() -> tuple[int, list[str]]:
+def _copy_raw(handle: TextIO, names: list[str], *, typed: bool) -> None:
+    columns = [name if name in COLUMNS else f"ignored_{n}" for n, name in enumerate(names)]
+    kinds = {c: "numeric(14, 4)" if typed and c == "unit_hours" else "text" for c in columns}
+    with connection.cursor() as cursor:
+        cursor.execute(DROP)
+        cursor.execute(f"CREATE TEMP TABLE usage_raw (line bigserial, {', '.join(f'{c} {kinds[c]}' for c in columns)})")
+    with (
+        connection.connection.cursor() as raw,
+        raw.copy(
+            f"COPY usage_raw ({', '.join(columns)}) FROM STDIN (FORMAT csv)"  # noqa: S608 - names from COLUMNS
+        ) as copy,
+    ):
+        while chunk := handle.read(1 << 20):
+            copy.write(chunk)
+
+
+def _check(typed: bool) -> tuple[int, list[str]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM usage_raw")
         rows = cursor.fetchone()[0]
         # Checked once: the rows' problems are kept for RESOLVE, which converts the good rows.
-        cursor.execute(f"CREATE TEMP TABLE usage_checked AS {CHECK}")  # noqa: S608 - no input in it
+        cursor.execute(f"CREATE TEMP TABLE usage_checked AS {CHECK_TYPED if typed else CHECK}")  # noqa: S608
         cursor.execute("SELECT line, problem FROM usage_checked WHERE problem IS NOT NULL ORDER BY line")
         return rows, [f"row {line}: {problem}" for line, problem in cursor.fetchall()]
 
 
-# Keys the ledger already holds are set aside once for the whole table (a re-run then posts
-# nothing and opens no batch); each batch still refuses a key posted in the meantime.
+# Under the ledger lock, held from here to the import's end: the first row of each key, less the
+# keys the ledger already holds, once for the whole table (a re-run then posts nothing and opens
+# no batch, and the batches need not look again: batch_sql.Staged.fresh).
 FRESH = f"""
 CREATE TEMP TABLE usage_fresh AS
 SELECT row_number() OVER (ORDER BY r.seq) AS seq, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours
-FROM ({RESOLVE}) r
+FROM (
+    SELECT DISTINCT ON (charter_id, hour, resource_id) * FROM ({RESOLVE}) k
+    ORDER BY charter_id, hour, resource_id, seq
+) r
 WHERE NOT EXISTS (
     SELECT 1 FROM {UsageRecord._meta.db_table} u
-    WHERE u.source = r.source AND u.resource_id = r.resource_id AND u.charter_id = r.charter_id AND u.hour = r.hour)
+    WHERE u.charter_id = r.charter_id AND u.hour = r.hour AND u.resource_id = r.resource_id AND u.source = r.source)
 """  # noqa: S608 - the model's table
 
 
@@ -161,6 +220,7 @@ def _post(summary, *, source, actor, batch_size, progress, started) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM usage_checked WHERE problem IS NULL")
         resolved = cursor.fetchone()[0]
+        posting.lock_ledger()
         cursor.execute(FRESH, [source])
         cursor.execute("CREATE INDEX ON usage_fresh (seq)")
         cursor.execute("SELECT COUNT(*) FROM usage_fresh")
@@ -171,7 +231,9 @@ def _post(summary, *, source, actor, batch_size, progress, started) -> None:
     )
     for first in range(0, total, batch_size):
         summary.add(
-            usage.post_usage_batch(batch_sql.Staged(select, [first, first + batch_size]), source=source, actor=actor)
+            usage.post_usage_batch(
+                batch_sql.Staged(select, [first, first + batch_size], fresh=True), source=source, actor=actor
+            )
         )
         summary.lines = resolved - total + min(first + batch_size, total)
         if progress:

@@ -15,7 +15,7 @@ from django.test import SimpleTestCase
 
 from compute.choices import MappingKind
 from compute.collectors import slurm
-from compute.models import AccountingMapping, LedgerTransaction, UsageBatch, UsageRecord
+from compute.models import AccountingMapping, LedgerTransaction, UsageBatch, UsageImport, UsageRecord
 from compute.services.credits import accounting
 from governance.models import AuditEvent
 from tests.compute.credits import CreditsTestCase
@@ -168,6 +168,53 @@ class AccountingImportTests(CreditsTestCase):
             with self.assertRaisesMessage(CommandError, "the others were posted"):
                 self.run_import(path, source="table", skip_bad_rows=True)
         self.assertEqual(self.account().balance, D(995))
+
+    def test_the_same_file_again_answers_at_once_and_charges_nothing(self):
+        csv = "hour,resource,charter,unit_hours\n"
+        csv += "".join(f"2026-03-01T{h:02}:00:00Z,Aurora GPU cluster,{self.charter.pk},2\n" for h in range(4))
+        with TemporaryDirectory() as folder:
+            path = Path(folder) / "usage.csv"
+            path.write_text(csv)
+            out, _ = self.run_import(path, source="table", no_progress=True)
+            self.assertIn("Posted 4 row(s)", out)
+            balance, batches_written = self.account().balance, UsageBatch.objects.count()
+            out, _ = self.run_import(path, source="table", no_progress=True)
+            self.assertIn("was imported in full from table", out)
+            self.assertIn("Posted 0 row(s) now; nothing charged", out)
+            out, _ = self.run_import(path, source="table", no_progress=True, recheck=True)
+            self.assertIn("Posted 0 row(s); 4 were already posted", out)
+            # One byte more is another file: read, and its one new hour charged.
+            path.write_text(csv + f"2026-03-01T04:00:00Z,Aurora GPU cluster,{self.charter.pk},2\n")
+            out, _ = self.run_import(path, source="table", no_progress=True)
+            self.assertIn("Posted 1 row(s); 4 were already posted", out)
+        self.assertEqual(self.account().balance, balance - D(5))
+        self.assertEqual(UsageBatch.objects.count(), batches_written + 1)
+
+    def test_a_file_with_bad_rows_skipped_is_read_again(self):
+        csv = f"hour,resource,charter,unit_hours\n2026-03-01T10:00:00Z,Aurora GPU cluster,{self.charter.pk},2\n"
+        csv += f"2026-03-01T11:00:00Z,Nowhere cluster,{self.charter.pk},2\n"
+        with TemporaryDirectory() as folder:
+            path = Path(folder) / "usage.csv"
+            path.write_text(csv)
+            for _ in range(2):
+                with self.assertRaisesMessage(CommandError, "the others were posted"):
+                    self.run_import(path, source="table", skip_bad_rows=True, no_progress=True)
+        self.assertFalse(UsageImport.objects.exists())
+
+    def test_words_for_numbers_or_times_are_found_row_by_row(self):
+        # "now" passes a database's reading of a time, and "lots" is no number: both refused by row,
+        # whether the numbers of the table are read as numbers first or as text.
+        hour, charter = "2026-03-01T10:00:00Z", self.charter.pk
+        for bad_number in ("lots", "3"):
+            csv = f"hour,resource,charter,unit_hours\n{hour},Aurora GPU cluster,{charter},2\n"
+            csv += f"now,Aurora GPU cluster,{charter},2\n{hour},Baltic CPU pool,{charter},{bad_number}\n"
+            with TemporaryDirectory() as folder:
+                path = Path(folder) / "usage.csv"
+                path.write_text(csv)
+                expected = 2 if bad_number == "lots" else 1
+                with self.assertRaisesMessage(CommandError, f"{expected} row(s) could not be imported"):
+                    self.run_import(path, source="table")
+            self.assertFalse(UsageRecord.objects.exists())
 
     def test_only_administrators_map_accounting_names_and_each_change_is_audited(self):
         with self.assertRaises(PermissionDenied):
