@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -161,6 +161,7 @@ def requests_awaiting(request: HttpRequest) -> HttpResponse:
     refunds = (
         CreditRefund.objects.filter(status=RefundStatus.REQUESTED, account__charter__committee__in=chaired)
         .select_related("account__charter", "requested_by")
+        .annotate(hours=Count("records"), credits=Sum("records__credits"))
         .order_by("created_at")
     )
     reversals = (
@@ -314,7 +315,12 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("source__charter", "target__charter", "proposed_by")
         .order_by("-created_at")
     )
-    refunds = CreditRefund.objects.filter(account=account).select_related("requested_by").order_by("-created_at")[:10]
+    refunds = (
+        CreditRefund.objects.filter(account=account)
+        .select_related("requested_by")
+        .annotate(hours=Count("records"), credits=Sum("records__credits"))
+        .order_by("-created_at")[:10]
+    )
     user = request.user
     is_lead = permissions.is_charter_lead(user, account.charter)
     may_claim = permissions.may_request_credits_for(user, account.charter)

@@ -170,6 +170,10 @@ class CreditPageTests(CreditsTestCase):
         self.assertEqual(sorted(refund.records.values_list("hour", flat=True)), hours[-2:])
         self.assertEqual(sorted(refund.debits.values_list("usage_records__hour", flat=True)), hours[-2:])
         self.assertEqual(self.refresh(account).balance, D("5000") - 8 * 10)  # nothing reversed before a co-chair
+        # The co-chairs see what it gives back before they decide; the account page says it too.
+        self.client.force_login(self.public_chair)
+        self.assertContains(self.client.get("/compute/requests/awaiting/"), "2 hours, 20 credits")
+        self.assertContains(self.client.get(url), f"#{refund.pk} Requested: 2 hours of usage, 20 credits.")
 
     def test_a_refund_for_hours_without_usage_or_backwards_is_refused_and_records_nothing(self):
         self.approve(self.request_credits(5000))

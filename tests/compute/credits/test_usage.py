@@ -109,8 +109,13 @@ class UsageTests(CreditsTestCase):
                 call_command("import_usage", str(path), source="slurm", stdout=out, stderr=err)
             self.assertIn("row 2: unknown resource 'Nowhere cluster'", err.getvalue())
             path.write_text(csv)
-            for expected in ("Posted 1 row(s); 0 were already posted", "Posted 0 row(s); 1 were already posted"):
+            runs = (
+                ({}, "Posted 1 row(s); 0 were already posted"),
+                ({}, "Posted 0 row(s) now; nothing charged"),  # the same bytes: known at once
+                ({"recheck": True}, "Posted 0 row(s); 1 were already posted"),  # read again: each key found
+            )
+            for options, expected in runs:
                 out = StringIO()
-                call_command("import_usage", str(path), source="slurm", stdout=out, stderr=StringIO())
+                call_command("import_usage", str(path), source="slurm", stdout=out, stderr=StringIO(), **options)
                 self.assertIn(expected, out.getvalue())
         self.assertEqual(self.account().balance, D("995"))
