@@ -174,7 +174,8 @@ class Command(BaseCommand):
             f"{len(summary.errors)} could not be read."
         )
         self.stdout.write(
-            f"{charge} {fmt_credits(summary.credits)} credits in {summary.debits:,} debit(s)"
+            f"{charge} {fmt_credits(summary.credits)} credits for {summary.debits:,} hour(s) of usage "
+            f"in {summary.transactions:,} debit(s)"
             f"{'' if summary.dry_run else f', {summary.batches} batch(es), {summary.alerts} alert(s)'}."
         )
         for reason, count in summary.skipped.most_common():

@@ -51,6 +51,7 @@ class ImportSummary:
     posted: int = 0
     already_posted: int = 0
     debits: int = 0
+    transactions: int = 0
     credits: Decimal = ZERO
     batches: int = 0
     alerts: int = 0
@@ -64,6 +65,7 @@ class ImportSummary:
         self.posted += result.posted
         self.already_posted += result.already_posted
         self.debits += result.debits
+        self.transactions += result.transactions
         self.credits += result.credits
         self.batches += result.batch is not None
         self.alerts += len(result.alerts)

@@ -279,6 +279,7 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
             result.debits += charged
             result.by_charter[charter] = Decimal(amount)
         result.credits = sum(result.by_charter.values(), ZERO)
+        result.transactions = _column(cursor, "SELECT COUNT(*) FROM usage_debit")[0]
         if not result.posted:
             return result
         root, _ = debits.stream_root(

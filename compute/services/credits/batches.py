@@ -83,7 +83,8 @@ class BatchResult:
 
     lines: int = 0
     posted: int = 0
-    debits: int = 0
+    debits: int = 0  # the records that charged credits
+    transactions: int = 0  # the debits that charged them: one per account and day
     credits: Decimal = ZERO
     by_charter: dict[int, Decimal] = field(default_factory=dict)
     alerts: list[CreditAlert] = field(default_factory=list)
@@ -265,6 +266,7 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
         ]
     )
     txn_of = dict(zip(keys, txns, strict=True))
+    result.transactions = len(txns)
     # Each account's debits draw on its lots in the order of their days.
     lots: dict[int, list[list]] = {}
     entries: list[LedgerEntry] = []

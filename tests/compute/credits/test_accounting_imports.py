@@ -107,7 +107,7 @@ class AccountingImportTests(CreditsTestCase):
         self.assertEqual(UsageRecord.objects.get(resource=self.cpu).unit_hours, D(32))
         self.assertEqual(self.account().balance, D(1000) - D("27.5") - D("1.6"))
         self.assertIn("Read 8 row(s): 4 usage line(s). Posted 4 row(s)", out)
-        self.assertIn("Charged 29.1 credits in 4 debit(s), 1 batch(es)", out)
+        self.assertIn("Charged 29.1 credits for 4 hour(s) of usage in 1 debit(s), 1 batch(es)", out)
         self.assertIn("skipped 2: job step", out)
         self.assertIn("skipped 1: account 'physics' not mapped", out)
         self.assertIn("Flood forecasting", out)
@@ -122,14 +122,14 @@ class AccountingImportTests(CreditsTestCase):
     def test_a_dry_run_says_what_would_be_charged_and_writes_nothing(self):
         counts = [m.objects.count() for m in (UsageRecord, LedgerTransaction, UsageBatch, AuditEvent)]
         out, _ = self.run_import(SACCT, source="slurm-sacct", dry_run=True, no_progress=True)
-        self.assertIn("Would charge 29.1 credits in 4 debit(s).", out)
+        self.assertIn("Would charge 29.1 credits for 4 hour(s) of usage in 1 debit(s).", out)
         self.assertIn("Dry run: nothing was written.", out)
         self.assertEqual([m.objects.count() for m in (UsageRecord, LedgerTransaction, UsageBatch, AuditEvent)], counts)
         self.assertEqual(self.account().balance, D(1000))
 
     def test_a_dry_run_across_several_batches_sees_the_earlier_ones(self):
         out, _ = self.run_import(SACCT, source="slurm-sacct", dry_run=True, batch_size=1, no_progress=True)
-        self.assertIn("Would charge 29.1 credits in 4 debit(s).", out)
+        self.assertIn("Would charge 29.1 credits for 4 hour(s) of usage in 4 debit(s).", out)  # a debit a batch
         self.assertFalse(UsageRecord.objects.exists())
 
     def test_sreport_totals_are_spread_over_the_reports_hours(self):
@@ -240,12 +240,12 @@ class AccountingImportTests(CreditsTestCase):
             path = Path(folder) / "usage.csv"
             path.write_text(csv)
             out, _ = self.run_import(path, source="table", dry_run=True, batch_size=2, no_progress=True)
-            self.assertIn("Would charge 25.075 credits in 6 debit(s).", out)
+            self.assertIn("Would charge 25.075 credits for 6 hour(s) of usage in 3 debit(s).", out)
             self.assertEqual(
                 [m.objects.count() for m in (UsageRecord, LedgerTransaction, UsageBatch, AuditEvent)], counts
             )
             out, _ = self.run_import(path, source="table", batch_size=2, no_progress=True)
-        self.assertIn("Charged 25.075 credits in 6 debit(s), 3 batch(es)", out)
+        self.assertIn("Charged 25.075 credits for 6 hour(s) of usage in 3 debit(s), 3 batch(es)", out)
         self.assertEqual(UsageRecord.objects.get(resource=self.cpu).hour, HOUR)
 
     def test_an_impossible_hour_in_a_table_is_a_command_error_and_nothing_is_written(self):
