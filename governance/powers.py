@@ -624,6 +624,7 @@ NOT_ACTS: set[str] = {
     "compute.services.credits.debits.debit_leaf_text",
     "compute.services.credits.debits.python_entries_v2",
     "compute.services.credits.debits.record_leaf_text",
+    "compute.services.credits.debits.sql_debit_leaves",
     "compute.services.credits.debits.sql_entries_v2",
     "compute.services.credits.debits.replay_usage_batches",
     "compute.services.credits.debits.sql_entries",

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 
 from django.db import connection
 from django.utils import timezone
@@ -35,6 +36,7 @@ from compute.models import (
     LedgerTransaction,
     Resource,
     ResourceRate,
+    UsageBatch,
     UsageRecord,
 )
 from compute.models.ledger import ZERO, CreditPool
@@ -67,7 +69,7 @@ WITH firsts AS ({firsts}), rates AS (
     FROM {rate} WHERE resource_id IN (SELECT id FROM usage_resource)
     WINDOW w AS (PARTITION BY resource_id ORDER BY effective_from)
 )
-SELECT %(first_id)s - 1 + ROW_NUMBER() OVER (ORDER BY f.seq) AS record_id,
+SELECT %(first_id)s - 1 + ROW_NUMBER() OVER (ORDER BY f.charter_id, f.hour, f.resource_id, f.source) AS record_id,
        f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, a.id AS account_id,
        (f.hour AT TIME ZONE %(zone)s)::date AS day,
        r.id AS rate_id, COALESCE(r.rate, 0)::numeric(12, 4) AS rate_value,
@@ -180,13 +182,17 @@ PLANNED_RECORDS = """(
 )"""
 
 # No ON CONFLICT: the plan set aside every key already posted, under the ledger lock, so a
-# conflict here can only be a posting that ignored the lock, and it fails the batch.
+# conflict here can only be a posting that ignored the lock, and it fails the batch. In id order,
+# which is the key's (the three indexes are written in order, not all over), returning each
+# record's leaf hash for the batch's root as it is written (debits.RECORD_LEAF_HASH).
 RECORDS = f"""
 INSERT INTO {T["record"]} (id, source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits,
                            transaction_id, posted_at, batch_id)
 SELECT r.id, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours, r.rate_id, r.rate_value, r.credits,
        r.transaction_id, %(now)s, %(batch)s
 FROM {PLANNED_RECORDS} r
+ORDER BY r.id
+RETURNING id, {debits.RECORD_LEAF_HASH.replace("{r}", "")}
 """  # noqa: S608 - table names come from the models; values are bound
 
 
@@ -282,17 +288,29 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         result.transactions = _column(cursor, "SELECT COUNT(*) FROM usage_debit")[0]
         if not result.posted:
             return result
-        root, _ = debits.stream_root(
-            debits.sql_entries_v2(PLANNED_RECORDS, "usage_entry", leaf_hashes=True), hashed=True
-        )
-        batch = batches.record_batch(result, source=source, actor=actor, root=root)
+        # The records are written first, naming the batch by the id it will have, so that their
+        # leaves come back with them; the batch and its event then commit to the root.
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{UsageBatch._meta.db_table}', 'id'))")  # noqa: S608
+        batch_id = cursor.fetchone()[0]
         now = timezone.now()
+        cursor.execute(RECORDS, {"now": now, "batch": batch_id})
+        leaves = cursor.fetchall()
+        if any(a[0] > b[0] for a, b in zip(leaves, leaves[1:], strict=False)):
+            leaves.sort()
+        root, _ = debits.stream_root(
+            chain(
+                (bytes(leaf) for _, leaf in leaves),
+                debits.sql_debit_leaves("usage_entry", leaf_hashes=True),
+            ),
+            hashed=True,
+        )
+        del leaves
+        batch = batches.record_batch(result, source=source, actor=actor, root=root, pk=batch_id)
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         cursor.execute(TRANSACTIONS, {"now": now, "actor": actor_id, "source": source[:64]})
         cursor.execute(ENTRY_ROWS)
         cursor.execute(BALANCES)
         cursor.execute(DAYS)
-        cursor.execute(RECORDS, {"now": now, "batch": batch.pk})
         charged = _column(cursor, "SELECT account_id FROM usage_debit GROUP BY account_id")
     result.batch = batch
     by_pk = {account.pk: account for account in accounts.values()}

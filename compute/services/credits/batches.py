@@ -120,9 +120,11 @@ def check_resources(resource_ids: Iterable[int]) -> None:
         raise ValidationError({"resource": f"No resource with id {', '.join(map(str, sorted(unknown)))}."})
 
 
-def record_batch(result: BatchResult, *, source: str, actor, root: bytes) -> UsageBatch:
-    """The batch's row and its one audit event, committing to every debit through `root`."""
+def record_batch(result: BatchResult, *, source: str, actor, root: bytes, pk: int | None = None) -> UsageBatch:
+    """The batch's row (with the id its records already name, if they were written first) and
+    its one audit event, committing to every record and debit through `root`."""
     batch = UsageBatch.objects.create(
+        pk=pk,
         source=source[:64],
         actor=actor if actor is not None and actor.is_authenticated else None,
         lines=result.lines,

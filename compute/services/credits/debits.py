@@ -52,14 +52,23 @@ ORDER BY r.source COLLATE "C", r.resource_id, r.charter_id, r.hour
 
 
 # Version 2: the records' leaves, then the debits' (see the module docstring).
-RECORD_LEAF_SQL = """
-SELECT {leaf}sha256(convert_to(concat_ws('|', 'usage',
-    COALESCE(r.transaction_id::text, ''), r.source, r.resource_id::text, r.charter_id::text,
-    extract(epoch FROM r.hour)::bigint::text, r.unit_hours::text, r.rate_value::text, r.credits::text
-    ), 'UTF8')){end}
+# A record's leaf text, over the columns of a row (`{r}` the table's alias and a dot, or nothing).
+RECORD_LEAF_TEXT = """concat_ws('|', 'usage',
+    COALESCE({r}transaction_id::text, ''), {r}source, {r}resource_id::text, {r}charter_id::text,
+    extract(epoch FROM {r}hour)::bigint::text, {r}unit_hours::text, {r}rate_value::text, {r}credits::text)"""
+
+# Its RFC 9162 leaf hash: SHA-256(0x00 || SHA-256(text)).
+RECORD_LEAF_HASH = "sha256('\\x00'::bytea || sha256(convert_to(" + RECORD_LEAF_TEXT + ", 'UTF8')))"
+
+RECORD_LEAF_SQL = (
+    """
+SELECT {leaf}sha256(convert_to("""
+    + RECORD_LEAF_TEXT.replace("{r}", "r.")
+    + """, 'UTF8')){end}
 FROM {records} r
 ORDER BY r.id
 """
+)
 
 DEBIT_LEAF_SQL = """
 SELECT {leaf}sha256(convert_to('debit|' || transaction_id::text || '|' || string_agg(
@@ -196,13 +205,25 @@ def sql_entries_v2(
     """The leaf entries (version 2) PostgreSQL computes over `records` and the debits' `entries`
     (tables or subqueries; `params` bound in each), or with `leaf_hashes` their RFC 9162 leaf
     hashes, SHA-256(0x00 || entry), computed there too."""
+    yield from _sql_leaves(RECORD_LEAF_SQL.format(records=records, **_leaf(leaf_hashes)), params)
+    yield from sql_debit_leaves(entries, params, leaf_hashes=leaf_hashes)
+
+
+def sql_debit_leaves(entries: str, params: dict | None = None, *, leaf_hashes: bool = False) -> Iterator[bytes]:
+    """The debits' leaf entries (or leaf hashes), in id order, over their `entries`."""
+    yield from _sql_leaves(DEBIT_LEAF_SQL.format(entries=entries, **_leaf(leaf_hashes)), params)
+
+
+def _leaf(hashes: bool) -> dict[str, str]:
+    return {"leaf": "sha256('\\x00'::bytea || ", "end": ")"} if hashes else {"leaf": "", "end": ""}
+
+
+def _sql_leaves(sql: str, params: dict | None) -> Iterator[bytes]:
     with connection.cursor() as cursor:
-        leaf = {"leaf": "sha256('\\x00'::bytea || ", "end": ")"} if leaf_hashes else {"leaf": "", "end": ""}
-        for sql in (RECORD_LEAF_SQL.format(records=records, **leaf), DEBIT_LEAF_SQL.format(entries=entries, **leaf)):
-            cursor.execute(sql, params or {})
-            while chunk := cursor.fetchmany(20000):
-                for (digest,) in chunk:
-                    yield bytes(digest)
+        cursor.execute(sql, params or {})
+        while chunk := cursor.fetchmany(20000):
+            for (digest,) in chunk:
+                yield bytes(digest)
 
 
 def _records_v2(batch_id: int) -> list[tuple]:

@@ -21,22 +21,20 @@ from compute.services.credits import accounting, batch_sql, posting, usage
 
 COLUMNS = ("hour", "resource", "charter", "unit_hours")
 HOUR_RE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*$"
-ZONE_RE = r"(Z|[+-]\d{2}(:?\d{2})?)\s*$"
 NUMBER_RE = r"^\s*(\d+(\.\d*)?|\.\d+)\s*$"
 
 # One pass over the rows: each row's problem, and the good rows converted (a conversion is only
 # made where the checks found nothing, so a bad row never raises). The fence (OFFSET 0) keeps
-# the patterns evaluated once a row.
+# the patterns evaluated once a row. A time without a zone is UTC: _check reads the table in a
+# session whose time zone is UTC, and truncates to the hour there.
 CHECK = f"""
 SELECT line, resource_id, charter_id,
        CASE WHEN problem IS NULL THEN
-           date_trunc('hour', (CASE WHEN zoned THEN h ELSE h || '+00:00' END)::timestamptz AT TIME ZONE 'UTC')
-           AT TIME ZONE 'UTC' END AS hour,
+           date_trunc('hour', h::timestamptz) END AS hour,
        CASE WHEN problem IS NULL THEN round(u::numeric, 4)::numeric(14, 4) END AS unit_hours,
        problem
 FROM (
     SELECT r.line, rk.id AS resource_id, ck.id AS charter_id, trim(r.hour) AS h, trim(r.unit_hours) AS u,
-           r.hour ~ '{ZONE_RE}' AS zoned,
            CASE
            WHEN rk.id IS NULL THEN 'unknown resource ''' || left(COALESCE(r.resource, ''), 40) || ''''
            WHEN ck.id IS NULL THEN 'unknown charter ''' || left(COALESCE(r.charter, ''), 40) || ''''
@@ -59,12 +57,10 @@ FROM (
 CHECK_TYPED = f"""
 SELECT line, resource_id, charter_id,
        CASE WHEN problem IS NULL THEN
-           date_trunc('hour', (CASE WHEN zoned THEN h ELSE h || '+00:00' END)::timestamptz AT TIME ZONE 'UTC')
-           AT TIME ZONE 'UTC' END AS hour,
+           date_trunc('hour', h::timestamptz) END AS hour,
        unit_hours, problem
 FROM (
     SELECT r.line, rk.id AS resource_id, ck.id AS charter_id, trim(r.hour) AS h, r.unit_hours,
-           r.hour ~ '{ZONE_RE}' AS zoned,
            CASE
            WHEN rk.id IS NULL THEN 'unknown resource ''' || left(COALESCE(r.resource, ''), 40) || ''''
            WHEN ck.id IS NULL THEN 'unknown charter ''' || left(COALESCE(r.charter, ''), 40) || ''''
@@ -195,6 +191,7 @@ def _check(typed: bool) -> tuple[int, list[str]]:
         cursor.execute("SELECT COUNT(*) FROM usage_raw")
         rows = cursor.fetchone()[0]
         # Checked once: the rows' problems are kept for RESOLVE, which converts the good rows.
+        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
         cursor.execute(f"CREATE TEMP TABLE usage_checked AS {CHECK_TYPED if typed else CHECK}")  # noqa: S608
         cursor.execute("SELECT line, problem FROM usage_checked WHERE problem IS NOT NULL ORDER BY line")
         return rows, [f"row {line}: {problem}" for line, problem in cursor.fetchall()]
@@ -202,10 +199,11 @@ def _check(typed: bool) -> tuple[int, list[str]]:
 
 # Under the ledger lock, held from here to the import's end: the first row of each key, less the
 # keys the ledger already holds, once for the whole table (a re-run then posts nothing and opens
-# no batch, and the batches need not look again: batch_sql.Staged.fresh).
+# no batch, and the batches need not look again: batch_sql.Staged.fresh). Numbered in the key's
+# order, which the batches' records are written in (any order charges the same: see batch_sql).
 FRESH = f"""
 CREATE TEMP TABLE usage_fresh AS
-SELECT row_number() OVER (ORDER BY r.seq) AS seq, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours
+SELECT row_number() OVER () AS seq, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours
 FROM (
     SELECT DISTINCT ON (charter_id, hour, resource_id) * FROM ({RESOLVE}) k
     ORDER BY charter_id, hour, resource_id, seq
