@@ -577,6 +577,31 @@ def _parse_time(raw: str | None, default: datetime.datetime, name: str) -> datet
 
 
 @dataclass(frozen=True)
+class SeriesLookups:
+    """What series_request reads about the resources and the metrics it is asked for, read
+    once by a page that draws several series of the same resources (the utilization
+    dashboard: one chart per metric)."""
+
+    visible: dict[int, Resource]
+    sources: dict[int, MetricSource]
+    metrics: dict[str, Metric]
+
+
+def series_lookups(user, resource_ids: Iterable[int], metrics: Iterable[str]) -> SeriesLookups:
+    """The lookups of series_request for these resources (those of them the person may see)
+    and these metrics, in three queries whatever the number of series asked later."""
+    ids = list(resource_ids)
+    sources: dict[int, MetricSource] = {}
+    for source in MetricSource.objects.filter(resource_id__in=ids).order_by("-enabled", "pk"):
+        sources.setdefault(source.resource_id, source)
+    return SeriesLookups(
+        visible={r.pk: r for r in Resource.objects.visible_to(user).filter(pk__in=ids)},
+        sources=sources,
+        metrics={m.name: m for m in Metric.objects.filter(name__in=list(metrics))},
+    )
+
+
+@dataclass(frozen=True)
 class SeriesRequest:
     """A checked series request: what to read, at which plan, and what to say about it."""
 
@@ -629,6 +654,7 @@ def series(
     end: str | None,
     step: str | None,
     envelope: bool = False,
+    lookups: SeriesLookups | None = None,
 ) -> dict:
     """Downsampled series of one metric for one or more resources: the data of the dashboards
     (and, pre-serialised by series_json, the answer of /api/metrics/series/).
@@ -637,8 +663,11 @@ def series(
     aligned with it, and with `envelope` also `min` and `max` per slot.
 
     Every slot of the planned grid is present; a slot without data is null, so a chart
-    draws a gap there, never a zero."""
-    asked = series_request(user, resources=resources, metric=metric, start=start, end=end, step=step, envelope=envelope)
+    draws a gap there, never a zero. `lookups`: series_lookups of these resources and metric,
+    where the caller asks several series."""
+    asked = series_request(
+        user, resources=resources, metric=metric, start=start, end=end, step=step, envelope=envelope, lookups=lookups
+    )
     plan = asked.plan
     data = {}
     if asked.metric_row:
@@ -677,8 +706,10 @@ def series_request(
     end: str | None,
     step: str | None,
     envelope: bool = False,
+    lookups: SeriesLookups | None = None,
 ) -> SeriesRequest:
-    """The request checked (ValidationError says what is wrong) and planned."""
+    """The request checked (ValidationError says what is wrong) and planned; with `lookups`
+    (series_lookups), from what they hold instead of three queries of its own."""
     now = timezone.now()
     end_at = _parse_time(end, now, "end")
     start_at = _parse_time(start, end_at - datetime.timedelta(hours=24), "start")
@@ -704,13 +735,13 @@ def series_request(
         raise ValidationError({"resource": "Name at least one resource."})
     if len(resource_ids) > 200:
         raise ValidationError({"resource": "At most 200 resources at a time."})
-    visible = {r.pk: r for r in Resource.objects.visible_to(user).filter(pk__in=resource_ids)}
+    if lookups is None:
+        lookups = series_lookups(user, resource_ids, [metric])
+    visible = {pk: lookups.visible[pk] for pk in resource_ids if pk in lookups.visible}
     unknown = [r for r in resource_ids if r not in visible]
     if unknown:
         raise ValidationError({"resource": f"Unknown resource(s): {', '.join(map(str, unknown))}."})
-    sources: dict[int, MetricSource] = {}
-    for source in MetricSource.objects.filter(resource_id__in=resource_ids).order_by("-enabled", "pk"):
-        sources.setdefault(source.resource_id, source)
+    sources = {pk: lookups.sources[pk] for pk in resource_ids if pk in lookups.sources}
     if step_seconds is None:
         # A chart wants a few hundred points, and never slots finer than the data arrives in
         # (a 2-minute grid over 5-minute data would be mostly gaps).
@@ -723,7 +754,7 @@ def series_request(
         visible=visible,
         sources=sources,
         metric=metric,
-        metric_row=Metric.objects.filter(name=metric).first(),
+        metric_row=lookups.metrics.get(metric),
         plan=plan,
         envelope=envelope,
         now=now,
