@@ -408,12 +408,36 @@ def accounts_of(user):
     return CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters)
 
 
-def credits_panel(user) -> dict:
+def credits_panel(user, seats: list[tuple[int, str]] | None = None) -> dict:
     """What the home page says about credits: the requests a co-chair is to sign, the person's
     requests awaiting a decision, and one current state for each of their own accounts that
-    crossed a threshold or is overdrawn. A fixed number of queries."""
+    crossed a threshold or is overdrawn. A fixed number of queries. `seats`: the person's
+    seats today as (committee id, role), where the caller has read them: a person who
+    co-chairs nothing is then spared the co-chairs' three queries."""
     if not (user and user.is_authenticated):
         return {}
+    if seats is not None and not any(role == Role.CHAIR for _, role in seats):
+        pending, awaiting, corrections = CreditRequest.objects.none(), [], []
+    else:
+        pending, awaiting, corrections = _co_chair_work(user)
+    accounts = accounts_of(user).select_related("charter").order_by("balance")
+    states = [s for s in account_states(accounts) if s.threshold or s.overdrawn]
+    return {
+        "awaiting": awaiting,
+        "awaiting_count": len(awaiting) if len(awaiting) < 10 else pending.count(),
+        "open_requests": list(
+            CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED)
+            .select_related("charter", "pool")
+            .order_by("submitted_at")[:10]
+        ),
+        "states": states,
+        "corrections": corrections,
+    }
+
+
+def _co_chair_work(user) -> tuple:
+    """The co-chair's part of the credits panel: the requests to sign (a queryset, and its
+    first ten), and the refunds and reversals waiting for their sector's approval."""
     pending = awaiting_signature(user)
     awaiting = list(pending[:10])
     chaired = Membership.objects.active().filter(user=user, role=Role.CHAIR)
@@ -430,19 +454,7 @@ def credits_panel(user) -> dict:
         .exclude(approvals__sector__in=chaired.values("organization__sector"))
         .order_by("created_at")[:10],
     ]
-    accounts = accounts_of(user).select_related("charter").order_by("balance")
-    states = [s for s in account_states(accounts) if s.threshold or s.overdrawn]
-    return {
-        "awaiting": awaiting,
-        "awaiting_count": len(awaiting) if len(awaiting) < 10 else pending.count(),
-        "open_requests": list(
-            CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED)
-            .select_related("charter", "pool")
-            .order_by("submitted_at")[:10]
-        ),
-        "states": states,
-        "corrections": corrections,
-    }
+    return pending, awaiting, corrections
 
 
 # --- Metrics ---------------------------------------------------------------------------------
