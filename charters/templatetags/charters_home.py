@@ -75,14 +75,16 @@ def charters_home_panel(context):
             (expired if agreement.is_expired() else to_sign).append(agreement)
     # Suspend, resume or terminate asked for by another sector's co-chair, waiting for mine.
     chair_seats = Membership.objects.active().filter(user=user, role=Role.CHAIR)
-    steps_to_join = list(
-        CharterStepConsent.objects.filter(
-            closed_at__isnull=True, charter__committee__in=chair_seats.values("committee")
+    steps_to_join = []
+    if any(role == Role.CHAIR for _, role in seats):
+        steps_to_join = list(
+            CharterStepConsent.objects.filter(
+                closed_at__isnull=True, charter__committee__in=chair_seats.values("committee")
+            )
+            .exclude(sector__in=chair_seats.values("organization__sector"))
+            .select_related("charter", "given_by")
+            .order_by("given_at")[:10]
         )
-        .exclude(sector__in=chair_seats.values("organization__sector"))
-        .select_related("charter", "given_by")
-        .order_by("given_at")[:10]
-    )
     return {
         "user": user,
         "steps_to_join": steps_to_join,
