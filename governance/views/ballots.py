@@ -27,6 +27,7 @@ from governance.forms import (
 from governance.models import Ballot, Recusal
 from governance.models.ballots import member_committee_ids
 from governance.roles import is_administrator
+from governance.selectors import own_seats
 from governance.services.substitutes import seats_held_by, substitution_for_seat
 from governance.transparency.links import receipt
 
@@ -129,11 +130,13 @@ def ballot_create(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/ballot_form.html", {"form": form})
 
 
-def tally_context(ballot: Ballot, user) -> dict:
-    """What the tally panel shows: the tally when this person may see it, and the chart data."""
+def tally_context(ballot: Ballot, user, member_committees: set[int] | None = None) -> dict:
+    """What the tally panel shows: the tally when this person may see it, and the chart data.
+    `member_committees`: member_committee_ids(user), where the caller has them."""
+    if member_committees is None and ballot.status == BallotStatus.OPEN:
+        member_committees = member_committee_ids(user)
     visible = ballot.status == BallotStatus.CLOSED or (
-        ballot.status == BallotStatus.OPEN
-        and (is_administrator(user) or ballot.committee_id in member_committee_ids(user))
+        ballot.status == BallotStatus.OPEN and (is_administrator(user) or ballot.committee_id in member_committees)
     )
     tally = ballot.tally if visible else None
     rows = []
@@ -187,7 +190,10 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ballot = _get_ballot(request, pk)
     user = request.user
     state = _voter_state(ballot, user)
-    context = tally_context(ballot, user)
+    # The committees of the person's seats today (member_committee_ids), from the seats the
+    # request reads once: the header asks for them too.
+    member_committees = {committee_id for committee_id, _ in own_seats(request)}
+    context = tally_context(ballot, user, member_committees)
     roll_call = []
     if ballot.status == BallotStatus.CLOSED:
         roll_call = ballot.roll_call()
@@ -213,11 +219,11 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and not ballot.my_recused
             and (
                 (voting_now and ballot.my_eligible)
-                or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user))
+                or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committees)
             ),
             "held_seats": held_seats,
             "can_recuse": (state["code"] == "waiting")
-            or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user)),
+            or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committees),
             "can_run": can_run,
             **_closing(ballot),
             "can_prepare": permissions.can_prepare_ballots(user, ballot.committee),
