@@ -18,7 +18,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -800,20 +801,18 @@ def posture(resources) -> list[Posture]:
     """The latest scan of each kind per resource, and whether the resource's scans are stale."""
     resources = list(resources)
     by_resource = {r.pk: Posture(resource=r) for r in resources}
-    latest_ids = []
-    for kind in ScanKind.values:
-        seen = set()
-        rows = (
-            SecurityScan.objects.filter(resource__in=by_resource, kind=kind)
-            .order_by("resource_id", "-scanned_at", "-pk")
-            .values_list("resource_id", "pk")
-        )
-        for resource_id, pk in rows.iterator():
-            if resource_id not in seen:
-                seen.add(resource_id)
-                latest_ids.append(pk)
+    # The newest scan of each (resource, kind), in one query: the database ranks each
+    # resource's scans of a kind, newest first, and returns the first of each.
+    newest_first = Window(
+        RowNumber(), partition_by=[F("resource_id"), F("kind")], order_by=[F("scanned_at").desc(), F("pk").desc()]
+    )
+    latest = (
+        SecurityScan.objects.filter(resource__in=list(by_resource), kind__in=ScanKind.values)
+        .annotate(rank=newest_first)
+        .filter(rank=1)
+    )
     threshold = stale_before()
-    for scan in SecurityScan.objects.filter(pk__in=latest_ids):
+    for scan in latest:
         item = by_resource[scan.resource_id]
         item.latest[scan.kind] = scan
         if item.last_scan_at is None or scan.scanned_at > item.last_scan_at:
