@@ -68,7 +68,7 @@ class CharterQuerySet(models.QuerySet):
             "participating_organizations",
             models.Prefetch(
                 "step_consents",
-                queryset=CharterStepConsent.objects.filter(closed_at__isnull=True),
+                queryset=CharterStepConsent.objects.filter(closed_at__isnull=True).select_related("given_by"),
                 to_attr="open_step_consents",
             ),
         )
@@ -186,7 +186,8 @@ class Charter(TimeStampedModel):
 
     def party_organization_ids(self) -> set[int]:
         """The lead and participating organizations: their members recuse on this charter."""
-        return {self.lead_organization_id, *self.participating_organizations.values_list("pk", flat=True)}
+        # From the prefetched participants where a page has them (Charter.objects.for_listing).
+        return {self.lead_organization_id, *(o.pk for o in self.participating_organizations.all())}
 
     def pending_steps(self) -> dict[str, list[str]]:
         """{step: [sectors whose co-chair asked]} for the both-sector steps asked for and not
@@ -260,9 +261,8 @@ class DataUseAgreementQuerySet(models.QuerySet):
 
     def with_signatures(self) -> DataUseAgreementQuerySet:
         """Parties and signatures prefetched, so signature status costs no query per agreement."""
-        return self.prefetch_related(
-            "parties", "datasets", models.Prefetch("signatures", queryset=Signature.objects.select_related("signed_by"))
-        )
+        signatures = Signature.objects.select_related("signed_by", "organization")
+        return self.prefetch_related("parties", "datasets", models.Prefetch("signatures", queryset=signatures))
 
 
 class DataUseAgreement(TimeStampedModel):

@@ -65,7 +65,12 @@ def ballot_problems(charter: Charter) -> list[str]:
     review, or a proposed amendment of an approved charter. Both technical reviews of that
     version must have passed, and every agreement it names must be signed by all its parties.
     """
-    version = pending_version(charter)
+    return ballot_problems_with(charter, pending_version(charter))
+
+
+def ballot_problems_with(charter: Charter, version: CharterVersion | None) -> list[str]:
+    """ballot_problems, for a caller that holds the pending version already (None: there is
+    none), with its reviews prefetched where it has them."""
     if charter.status == CharterStatus.UNDER_REVIEW:
         if version is None:  # a charter under review always has its submission pending
             return ["The charter has no version before the committee."]

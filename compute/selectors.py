@@ -18,7 +18,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -410,12 +411,36 @@ def accounts_of(user):
     return CreditAccount.objects.filter(kind=AccountKind.CHARTER, charter_id__in=charters)
 
 
-def credits_panel(user) -> dict:
+def credits_panel(user, seats: list[tuple[int, str]] | None = None) -> dict:
     """What the home page says about credits: the requests a co-chair is to sign, the person's
     requests awaiting a decision, and one current state for each of their own accounts that
-    crossed a threshold or is overdrawn. A fixed number of queries."""
+    crossed a threshold or is overdrawn. A fixed number of queries. `seats`: the person's
+    seats today as (committee id, role), where the caller has read them: a person who
+    co-chairs nothing is then spared the co-chairs' three queries."""
     if not (user and user.is_authenticated):
         return {}
+    if seats is not None and not any(role == Role.CHAIR for _, role in seats):
+        pending, awaiting, corrections = CreditRequest.objects.none(), [], []
+    else:
+        pending, awaiting, corrections = _co_chair_work(user)
+    accounts = accounts_of(user).select_related("charter").order_by("balance")
+    states = [s for s in account_states(accounts) if s.threshold or s.overdrawn]
+    return {
+        "awaiting": awaiting,
+        "awaiting_count": len(awaiting) if len(awaiting) < 10 else pending.count(),
+        "open_requests": list(
+            CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED)
+            .select_related("charter", "pool")
+            .order_by("submitted_at")[:10]
+        ),
+        "states": states,
+        "corrections": corrections,
+    }
+
+
+def _co_chair_work(user) -> tuple:
+    """The co-chair's part of the credits panel: the requests to sign (a queryset, and its
+    first ten), and the refunds and reversals waiting for their sector's approval."""
     pending = awaiting_signature(user)
     awaiting = list(pending[:10])
     chaired = Membership.objects.active().filter(user=user, role=Role.CHAIR)
@@ -432,19 +457,7 @@ def credits_panel(user) -> dict:
         .exclude(approvals__sector__in=chaired.values("organization__sector"))
         .order_by("created_at")[:10],
     ]
-    accounts = accounts_of(user).select_related("charter").order_by("balance")
-    states = [s for s in account_states(accounts) if s.threshold or s.overdrawn]
-    return {
-        "awaiting": awaiting,
-        "awaiting_count": len(awaiting) if len(awaiting) < 10 else pending.count(),
-        "open_requests": list(
-            CreditRequest.objects.filter(requested_by=user, status=RequestStatus.SUBMITTED)
-            .select_related("charter", "pool")
-            .order_by("submitted_at")[:10]
-        ),
-        "states": states,
-        "corrections": corrections,
-    }
+    return pending, awaiting, corrections
 
 
 # --- Metrics ---------------------------------------------------------------------------------
@@ -579,6 +592,31 @@ def _parse_time(raw: str | None, default: datetime.datetime, name: str) -> datet
 
 
 @dataclass(frozen=True)
+class SeriesLookups:
+    """What series_request reads about the resources and the metrics it is asked for, read
+    once by a page that draws several series of the same resources (the utilization
+    dashboard: one chart per metric)."""
+
+    visible: dict[int, Resource]
+    sources: dict[int, MetricSource]
+    metrics: dict[str, Metric]
+
+
+def series_lookups(user, resource_ids: Iterable[int], metrics: Iterable[str]) -> SeriesLookups:
+    """The lookups of series_request for these resources (those of them the person may see)
+    and these metrics, in three queries whatever the number of series asked later."""
+    ids = list(resource_ids)
+    sources: dict[int, MetricSource] = {}
+    for source in MetricSource.objects.filter(resource_id__in=ids).order_by("-enabled", "pk"):
+        sources.setdefault(source.resource_id, source)
+    return SeriesLookups(
+        visible={r.pk: r for r in Resource.objects.visible_to(user).filter(pk__in=ids)},
+        sources=sources,
+        metrics={m.name: m for m in Metric.objects.filter(name__in=list(metrics))},
+    )
+
+
+@dataclass(frozen=True)
 class SeriesRequest:
     """A checked series request: what to read, at which plan, and what to say about it."""
 
@@ -631,6 +669,7 @@ def series(
     end: str | None,
     step: str | None,
     envelope: bool = False,
+    lookups: SeriesLookups | None = None,
 ) -> dict:
     """Downsampled series of one metric for one or more resources: the data of the dashboards
     (and, pre-serialised by series_json, the answer of /api/metrics/series/).
@@ -639,8 +678,11 @@ def series(
     aligned with it, and with `envelope` also `min` and `max` per slot.
 
     Every slot of the planned grid is present; a slot without data is null, so a chart
-    draws a gap there, never a zero."""
-    asked = series_request(user, resources=resources, metric=metric, start=start, end=end, step=step, envelope=envelope)
+    draws a gap there, never a zero. `lookups`: series_lookups of these resources and metric,
+    where the caller asks several series."""
+    asked = series_request(
+        user, resources=resources, metric=metric, start=start, end=end, step=step, envelope=envelope, lookups=lookups
+    )
     plan = asked.plan
     data = {}
     if asked.metric_row:
@@ -679,8 +721,10 @@ def series_request(
     end: str | None,
     step: str | None,
     envelope: bool = False,
+    lookups: SeriesLookups | None = None,
 ) -> SeriesRequest:
-    """The request checked (ValidationError says what is wrong) and planned."""
+    """The request checked (ValidationError says what is wrong) and planned; with `lookups`
+    (series_lookups), from what they hold instead of three queries of its own."""
     now = timezone.now()
     end_at = _parse_time(end, now, "end")
     start_at = _parse_time(start, end_at - datetime.timedelta(hours=24), "start")
@@ -706,13 +750,13 @@ def series_request(
         raise ValidationError({"resource": "Name at least one resource."})
     if len(resource_ids) > 200:
         raise ValidationError({"resource": "At most 200 resources at a time."})
-    visible = {r.pk: r for r in Resource.objects.visible_to(user).filter(pk__in=resource_ids)}
+    if lookups is None:
+        lookups = series_lookups(user, resource_ids, [metric])
+    visible = {pk: lookups.visible[pk] for pk in resource_ids if pk in lookups.visible}
     unknown = [r for r in resource_ids if r not in visible]
     if unknown:
         raise ValidationError({"resource": f"Unknown resource(s): {', '.join(map(str, unknown))}."})
-    sources: dict[int, MetricSource] = {}
-    for source in MetricSource.objects.filter(resource_id__in=resource_ids).order_by("-enabled", "pk"):
-        sources.setdefault(source.resource_id, source)
+    sources = {pk: lookups.sources[pk] for pk in resource_ids if pk in lookups.sources}
     if step_seconds is None:
         # A chart wants a few hundred points, and never slots finer than the data arrives in
         # (a 2-minute grid over 5-minute data would be mostly gaps).
@@ -725,7 +769,7 @@ def series_request(
         visible=visible,
         sources=sources,
         metric=metric,
-        metric_row=Metric.objects.filter(name=metric).first(),
+        metric_row=lookups.metrics.get(metric),
         plan=plan,
         envelope=envelope,
         now=now,
@@ -759,20 +803,18 @@ def posture(resources) -> list[Posture]:
     """The latest scan of each kind per resource, and whether the resource's scans are stale."""
     resources = list(resources)
     by_resource = {r.pk: Posture(resource=r) for r in resources}
-    latest_ids = []
-    for kind in ScanKind.values:
-        seen = set()
-        rows = (
-            SecurityScan.objects.filter(resource__in=by_resource, kind=kind)
-            .order_by("resource_id", "-scanned_at", "-pk")
-            .values_list("resource_id", "pk")
-        )
-        for resource_id, pk in rows.iterator():
-            if resource_id not in seen:
-                seen.add(resource_id)
-                latest_ids.append(pk)
+    # The newest scan of each (resource, kind), in one query: the database ranks each
+    # resource's scans of a kind, newest first, and returns the first of each.
+    newest_first = Window(
+        RowNumber(), partition_by=[F("resource_id"), F("kind")], order_by=[F("scanned_at").desc(), F("pk").desc()]
+    )
+    latest = (
+        SecurityScan.objects.filter(resource__in=list(by_resource), kind__in=ScanKind.values)
+        .annotate(rank=newest_first)
+        .filter(rank=1)
+    )
     threshold = stale_before()
-    for scan in SecurityScan.objects.filter(pk__in=latest_ids):
+    for scan in latest:
         item = by_resource[scan.resource_id]
         item.latest[scan.kind] = scan
         if item.last_scan_at is None or scan.scanned_at > item.last_scan_at:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from governance.permissions import may_enrol_in_two_factor
+from governance.selectors import own_seats
 
 
 def account(request: HttpRequest) -> dict:
@@ -16,6 +17,6 @@ def account(request: HttpRequest) -> dict:
     if user is None:
         return {"offers_two_factor": False, "reads_the_record": False}
     return {
-        "offers_two_factor": lambda: user.is_authenticated and may_enrol_in_two_factor(user),
+        "offers_two_factor": lambda: user.is_authenticated and may_enrol_in_two_factor(user, own_seats(request)),
         "reads_the_record": lambda: user.is_authenticated and user.has_perm("governance.view_auditevent"),
     }

@@ -74,9 +74,15 @@ def is_secretary(user: User | None, committee: Committee) -> bool:
     return secretary_seat(user, committee) is not None
 
 
-def is_co_chair_anywhere(user: User | None) -> bool:
-    """Co-chairs of any committee: the people whose signature moves credits and closes ballots."""
-    return is_signed_in(user) and Membership.objects.active().filter(user=user, role=Role.CHAIR).exists()
+def is_co_chair_anywhere(user: User | None, seats: list[tuple[int, str]] | None = None) -> bool:
+    """Co-chairs of any committee: the people whose signature moves credits and closes ballots.
+    `seats`: the person's seats today as (committee id, role), where the caller read them
+    already (governance.selectors.own_seats)."""
+    if not is_signed_in(user):
+        return False
+    if seats is not None:
+        return any(role == Role.CHAIR for _, role in seats)
+    return Membership.objects.active().filter(user=user, role=Role.CHAIR).exists()
 
 
 # --- Committees ----------------------------------------------------------------------------
@@ -128,6 +134,6 @@ def can_change_user(user: User | None, person: User) -> bool:
     return is_administrator(user) or (is_signed_in(user) and user.pk == person.pk)
 
 
-def may_enrol_in_two_factor(user: User | None) -> bool:
+def may_enrol_in_two_factor(user: User | None, seats: list[tuple[int, str]] | None = None) -> bool:
     """Co-chairs and administrators enrol in two-factor sign-in."""
-    return is_administrator(user) or is_co_chair_anywhere(user)
+    return is_administrator(user) or is_co_chair_anywhere(user, seats)

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django_otp import devices_for_user
+from django_otp import device_classes
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -35,7 +35,14 @@ def has_two_factor(user) -> bool:
     codes. A device that only records a factor checked elsewhere (the identity provider's
     multi-factor sign-in, identity.models.IdentityProviderDevice) marks one session verified
     and is not one."""
-    return any(not getattr(device, "external_factor", False) for device in devices_for_user(user, confirmed=True))
+    if user.is_anonymous:
+        return False
+    # Asked on every request: only the kinds of device that take codes are queried, for one row.
+    return any(
+        model.objects.devices_for_user(user, confirmed=True).exists()
+        for model in device_classes()
+        if not getattr(model, "external_factor", False)
+    )
 
 
 def needs_code(user) -> bool:

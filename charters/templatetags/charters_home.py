@@ -16,6 +16,7 @@ from charters.models import Charter, CharterStepConsent, CharterVersion, DataUse
 from charters.permissions import REVIEWER_ROLES
 from governance.choices import Role
 from governance.models import Membership
+from governance.selectors import own_seats
 
 register = template.Library()
 
@@ -54,11 +55,12 @@ def reviews_to_record(user, seats: list[tuple[int, str]]) -> list[dict]:
 @register.inclusion_tag("charters/_home_panel.html", takes_context=True)
 def charters_home_panel(context):
     """My drafts, charters whose review I start, reviews I may record, agreements I sign."""
-    user = context["request"].user
+    request = context["request"]
+    user = request.user
     if not user.is_authenticated:
         return {"user": user}
     visible = Charter.objects.visible_to(user).select_related("lead_organization", "committee")
-    seats = list(Membership.objects.active().filter(user=user).values_list("committee_id", "role"))
+    seats = own_seats(request)
     secretary_of = [committee_id for committee_id, role in seats if role == Role.SECRETARY]
     awaiting_review = []
     if secretary_of:
@@ -73,14 +75,16 @@ def charters_home_panel(context):
             (expired if agreement.is_expired() else to_sign).append(agreement)
     # Suspend, resume or terminate asked for by another sector's co-chair, waiting for mine.
     chair_seats = Membership.objects.active().filter(user=user, role=Role.CHAIR)
-    steps_to_join = list(
-        CharterStepConsent.objects.filter(
-            closed_at__isnull=True, charter__committee__in=chair_seats.values("committee")
+    steps_to_join = []
+    if any(role == Role.CHAIR for _, role in seats):
+        steps_to_join = list(
+            CharterStepConsent.objects.filter(
+                closed_at__isnull=True, charter__committee__in=chair_seats.values("committee")
+            )
+            .exclude(sector__in=chair_seats.values("organization__sector"))
+            .select_related("charter", "given_by")
+            .order_by("given_at")[:10]
         )
-        .exclude(sector__in=chair_seats.values("organization__sector"))
-        .select_related("charter", "given_by")
-        .order_by("given_at")[:10]
-    )
     return {
         "user": user,
         "steps_to_join": steps_to_join,

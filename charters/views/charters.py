@@ -129,7 +129,7 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shown_version = pending or (versions[-1] if versions else None)
     reviews = {r.kind: r for r in shown_version.reviews.all()} if shown_version else {}
     in_review = pending is not None and (charter.status == CharterStatus.UNDER_REVIEW or pending.is_amendment)
-    consents = list(charter.step_consents.filter(closed_at__isnull=True).select_related("given_by"))
+    consents = charter.open_step_consents  # prefetched by for_listing, with who gave each
     asked = {(c.step, c.sector) for c in consents}
     seat = co_chair_seat(user, charter.committee)
     my_sector = seat.organization.sector if seat else None
@@ -160,7 +160,7 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "in_review": in_review,
         "can_review": in_review and permissions.may_review(user, charter),
-        "ballot_problems": selectors.ballot_problems(charter) if in_review else [],
+        "ballot_problems": selectors.ballot_problems_with(charter, pending) if in_review else [],
         "findings": selectors.sovereignty_findings(pending.content) if in_review else {},
         # While drafting: the warnings the data-sovereignty review and a credit request would
         # raise later (resources abroad, restricted data off trusted execution), said now.

@@ -55,6 +55,8 @@ def _charts(request: HttpRequest, metrics=CHART_METRICS):
     if chosen:
         resources = [r for r in resources if r in chosen]
     asked = _asked(form)
+    # What each chart's series would look up again (the resources, their sources, the metric).
+    lookups = selectors.series_lookups(request.user, [r.pk for r in resources], [metric for metric, _ in metrics])
     charts = []
     for metric, kinds in metrics:
         about = [r for r in resources if kinds is None or r.kind in kinds]
@@ -67,6 +69,7 @@ def _charts(request: HttpRequest, metrics=CHART_METRICS):
                     start=start.isoformat(),
                     end=end.isoformat(),
                     step=None,
+                    lookups=lookups,
                 ),
                 asked=asked,
             )

@@ -22,11 +22,11 @@ from governance.models import (
     LogCheckpoint,
     LogVerification,
     Meeting,
-    Membership,
     Minutes,
     Substitution,
     User,
 )
+from governance.selectors import own_seats
 
 register = template.Library()
 
@@ -34,10 +34,10 @@ register = template.Library()
 MEETING_WINDOW_DAYS = 14
 
 
-def _seat_committees(user) -> tuple[set[int], set[int]]:
+def _seat_committees(seats: list[tuple[int, str]]) -> tuple[set[int], set[int]]:
     """The committees the person co-chairs, and those where they are the secretary, today."""
     chaired, secretary = set(), set()
-    for committee_id, role in Membership.objects.active().filter(user=user).values_list("committee_id", "role"):
+    for committee_id, role in seats:
         if role == Role.CHAIR:
             chaired.add(committee_id)
         elif role == Role.SECRETARY:
@@ -88,11 +88,13 @@ def substitute_waiting(user, now) -> list[Ballot]:
 @register.inclusion_tag("governance/_home_panel.html", takes_context=True)
 def governance_home_panel(context):
     """Votes due for everyone seated; a co-chair's and a secretary's own work besides."""
-    user = context["request"].user
+    request = context["request"]
+    user = request.user
     if not user.is_authenticated:
         return {"user": user}
     now = timezone.now()
-    chaired, secretary = _seat_committees(user)
+    seats = own_seats(request)
+    chaired, secretary = _seat_committees(seats)
     managed = chaired | secretary
     panel = {
         "user": user,
@@ -145,7 +147,7 @@ def governance_home_panel(context):
             "minutes_to_approve",
         )
     )
-    panel["seated"] = bool(managed) or Membership.objects.active().filter(user=user).exists()
+    panel["seated"] = bool(seats)
     return panel
 
 

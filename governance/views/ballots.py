@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -23,9 +24,10 @@ from governance.forms import (
     RecuseForm,
     VoteForm,
 )
-from governance.models import Ballot
+from governance.models import Ballot, Recusal
 from governance.models.ballots import member_committee_ids
 from governance.roles import is_administrator
+from governance.selectors import own_seats
 from governance.services.substitutes import seats_held_by, substitution_for_seat
 from governance.transparency.links import receipt
 
@@ -128,11 +130,13 @@ def ballot_create(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/ballot_form.html", {"form": form})
 
 
-def tally_context(ballot: Ballot, user) -> dict:
-    """What the tally panel shows: the tally when this person may see it, and the chart data."""
+def tally_context(ballot: Ballot, user, member_committees: set[int] | None = None) -> dict:
+    """What the tally panel shows: the tally when this person may see it, and the chart data.
+    `member_committees`: member_committee_ids(user), where the caller has them."""
+    if member_committees is None and ballot.status == BallotStatus.OPEN:
+        member_committees = member_committee_ids(user)
     visible = ballot.status == BallotStatus.CLOSED or (
-        ballot.status == BallotStatus.OPEN
-        and (is_administrator(user) or ballot.committee_id in member_committee_ids(user))
+        ballot.status == BallotStatus.OPEN and (is_administrator(user) or ballot.committee_id in member_committees)
     )
     tally = ballot.tally if visible else None
     rows = []
@@ -173,7 +177,10 @@ def tally_context(ballot: Ballot, user) -> dict:
 
 def _get_ballot(request: HttpRequest, pk: int) -> Ballot:
     return get_object_or_404(
-        _ballots_for(request.user).prefetch_related("recusals__user", "recusals__organization"), pk=pk
+        _ballots_for(request.user).prefetch_related(
+            Prefetch("recusals", queryset=Recusal.objects.select_related("user", "organization"))
+        ),
+        pk=pk,
     )
 
 
@@ -183,7 +190,10 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ballot = _get_ballot(request, pk)
     user = request.user
     state = _voter_state(ballot, user)
-    context = tally_context(ballot, user)
+    # The committees of the person's seats today (member_committee_ids), from the seats the
+    # request reads once: the header asks for them too.
+    member_committees = {committee_id for committee_id, _ in own_seats(request)}
+    context = tally_context(ballot, user, member_committees)
     roll_call = []
     if ballot.status == BallotStatus.CLOSED:
         roll_call = ballot.roll_call()
@@ -192,6 +202,7 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     my_substitution = None
     if ballot.status != BallotStatus.CLOSED and (ballot.my_eligible or ballot.status == BallotStatus.DRAFT):
         my_substitution = substitution_for_seat(ballot, user.pk)
+    can_run = permissions.can_run_ballots(user, ballot.committee)
     held_seats = []
     if voting_now:
         for member_id in seats_held_by(user, ballot):
@@ -208,12 +219,12 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and not ballot.my_recused
             and (
                 (voting_now and ballot.my_eligible)
-                or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user))
+                or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committees)
             ),
             "held_seats": held_seats,
             "can_recuse": (state["code"] == "waiting")
-            or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committee_ids(user)),
-            "can_run": permissions.can_run_ballots(user, ballot.committee),
+            or (ballot.status == BallotStatus.DRAFT and ballot.committee_id in member_committees),
+            "can_run": can_run,
             **_closing(ballot),
             "can_prepare": permissions.can_prepare_ballots(user, ballot.committee),
             "subject_url": ballot.subject_url(),
@@ -223,9 +234,7 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "my_recusal": next((r for r in ballot.recusals.all() if r.user_id == user.pk), None),
             "follow_ups": list(Ballot.objects.visible_to(user).filter(previous_ballot=ballot)),
             "roll_call": roll_call,
-            "missing_voters": ballot.missing_voters()
-            if ballot.status == BallotStatus.OPEN and permissions.can_run_ballots(user, ballot.committee)
-            else [],
+            "missing_voters": ballot.missing_voters() if ballot.status == BallotStatus.OPEN and can_run else [],
             "choices": VoteChoice.choices,
             "my_vote_label": VoteChoice(ballot.my_vote).label.lower() if ballot.my_vote else "",
             "vote_receipt": receipt(user, ballot.votes.filter(voter=user).first(), "vote.cast", "vote.changed")

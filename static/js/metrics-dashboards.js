@@ -93,9 +93,16 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof Plotly === "undefined") { return; }
-    document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var charts = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
+    // One chart per frame: the first is painted, and the page answers input, while the others
+    // are still to draw (all of them in one task kept the screen blank until the last was done).
+    function next() {
+      var el = charts.shift();
+      if (!el) { return; }
       var draw = DRAW[el.dataset.chart];
       if (draw) { draw(el); }
-    });
+      if (charts.length) { requestAnimationFrame(function () { setTimeout(next, 0); }); }
+    }
+    next();
   });
 })();

@@ -173,6 +173,19 @@ class CharterPageTests(CharterTestCase):
         ):
             self.assertContains(response, text)
 
+    def test_the_charter_page_costs_the_same_queries_however_many_parties_have_signed(self):
+        agreement = self.agreement()
+        charter = self.under_review(self.draft(data_use_agreements=[agreement]))
+        self.client.force_login(self.public_chair)
+        self.client.get(f"/charters/{charter.pk}/")
+        with CaptureQueriesContext(connection) as unsigned:
+            self.assertContains(self.client.get(f"/charters/{charter.pk}/"), "nobody")
+        agreements.sign_agreement(self.staff, agreement)
+        agreements.sign_agreement(self.private_staff, agreement)
+        with self.assertNumQueries(len(unsigned)):
+            response = self.client.get(f"/charters/{charter.pk}/")
+        self.assertContains(response, "National Research Council, Helios Compute")
+
     def test_the_secretary_starts_the_review_from_the_page(self):
         charter = lifecycle.submit(self.staff, self.draft())
         self.client.force_login(self.secretary)

@@ -4,12 +4,14 @@ shows, with RFC 6238 itself (HMAC-SHA1, 30-second steps, six digits), as an app 
 
 from __future__ import annotations
 
+import datetime
 import re
 import time
 
 from django.test import override_settings
+from django.utils import timezone
 
-from governance.models import AuditEvent
+from governance.models import AuditEvent, Membership
 from tests.base import PASSWORD, PortalTestCase
 from tests.otp import totp
 
@@ -32,6 +34,17 @@ class TwoFactorTests(PortalTestCase):
 
     def log_in_with_password(self, user):
         return self.client.post("/login/", {"username": user.username, "password": PASSWORD})
+
+    def test_the_header_offers_two_factor_sign_in_to_co_chairs_and_follows_their_seat(self):
+        link = 'href="/account/two-factor/"'
+        self.client.force_login(self.public_member)
+        self.assertNotContains(self.client.get("/meetings/"), link)
+        self.client.force_login(self.public_chair)
+        self.assertContains(self.client.get("/meetings/"), link)
+        # The seat's term ended yesterday: the very next page no longer offers it.
+        yesterday = timezone.localdate() - datetime.timedelta(days=1)
+        Membership.objects.filter(user=self.public_chair, role="chair").update(term_end=yesterday)
+        self.assertNotContains(self.client.get("/meetings/"), link)
 
     def test_a_co_chair_enrols_and_then_needs_a_code_after_the_password(self):
         secret = self.enrol(self.public_chair)
