@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -324,7 +325,7 @@ def debit_proof(record: UsageRecord) -> DebitProof:
         raise ValueError("This usage was posted on its own: its own audit event is its proof.")
     batch = UsageBatch.objects.get(pk=record.batch_id)
     entries = list(batch_entries(batch.pk, batch.leaves))
-    key = {
+    key: dict[str, Any] = {
         "transaction_id": record.transaction_id,
         "source": record.source,
         "resource_id": record.resource_id,
