@@ -103,6 +103,23 @@ class DebitProof:
         }
 
 
+def _record_fields(transaction_id, source, resource_id, charter_id, hour: str, unit_hours, rate_value, credits):
+    """A record's fields as both leaf versions write them, the hour already written."""
+    return [
+        "" if transaction_id is None else str(transaction_id),
+        source,
+        str(resource_id),
+        str(charter_id),
+        hour,
+        *(str(exact(amount)) for amount in (unit_hours, rate_value, credits)),
+    ]
+
+
+def _entries_text(entries: Iterable[tuple[int, int | None, Decimal]]) -> str:
+    ordered = sorted(((a, p, exact(amount)) for a, p, amount in entries), key=lambda e: (e[0], e[1] or 0, e[2]))
+    return ",".join(f"{a}:{'' if p is None else p}:{amount}" for a, p, amount in ordered)
+
+
 def leaf_text(
     *,
     transaction_id: int | None,
@@ -115,21 +132,10 @@ def leaf_text(
     credits: Decimal,
     entries: Iterable[tuple[int, int | None, Decimal]],
 ) -> str:
-    """The text one leaf commits to (the same as LEAF_SQL writes)."""
-    ordered = sorted(((a, p, exact(amount)) for a, p, amount in entries), key=lambda e: (e[0], e[1] or 0, e[2]))
-    return "|".join(
-        [
-            "" if transaction_id is None else str(transaction_id),
-            source,
-            str(resource_id),
-            str(charter_id),
-            hour.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            str(exact(unit_hours)),
-            str(exact(rate_value)),
-            str(exact(credits)),
-            ",".join(f"{a}:{'' if p is None else p}:{amount}" for a, p, amount in ordered),
-        ]
-    )
+    """The text one leaf commits to in a batch of version 1 (the same as LEAF_SQL writes)."""
+    stamp = hour.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields = _record_fields(transaction_id, source, resource_id, charter_id, stamp, unit_hours, rate_value, credits)
+    return "|".join([*fields, _entries_text(entries)])
 
 
 def record_leaf_text(
@@ -145,25 +151,14 @@ def record_leaf_text(
 ) -> str:
     """A record's leaf in a batch of version 2 (the same as RECORD_LEAF_SQL writes: the hour in
     seconds since 1970 UTC, the amounts with the four places their columns keep)."""
-    return "|".join(
-        [
-            "usage",
-            "" if transaction_id is None else str(transaction_id),
-            source,
-            str(resource_id),
-            str(charter_id),
-            str(int(hour.timestamp())),
-            str(exact(unit_hours)),
-            str(exact(rate_value)),
-            str(exact(credits)),
-        ]
-    )
+    stamp = str(int(hour.timestamp()))
+    fields = _record_fields(transaction_id, source, resource_id, charter_id, stamp, unit_hours, rate_value, credits)
+    return "|".join(["usage", *fields])
 
 
 def debit_leaf_text(transaction_id: int, entries: Iterable[tuple[int, int | None, Decimal]]) -> str:
     """A debit's leaf in a batch of version 2 (the same as DEBIT_LEAF_SQL writes)."""
-    ordered = sorted(((a, p, exact(amount)) for a, p, amount in entries), key=lambda e: (e[0], e[1] or 0, e[2]))
-    return f"debit|{transaction_id}|" + ",".join(f"{a}:{'' if p is None else p}:{amount}" for a, p, amount in ordered)
+    return f"debit|{transaction_id}|{_entries_text(entries)}"
 
 
 def leaf_entry(text: str) -> bytes:
