@@ -1,6 +1,5 @@
 import csv
 import datetime
-import hashlib
 import json
 from pathlib import Path
 
@@ -10,7 +9,6 @@ from django.db import connection
 from django.utils import timezone
 
 from charters.models import Charter
-from compute.models import UsageImport
 from compute.services.credits import accounting, table_sql
 from compute.services.credits.posting import fmt_credits
 
@@ -28,11 +26,6 @@ def guess_format(file: Path) -> str:
     if "Utilization" in head or "Cluster|Account|Login" in head:
         return "sreport"
     return "csv"
-
-
-def file_digest(file: Path) -> str:
-    with file.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def when(text: str) -> datetime.datetime:
@@ -78,12 +71,9 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"No file at {path}.")
         kind = options["format"] or guess_format(file)
-        # A table names its charters and resources itself, so the very same bytes mean the very
-        # same keys: all posted already. (Slurm's exports go through the mapping, which may have
-        # changed since: they are read again.)
-        digest = file_digest(file) if kind in ("csv", "json") and not options["dry_run"] else None
-        if digest and not options["recheck"]:
-            done = UsageImport.objects.filter(digest=digest, source=source, format=kind).first()
+        digest = accounting.file_digest(file) if kind in accounting.KNOWN_BY_DIGEST else ""
+        if digest and not options["recheck"] and not options["dry_run"]:
+            done = accounting.imported_before(digest, source=source, format=kind)
             if done is not None:
                 self.stdout.write(
                     f"Read 0 row(s): this file (SHA-256 {digest[:16]}…) was imported in full from {source} on "
@@ -124,15 +114,8 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not UTF-8 text: {error}") from error
         if common["progress"]:
             self.stderr.write("")
-        if digest and not summary.errors:
-            UsageImport.objects.create(
-                source=source,
-                format=kind,
-                digest=digest,
-                rows=summary.rows,
-                posted=summary.posted,
-                credits=summary.credits,
-            )
+        if digest:
+            accounting.record_import(summary, digest=digest, source=source, format=kind)
         self.report(summary)
 
     def reader(self, file: Path, kind: str):

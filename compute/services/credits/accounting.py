@@ -11,6 +11,7 @@ unmapped account, a job still running) are counted by reason, never guessed at.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +26,7 @@ from django.utils import timezone
 from compute import permissions
 from compute.choices import MappingKind, ResourceKind
 from compute.collectors import slurm
-from compute.models import AccountingMapping, Resource
+from compute.models import AccountingMapping, Resource, UsageImport
 from compute.models.ledger import ZERO
 from compute.services.credits import batches, usage
 from compute.services.credits.batches import BatchResult
@@ -381,4 +382,34 @@ def import_slurm(
         dry_run=dry_run,
         progress=progress,
         expected=len(lines),
+    )
+
+
+# --- Files imported in full -------------------------------------------------------------------
+
+# A table names its charters and resources itself, so the very same bytes mean the very same
+# keys, all posted already. Slurm's exports go through the mapping, which may have changed
+# since: they are always read again.
+KNOWN_BY_DIGEST = ("csv", "json")
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes, hexadecimal, read in chunks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def imported_before(digest: str, *, source: str, format: str) -> UsageImport | None:
+    """The earlier import of these very bytes from `source`, read and posted in full, if any."""
+    if format not in KNOWN_BY_DIGEST:
+        return None
+    return UsageImport.objects.filter(digest=digest, source=source, format=format).first()
+
+
+def record_import(summary: ImportSummary, *, digest: str, source: str, format: str) -> UsageImport | None:
+    """Remember a file imported in full (every row read and posted; a dry run is not an import)."""
+    if format not in KNOWN_BY_DIGEST or summary.dry_run or summary.errors:
+        return None
+    return UsageImport.objects.create(
+        source=source, format=format, digest=digest, rows=summary.rows, posted=summary.posted, credits=summary.credits
     )

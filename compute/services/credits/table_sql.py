@@ -26,56 +26,50 @@ NUMBER_RE = r"^\s*(\d+(\.\d*)?|\.\d+)\s*$"
 # One pass over the rows: each row's problem, and the good rows converted (a conversion is only
 # made where the checks found nothing, so a bad row never raises). The fence (OFFSET 0) keeps
 # the patterns evaluated once a row. A time without a zone is UTC: _check reads the table in a
-# session whose time zone is UTC, and truncates to the hour there.
-CHECK = f"""
+# session whose time zone is UTC, and truncates to the hour there. The unit-hours are checked
+# as text, or, when COPY read them as numbers itself (_load's first try; a number it could not
+# read sent the table the text way), only for what a number may still be: negative or NaN.
+CHECK = """
 SELECT line, resource_id, charter_id,
-       CASE WHEN problem IS NULL THEN
-           date_trunc('hour', h::timestamptz) END AS hour,
-       CASE WHEN problem IS NULL THEN round(u::numeric, 4)::numeric(14, 4) END AS unit_hours,
+       CASE WHEN problem IS NULL THEN date_trunc('hour', h::timestamptz) END AS hour,
+       CASE WHEN problem IS NULL THEN {number} END AS unit_hours,
        problem
 FROM (
-    SELECT r.line, rk.id AS resource_id, ck.id AS charter_id, trim(r.hour) AS h, trim(r.unit_hours) AS u,
+    SELECT r.line, rk.id AS resource_id, ck.id AS charter_id, trim(r.hour) AS h, r.unit_hours AS u,
            CASE
            WHEN rk.id IS NULL THEN 'unknown resource ''' || left(COALESCE(r.resource, ''), 40) || ''''
            WHEN ck.id IS NULL THEN 'unknown charter ''' || left(COALESCE(r.charter, ''), 40) || ''''
-           WHEN COALESCE(r.hour, '') !~ '{HOUR_RE}'
+           WHEN COALESCE(r.hour, '') !~ '{hour_re}'
                THEN '''' || left(COALESCE(r.hour, ''), 40) || ''' is not an ISO 8601 time'
+           {number_checks}
+           END AS problem
+    FROM usage_raw r
+    LEFT JOIN usage_raw_resource rk ON rk.key = r.resource
+    LEFT JOIN usage_raw_charter ck ON ck.key = r.charter
+    OFFSET 0
+) c
+"""
+
+TEXT_NUMBER_CHECKS = f"""
            WHEN COALESCE(r.unit_hours, '') ~ '^\\s*-' THEN 'Usage cannot be negative.'
            WHEN COALESCE(r.unit_hours, '') !~ '{NUMBER_RE}'
                THEN '''' || left(COALESCE(r.unit_hours, ''), 40) || ''' is not a number.'
-           WHEN trim(r.unit_hours)::numeric > 9999999999.9999 THEN 'unit-hours in one hour past belief'
-           END AS problem
-    FROM usage_raw r
-    LEFT JOIN usage_raw_resource rk ON rk.key = r.resource
-    LEFT JOIN usage_raw_charter ck ON ck.key = r.charter
-    OFFSET 0
-) c
-"""  # noqa: S608 - no input in it: the patterns above
+           WHEN trim(r.unit_hours)::numeric > 9999999999.9999 THEN 'unit-hours in one hour past belief'"""
 
-# The same checks when the numbers were read by COPY itself (typed: _load's first try), so only
-# the times are left to match: a number COPY could not read sent the table the text way.
-CHECK_TYPED = f"""
-SELECT line, resource_id, charter_id,
-       CASE WHEN problem IS NULL THEN
-           date_trunc('hour', h::timestamptz) END AS hour,
-       unit_hours, problem
-FROM (
-    SELECT r.line, rk.id AS resource_id, ck.id AS charter_id, trim(r.hour) AS h, r.unit_hours,
-           CASE
-           WHEN rk.id IS NULL THEN 'unknown resource ''' || left(COALESCE(r.resource, ''), 40) || ''''
-           WHEN ck.id IS NULL THEN 'unknown charter ''' || left(COALESCE(r.charter, ''), 40) || ''''
-           WHEN COALESCE(r.hour, '') !~ '{HOUR_RE}'
-               THEN '''' || left(COALESCE(r.hour, ''), 40) || ''' is not an ISO 8601 time'
+TYPED_NUMBER_CHECKS = """
            WHEN r.unit_hours < 0 THEN 'Usage cannot be negative.'
-           WHEN r.unit_hours IS NULL OR r.unit_hours = 'NaN' THEN '''' || COALESCE(r.unit_hours::text, '')
-               || ''' is not a number.'
-           END AS problem
-    FROM usage_raw r
-    LEFT JOIN usage_raw_resource rk ON rk.key = r.resource
-    LEFT JOIN usage_raw_charter ck ON ck.key = r.charter
-    OFFSET 0
-) c
-"""  # noqa: S608 - no input in it: the patterns above
+           WHEN r.unit_hours IS NULL OR r.unit_hours = 'NaN'
+               THEN '''' || COALESCE(r.unit_hours::text, '') || ''' is not a number.'"""
+
+
+def check_sql(typed: bool) -> str:
+    """CHECK for the table as _load COPYed it: its unit-hours as numbers, or as text."""
+    if typed:
+        return CHECK.format(hour_re=HOUR_RE, number="u", number_checks=TYPED_NUMBER_CHECKS)
+    return CHECK.format(
+        hour_re=HOUR_RE, number="round(trim(u)::numeric, 4)::numeric(14, 4)", number_checks=TEXT_NUMBER_CHECKS
+    )
+
 
 # The good rows, in the table's order (a subquery of FRESH: never written out).
 RESOLVE = """
@@ -192,7 +186,7 @@ def _check(typed: bool) -> tuple[int, list[str]]:
         rows = cursor.fetchone()[0]
         # Checked once: the rows' problems are kept for RESOLVE, which converts the good rows.
         cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-        cursor.execute(f"CREATE TEMP TABLE usage_checked AS {CHECK_TYPED if typed else CHECK}")  # noqa: S608
+        cursor.execute(f"CREATE TEMP TABLE usage_checked AS {check_sql(typed)}")  # noqa: S608 - no input in it
         cursor.execute("SELECT line, problem FROM usage_checked WHERE problem IS NOT NULL ORDER BY line")
         return rows, [f"row {line}: {problem}" for line, problem in cursor.fetchall()]
 

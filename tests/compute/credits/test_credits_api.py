@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from compute.choices import ResourceKind
-from compute.models import LedgerTransaction
-from compute.services.credits import pools, resources, usage
+from compute.models import LedgerTransaction, UsageRecord
+from compute.services.credits import batches, pools, resources, usage
 from tests.compute.credits import CreditsTestCase
 
 D = Decimal
@@ -264,6 +264,48 @@ class CreditApiTests(CreditsTestCase):
             self.api(self.private_chair).post(f"/api/credit-refunds/{pk}/approve/").json()["status"], "approved"
         )
         self.assertEqual(self.refresh(source).balance, D("900"))
+
+    def test_a_refund_of_some_hours_of_a_batch_debit_through_the_api(self):
+        self.approve(self.request_credits(1000))
+        account = self.account()
+        start = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=4)
+        usage.post_usage_batch(
+            [
+                batches.usage_line(
+                    source="slurm",
+                    resource_id=self.gpu.pk,
+                    charter_id=self.charter.pk,
+                    hour=start + datetime.timedelta(hours=h),
+                    unit_hours="4",
+                )  # fmt: skip
+                for h in range(3)
+            ],
+            source="slurm",
+        )
+        records = list(UsageRecord.objects.filter(charter=self.charter).order_by("hour"))
+        debit = self.api(self.staff).get(f"/api/credit-transactions/?account={account.pk}&kind=usage").json()
+        self.assertEqual(sum(t["usage_records"] for t in debit["results"]), 3)  # one debit per day of the batch
+        for txn in debit["results"]:  # a day's debit of several hours names no one record
+            if txn["usage_records"] > 1:
+                self.assertIsNone(txn["usage"])
+            else:
+                self.assertEqual(txn["usage"]["unit_hours"], "4.0000")
+        asked = self.api(self.staff).post(
+            "/api/credit-refunds/", {"account": account.pk, "records": [records[0].pk], "reason": "Node died"}
+        )
+        self.assertEqual(asked.status_code, 201, asked.json())
+        self.assertEqual((asked.json()["records"], asked.json()["credits"]), ([records[0].pk], "10.0000"))
+        pk = asked.json()["id"]
+        for chair in (self.public_chair, self.private_chair):
+            self.assertEqual(self.api(chair).post(f"/api/credit-refunds/{pk}/approve/").status_code, 200)
+        self.assertEqual(self.refresh(account).balance, D("1000") - D("30") + D("10"))
+        again = self.api(self.staff).post(
+            "/api/credit-refunds/", {"account": account.pk, "records": [records[0].pk], "reason": "Again"}
+        )
+        self.assertEqual(again.status_code, 400, again.json())
+        self.assertIn("Already refunded", str(again.json()))
+        nothing = self.api(self.staff).post("/api/credit-refunds/", {"account": account.pk, "reason": "What?"})
+        self.assertEqual(nothing.status_code, 400, nothing.json())
 
     def test_a_reversal_through_the_api_needs_both_co_chairs(self):
         self.approve(self.request_credits(1000))
