@@ -53,14 +53,18 @@ class CreditRequestForm(PortalModelForm):
         self.fields["pool"].queryset = CreditPool.objects.open_on(timezone.localdate()).order_by("period_end", "name")
         self.fields["period_start"].required = False
         self.fields["period_end"].required = False
-        for name in ("resource", "pool"):
-            # Ask the server for the pool's available credits and the resource's rate.
+        for name, trigger in (("resource", "change, load"), ("pool", "change")):
+            # Ask the server for the pool's available credits and the resource's rate. The
+            # resource asks once more when htmx starts, so a choice made before the script
+            # ran (a slow network, a quick hand) is quoted too; the newest question replaces any
+            # still in flight, so an older answer never lands last.
             self.fields[name].widget.attrs.update(
                 {
                     "hx-get": reverse("compute:request-quote"),
-                    "hx-trigger": "change",
+                    "hx-trigger": trigger,
                     "hx-target": "#quote",
                     "hx-include": "#id_resource, #id_pool",
+                    "hx-sync": "#quote:replace",
                 }
             )
 

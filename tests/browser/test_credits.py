@@ -38,3 +38,27 @@ def test_a_staff_member_requests_credits_and_sees_the_request(live_server, page)
     row = page.get_by_role("row").filter(has_text="Flood forecasting")
     assert "4,000" in row.inner_text()
     assert "Submitted" in row.inner_text()
+
+
+def test_choices_made_before_htmx_starts_are_quoted(live_server, page):
+    """On a slow network the person may choose before the script runs; the quote follows anyway."""
+    body = make_body()
+    world = make_world(body)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    held = []
+    page.route("**/htmx*.js", lambda route: held.append(route))
+    page.goto(f"{live_server.url}/compute/requests/new/", wait_until="commit")
+    page.get_by_label("Pool", exact=True).select_option(label=str(world["pool"]))
+    page.get_by_label("Resource").select_option(label="Aurora GPU cluster")
+    quote = page.locator("#quote")
+    assert "Choose a resource." in quote.inner_text()
+    assert held, "the page asks for htmx"
+    for route in held:
+        route.continue_()
+    quote.get_by_text("credits per GPU-hour on Aurora GPU cluster").wait_for()
+    assert "100,000" in quote.inner_text()
