@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside everything that may refuse or hold a person: a page kept while nothing changed.
+    "governance.page_cache.SignedInPageCacheMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.account",
+                "governance.page_cache.csrf",
             ],
             # One number format everywhere: `|number` and `|credits` need no {% load %}.
             "builtins": ["governance.templatetags.numbers"],
@@ -485,6 +488,9 @@ CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
 # The public view (governance.public): pages cached this long for anonymous visitors (each
 # publication makes them stale at once), and at most this many pages per address.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)
+# A signed-in page is served again while the database has not been written since (PostgreSQL
+# with Redis only; governance/page_cache.py), for at most this many seconds; 0 turns it off.
+SIGNED_IN_PAGE_CACHE_SECONDS = env.int("SIGNED_IN_PAGE_CACHE_SECONDS", default=15)
 PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="300/min")
 PUBLIC_DATA_LICENCE = env.str("PUBLIC_DATA_LICENCE", default="CC-BY-4.0")
 PUBLIC_DATA_LICENCE_URL = env.str("PUBLIC_DATA_LICENCE_URL", default="https://creativecommons.org/licenses/by/4.0/")
