@@ -16,6 +16,12 @@ from django.db import connection
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
+# Tests read what a view rendered (its context, its queries) and render pages again after
+# changes the database does not see (a setting, the clock): every request renders here. The
+# page cache is tested on its own (tests/governance/test_page_cache.py) and served the load
+# benchmark over gunicorn.
+settings.SIGNED_IN_PAGE_CACHE_SECONDS = 0
+
 
 def services_required() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("TGB_REQUIRE_SERVICES") == "1"
