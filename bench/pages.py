@@ -776,6 +776,46 @@ def _browse(port: int, sessions: list[str], pages: list[tuple[str, str]], rounds
     return results, time.perf_counter() - started, errors, len(hits)
 
 
+class _voting:
+    """A member changing her vote on the open charter ballot every `every` seconds, on a
+    thread of its own, while the context lasts; the context's value lists the votes cast."""
+
+    def __init__(self, every: float):
+        import threading
+
+        self.every, self.votes, self.stop = every, [], threading.Event()
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        from django.core.exceptions import PermissionDenied
+        from django.db import connection
+
+        from governance import services
+        from governance.models import Ballot, User
+
+        ballot = Ballot.objects.filter(status="open", subject_type="charter").order_by("pk").first()
+        voters = list(User.objects.filter(username__in=LOAD_PEOPLE).order_by("username"))
+        while not self.stop.wait(self.every):
+            choice = "no" if len(self.votes) % 2 else "yes"
+            for voter in voters:  # the first who may vote (not recused, seated, voting)
+                try:
+                    services.cast_vote(voter, ballot, choice)
+                except PermissionDenied:
+                    continue
+                voters = [voter]
+                self.votes.append(choice)
+                break
+        connection.close()
+
+    def __enter__(self) -> list:
+        self.thread.start()
+        return self.votes
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def _percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -893,6 +933,11 @@ def _load_run() -> list[dict]:
         load_before = os.getloadavg()
         results, wall, errors, hits = _browse(port, sessions, pages, rounds)
         load_after = os.getloadavg()
+        # The same browsing while a member changes her vote every `every` seconds: each vote
+        # is a write, and every kept page renders afresh after it.
+        every = float(os.environ.get("PAGES_BENCH_VOTE_EVERY", "2"))
+        with _voting(every) as votes:
+            written = _browse(port, sessions, pages, rounds)
         cold, warm, cached = _first_chart(port, sessions[2], "/compute/dashboards/", 5)
     finally:
         server.terminate()
@@ -903,7 +948,19 @@ def _load_run() -> list[dict]:
         f"{connection.vendor}; load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
         f"({os.cpu_count()} cores)"
     )
+    w_results, w_wall, w_errors, w_hits = written
+    w_latencies = [ms for _, ms in w_results]
     rows = [
+        row(
+            "pages",
+            f"32 people, a vote every {every:g} s: p50 / p95",
+            round(median(w_latencies), 1),
+            round(_percentile(w_latencies, 0.95), 1),
+            None,
+            "ms",
+            f"{len(w_results) / w_wall:.1f} pages/s, {w_hits / len(w_results):.0%} served again, "
+            f"{len(votes)} votes written; {len(w_errors)} errors; p99 column = p95",
+        ),
         row(
             "pages",
             "32 people: pages per second",

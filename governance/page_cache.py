@@ -1,22 +1,25 @@
 """Signed-in pages served again while nothing they could show has changed.
 
 A page a person opened is kept (in the shared cache, for `SIGNED_IN_PAGE_CACHE_SECONDS`)
-under a key that names the person, the page, and the database's write position: PostgreSQL's
-WAL insert location, which moves with every row any session writes (a vote, a signature, a
-posted hour of usage, a permission, a login). The next visit with the same key gets the
-same bytes; the first visit after any write renders afresh, so no page shows a number older
-than the data. What the clock changes ("closes in 2 hours") ages at most the cache's seconds:
-a kept page expires that long after it was rendered (each on its own clock, so pages do not
-all render again at once).
+under a key that names the person, the page, and the database's snapshot: PostgreSQL's
+`pg_current_snapshot()`, which says exactly which transactions' writes a query sees (every
+committed one below its xmax, none of those still running). Two equal snapshots see the same
+rows, so the next visit with the same key gets the same bytes; once any transaction that
+wrote commits (a vote, a signature, a posted hour of usage, a permission, a login) the
+snapshot differs and the page renders afresh. No page shows a number older than the data.
+What the clock alone changes (today's date, an overdue mark) ages at most the cache's seconds
+(a minute by default): a kept page expires that long after it was rendered, each on its own
+clock, so pages do not all render again at once.
 
-A page is kept only when rendering it wrote nothing and nothing else was written meanwhile
-(the position is read before and after), when the response is a plain 200 HTML page without
-cookies of its own or "no-store", and when the person has no message waiting (a flash belongs
-to one response). The CSRF token is left out of the stored bytes and put back for each
-response from the person's own secret, so a kept page posts as a fresh one does.
+A page is kept only when no transaction committed while it was rendered (the snapshot is
+read before and after), when the response is a plain 200 HTML page without cookies of its own
+or "no-store", and when the person has no message waiting (a flash belongs to one response).
+Nothing is kept or served inside an open transaction (its own writes are not in any snapshot).
+The CSRF token is left out of the stored bytes and put back for each response from the
+person's own secret, so a kept page posts as a fresh one does.
 
-Only PostgreSQL gives a write position, and only a cache outside the database can be written
-without moving it: on SQLite or the database cache every page renders each time.
+Only PostgreSQL gives such a snapshot, and only a cache outside the database can be written
+without a transaction of its own: on SQLite or the database cache every page renders each time.
 """
 
 from __future__ import annotations
@@ -59,10 +62,10 @@ def enabled() -> bool:
     return not settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
 
 
-def write_position() -> str:
-    """Where the database's next write will go; it moves with every write of any session."""
+def snapshot() -> str:
+    """Which transactions' writes the next query sees; it changes when any writer commits."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_insert_lsn()")
+        cursor.execute("SELECT pg_current_snapshot()::text")
         return str(cursor.fetchone()[0])
 
 
@@ -71,7 +74,7 @@ def has_waiting_messages(request: HttpRequest) -> bool:
     return "messages" in request.COOKIES or "_messages" in request.session
 
 
-def _key(request: HttpRequest, position: str) -> str:
+def _key(request: HttpRequest, seen: str) -> str:
     page = "\n".join(
         [
             request.get_host(),
@@ -82,8 +85,8 @@ def _key(request: HttpRequest, position: str) -> str:
             str(_settings_changes),
         ]
     )
-    digest = hashlib.sha256(page.encode()).hexdigest()[:32]
-    return f"signed-in-page:{request.user.pk}:{position}:{digest}"
+    page_digest = hashlib.sha256(f"{seen}\n{page}".encode()).hexdigest()[:40]
+    return f"signed-in-page:{request.user.pk}:{page_digest}"
 
 
 def _with_token(request: HttpRequest, content: bytes) -> bytes:
@@ -118,10 +121,11 @@ class SignedInPageCacheMiddleware:
             or not request.user.is_authenticated
             or request.path.startswith(("/api/", "/static/", "/public/"))
             or not enabled()
+            or connection.in_atomic_block
             or has_waiting_messages(request)
         ):
             return self.get_response(request)
-        before = write_position()
+        before = snapshot()
         key = _key(request, before)
         kept = cache.get(key)
         if kept is not None:
@@ -137,7 +141,7 @@ class SignedInPageCacheMiddleware:
         if hasattr(response, "render") and not response.is_rendered:
             response.render()
         content = getattr(response, "content", None) if not response.streaming else None
-        if content is not None and _keepable(request, response) and write_position() == before:
+        if content is not None and _keepable(request, response) and snapshot() == before:
             headers = {name: value for name, value in response.items() if name.lower() != "content-length"}
             cache.set(key, (content, headers), settings.SIGNED_IN_PAGE_CACHE_SECONDS)
         if content is not None:

@@ -490,7 +490,7 @@ CELERY_BEAT_SCHEDULE["purge-raw-metric-samples"] = {
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=300)
 # A signed-in page is served again while the database has not been written since (PostgreSQL
 # with Redis only; governance/page_cache.py), for at most this many seconds; 0 turns it off.
-SIGNED_IN_PAGE_CACHE_SECONDS = env.int("SIGNED_IN_PAGE_CACHE_SECONDS", default=15)
+SIGNED_IN_PAGE_CACHE_SECONDS = env.int("SIGNED_IN_PAGE_CACHE_SECONDS", default=60)
 PUBLIC_RATE_LIMIT = env.str("PUBLIC_RATE_LIMIT", default="300/min")
 PUBLIC_DATA_LICENCE = env.str("PUBLIC_DATA_LICENCE", default="CC-BY-4.0")
 PUBLIC_DATA_LICENCE_URL = env.str("PUBLIC_DATA_LICENCE_URL", default="https://creativecommons.org/licenses/by/4.0/")

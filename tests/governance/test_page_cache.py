@@ -1,5 +1,8 @@
-"""Signed-in pages are served again only while the database has not been written since
-(governance/page_cache.py): the same person, the same page, the same write position."""
+"""Signed-in pages are served again only while no writer has committed since
+(governance/page_cache.py): the same person, the same page, the same database snapshot.
+
+Transactional tests: inside a test's open transaction nothing is kept (its own writes are in
+no snapshot), so these commit as the portal does."""
 
 from __future__ import annotations
 
@@ -8,19 +11,20 @@ import re
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from governance import page_cache
-from tests.governance.ballot_support import BallotTestCase
+from tests.base import make_body
+from tests.governance.ballot_support import FAST_HASHING, BallotTestCase
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def served_again(client: Client, url: str, tries: int = 50):
-    """The page as the cache serves it. The write position is the whole server's: another
-    session's write (a parallel test, PostgreSQL's own periodic record) between two visits
-    rightly renders the page afresh, so visit until two in a row saw none."""
+    """The page as the cache serves it. The snapshot is the whole server's: another session's
+    commit (a parallel test's) between two visits rightly renders the page afresh, so visit
+    until two in a row saw none."""
     for _ in range(tries):
         response = client.get(url)
         if response.get("X-Page-Cache") == "hit":
@@ -28,10 +32,14 @@ def served_again(client: Client, url: str, tries: int = 50):
     return response
 
 
+@FAST_HASHING
 @override_settings(SIGNED_IN_PAGE_CACHE_SECONDS=60)
-class SignedInPageCacheTests(BallotTestCase):
+class SignedInPageCacheTests(TransactionTestCase):
+    motion = BallotTestCase.motion
+
     def setUp(self):
-        super().setUp()
+        for name, value in vars(make_body()).items():
+            setattr(self, name, value)
         cache.clear()
         self.motion("Adopt the meeting calendar")
         self.client = Client()
@@ -45,7 +53,7 @@ class SignedInPageCacheTests(BallotTestCase):
             again = served_again(self.client, "/ballots/")
         self.assertEqual(again["X-Page-Cache"], "hit")
         self.assertContains(again, "Adopt the meeting calendar")
-        # The session, the person, two-factor and the write position: nothing of the page.
+        # The session, the person, two-factor and the snapshot: nothing of the page.
         self.assertLessEqual(len(kept), 4)
         self.assertFalse(any("governance_ballot" in q["sql"] for q in kept))
 
@@ -94,6 +102,16 @@ class SignedInPageCacheTests(BallotTestCase):
         held = self.client.get("/ballots/")
         self.assertEqual(held.status_code, 302)
         self.assertIn("/account/two-factor/verify/", held["Location"])
+
+    def test_nothing_is_kept_inside_an_open_transaction(self):
+        from django.db import transaction
+
+        with transaction.atomic():
+            self.client.get("/ballots/")
+            self.motion("Approve the travel budget")  # not committed: in no snapshot yet
+            page = self.client.get("/ballots/")
+        self.assertNotIn("X-Page-Cache", page)
+        self.assertContains(page, "Approve the travel budget")
 
     def test_nothing_is_kept_without_a_cache_outside_the_database(self):
         with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache"}}):
