@@ -51,6 +51,16 @@ class IntegratorTests(PortalTestCase):
         self.assertEqual(sizes[-1], count)
         self.assertEqual(len(sizes), -(-count // 7))
 
+    def test_an_idle_run_writes_and_locks_nothing(self):
+        from django.test.utils import CaptureQueriesContext
+
+        integrate()
+        with CaptureQueriesContext(connection) as idle:
+            self.assertEqual(integrate(), 0)
+        statements = [q["sql"].upper() for q in idle]
+        self.assertTrue(statements)
+        self.assertFalse([sql for sql in statements if "FOR UPDATE" in sql or not sql.startswith("SELECT")])
+
     def test_a_second_run_with_nothing_new_signs_nothing_and_new_events_extend_the_tree(self):
         integrate()
         before = LogCheckpoint.objects.count()
