@@ -3,7 +3,8 @@ pool's available credits and the resource's rate as they choose."""
 
 import pytest
 
-from tests.base import PASSWORD, make_body
+from tests.base import make_body
+from tests.browser.login import log_in
 from tests.compute.credits import make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -12,11 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_staff_member_requests_credits_and_sees_the_request(live_server, page):
     body = make_body()
     world = make_world(body)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("sam")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "sam")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Compute").click()
     page.goto(f"{live_server.url}/compute/requests/new/")
@@ -44,11 +41,7 @@ def test_choices_made_before_htmx_starts_are_quoted(live_server, page):
     """On a slow network the person may choose before the script runs; the quote follows anyway."""
     body = make_body()
     world = make_world(body)
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill("sam")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "sam")
 
     held = []
     page.route("**/htmx*.js", lambda route: held.append(route))
