@@ -77,6 +77,7 @@ def has_waiting_messages(request: HttpRequest) -> bool:
 def _key(request: HttpRequest, seen: str) -> str:
     page = "\n".join(
         [
+            request.scheme,
             request.get_host(),
             request.get_full_path(),
             *(request.META.get(name, "") for name in HTMX_HEADERS),
