@@ -262,12 +262,17 @@ def initiative_evidence(initiative: Initiative, today: datetime.date | None = No
     return evidence.evidence_rag(evidence.inputs_from_milestones(milestones, today=today, credit_burn=burn))
 
 
-def report_due(initiative: Initiative, today: datetime.date | None = None) -> planning.ReportDue | None:
-    """The report the initiative owes next (its `reports` may be prefetched)."""
+def report_due(
+    initiative: Initiative, today: datetime.date | None = None, *, reported: set[datetime.date] | None = None
+) -> planning.ReportDue | None:
+    """The report the initiative owes next: `reported`, the periods it reported on, is read
+    from its `reports` (which may be prefetched) unless given."""
+    if reported is None:
+        reported = {report.period_start for report in initiative.reports.all()}
     return planning.next_report_due(
         cadence=initiative.report_cadence,
         starts_on=initiative.starts_on,
-        reported={report.period_start for report in initiative.reports.all()},
+        reported=reported,
         today=today or timezone.localdate(),
         due_days=settings.ROADMAP_REPORT_DUE_DAYS,
     )

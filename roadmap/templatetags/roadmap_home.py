@@ -5,12 +5,14 @@ versions and re-baselinings waiting to go to a ballot; an initiative's owner see
 they owe. Nobody else's work: a member with nothing to do here sees no roadmap panel.
 """
 
+from collections import defaultdict
+
 from django import template
 from django.conf import settings
 
 from roadmap import permissions, selectors
 from roadmap.choices import RebaselineStatus, RoadmapStatus
-from roadmap.models import Roadmap
+from roadmap.models import ProgressReport, Roadmap
 
 register = template.Library()
 
@@ -25,11 +27,18 @@ def roadmap_home_panel(context):
     if roadmap is None:
         return panel
     planner = permissions.may_plan(user)
-    initiatives = roadmap.initiatives.prefetch_related("reports").order_by("title")
+    # Only what the next report's date needs: the panel reads every initiative of the roadmap
+    # and every period reported on, as plain values rather than model instances.
+    initiatives = roadmap.initiatives.only("title", "report_cadence", "starts_on").order_by("title")
     if not planner:
         initiatives = initiatives.filter(owner=user)
+    initiatives = list(initiatives)
+    reported = defaultdict(set)
+    periods = ProgressReport.objects.filter(initiative__in=[i.pk for i in initiatives]).order_by()
+    for initiative_id, period_start in periods.values_list("initiative_id", "period_start"):
+        reported[initiative_id].add(period_start)
     window = settings.ROADMAP_REPORT_REMINDER_DAYS
-    due = [(initiative, selectors.report_due(initiative)) for initiative in initiatives]
+    due = [(i, selectors.report_due(i, reported=reported[i.pk])) for i in initiatives]
     panel["due"] = [(i, d) for i, d in due if d is not None and (d.overdue or d.days_left <= window)]
     if planner:
         panel["slipped"] = selectors.slipped_milestones(roadmap)

@@ -156,6 +156,33 @@ class InboxTestCase(BallotTestCase):
         # The council's own member reviews nothing of the council's charter.
         self.assertNotContains(self.home(self.public_member), "Reviews to record")
 
+    def test_reviews_to_record_name_the_missing_kinds_and_leave_out_finished_and_party_charters(self):
+        from charters.choices import REVIEW_CHECKLISTS, ReviewKind
+        from charters.services import reviews
+
+        def record(charter, kind):
+            reviews.record_review(
+                self.private_chair,  # Northwind: party to none of these
+                charter,
+                kind=kind,
+                verdict="passed",
+                checklist={key: True for key, _, automatic in REVIEW_CHECKLISTS[kind] if not automatic},
+            )
+
+        untouched, half, finished, joined = (
+            lifecycle.start_review(self.secretary, self.submitted_charter(title))
+            for title in ("Speech corpus", "Flood maps", "Grid model", "Helios shared lab")
+        )
+        record(half, ReviewKind.BIAS_AUDIT)
+        for kind in ReviewKind.values:
+            record(finished, kind)
+        joined.participating_organizations.add(self.orgs.helios)
+        home = self.home(self.private_member).content.decode()
+        self.assertIn("Speech corpus</a>, version 1: data sovereignty, bias audit plan", home)
+        self.assertIn("Flood maps</a>, version 1: data sovereignty <span", home)
+        self.assertNotIn("Grid model", home)  # every kind recorded
+        self.assertNotIn("Helios shared lab", home)  # Helios is a party: its member does not review it
+
     def test_a_drafter_sees_their_own_drafts_and_not_a_colleagues(self):
         make_charter(
             self.body, "The drafter idea", lead=self.orgs.council, status=CharterStatus.DRAFT, created_by=self.staff

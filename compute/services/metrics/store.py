@@ -431,19 +431,32 @@ def read_series(
         table, time_col = model._meta.db_table, "bucket"
         mean, low, high = "sum(sum) / sum(count)", "min(min)", "max(max)"
     first, slots = int(plan_.start.timestamp()), plan_.slots
-    # The slot's position on the planned grid, computed by the database.
-    slot = _sql(
-        f"CAST(floor((extract(epoch from {time_col}) - {first}) / {step}) AS bigint)",
-        # Integer division floors for the non-negative offsets SQLite works with here.
-        f"((CAST(strftime('%%s', {time_col}) AS INTEGER) - {first}) / {step})",  # %% : the query has params
-    )
-    columns = [_rounded(mean), *([_rounded(low), _rounded(high)] if envelope else [])]
+    aggregates = [mean, *([low, high] if envelope else [])]
     placeholders = ", ".join(["%s"] * len(resource_ids))
     where = f"WHERE metric_id = %s AND resource_id IN ({placeholders}) AND {time_col} >= %s AND {time_col} < %s"
-    # No ORDER BY: each row lands in its slot by index, whatever order the rows come in.
-    query = f"SELECT resource_id, {slot} AS slot, {', '.join(columns)} FROM {table} {where}"  # noqa: S608
-    if step != bucket:
-        query += " GROUP BY resource_id, slot"
+    if connection.vendor == "postgresql" and step != bucket:
+        # Grouped by date_bin (the slot's start), and the slot's index computed once per slot
+        # instead of once per row: a 50-resource 24-hour read aggregates ~75,000 samples, and
+        # the per-row arithmetic (numeric, with extract()) cost as much as the aggregation.
+        inner = ", ".join(f"{a} AS c{n}" for n, a in enumerate(aggregates))
+        outer = ", ".join(_rounded(f"c{n}") for n in range(len(aggregates)))
+        query = (
+            f"SELECT resource_id, CAST(floor((date_part('epoch', slot_start) - {first}) / {step}) AS bigint), "  # noqa: S608
+            f"{outer} FROM (SELECT resource_id, date_bin('{step} seconds', {time_col}, to_timestamp({first})) "
+            f"AS slot_start, {inner} FROM {table} {where} GROUP BY resource_id, slot_start) AS slots"
+        )
+    else:
+        # The slot's position on the planned grid, computed by the database.
+        slot = _sql(
+            f"CAST(floor((date_part('epoch', {time_col}) - {first}) / {step}) AS bigint)",
+            # Integer division floors for the non-negative offsets SQLite works with here.
+            f"((CAST(strftime('%%s', {time_col}) AS INTEGER) - {first}) / {step})",  # %% : the query has params
+        )
+        # No ORDER BY: each row lands in its slot by index, whatever order the rows come in.
+        query = f"SELECT resource_id, {slot} AS slot, {', '.join(map(_rounded, aggregates))} FROM {table} {where}"  # noqa: S608
+        if step != bucket:
+            query += " GROUP BY resource_id, slot"
+    columns = aggregates
     result = {rid: [[None] * slots for _ in columns] for rid in resource_ids}
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
