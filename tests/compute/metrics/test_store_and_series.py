@@ -153,6 +153,63 @@ class RollupPropertyTests(HypothesisTestCase):
         assert_rollups_match_raw(self, resource, Metric.objects.get(name="cpu_utilization"))
 
 
+class GroupedReadPropertyTests(HypothesisTestCase):
+    """A series read at a step coarser than its table (raw samples into 5-minute slots, hourly
+    rollups into 3-hour slots) puts every sample in the slot its time falls in, on a boundary and
+    a second either side of it (the store keeps whole seconds), with the slot's mean, minimum
+    and maximum."""
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        samples=st.lists(
+            st.tuples(
+                st.integers(0, 1),  # resource
+                # Seconds into six hours, on a slot's boundary or a second either side.
+                st.integers(0, 6 * 3600 - 1).map(lambda s: s - s % 300) | st.integers(0, 6 * 3600 - 1),
+                st.sampled_from([-1, 0, 1]),
+                st.floats(-1e3, 1e3, allow_nan=False),
+            ),
+            min_size=1,
+            max_size=40,
+        ),
+        step=st.sampled_from([300, 900, 3 * 3600]),
+    )
+    def test_each_slot_holds_the_samples_whose_time_falls_in_it(self, samples, step):
+        resources = [
+            Resource.objects.create(name=f"GPU {n}", kind="gpu_cluster", capacity=8, jurisdiction="EU") for n in (0, 1)
+        ]
+        start = NOW - datetime.timedelta(hours=6)
+        latest = {}
+        for n, second, shift, value in samples:
+            moment = start + datetime.timedelta(seconds=second + shift)
+            if moment >= start:
+                latest[(n, moment)] = value  # a key sent twice keeps the later value
+        for n in (0, 1):
+            rows = [("cpu_utilization", moment, v) for (r, moment), v in latest.items() if r == n]
+            if rows:
+                store.save(resources[n].pk, rows)
+        plan_ = store.plan(start, NOW, step)
+        self.assertEqual(plan_.step, step)
+        metric = Metric.objects.filter(name="cpu_utilization").first()
+        if metric is None:
+            return
+        read = store.read_series([r.pk for r in resources], metric.pk, plan_, envelope=True)
+        for n, resource in enumerate(resources):
+            slots: dict[int, list[float]] = {}
+            for (r, moment), value in latest.items():
+                if r == n:
+                    slots.setdefault(int((moment - plan_.start).total_seconds() // step), []).append(value)
+            means, lows, highs = read[resource.pk]
+            for index in range(plan_.slots):
+                found = slots.get(index)
+                if not found:
+                    self.assertIsNone(means[index], (n, index))
+                    continue
+                self.assertAlmostEqual(means[index], sum(found) / len(found), places=3)
+                self.assertAlmostEqual(lows[index], min(found), places=3)
+                self.assertAlmostEqual(highs[index], max(found), places=3)
+
+
 class IncrementalRollupPropertyTests(HypothesisTestCase):
     """PostgreSQL merges each batch's aggregates into the rollups (recomputing only the buckets
     where a stored value changed): the result must equal rollups recomputed from the raw samples,
