@@ -32,6 +32,9 @@ run: export EMAIL_URL ?= filemail:///$(VAR)/mail
 # static files under hashed names, gzipped, cached for a year by the browser (whitenoise):
 # plotly's 4.8 MB are fetched once, compressed, and never again until they change.
 run: export STATIC_MANIFEST ?= 1
+# the worker and beat log warnings only: at INFO, beat's 2-second schedule and the demo's
+# notifications printed 200 lines a minute and pushed the logins off the screen;
+run: export CELERY_LOG_LEVEL ?= WARNING
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
