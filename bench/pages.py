@@ -3,10 +3,15 @@
 Pages, each through Django's test Client, signed in as the person who opens it:
   home page        Carla, a committee member with ballots waiting for her vote (and the same
                    page as Paula, the program manager, whose panel lists slipped milestones)
+  ballot list      Carla
   ballot page      Carla, on an open ballot she may vote on (live tally)
   charter list     Carla
-  account page     Sam, staff of the charter's lead organization
+  charter page     Carla, on an active charter
+  meetings         Carla
+  compute home     Sam, staff of the charter's lead organization
+  account page     Sam
   roadmap timeline Paula, the program manager
+  dashboards       Carla: utilization (55 GPU nodes), usage, security
 
 Each page is measured twice in the same run: first on a small body (tens of charters,
 ballots and milestones, 10 ledger transactions: the baseline), then after the volume is
@@ -600,14 +605,22 @@ def _run() -> list[dict]:
         return client
 
     ballot = open_ballots[0]
+    charter = Charter.objects.filter(status="active").order_by("pk").first()
+    member = client_for(carla)
     pages = [
-        ("home page", client_for(carla), "/"),
+        ("home page", member, "/"),
         ("home page, program manager", client_for(body.program_manager), "/"),
-        ("ballot page", client_for(carla), f"/ballots/{ballot.pk}/"),
-        ("charter list", client_for(carla), "/charters/"),
+        ("ballot list", member, "/ballots/"),
+        ("ballot page", member, f"/ballots/{ballot.pk}/"),
+        ("charter list", member, "/charters/"),
+        ("charter page", member, f"/charters/{charter.pk}/"),
+        ("meetings", member, "/meetings/"),
+        ("compute home", client_for(body.staff), "/compute/"),
         ("account page", client_for(body.staff), f"/compute/accounts/{account.pk}/"),
         ("roadmap timeline", client_for(body.program_manager), "/roadmap/"),
-        ("utilization dashboard", client_for(carla), "/compute/dashboards/"),
+        ("utilization dashboard", member, "/compute/dashboards/"),
+        ("usage dashboard", member, "/compute/dashboards/usage/"),
+        ("security dashboard", member, "/compute/dashboards/security/"),
     ]
     small = _measure_all(pages, repeat)
 

@@ -145,7 +145,10 @@ def usage(request: HttpRequest) -> HttpResponse:
         .annotate(units=Sum("unit_hours"))
         .order_by("bucket")
     )
-    visible = {c.pk: c for c in Charter.objects.visible_to(request.user)}
+    rows = list(rows)
+    # Only the charters in the range: the portal's every charter would grow the page with the register.
+    charter_ids = {row["charter_id"] for row in rows}
+    visible = {c.pk: c for c in Charter.objects.visible_to(request.user).filter(pk__in=charter_ids).only("title")}
     by_charter: dict[int, dict[str, float]] = defaultdict(dict)
     totals: dict[int, Decimal] = defaultdict(Decimal)
     buckets = []

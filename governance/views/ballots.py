@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -26,6 +28,7 @@ from governance.forms import (
 )
 from governance.models import Ballot, Recusal
 from governance.models.ballots import member_committee_ids
+from governance.pagination import paginate
 from governance.roles import is_administrator
 from governance.selectors import own_seats
 from governance.services.substitutes import seats_held_by, substitution_for_seat
@@ -49,26 +52,40 @@ def _ballots_for(user):
     return Ballot.objects.visible_to(user).with_voter_state(user).select_related("committee")
 
 
+CLOSED_PER_PAGE = 25
+
+
 @login_required
 def ballot_list(request: HttpRequest) -> HttpResponse:
-    """Open ballots first (with my vote status), then drafts, then the closed record."""
-    ballots = list(_ballots_for(request.user).order_by("-opened_at", "-created_at"))
-    for ballot in ballots:
+    """Open ballots first (with my vote status), then drafts, then the closed record, newest
+    first, a page at a time: the record grows with every decision, the page does not."""
+    ballots = _ballots_for(request.user)
+    current = list(
+        ballots.filter(status__in=[BallotStatus.OPEN, BallotStatus.DRAFT]).order_by("-opened_at", "-created_at")
+    )
+    record = ballots.filter(status=BallotStatus.CLOSED).order_by(F("closed_at").desc(nulls_last=True), "-pk")
+    closed, query = paginate(request, record, CLOSED_PER_PAGE)
+    closed_ballots = list(closed.object_list)
+    for ballot in chain(current, closed_ballots):
         ballot.voter_state = _voter_state(ballot, request.user)
     groups = [
-        ("open", "Open ballots", [b for b in ballots if b.status == BallotStatus.OPEN]),
-        ("draft", "Drafts", [b for b in ballots if b.status == BallotStatus.DRAFT]),
-        (
-            "closed",
-            "Closed ballots",
-            sorted((b for b in ballots if b.status == BallotStatus.CLOSED), key=lambda b: b.closed_at, reverse=True),
-        ),
+        ("open", "Open ballots", [b for b in current if b.status == BallotStatus.OPEN]),
+        ("draft", "Drafts", [b for b in current if b.status == BallotStatus.DRAFT]),
+        ("closed", "Closed ballots", closed_ballots),
     ]
+    # The turnout chart is of the latest closed ballots, whichever page of the record is shown.
+    latest = closed_ballots[:TURNOUT_BALLOTS] if closed.number == 1 else list(record[:TURNOUT_BALLOTS])
     can_prepare = permissions.managed_committees(request.user).exists()
     return render(
         request,
         "governance/ballot_list.html",
-        {"groups": groups, "can_prepare": can_prepare, "turnout": _turnout(groups[2][2][:TURNOUT_BALLOTS])},
+        {
+            "groups": groups,
+            "can_prepare": can_prepare,
+            "turnout": _turnout(latest),
+            "closed_page": closed,
+            "query": query,
+        },
     )
 
 

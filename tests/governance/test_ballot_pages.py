@@ -28,6 +28,7 @@ class BallotPageTests(BallotTestCase):
 
     def test_the_list_costs_the_same_queries_for_few_and_many_ballots(self):
         self.motion("First")
+        self.close(self.motion("First decided"))  # an empty record's page needs no query
         self.client.force_login(self.public_member)
         self.client.get("/ballots/")
         with CaptureQueriesContext(connection) as few:
@@ -39,6 +40,28 @@ class BallotPageTests(BallotTestCase):
                 self.close(ballot)
         with self.assertNumQueries(len(few)):
             self.assertEqual(self.client.get("/ballots/").status_code, 200)
+
+    def test_the_closed_record_is_listed_a_page_at_a_time_newest_first(self):
+        from unittest import mock
+
+        for n in range(5):
+            self.close(self.motion(f"Decision {n}"))
+        self.client.force_login(self.public_member)
+
+        def closed_section(query=""):
+            page = self.client.get(f"/ballots/{query}").content.decode()
+            section = page[page.index('id="closed-heading"') : page.index('id="turnout-heading"')]
+            return section, page
+
+        with mock.patch("governance.views.ballots.CLOSED_PER_PAGE", 3):
+            first, page = closed_section()
+            self.assertEqual([n for n in range(5) if f"Decision {n}<" in first], [2, 3, 4])
+            self.assertIn('href="?page=2" rel="next">Older</a>', first)
+            second, page = closed_section("?page=2")
+            self.assertEqual([n for n in range(5) if f"Decision {n}<" in second], [0, 1])
+            self.assertIn("Page 2 of 2", second)
+            # The turnout chart stays that of the latest closed ballots on every page.
+            self.assertIn("Decision 4</a></th>", page[page.index('id="turnout-heading"') :])
 
     def test_a_member_votes_on_the_ballot_page_and_the_tally_counts_it(self):
         ballot = self.motion()
