@@ -181,7 +181,9 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "ballot": b,
                 "tally": tallies[b.pk],
                 "provisional": dict(Outcome.choices).get((tallies[b.pk] or {}).get("outcome"), "—"),
-                "sectors": [(tallies[b.pk] or {}).get("sectors", {}).get(value) for value, _ in Sector.choices],
+                "sectors": [
+                    (label, (tallies[b.pk] or {}).get("sectors", {}).get(value)) for value, label in Sector.choices
+                ],
             }
             for b in ballots
         ],
