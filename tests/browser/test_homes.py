@@ -57,6 +57,26 @@ def test_each_role_finds_its_own_work_at_home(journey, username, width):
     journey.step(f"{username} {next_page} at {width} px")
 
 
+# Tables wider than their box that are not in a focusable scroll region of their own: on a
+# phone their right-hand columns (a ballot's outcome, "Your vote") lie beyond the screen.
+WIDE_TABLES = """() => [...document.querySelectorAll('main table')]
+    .filter(t => t.scrollWidth > t.clientWidth + 2 && !t.closest('.table-scroll'))
+    .map(t => (t.caption ? t.caption.innerText : t.className) + ': ' + t.scrollWidth + ' px')"""
+
+
+def test_the_registers_stack_one_card_per_row_on_a_phone(journey):
+    page = journey.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    journey.log_in("ana.public")
+    journey.go("/charters/")
+    charter = page.locator("table.stack-table tbody th a").first.get_attribute("href")
+    for path in ("/ballots/", "/charters/", charter, "/roadmap/", "/compute/pools/", "/audit/"):
+        journey.go(path)
+        assert page.evaluate(WIDE_TABLES) == [], f"{path} at 390 px"
+        check_page(page, f"{path} at 390 px")
+    journey.step("The audit log, one card per event on a phone")
+
+
 def test_the_navigation_folds_behind_a_menu_button_on_a_phone(journey):
     page = journey.page
     page.set_viewport_size({"width": 390, "height": 800})
