@@ -4,6 +4,7 @@ fixed number of queries however many initiatives and milestones there are."""
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -260,6 +261,16 @@ def initiative_evidence(initiative: Initiative, today: datetime.date | None = No
     milestones = list(initiative.milestones.with_schedule())
     burn = evidence.credit_burns({initiative.pk: initiative.charters.values_list("pk", flat=True)})[initiative.pk]
     return evidence.evidence_rag(evidence.inputs_from_milestones(milestones, today=today, credit_burn=burn))
+
+
+def reported_periods(initiatives: Iterable[Initiative]) -> dict[int, set[datetime.date]]:
+    """initiative id → the first days of the periods it reported on, as plain values (one
+    query, no report instances with their narratives): for report_due over many initiatives."""
+    reported: dict[int, set[datetime.date]] = defaultdict(set)
+    periods = ProgressReport.objects.filter(initiative__in=[i.pk for i in initiatives]).order_by()
+    for initiative_id, period_start in periods.values_list("initiative_id", "period_start"):
+        reported[initiative_id].add(period_start)
+    return reported
 
 
 def report_due(

@@ -5,14 +5,12 @@ versions and re-baselinings waiting to go to a ballot; an initiative's owner see
 they owe. Nobody else's work: a member with nothing to do here sees no roadmap panel.
 """
 
-from collections import defaultdict
-
 from django import template
 from django.conf import settings
 
 from roadmap import permissions, selectors
 from roadmap.choices import RebaselineStatus, RoadmapStatus
-from roadmap.models import ProgressReport, Roadmap
+from roadmap.models import Roadmap
 
 register = template.Library()
 
@@ -33,10 +31,7 @@ def roadmap_home_panel(context):
     if not planner:
         initiatives = initiatives.filter(owner=user)
     initiatives = list(initiatives)
-    reported = defaultdict(set)
-    periods = ProgressReport.objects.filter(initiative__in=[i.pk for i in initiatives]).order_by()
-    for initiative_id, period_start in periods.values_list("initiative_id", "period_start"):
-        reported[initiative_id].add(period_start)
+    reported = selectors.reported_periods(initiatives)
     window = settings.ROADMAP_REPORT_REMINDER_DAYS
     due = [(i, selectors.report_due(i, reported=reported[i.pk])) for i in initiatives]
     panel["due"] = [(i, d) for i, d in due if d is not None and (d.overdue or d.days_left <= window)]

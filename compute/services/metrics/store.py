@@ -456,8 +456,7 @@ def read_series(
         query = f"SELECT resource_id, {slot} AS slot, {', '.join(map(_rounded, aggregates))} FROM {table} {where}"  # noqa: S608
         if step != bucket:
             query += " GROUP BY resource_id, slot"
-    columns = aggregates
-    result = {rid: [[None] * slots for _ in columns] for rid in resource_ids}
+    result = {rid: [[None] * slots for _ in aggregates] for rid in resource_ids}
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(query, [metric_id, *resource_ids, adapt(plan_.start), adapt(plan_.end)])
