@@ -453,9 +453,9 @@ class UsageBatch(AppendOnlyModel):
     """Usage posted together in one transaction (an import's chunk, a collector's hours).
 
     The batch's one audit event carries `root`: the RFC 9162 Merkle root over its debits, each
-    leaf committing to one usage record, or to one debit and its ledger entries (one debit per
-    account and day of the batch), so every charge in it stays provable on its own
-    (compute.services.credits.debits.debit_proof)."""
+    leaf committing to one debit (one per account and day of the batch), its ledger entries and
+    its usage records, or to the records of a charter's day that charged nothing, so every
+    charge in it stays provable on its own (compute.services.credits.debits.debit_proof)."""
 
     append_only_message = LEDGER_IS_APPEND_ONLY
 
@@ -470,11 +470,13 @@ class UsageBatch(AppendOnlyModel):
     credits = models.DecimalField(**CREDITS)
     root = models.BinaryField(max_length=32, help_text="Merkle root over the batch's debits.")
     leaves = models.PositiveSmallIntegerField(
-        default=2,
+        default=3,
         editable=False,
         help_text=(
             "What the root's leaves are (compute.services.credits.debits): 1, a leaf per record with the "
-            "entries of its own debit; 2, a leaf per record, then a leaf per debit with its entries."
+            "entries of its own debit; 2, a leaf per record, then a leaf per debit with its entries; 3, a leaf "
+            "per debit with its entries and the digest of its records, then a leaf per charter and day of "
+            "records that charged nothing."
         ),
     )
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import chain
 
 from django.db import connection
 from django.utils import timezone
@@ -36,7 +35,6 @@ from compute.models import (
     LedgerTransaction,
     Resource,
     ResourceRate,
-    UsageBatch,
     UsageRecord,
 )
 from compute.models.ledger import ZERO, CreditPool
@@ -69,7 +67,7 @@ WITH firsts AS ({firsts}), rates AS (
     FROM {rate} WHERE resource_id IN (SELECT id FROM usage_resource)
     WINDOW w AS (PARTITION BY resource_id ORDER BY effective_from)
 )
-SELECT %(first_id)s - 1 + ROW_NUMBER() OVER (ORDER BY f.charter_id, f.hour, f.resource_id, f.source) AS record_id,
+SELECT {record_id} AS record_id,
        f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, a.id AS account_id,
        (f.hour AT TIME ZONE %(zone)s)::date AS day,
        r.id AS rate_id, COALESCE(r.rate, 0)::numeric(12, 4) AS rate_value,
@@ -183,8 +181,7 @@ PLANNED_RECORDS = """(
 
 # No ON CONFLICT: the plan set aside every key already posted, under the ledger lock, so a
 # conflict here can only be a posting that ignored the lock, and it fails the batch. In id order,
-# which is the key's (the three indexes are written in order, not all over), returning each
-# record's leaf hash for the batch's root as it is written (debits.RECORD_LEAF_HASH).
+# which is the key's (the three indexes are written in order, not all over).
 RECORDS = f"""
 INSERT INTO {T["record"]} (id, source, resource_id, charter_id, hour, unit_hours, rate_id, rate_value, credits,
                            transaction_id, posted_at, batch_id)
@@ -192,20 +189,32 @@ SELECT r.id, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours, r.rate
        r.transaction_id, %(now)s, %(batch)s
 FROM {PLANNED_RECORDS} r
 ORDER BY r.id
-RETURNING id, {debits.RECORD_LEAF_HASH.replace("{r}", "")}
 """  # noqa: S608 - table names come from the models; values are bound
+
+
+# The records' ids in the key's order: numbered here, or (Staged lines) from their seq.
+NUMBERED = "%(first_id)s - 1 + ROW_NUMBER() OVER (ORDER BY f.charter_id, f.hour, f.resource_id, f.source)"
+FROM_SEQ = "%(first_id)s - 1 + (f.seq - %(after)s)"
 
 
 @dataclass(frozen=True)
 class Staged:
-    """Lines already in the database: a SELECT of (seq, source, resource_id, charter_id, hour,
-    unit_hours) that fills the staging table instead of a COPY (table_sql's imports). `fresh`
-    says the lines are already the first of their keys and none was posted before, checked
-    under the ledger lock that the caller still holds, so the plan need not look again."""
+    """Lines already in the database (table_sql's imports): the rows of `table` (seq, source,
+    resource_id, charter_id, hour, unit_hours) with `after < seq <= last`, read where they lie
+    instead of COPYed into a staging table. They are the first of their keys, none posted
+    before (checked under the ledger lock that the caller still holds, so the plan need not
+    look again), numbered by seq in the key's order without gaps (so seq gives the records'
+    ids, with no sort)."""
 
-    sql: str
-    params: list
-    fresh: bool = False
+    table: str
+    after: int
+    last: int
+
+    def sql(self) -> str:
+        return (
+            f"(SELECT seq, source, resource_id, charter_id, hour, unit_hours FROM {self.table} "  # noqa: S608
+            f"WHERE seq > {int(self.after)} AND seq <= {int(self.last)})"
+        )
 
 
 def _copy(lines: Iterable[batches.UsageLine]) -> int:
@@ -244,20 +253,20 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         # The plan sorts the whole batch (first line of each key): in memory.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(STAGE)
-        if isinstance(lines, Staged):
-            columns = "seq, source, resource_id, charter_id, hour, unit_hours"
-            cursor.execute(f"INSERT INTO usage_stage ({columns}) {lines.sql}", lines.params)
-            result.lines = cursor.rowcount
+        fresh = isinstance(lines, Staged)
+        if fresh:
+            stage = lines.sql()
+            result.lines = max(0, lines.last - lines.after)
         else:
+            stage = "usage_stage"
             result.lines = _copy(lines)
+            cursor.execute("ANALYZE usage_stage")
         if not result.lines:
             return result
-        cursor.execute("ANALYZE usage_stage")
-        resource_ids = _column(cursor, "SELECT DISTINCT resource_id FROM usage_stage")
+        resource_ids = _column(cursor, f"SELECT DISTINCT resource_id FROM {stage} s")  # noqa: S608
         batches.check_resources(resource_ids)
-        fresh = isinstance(lines, Staged) and lines.fresh
         new = "" if fresh else NOT_POSTED.format(**T, f="s")
-        fresh_charters = _column(cursor, f"SELECT DISTINCT charter_id FROM usage_stage s {new}")  # noqa: S608
+        fresh_charters = _column(cursor, f"SELECT DISTINCT charter_id FROM {stage} s {new}")  # noqa: S608
         if not fresh_charters:
             return result
         accounts = batches.open_accounts(fresh_charters, actor)
@@ -268,11 +277,19 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         )
         plan = PLAN.format(
             **T,
-            firsts="SELECT * FROM usage_stage" if fresh else FIRSTS,
+            firsts=f"SELECT * FROM {stage} s" if fresh else FIRSTS,  # noqa: S608 - our own tables
+            record_id=FROM_SEQ if fresh else NUMBERED,
             not_posted="" if fresh else NOT_POSTED.format(**T, f="f"),
         )
         first_id = _reserve_ids(cursor, result.lines)
-        cursor.execute(plan, {"zone": timezone.get_current_timezone_name(), "first_id": first_id})
+        cursor.execute(
+            plan,
+            {
+                "zone": timezone.get_current_timezone_name(),
+                "first_id": first_id,
+                "after": lines.after if fresh else 0,
+            },
+        )
         cursor.execute(DEBITS.format(**T))
         cursor.execute(LOTS.format(**T))
         cursor.execute(ENTRIES, [accounts[0].pk])
@@ -288,24 +305,12 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         result.transactions = _column(cursor, "SELECT COUNT(*) FROM usage_debit")[0]
         if not result.posted:
             return result
-        # The records are written first, naming the batch by the id it will have, so that their
-        # leaves come back with them; the batch and its event then commit to the root.
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{UsageBatch._meta.db_table}', 'id'))")  # noqa: S608
-        batch_id = cursor.fetchone()[0]
+        # The root over the records as they will be written (a leaf per debit, hashing its
+        # records: debits.GROUPED_LEAF_SQL), then the batch and its event, then the rows.
+        root, _ = debits.stream_root(debits.sql_entries_v3(PLANNED_RECORDS, "usage_entry"))
+        batch = batches.record_batch(result, source=source, actor=actor, root=root, leaves=3)
         now = timezone.now()
-        cursor.execute(RECORDS, {"now": now, "batch": batch_id})
-        leaves = cursor.fetchall()
-        if any(a[0] > b[0] for a, b in zip(leaves, leaves[1:], strict=False)):
-            leaves.sort()
-        root, _ = debits.stream_root(
-            chain(
-                (bytes(leaf) for _, leaf in leaves),
-                debits.sql_debit_leaves("usage_entry", leaf_hashes=True),
-            ),
-            hashed=True,
-        )
-        del leaves
-        batch = batches.record_batch(result, source=source, actor=actor, root=root, pk=batch_id)
+        cursor.execute(RECORDS, {"now": now, "batch": batch.pk})
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         cursor.execute(TRANSACTIONS, {"now": now, "actor": actor_id, "source": source[:64]})
         cursor.execute(ENTRY_ROWS)

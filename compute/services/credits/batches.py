@@ -120,11 +120,11 @@ def check_resources(resource_ids: Iterable[int]) -> None:
         raise ValidationError({"resource": f"No resource with id {', '.join(map(str, sorted(unknown)))}."})
 
 
-def record_batch(result: BatchResult, *, source: str, actor, root: bytes, pk: int | None = None) -> UsageBatch:
-    """The batch's row (with the id its records already name, if they were written first) and
-    its one audit event, committing to every record and debit through `root`."""
+def record_batch(result: BatchResult, *, source: str, actor, root: bytes, leaves: int) -> UsageBatch:
+    """The batch's row and its one audit event, committing to every record and debit through
+    `root` (over leaves of that version: compute.services.credits.debits)."""
     batch = UsageBatch.objects.create(
-        pk=pk,
+        leaves=leaves,
         source=source[:64],
         actor=actor if actor is not None and actor.is_authenticated else None,
         lines=result.lines,
@@ -313,12 +313,12 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
     for n, record in enumerate(records):
         record.pk = first_id + n
     ordered = [
-        (r.transaction.pk if r.transaction else None, r.source, r.resource_id, r.charter_id, r.hour)
+        (r.pk, r.transaction.pk if r.transaction else None, r.source, r.resource_id, r.charter_id, r.hour)
         + (r.unit_hours, r.rate_value, r.credits)
         for r in records
     ]
-    root, _ = debits.stream_root(debits.python_entries_v2(ordered, debit_entries))
-    batch = record_batch(result, source=source, actor=actor, root=root)
+    root, _ = debits.stream_root(debits.python_entries_v3(ordered, debit_entries))
+    batch = record_batch(result, source=source, actor=actor, root=root, leaves=3)
     LedgerEntry.objects.bulk_create(entries, batch_size=5000)
     for record in records:
         record.batch = batch

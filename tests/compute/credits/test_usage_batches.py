@@ -4,6 +4,7 @@ history; re-running or overlapping batches charges each key once; a dry run writ
 the batch's one audit event commits to every debit, each provable on its own."""
 
 import contextlib
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -234,11 +235,51 @@ class BatchTests(BatchWorld):
         self.assertEqual(AuditEvent.objects.count() - before, 1)
         days = LedgerTransaction.objects.filter(usage_records__batch=result.batch).distinct().count()
         self.assertEqual(days, len({timezone.localdate(self.base + datetime.timedelta(hours=h)) for h in range(7)}))
+        self.assertEqual(result.batch.leaves, 3)
         for record in UsageRecord.objects.filter(batch=result.batch):
             proof = debits.debit_proof(record)
-            self.assertEqual(proof.size, 14 + days)  # a leaf per record, then one per debit
+            self.assertEqual(proof.size, days)  # a leaf per debit, hashing its records
+            self.assertTrue(debits.verify_debit_proof(proof))
+            self.assertEqual(len(proof.records), UsageRecord.objects.filter(transaction=record.transaction).count())
+            self.assertEqual(proof.as_dict()["record"], proof.record)
+        self.assertEqual(replay(), [])
+
+    def test_records_that_charged_nothing_are_proven_by_their_charter_and_utc_day(self):
+        resources.set_rate(self.admin, self.cpu, rate=D("0"), effective_from=self.base - datetime.timedelta(days=1))
+        lines = [self.line(0, 1, hour, "3") for hour in range(30)] + [self.line(0, 0, 2, "0"), self.line(1, 1, 4, "1")]
+        result = usage.post_usage_batch(lines, source="x")
+        self.assertEqual(result.debits, 0)
+        utc_days = {(self.base + datetime.timedelta(hours=h)).astimezone(datetime.UTC).date() for h in range(30)}
+        for record in UsageRecord.objects.filter(batch=result.batch):
+            proof = debits.debit_proof(record)
+            self.assertEqual(proof.size, len(utc_days) + 1)  # the charter's days, then the other charter's
+            self.assertTrue(proof.leaf.startswith(f"uncharged|{record.charter_id}|"))
             self.assertTrue(debits.verify_debit_proof(proof))
         self.assertEqual(replay(), [])
+
+    def test_a_proof_holds_only_for_the_records_its_leaf_committed_to(self):
+        result = usage.post_usage_batch([self.line(0, 0, hour, "3") for hour in range(5)], source="x")
+        records = list(UsageRecord.objects.filter(batch=result.batch).order_by("pk"))
+        proof = debits.debit_proof(records[0])
+        self.assertTrue(debits.verify_debit_proof(proof))
+        forged = proof.record.replace("|3.0000|", "|1.0000|")
+        self.assertNotEqual(forged, proof.record)
+        for changed in (
+            dataclasses.replace(proof, record=forged),
+            dataclasses.replace(proof, record=forged, records=(forged, *proof.records[1:])),
+            dataclasses.replace(proof, records=proof.records[1:]),
+        ):
+            self.assertFalse(debits.verify_debit_proof(changed))
+
+    def test_the_database_and_python_write_the_same_leaves(self):
+        resources.set_rate(self.admin, self.cpu, rate=D("0"), effective_from=self.base - datetime.timedelta(days=1))
+        lines = [self.line(c, r, hour, f"{hour % 4}.125") for c in (0, 1) for r in (0, 1) for hour in range(30)]
+        result = usage.post_usage_batch(lines, source="x")
+        records = debits._records_v3(result.batch.pk)
+        entries = debits._debit_entries({r[1] for r in records if r[1] is not None})
+        in_python = list(debits.python_entries_v3(records, entries))
+        self.assertEqual(list(debits.batch_entries(result.batch.pk, 3)), in_python)
+        self.assertEqual(debits.stream_root(in_python)[0], bytes(result.batch.root))
 
     def test_a_debit_changed_behind_the_log_is_found(self):
         result = usage.post_usage_batch([self.line(0, 0, hour, "3") for hour in range(4)], source="x")
