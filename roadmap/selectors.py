@@ -17,7 +17,7 @@ from charters.models import Charter
 from governance.choices import Sector
 from roadmap import evidence, planning
 from roadmap.choices import MilestoneStatus, RoadmapStatus
-from roadmap.models import Baseline, BaselineEntry, Initiative, Milestone, ProgressReport, Roadmap
+from roadmap.models import Baseline, BaselineEntry, Initiative, Milestone, MilestoneDependency, ProgressReport, Roadmap
 
 
 def current_roadmap(user, committee_id: int | None = None) -> Roadmap | None:
@@ -80,17 +80,33 @@ def timeline_initiatives(initiatives: QuerySet[Initiative], filters: TimelineFil
     `shown_milestones` (those matching the status filter) and its themes and sponsors: four
     queries in all."""
     filters = filters or TimelineFilters()
-    milestones = _timeline_milestones(filters).with_schedule().order_by("forecast_date", "pk")
+    milestones = _timeline_milestones(filters).select_related("initiative").order_by("forecast_date", "pk")
     initiatives = list(
         initiatives.prefetch_related(
             "themes", "sponsors", Prefetch("milestones", queryset=milestones, to_attr="shown_milestones")
         )
     )
-    for initiative in initiatives:
-        for milestone in initiative.shown_milestones:
-            # Read once here: every `milestone.depends_on` access builds a new related manager,
-            # which the figure and the table would otherwise do several times per milestone.
-            milestone.dependencies = list(milestone.depends_on.all())
+    shown = [milestone for initiative in initiatives for milestone in initiative.shown_milestones]
+    # Each milestone's dependencies from one query of the links, not a prefetch of the
+    # many-to-many: that builds a related manager per milestone, a third of this page's time
+    # with 200 milestones shown.
+    needs: dict[int, list[Milestone]] = defaultdict(list)
+    links = MilestoneDependency.objects.filter(milestone__in=[m.pk for m in shown]).order_by(
+        "depends_on__forecast_date", "depends_on_id"
+    )
+    for milestone_id, pk, title, forecast, baseline, status in links.values_list(
+        "milestone_id",
+        "depends_on_id",
+        "depends_on__title",
+        "depends_on__forecast_date",
+        "depends_on__baseline_date",
+        "depends_on__status",
+    ):
+        needs[milestone_id].append(
+            Milestone(pk=pk, title=title, forecast_date=forecast, baseline_date=baseline, status=status)
+        )
+    for milestone in shown:
+        milestone.dependencies = needs.get(milestone.pk, [])
     return initiatives
 
 
