@@ -3,9 +3,11 @@ balances, the same debits (rate, credits, entries per pool) and the same alerts,
 history; re-running or overlapping batches charges each key once; a dry run writes nothing; and
 the batch's one audit event commits to every debit, each provable on its own."""
 
+import base64
 import contextlib
 import dataclasses
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -270,6 +272,25 @@ class BatchTests(BatchWorld):
             dataclasses.replace(proof, records=proof.records[1:]),
         ):
             self.assertFalse(debits.verify_debit_proof(changed))
+
+    def test_a_batch_committed_under_version_2_still_proves_and_replays(self):
+        # Batches written before version 3 keep their leaves (one per record, then one per
+        # debit); rewrite a batch as one of them, event included, and read it back as such.
+        result = usage.post_usage_batch([self.line(0, r, hour, "3") for hour in range(6) for r in (0, 1)], source="x")
+        batch = result.batch
+        old_root, size = debits.stream_root(debits.batch_entries(batch.pk, 2))
+        self.assertEqual(size, 12 + LedgerTransaction.objects.filter(usage_records__batch=batch).distinct().count())
+        raw_update(UsageBatch._meta.db_table, "leaves = 2, root = %s WHERE id = %s", [old_root, batch.pk])
+        event = AuditEvent.objects.get(verb="ledger.usage_batch", object_id=str(batch.pk))
+        changes = {**event.changes, "after": {**event.changes["after"], "root": base64.b64encode(old_root).decode()}}
+        raw_update(AuditEvent._meta.db_table, "changes = %s WHERE id = %s", [json.dumps(changes), event.pk])
+        self.assertEqual(debits.replay_usage_batches(), [])
+        for record in UsageRecord.objects.filter(batch=batch):
+            proof = debits.debit_proof(record)
+            self.assertEqual((proof.size, proof.records), (size, ()))
+            self.assertTrue(debits.verify_debit_proof(proof))
+        raw_update(UsageRecord._meta.db_table, "unit_hours = 1 WHERE id = %s", [record.pk])
+        self.assertIn(f"usage batch {batch.pk}'s 12 record(s)", " ".join(debits.replay_usage_batches()))
 
     def test_the_database_and_python_write_the_same_leaves(self):
         resources.set_rate(self.admin, self.cpu, rate=D("0"), effective_from=self.base - datetime.timedelta(days=1))
