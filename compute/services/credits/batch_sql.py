@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from django.db import connection
 from django.utils import timezone
@@ -253,13 +254,14 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         # The plan sorts the whole batch (first line of each key): in memory.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(STAGE)
-        fresh = isinstance(lines, Staged)
-        if fresh:
-            stage = lines.sql()
-            result.lines = max(0, lines.last - lines.after)
+        staged = lines if isinstance(lines, Staged) else None
+        fresh = staged is not None
+        if staged is not None:
+            stage = staged.sql()
+            result.lines = max(0, staged.last - staged.after)
         else:
             stage = "usage_stage"
-            result.lines = _copy(lines)
+            result.lines = _copy(cast(Iterable[batches.UsageLine], lines))
             cursor.execute("ANALYZE usage_stage")
         if not result.lines:
             return result
@@ -287,7 +289,7 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
             {
                 "zone": timezone.get_current_timezone_name(),
                 "first_id": first_id,
-                "after": lines.after if fresh else 0,
+                "after": staged.after if staged is not None else 0,
             },
         )
         cursor.execute(DEBITS.format(**T))

@@ -227,6 +227,8 @@ def grouped_leaf_text(
     (no debit) the records of one charter and UTC day that charged nothing."""
     digest = records_digest(texts)
     if transaction_id is None:
+        if day is None:
+            raise ValueError("Records that charged nothing are grouped by their UTC day.")
         return f"uncharged|{charter_id}|{day.isoformat()}|{digest}"
     return f"debit|{transaction_id}|{_entries_text(entries)}|{digest}"
 
@@ -244,7 +246,8 @@ def python_entries_v3(records: list[tuple], entries: dict[int, list]) -> Iterato
     amount)]}."""
     for key, texts in _grouped_texts(records).items():
         txn = key[1] if key[0] == 0 else None
-        yield leaf_entry(grouped_leaf_text(txn, entries.get(txn, []), texts, charter_id=key[2], day=key[3]))
+        own = entries.get(txn, []) if txn is not None else []
+        yield leaf_entry(grouped_leaf_text(txn, own, texts, charter_id=key[2], day=key[3]))
 
 
 def _grouped_texts(records: list[tuple]) -> dict[tuple, list[str]]:
@@ -484,7 +487,8 @@ def _grouped_proof(batch: UsageBatch, record: UsageRecord, text: str, entries: l
             hour__lt=start + datetime.timedelta(days=1),
         )
     (texts,) = _grouped_texts(list(group.order_by("pk").values_list("pk", *RECORD_FIELDS))).values()
-    own = _debit_entries([record.transaction_id]).get(record.transaction_id, [])
+    txn = record.transaction_id
+    own = _debit_entries([txn]).get(txn, []) if txn is not None else []
     leaf = grouped_leaf_text(
         record.transaction_id,
         own,
