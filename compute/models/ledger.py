@@ -473,7 +473,7 @@ class UsageBatch(AppendOnlyModel):
         default=3,
         editable=False,
         help_text=(
-            "What the root's leaves are (compute.services.credits.debits): 1, a leaf per record with the "
+            "What the root's leaves are (compute.services.credits.leaves): 1, a leaf per record with the "
             "entries of its own debit; 2, a leaf per record, then a leaf per debit with its entries; 3, a leaf "
             "per debit with its entries and the digest of its records, then a leaf per charter and day of "
             "records that charged nothing."

@@ -39,7 +39,7 @@ from compute.models import (
     UsageRecord,
 )
 from compute.models.ledger import ZERO, CreditPool
-from compute.services.credits import batches, debits
+from compute.services.credits import batches, leaves
 
 T = {
     "account": CreditAccount._meta.db_table,
@@ -308,8 +308,8 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         if not result.posted:
             return result
         # The root over the records as they will be written (a leaf per debit, hashing its
-        # records: debits.GROUPED_LEAF_SQL), then the batch and its event, then the rows.
-        root, _ = debits.stream_root(debits.sql_entries_v3(PLANNED_RECORDS, "usage_entry"))
+        # records: leaves.GROUPED_LEAF_SQL), then the batch and its event, then the rows.
+        root, _ = leaves.stream_root(leaves.sql_entries_v3(PLANNED_RECORDS, "usage_entry"))
         batch = batches.record_batch(result, source=source, actor=actor, root=root, leaves=3)
         now = timezone.now()
         cursor.execute(RECORDS, {"now": now, "batch": batch.pk})

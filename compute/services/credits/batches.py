@@ -40,7 +40,7 @@ from compute.models import (
     UsageRecord,
 )
 from compute.models.ledger import ZERO
-from compute.services.credits import alerts, debits, pools, posting
+from compute.services.credits import alerts, leaves, pools, posting
 from governance.audit import record_event
 
 UNIT_HOURS = Decimal("0.0001")
@@ -122,7 +122,7 @@ def check_resources(resource_ids: Iterable[int]) -> None:
 
 def record_batch(result: BatchResult, *, source: str, actor, root: bytes, leaves: int) -> UsageBatch:
     """The batch's row and its one audit event, committing to every record and debit through
-    `root` (over leaves of that version: compute.services.credits.debits)."""
+    `root` (over leaves of that version: compute.services.credits.leaves)."""
     batch = UsageBatch.objects.create(
         leaves=leaves,
         source=source[:64],
@@ -317,7 +317,7 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
         + (r.unit_hours, r.rate_value, r.credits)
         for r in records
     ]
-    root, _ = debits.stream_root(debits.python_entries_v3(ordered, debit_entries))
+    root, _ = leaves.stream_root(leaves.python_entries_v3(ordered, debit_entries))
     batch = record_batch(result, source=source, actor=actor, root=root, leaves=3)
     LedgerEntry.objects.bulk_create(entries, batch_size=5000)
     for record in records:

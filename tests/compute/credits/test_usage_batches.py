@@ -31,7 +31,7 @@ from compute.models import (
     UsageBatch,
     UsageRecord,
 )
-from compute.services.credits import batches, debits, pools, posting, resources, usage, verification
+from compute.services.credits import batches, debits, leaves, pools, posting, resources, usage, verification
 from governance.exceptions import DomainError
 from governance.models import AuditEvent
 from governance.transparency.replay import replay
@@ -278,7 +278,7 @@ class BatchTests(BatchWorld):
         # debit); rewrite a batch as one of them, event included, and read it back as such.
         result = usage.post_usage_batch([self.line(0, r, hour, "3") for hour in range(6) for r in (0, 1)], source="x")
         batch = result.batch
-        old_root, size = debits.stream_root(debits.batch_entries(batch.pk, 2))
+        old_root, size = leaves.stream_root(debits.batch_entries(batch.pk, 2))
         self.assertEqual(size, 12 + LedgerTransaction.objects.filter(usage_records__batch=batch).distinct().count())
         raw_update(UsageBatch._meta.db_table, "leaves = 2, root = %s WHERE id = %s", [old_root, batch.pk])
         event = AuditEvent.objects.get(verb="ledger.usage_batch", object_id=str(batch.pk))
@@ -298,9 +298,9 @@ class BatchTests(BatchWorld):
         result = usage.post_usage_batch(lines, source="x")
         records = debits._records_v3(result.batch.pk)
         entries = debits._debit_entries({r[1] for r in records if r[1] is not None})
-        in_python = list(debits.python_entries_v3(records, entries))
+        in_python = list(leaves.python_entries_v3(records, entries))
         self.assertEqual(list(debits.batch_entries(result.batch.pk, 3)), in_python)
-        self.assertEqual(debits.stream_root(in_python)[0], bytes(result.batch.root))
+        self.assertEqual(leaves.stream_root(in_python)[0], bytes(result.batch.root))
 
     def test_a_debit_changed_behind_the_log_is_found(self):
         result = usage.post_usage_batch([self.line(0, 0, hour, "3") for hour in range(4)], source="x")
