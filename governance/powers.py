@@ -633,6 +633,7 @@ NOT_ACTS: set[str] = {
     "compute.services.credits.leaves.debit_leaf_text",
     "compute.services.credits.leaves.grouped_leaf_text",
     "compute.services.credits.leaves.grouped_texts",
+    "compute.services.credits.leaves.named",
     "compute.services.credits.leaves.python_entries_v2",
     "compute.services.credits.leaves.python_entries_v3",
     "compute.services.credits.leaves.records_digest",

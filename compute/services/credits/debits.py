@@ -19,10 +19,12 @@ from django.db import connection
 
 from compute.models import LedgerEntry, UsageBatch, UsageRecord
 from compute.services.credits.leaves import (
+    RECORD_FIELDS,
     grouped_leaf_text,
     grouped_texts,
     leaf_entry,
     leaf_text,
+    named,
     python_entries_v2,
     python_entries_v3,
     record_leaf_text,
@@ -67,9 +69,6 @@ class DebitProof:
         return answer
 
 
-RECORD_FIELDS = ("transaction_id", "source", "resource_id", "charter_id", "hour", "unit_hours", "rate_value", "credits")
-
-
 def _records_v2(batch_id: int) -> list[tuple]:
     return list(UsageRecord.objects.filter(batch_id=batch_id).order_by("pk").values_list(*RECORD_FIELDS))
 
@@ -89,28 +88,24 @@ def _debit_entries(transaction_ids) -> dict[int, list]:
 
 def batch_entries(batch_id: int, leaves: int = 2) -> Iterator[bytes]:
     """The leaf entries of a batch as its tables hold it now (for replay and proofs)."""
+    record = UsageRecord._meta.db_table
+    # The batch's records and its debits' entries, as subqueries for the SQL of versions 2 and 3.
+    tables = (
+        f"(SELECT * FROM {record} WHERE batch_id = %(batch)s)",  # noqa: S608 - the model's table
+        f"(SELECT * FROM {LedgerEntry._meta.db_table} WHERE transaction_id IN "  # noqa: S608
+        f"(SELECT transaction_id FROM {record} WHERE batch_id = %(batch)s))",
+        {"batch": batch_id},
+    )
     if leaves == 3:
         if connection.vendor == "postgresql":
-            record = UsageRecord._meta.db_table
-            yield from sql_entries_v3(
-                f"(SELECT * FROM {record} WHERE batch_id = %(batch)s)",  # noqa: S608 - the model's table
-                f"(SELECT * FROM {LedgerEntry._meta.db_table} WHERE transaction_id IN "  # noqa: S608
-                f"(SELECT transaction_id FROM {record} WHERE batch_id = %(batch)s))",
-                {"batch": batch_id},
-            )
+            yield from sql_entries_v3(*tables)
             return
         records = _records_v3(batch_id)
         yield from python_entries_v3(records, _debit_entries({r[1] for r in records if r[1] is not None}))
         return
     if leaves == 2:
         if connection.vendor == "postgresql":
-            record = UsageRecord._meta.db_table
-            yield from sql_entries_v2(
-                f"(SELECT * FROM {record} WHERE batch_id = %(batch)s)",  # noqa: S608 - the model's table
-                f"(SELECT * FROM {LedgerEntry._meta.db_table} WHERE transaction_id IN "  # noqa: S608
-                f"(SELECT transaction_id FROM {record} WHERE batch_id = %(batch)s))",
-                {"batch": batch_id},
-            )
+            yield from sql_entries_v2(*tables)
             return
         records = _records_v2(batch_id)
         yield from python_entries_v2(records, _debit_entries({r[0] for r in records if r[0] is not None}))
@@ -124,32 +119,16 @@ def batch_entries(batch_id: int, leaves: int = 2) -> Iterator[bytes]:
             [batch_id, batch_id],
         )
         return
-    records = list(
-        UsageRecord.objects.filter(batch_id=batch_id)
-        .order_by()
-        .values_list(
-            "transaction_id", "source", "resource_id", "charter_id", "hour", "unit_hours", "rate_value", "credits"
-        )
-    )
+    records = list(UsageRecord.objects.filter(batch_id=batch_id).order_by().values_list(*RECORD_FIELDS))
     entries: dict[int, list] = defaultdict(list)
     for txn, account, pool, amount in LedgerEntry.objects.filter(
         transaction__usage_records__batch_id=batch_id
     ).values_list("transaction_id", "account_id", "pool_id", "amount"):
         entries[txn].append((account, pool, amount))
     records.sort(key=lambda r: (r[1], r[2], r[3], r[4]))
-    for txn, source, resource, charter, hour, unit_hours, rate_value, amount in records:
-        text = leaf_text(
-            transaction_id=txn,
-            source=source,
-            resource_id=resource,
-            charter_id=charter,
-            hour=hour,
-            unit_hours=unit_hours,
-            rate_value=rate_value,
-            credits=amount,
-            entries=entries.get(txn, []) if txn is not None else [],
-        )
-        yield leaf_entry(text)
+    for row in records:
+        txn = row[0]
+        yield leaf_entry(leaf_text(**named(row), entries=entries.get(txn, []) if txn is not None else []))
 
 
 def debit_proof(record: UsageRecord) -> DebitProof:
@@ -158,16 +137,7 @@ def debit_proof(record: UsageRecord) -> DebitProof:
         raise ValueError("This usage was posted on its own: its own audit event is its proof.")
     batch = UsageBatch.objects.get(pk=record.batch_id)
     entries = list(batch_entries(batch.pk, batch.leaves))
-    key: dict[str, Any] = {
-        "transaction_id": record.transaction_id,
-        "source": record.source,
-        "resource_id": record.resource_id,
-        "charter_id": record.charter_id,
-        "hour": record.hour,
-        "unit_hours": record.unit_hours,
-        "rate_value": record.rate_value,
-        "credits": record.credits,
-    }
+    key: dict[str, Any] = {name: getattr(record, name) for name in RECORD_FIELDS}
     if batch.leaves == 3:
         return _grouped_proof(batch, record, record_leaf_text(**key), entries)
     if batch.leaves == 2:

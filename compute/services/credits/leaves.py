@@ -211,21 +211,21 @@ def python_entries_v3(records: list[tuple], entries: dict[int, list]) -> Iterato
         yield leaf_entry(grouped_leaf_text(txn, own, texts, charter_id=key[2], day=key[3]))
 
 
+# A record's fields as the leaf texts take them (their names are the model's).
+RECORD_FIELDS = ("transaction_id", "source", "resource_id", "charter_id", "hour", "unit_hours", "rate_value", "credits")
+
+
+def named(row: tuple) -> dict:
+    """A row of RECORD_FIELDS as the keyword arguments of record_leaf_text and leaf_text."""
+    return dict(zip(RECORD_FIELDS, row, strict=True))
+
+
 def grouped_texts(records: list[tuple]) -> dict[tuple, list[str]]:
+    """Records (id, then RECORD_FIELDS) as version 3 groups their texts, in the leaves' order."""
     groups: dict[tuple, list[str]] = defaultdict(list)
-    for _, txn, source, resource, charter, hour, unit_hours, rate_value, amount in sorted(records):
-        groups[_group_of(txn, charter, hour)].append(
-            record_leaf_text(
-                transaction_id=txn,
-                source=source,
-                resource_id=resource,
-                charter_id=charter,
-                hour=hour,
-                unit_hours=unit_hours,
-                rate_value=rate_value,
-                credits=amount,
-            )
-        )
+    for _, *fields in sorted(records):
+        row = named(tuple(fields))
+        groups[_group_of(row["transaction_id"], row["charter_id"], row["hour"])].append(record_leaf_text(**row))
     return dict(sorted(groups.items()))
 
 
@@ -300,18 +300,7 @@ def python_entries_v2(records: list[tuple], entries: dict[int, list]) -> Iterato
     """The leaf entries (version 2) of records (transaction, source, resource, charter, hour,
     unit_hours, rate_value, credits) in the order of their ids and their debits' entries {transaction: [(account,
     pool, amount)]}."""
-    for txn, source, resource, charter, hour, unit_hours, rate_value, amount in records:
-        yield leaf_entry(
-            record_leaf_text(
-                transaction_id=txn,
-                source=source,
-                resource_id=resource,
-                charter_id=charter,
-                hour=hour,
-                unit_hours=unit_hours,
-                rate_value=rate_value,
-                credits=amount,
-            )
-        )
+    for row in records:
+        yield leaf_entry(record_leaf_text(**named(row)))
     for txn in sorted(entries):
         yield leaf_entry(debit_leaf_text(txn, entries[txn]))
