@@ -254,6 +254,8 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         # The plan sorts the whole batch (first line of each key): in memory.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(STAGE)
+        # Staged lines are already the first of their keys, none posted before: the plan need
+        # not look again.
         staged = lines if isinstance(lines, Staged) else None
         fresh = staged is not None
         if staged is not None:
