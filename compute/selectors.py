@@ -535,8 +535,9 @@ def coverage(
 def drawable(data: dict, *, asked: str) -> dict:
     """A series answer made honest for a chart: a series is drawn only where a source collects
     the resource and at least one slot holds a value (the legend then lists only lines that
-    exist); the others move to `silent` with the reason. Values are rounded to what the chart
-    shows (a smaller page), gaps stay null, and `coverage` says what the drawn data covers."""
+    exist); the others move to `silent` with the reason. Gaps stay null, and `coverage` says
+    what the drawn data covers. The values are drawn as given: ask series() for
+    series_cache.CHART_DIGITS, what the chart shows (a smaller page)."""
     drawn, silent = [], []
     for item in data["series"]:
         if item["freshness"]["state"] == "none":
@@ -544,7 +545,7 @@ def drawable(data: dict, *, asked: str) -> dict:
         elif all(v is None for v in item["values"]):
             silent.append({**item, "values": None, "why": "no data in this range"})
         else:
-            drawn.append({**item, "values": [None if v is None else round(v, 2) for v in item["values"]]})
+            drawn.append(item)
     filled = [i for i in range(len(data["times"])) if any(s["values"][i] is not None for s in drawn)]
     moment = datetime.datetime.fromisoformat
     step = datetime.timedelta(seconds=data["step"])
@@ -600,6 +601,16 @@ class SeriesLookups:
     visible: dict[int, Resource]
     sources: dict[int, MetricSource]
     metrics: dict[str, Metric]
+    # Each source's freshness as the page's first series said it (source id → freshness()): every
+    # chart of the page, and its list of sources, then say the same.
+    freshness: dict[int, dict] = field(default_factory=dict)
+
+    def freshness_of(self, source: MetricSource | None, now: datetime.datetime) -> dict:
+        if source is None:
+            return freshness(None)
+        if source.pk not in self.freshness:
+            self.freshness[source.pk] = freshness(source, now)
+        return self.freshness[source.pk]
 
 
 def series_lookups(user, resource_ids: Iterable[int], metrics: Iterable[str]) -> SeriesLookups:
@@ -628,6 +639,7 @@ class SeriesRequest:
     plan: store.Plan
     envelope: bool
     now: datetime.datetime
+    lookups: SeriesLookups
 
     def header(self) -> dict:
         info = catalogue.info(self.metric)
@@ -656,7 +668,7 @@ class SeriesRequest:
         return {
             "resource": resource_id,
             "resource_name": self.visible[resource_id].name,
-            "freshness": freshness(self.sources.get(resource_id), self.now),
+            "freshness": self.lookups.freshness_of(self.sources.get(resource_id), self.now),
         }
 
 
@@ -670,6 +682,7 @@ def series(
     step: str | None,
     envelope: bool = False,
     lookups: SeriesLookups | None = None,
+    digits: int = 4,
 ) -> dict:
     """Downsampled series of one metric for one or more resources: the data of the dashboards
     (and, pre-serialised by series_json, the answer of /api/metrics/series/).
@@ -679,14 +692,15 @@ def series(
 
     Every slot of the planned grid is present; a slot without data is null, so a chart
     draws a gap there, never a zero. `lookups`: series_lookups of these resources and metric,
-    where the caller asks several series."""
+    where the caller asks several series. Values are rounded to `digits` decimals (a chart
+    asks series_cache.CHART_DIGITS), and read through the series cache."""
+    from compute.services.metrics import series_cache
+
     asked = series_request(
         user, resources=resources, metric=metric, start=start, end=end, step=step, envelope=envelope, lookups=lookups
     )
     plan = asked.plan
-    data = {}
-    if asked.metric_row:
-        data = store.read_series(asked.resource_ids, asked.metric_row.pk, plan, envelope=envelope)
+    data = series_cache.columns(asked, digits=digits)
     empty = [None] * plan.slots
     out = []
     for resource_id in asked.resource_ids:
@@ -773,6 +787,7 @@ def series_request(
         plan=plan,
         envelope=envelope,
         now=now,
+        lookups=lookups,
     )
 
 

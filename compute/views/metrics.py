@@ -25,7 +25,7 @@ from compute.choices import MetricSourceKind, ResourceKind, ResourceStatus, Scan
 from compute.collectors import catalogue
 from compute.forms.metrics import RANGES, RangeForm, ReportUploadForm
 from compute.models import MetricSource, Resource, SecurityScan, UsageAttribution
-from compute.services.metrics import security
+from compute.services.metrics import security, series_cache
 
 # Each chart and the kinds of resource it is about: a GPU chart lists GPU clusters only, never
 # storage or CPU pools; CPU and memory apply to every kind.
@@ -70,6 +70,7 @@ def _charts(request: HttpRequest, metrics=CHART_METRICS):
                     end=end.isoformat(),
                     step=None,
                     lookups=lookups,
+                    digits=series_cache.CHART_DIGITS,
                 ),
                 asked=asked,
             )
@@ -89,7 +90,7 @@ def _charts(request: HttpRequest, metrics=CHART_METRICS):
                 "kinds": ", ".join(sorted(ResourceKind(k).label for k in kinds)) if kinds else "",
             }
         )
-    return form, resources, charts
+    return form, resources, charts, lookups
 
 
 @login_required
@@ -98,12 +99,13 @@ def utilization(request: HttpRequest) -> HttpResponse:
     no source collects, or that has no data in the range, gets no line (and no legend entry):
     it is listed under the chart with the reason. Each chart's table alternative is a page of
     its own (a link under the chart), so this page stays small with many resources."""
-    form, resources, charts = _charts(request)
+    form, resources, charts, lookups = _charts(request)
     query = request.GET.urlencode()
+    sources = _sources(resources, lookups)
     return render(
         request,
         "compute/dashboards/utilization.html",
-        {"form": form, "charts": charts, "resources": resources, "sources": _sources(resources), "query": query},
+        {"form": form, "charts": charts, "resources": resources, "sources": sources, "query": query},
     )
 
 
@@ -114,7 +116,7 @@ def utilization_table(request: HttpRequest) -> HttpResponse:
     chosen = [(metric, kinds) for metric, kinds in CHART_METRICS if metric == wanted]
     if not chosen:
         raise Http404("No such chart.")
-    form, resources, charts = _charts(request, chosen)
+    form, resources, charts, _ = _charts(request, chosen)
     back = request.GET.copy()
     back.pop("metric", None)
     return render(
@@ -124,10 +126,13 @@ def utilization_table(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _sources(resources) -> list[dict]:
+def _sources(resources, lookups: selectors.SeriesLookups | None = None) -> list[dict]:
+    """Every source of the resources with its freshness (as the charts above said it, where they did)."""
+    now = timezone.now()
     rows = []
     for source in MetricSource.objects.filter(resource__in=resources).select_related("resource"):
-        rows.append({"source": source, "freshness": selectors.freshness(source)})
+        said = lookups.freshness_of(source, now) if lookups else selectors.freshness(source, now)
+        rows.append({"source": source, "freshness": said})
     return rows
 
 

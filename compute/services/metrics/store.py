@@ -402,17 +402,19 @@ def plan(start: datetime.datetime, end: datetime.datetime, step: int | None, *, 
     return Plan(step=chosen, resolution=resolution, start=aligned_start, end=aligned_end)
 
 
-def _rounded(expression: str) -> str:
-    """A value rounded to 4 decimals by the database: short JSON, no Python loop over it."""
+def _rounded(expression: str, digits: int = 4) -> str:
+    """A value rounded to `digits` decimals by the database: short JSON, no Python loop over it."""
     # Float arithmetic on PostgreSQL: rounding through numeric costs more than the query.
-    return _sql(f"round(({expression}) * 10000) / 10000", f"round({expression}, 4)")
+    scale = 10**digits
+    return _sql(f"round(({expression}) * {scale}) / {scale}", f"round({expression}, {digits})")
 
 
 def read_series(
-    resource_ids: list[int], metric_id: int, plan_: Plan, *, envelope: bool = False
+    resource_ids: list[int], metric_id: int, plan_: Plan, *, envelope: bool = False, digits: int = 4
 ) -> dict[int, list[list]]:
     """resource id → [means, minima, maxima], each a list over the planned slots with None
-    where a slot holds no data (minima and maxima only with `envelope`)."""
+    where a slot holds no data (minima and maxima only with `envelope`), rounded to `digits`
+    decimals (4 for the API; a chart shows 2)."""
     if not resource_ids:
         return {}
     step = plan_.step
@@ -439,7 +441,7 @@ def read_series(
         # instead of once per row: a 50-resource 24-hour read aggregates ~75,000 samples, and
         # the per-row arithmetic (numeric, with extract()) cost as much as the aggregation.
         inner = ", ".join(f"{a} AS c{n}" for n, a in enumerate(aggregates))
-        outer = ", ".join(_rounded(f"c{n}") for n in range(len(aggregates)))
+        outer = ", ".join(_rounded(f"c{n}", digits) for n in range(len(aggregates)))
         query = (
             f"SELECT resource_id, CAST(floor((date_part('epoch', slot_start) - {first}) / {step}) AS bigint), "  # noqa: S608
             f"{outer} FROM (SELECT resource_id, date_bin('{step} seconds', {time_col}, to_timestamp({first})) "
@@ -453,7 +455,8 @@ def read_series(
             f"((CAST(strftime('%%s', {time_col}) AS INTEGER) - {first}) / {step})",  # %% : the query has params
         )
         # No ORDER BY: each row lands in its slot by index, whatever order the rows come in.
-        query = f"SELECT resource_id, {slot} AS slot, {', '.join(map(_rounded, aggregates))} FROM {table} {where}"  # noqa: S608
+        columns = ", ".join(_rounded(a, digits) for a in aggregates)
+        query = f"SELECT resource_id, {slot} AS slot, {columns} FROM {table} {where}"  # noqa: S608
         if step != bucket:
             query += " GROUP BY resource_id, slot"
     result = {rid: [[None] * slots for _ in aggregates] for rid in resource_ids}
