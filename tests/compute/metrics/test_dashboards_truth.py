@@ -121,6 +121,23 @@ class UtilizationTruthTests(PortalTestCase):
         self.assertNotIn(0, values)
         self.assertEqual({v for v in values if v is not None}, {40.0})
 
+    def test_a_kept_series_never_outlives_a_sample(self):
+        # The 24-hour chart is read from raw samples; a second visit draws the kept read, and a
+        # sample collected in between (a value in the two missing hours) is drawn at once.
+        def collected() -> list:
+            data = chart(self.page()[1], GPU_CHART)
+            return next(s["values"] for s in data["series"] if s["resource_name"] == "Collected GPUs")
+
+        first = collected()
+        self.assertEqual(collected(), first)
+        self.assertEqual(self.page()[0].context["charts"][0]["data"]["resolution"], "raw")
+        store.save(self.collected.pk, [(catalogue.GPU_UTIL, self.now - datetime.timedelta(minutes=5 * 110), 70.0)])
+        after = collected()
+        changed = [i for i, (old, new) in enumerate(zip(first, after, strict=True)) if old != new]
+        self.assertEqual(len(changed), 1)
+        self.assertIsNone(first[changed[0]])
+        self.assertEqual(after[changed[0]], 70.0)
+
     def test_a_disabled_source_says_so_and_when_it_last_collected(self):
         response, html = self.page()
         last = (self.now - datetime.timedelta(hours=6)).strftime("%Y-%m-%d %H:%M")
