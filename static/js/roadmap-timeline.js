@@ -4,6 +4,22 @@
 (function () {
   "use strict";
 
+  // On a phone the rows' labels ("initiative · milestone") would take the whole width and be
+  // cut at its edge: there the label is the milestone's title alone, shortened; the hover text
+  // and the table below give the rest.
+  var narrow = window.matchMedia("(max-width: 700px)");
+  var PHONE_LABEL = 22;
+
+  function phoneLabels(axis) {
+    if (!axis || !axis.ticktext) {
+      return;
+    }
+    axis.ticktext = axis.ticktext.map(function (label) {
+      var title = label.split(" · ").pop();
+      return title.length <= PHONE_LABEL ? title : title.slice(0, PHONE_LABEL - 1) + "…";
+    });
+  }
+
   function draw() {
     var holder = document.getElementById("roadmap-gantt");
     var source = document.getElementById("timeline-figure");
@@ -11,6 +27,9 @@
       return;
     }
     var figure = JSON.parse(source.textContent);
+    if (narrow.matches) {
+      phoneLabels(figure.layout.yaxis);
+    }
     window.Plotly.newPlot(holder, figure.data, figure.layout, {
       responsive: true,
       displaylogo: false,
@@ -27,6 +46,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", draw);
+  // Turning a phone to landscape (or back) crosses the width: the labels follow.
+  narrow.addEventListener("change", draw);
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target && event.target.id === "timeline-results") {
       draw();

@@ -57,3 +57,22 @@ def test_selecting_a_marker_opens_its_milestone(live_server, page):
     marker.click(force=True)
     page.wait_for_url(re.compile(r"/roadmap/milestones/\d+/$"))
     assert page.get_by_role("heading", level=1).inner_text() in {plan.consent.title, plan.federation.title}
+
+
+def test_on_a_phone_the_rows_are_labelled_by_their_milestone_within_the_screen(live_server, page):
+    body = make_body()
+    plan_roadmap(body)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, "carla")
+    page.goto(f"{live_server.url}/roadmap/")
+    page.locator("#roadmap-gantt[data-drawn='true']").wait_for()
+    labels = page.locator("#roadmap-gantt .yaxislayer-above .ytick text")
+    texts = labels.evaluate_all("nodes => nodes.map(node => node.textContent)")
+    assert "Consent framework" in texts, texts
+    assert not any(" · " in text for text in texts), texts  # the initiative is left to the table
+    # Every label lies inside the chart, none cut at the screen's left edge.
+    boxes = [labels.nth(n).bounding_box() for n in range(labels.count())]
+    assert min(box["x"] for box in boxes) >= 0, boxes
+    # At desktop width the label names the initiative too.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.locator("#roadmap-gantt .yaxislayer-above .ytick text", has_text=" · ").first.wait_for()
