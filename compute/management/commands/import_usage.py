@@ -3,6 +3,7 @@ import datetime
 import json
 from pathlib import Path
 
+from django.core.checks import Tags
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -42,6 +43,10 @@ class Command(BaseCommand):
         "partitions and clusters are mapped onto charters and resources by the administrators' accounting "
         "mapping. Re-importing charges nothing twice; --dry-run says what would be charged and writes nothing."
     )
+    # The checks of the models and the database, which the import relies on; the others (URLs,
+    # templates, security settings) import every view of the portal first, half a second of
+    # each run, and are `manage.py check`'s to make.
+    requires_system_checks = [Tags.models, Tags.database]
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The export ('-' is not supported: give a file).")

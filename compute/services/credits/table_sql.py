@@ -97,9 +97,7 @@ def _header(handle: TextIO) -> list[str]:
     return names
 
 
-def _keys(cursor, column: str, table: str, resolve) -> None:
-    cursor.execute(f"SELECT DISTINCT {column} FROM usage_raw")  # noqa: S608 - one of COLUMNS
-    keys = [key for (key,) in cursor.fetchall()]
+def _keys(cursor, keys: set, table: str, resolve) -> None:
     cursor.execute(f"CREATE TEMP TABLE {table} (key text, id bigint)")
     cursor.executemany(f"INSERT INTO {table} VALUES (%s, %s)", [(key, resolve(key or "")) for key in keys])  # noqa: S608
     # Known to be small, the names are hashed against the rows, not the rows against them.
@@ -174,8 +172,16 @@ def _load(handle: TextIO, names: list[str], resources: dict[str, int]) -> bool:
         typed = False
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE usage_raw")
-        _keys(cursor, "resource", "usage_raw_resource", lambda key: resources.get(key.strip().casefold()))
-        _keys(cursor, "charter", "usage_raw_charter", _charter_id)
+        # The names, in one pass over the rows (a few charters times a few resources).
+        cursor.execute("SELECT resource, charter FROM usage_raw GROUP BY 1, 2")
+        pairs = cursor.fetchall()
+        _keys(
+            cursor,
+            {resource for resource, _ in pairs},
+            "usage_raw_resource",
+            lambda key: resources.get(key.strip().casefold()),
+        )
+        _keys(cursor, {charter for _, charter in pairs}, "usage_raw_charter", _charter_id)
     return typed
 
 
