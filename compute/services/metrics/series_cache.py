@@ -26,6 +26,15 @@ from compute.models import SeriesVersion
 from compute.services.metrics import store
 
 TIMEOUT = 24 * 3600
+
+
+def _timeout(plan: store.Plan) -> int:
+    """How long a kept read may serve: a day for the rollups; for raw samples a little past the
+    plan's own life, which ends at the next step as the charts' window moves on (a 1-hour chart
+    at 15-second steps would otherwise leave thousands of dead entries a day per series)."""
+    return TIMEOUT if plan.resolution != Resolution.RAW else max(60, 2 * plan.step)
+
+
 CACHED_RESOLUTIONS = (Resolution.RAW, Resolution.HOUR, Resolution.DAY)
 CHART_DIGITS = 2  # what a chart shows (and its table)
 
@@ -68,7 +77,7 @@ def _kept(asked, kind: str, make, digits: int = 4) -> dict:
         empty = [None] * plan.slots
         fresh = {r: make(data.get(r) or [empty, empty, empty]) for r in missing}
         out.update(fresh)
-        cache.set_many({keys[r]: value for r, value in fresh.items() if r in keys}, TIMEOUT)
+        cache.set_many({keys[r]: value for r, value in fresh.items() if r in keys}, _timeout(plan))
     return out
 
 
