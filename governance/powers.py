@@ -671,6 +671,7 @@ NOT_ACTS: set[str] = {
     "compute.services.metrics.collection.due_sources",
     "compute.services.metrics.sources.source_for_token",
     "compute.services.metrics.series_cache.answer",
+    "compute.services.metrics.series_cache.columns",
     "compute.services.metrics.store.copy_into",
     "compute.services.metrics.store.metric_ids",
     "compute.services.metrics.store.plan",
