@@ -243,7 +243,11 @@ class WorkerKilledMidCollectionTests(TransactionTestCase):
             "the redelivered task to complete the pass",
         )
         self.wait(lambda: broker.hlen("unacked") == 0, "the task to be acknowledged", timeout=10)
-        self.assertEqual(broker.llen("celery"), 0)
+        # The pass is not delivered a third time. What its commit queued (the record's
+        # integration, the alerts' mail) may still wait for the worker: on a loaded machine it
+        # was there when this was read.
+        queued = [json.loads(message)["headers"]["task"] for message in broker.lrange("celery", 0, -1)]
+        self.assertNotIn(collect_source.name, queued)
 
         self.assert_samples_match_prometheus()
         self.assert_usage_attributed_and_charged_once(expected)
