@@ -228,6 +228,14 @@ class Ballot(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def subject_aside(self) -> str:
+        """The subject's title where it says more than the ballot's own ("Approve the charter
+        “X”" already names Charter “X”); empty where the title holds it."""
+        if not self.subject_title or self.subject_title.casefold() in self.title.casefold():
+            return ""
+        return self.subject_title
+
     # --- Rules on the ballot's own fields (forms, the API and the services all run these) ---
 
     def apply_committee_defaults(self) -> None:

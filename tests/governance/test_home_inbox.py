@@ -14,7 +14,7 @@ from charters.services import lifecycle
 from compute.services.credits import usage
 from governance import services
 from governance.choices import MeetingStatus, VotingMethod
-from governance.models import LogVerification
+from governance.models import Ballot, LogVerification
 from governance.transparency.verify import verify_log
 from tests.compute.credits import D, make_charter, make_world
 from tests.governance.ballot_support import BallotTestCase
@@ -134,6 +134,14 @@ class InboxTestCase(BallotTestCase):
         self.assertContains(home, "Adopt the calendar")
         for text in ("Drafts to open", "Deadlocked ballots", "Spring sitting", "awaits your signature"):
             self.assertNotContains(home, text)
+
+    def test_a_vote_due_names_its_subject_only_where_the_title_does_not(self):
+        named = Ballot(title="Approve the charter “Open evaluation benchmarks”")
+        named.subject_title = "Charter “Open evaluation benchmarks”"
+        self.assertEqual(named.subject_aside, "")
+        other = Ballot(title="Spring decision", subject_title="Charter “Open evaluation benchmarks”")
+        self.assertEqual(other.subject_aside, "Charter “Open evaluation benchmarks”")
+        self.assertEqual(Ballot(title="Adopt the calendar").subject_aside, "")
 
     def test_a_secretary_sees_reviews_to_start_meetings_and_minutes_to_draft(self):
         self.meeting("Spring sitting")
