@@ -281,6 +281,7 @@ class AccountState:
     consumed: Decimal
     burn: Decimal
     today: datetime.date
+    transferred: Decimal = ZERO  # of `allocated`: transfers in less transfers out
 
     @property
     def balance(self) -> Decimal:
@@ -340,6 +341,7 @@ def account_states(accounts: Iterable[CreditAccount], today: datetime.date | Non
             consumed=-sums[account.pk][TransactionKind.USAGE],
             burn=(-exact(burns.get(account.pk)) / BURN_WINDOW_DAYS).quantize(CREDIT_QUANTUM),
             today=today,
+            transferred=sums[account.pk][TransactionKind.TRANSFER],
         )
         for account in accounts
     ]

@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from compute import selectors
-from compute.services.credits import requests, resources, usage
-from tests.compute.credits import CreditsTestCase
+from compute.services.credits import requests, resources, transfers, usage
+from tests.compute.credits import CreditsTestCase, make_charter
 
 D = Decimal
 
@@ -113,6 +113,25 @@ class NumberTests(CreditsTestCase):
         self.assertIn("<dt>Available</dt><dd>99,000 credits</dd>", html)
         self.assertIn("<dt>Other pending requests</dt><dd>2,000 credits</dd>", html)
         self.assertIn("<dt>Headroom after this one</dt><dd>94,000 credits</dd>", html)
+
+    def test_the_decision_page_says_what_transfers_did_to_the_allocation(self):
+        # 1,000 awarded, 300 of it given to another charter: "Allocated 700" beside "1,000
+        # awarded before" says why the two differ.
+        self.approve(self.request_credits(1000))
+        wind = make_charter(self.body, "Wind farm siting", lead=self.orgs.helios)
+        self.approve(self.request_credits(500, by=self.private_staff, charter=wind))
+        transfer = transfers.propose_transfer(
+            self.staff, source=self.account(), target=self.account(wind), amount="300", reason="Shared run"
+        )
+        transfers.consent_transfer(self.private_staff, transfer)
+        asked = self.request_credits(3000)
+        self.client.force_login(self.public_chair)
+        html = self.client.get(f"/compute/requests/{asked.pk}/").content.decode()
+        self.assertIn("<dt>Allocated</dt><dd>700 credits (with 300 transferred out), 0 consumed", html)
+        self.assertIn("1,000 credits awarded to this charter before.", html)
+        theirs = self.request_credits(100, by=self.private_staff, charter=wind)
+        html = self.client.get(f"/compute/requests/{theirs.pk}/").content.decode()
+        self.assertIn("<dt>Allocated</dt><dd>800 credits (with 300 transferred in), 0 consumed", html)
 
     def test_the_reject_form_preselects_no_reason_and_offers_no_ballot_reason(self):
         asked = self.request_credits(3000)
