@@ -136,12 +136,14 @@ class InboxTestCase(BallotTestCase):
             self.assertNotContains(home, text)
 
     def test_a_vote_due_names_its_subject_only_where_the_title_does_not(self):
-        named = Ballot(title="Approve the charter “Open evaluation benchmarks”")
-        named.subject_title = "Charter “Open evaluation benchmarks”"
-        self.assertEqual(named.subject_aside, "")
-        other = Ballot(title="Spring decision", subject_title="Charter “Open evaluation benchmarks”")
-        self.assertEqual(other.subject_aside, "Charter “Open evaluation benchmarks”")
-        self.assertEqual(Ballot(title="Adopt the calendar").subject_aside, "")
+        subject = "Charter “Open evaluation benchmarks”"
+        named = self.motion("Approve the charter “Open evaluation benchmarks”")
+        other = self.motion("Spring decision")
+        Ballot.objects.filter(pk__in=[named.pk, other.pk]).update(subject_title=subject)
+        html = self.home(self.public_member).content.decode()
+        self.assertIn(f'Spring decision</a> <span class="muted">— {subject}</span>', html)
+        self.assertIn("Approve the charter “Open evaluation benchmarks”</a>\n", html)
+        self.assertEqual(html.count(f"— {subject}"), 1)
 
     def test_a_secretary_sees_reviews_to_start_meetings_and_minutes_to_draft(self):
         self.meeting("Spring sitting")

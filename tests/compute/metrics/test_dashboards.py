@@ -96,6 +96,18 @@ class DashboardTests(PortalTestCase):
         self.assertNotIn("<strong>Sovereign GPU cluster:</strong>", html)
         self.assertIn("read from the hour store", html)
 
+    def test_the_resource_boxes_say_which_are_ticked_and_tick_by_their_label(self):
+        # Written in the range form's template with the markup CheckboxSelectMultiple writes.
+        html = self.page(f"/compute/dashboards/?range=30d&resources={self.pool.pk}")
+        boxes = re.findall(r'<label for="(id_resources_\d+)"><input type="checkbox" name="resources" '
+                           r'value="(\d+)" id="(id_resources_\d+)"( checked)?> ([^<]+)</label>', html)  # fmt: skip
+        ticked = {name for _, _, _, checked, name in boxes if checked}
+        self.assertEqual(ticked, {"Research CPU pool"})
+        self.assertIn("Sovereign GPU cluster", {name for *_, name in boxes})
+        self.assertTrue(all(label == box for label, _, box, _, _ in boxes))
+        self.assertLessEqual({self.pool.pk, self.cluster.pk}, {int(value) for _, value, _, _, _ in boxes})
+        self.assertIn('<div id="id_resources">', html)
+
     def test_the_usage_page_shows_gpu_hours_per_charter(self):
         charter = Charter.objects.create(
             committee=self.committee,
