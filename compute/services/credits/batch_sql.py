@@ -14,6 +14,9 @@ Every step is one statement over the whole batch, whatever its size:
 6. the transactions, entries and records inserted from those tables, each account's balance
    and daily summaries moved once.
 
+A table import (table_sql) plans its whole table in one statement and hands each batch over
+already planned (Priced), from step 3.
+
 So a million hours of usage write a million records but only a debit and a few entries per
 account and day. The ledger lock (posting.lock_ledger) is held by the caller, so no other
 posting interleaves.
@@ -58,30 +61,44 @@ CREATE TEMP TABLE usage_stage (
 ) ON COMMIT DROP;
 """
 
-# Each record priced at the rate in effect at its hour, with the day (in the portal's time zone)
-# whose debit charges it.
-PLAN = """
-CREATE TEMP TABLE usage_plan ON COMMIT DROP AS
-WITH firsts AS ({firsts}), rates AS (
-    SELECT id, resource_id, rate, effective_from,
-           LEAD(effective_from) OVER w AS until, ROW_NUMBER() OVER w AS nth
-    FROM {rate} WHERE resource_id IN (SELECT id FROM usage_resource)
+# The rates of the batch's resources as ranges of effective dates (a resource's first rate also
+# prices the hours before it), and what prices a line `{f}`: its account, the day (in the portal's
+# time zone) whose debit charges it, and the rate in effect at its hour.
+RATES = """rates AS (
+    SELECT id, resource_id, rate,
+           CASE WHEN ROW_NUMBER() OVER w = 1 THEN '-infinity' ELSE effective_from END AS since,
+           COALESCE(LEAD(effective_from) OVER w, 'infinity') AS until
+    FROM {rate} WHERE resource_id IN ({resources})
     WINDOW w AS (PARTITION BY resource_id ORDER BY effective_from)
-)
-SELECT {record_id} AS record_id,
-       f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, a.id AS account_id,
-       (f.hour AT TIME ZONE %(zone)s)::date AS day,
+)"""
+PRICE = """a.id AS account_id, ({f}.hour AT TIME ZONE %(zone)s)::date AS day,
        r.id AS rate_id, COALESCE(r.rate, 0)::numeric(12, 4) AS rate_value,
-       ROUND(f.unit_hours * COALESCE(r.rate, 0), 4)::numeric(18, 4) AS credits
-FROM firsts f
-JOIN {account} a ON a.charter_id = f.charter_id
-LEFT JOIN rates r ON r.resource_id = f.resource_id
-    AND (f.hour >= r.effective_from OR r.nth = 1) AND (r.until IS NULL OR f.hour < r.until)
-{not_posted};
-"""
+       ROUND({f}.unit_hours * COALESCE(r.rate, 0), 4)::numeric(18, 4) AS credits"""
+PRICING = """JOIN {account} a ON a.charter_id = {f}.charter_id
+LEFT JOIN rates r ON r.resource_id = {f}.resource_id AND {f}.hour >= r.since AND {f}.hour < r.until"""
 
-# The first line of each key in the batch, and only keys not posted before (unless the staged
-# lines are known to be both already: Staged.fresh).
+# Each record priced at the rate in effect at its hour, with the day whose debit charges it.
+PLAN = "".join(
+    [
+        """
+CREATE TEMP TABLE usage_plan ON COMMIT DROP AS
+WITH firsts AS ({firsts}), """,
+        RATES.replace("{resources}", "SELECT id FROM usage_resource"),
+        """
+SELECT {record_id} AS record_id,
+       f.seq, f.source, f.resource_id, f.charter_id, f.hour, f.unit_hours, """,
+        PRICE.replace("{f}", "f"),
+        """
+FROM firsts f
+""",
+        PRICING.replace("{f}", "f"),
+        """
+{not_posted};
+""",
+    ]
+)
+
+# The first line of each key in the batch, and only keys not posted before.
 FIRSTS = """
 SELECT DISTINCT ON (source, resource_id, charter_id, hour) *
 FROM usage_stage ORDER BY source, resource_id, charter_id, hour, seq
@@ -102,7 +119,7 @@ SELECT d.*, SUM(d.credits) OVER (PARTITION BY d.account_id ORDER BY d.day) AS cu
        nextval(pg_get_serial_sequence('{txn}', 'id')) AS transaction_id
 FROM (
     SELECT account_id, day, MIN(hour) AS occurred_at, SUM(credits) AS credits, COUNT(*) AS records
-    FROM usage_plan WHERE credits > 0 GROUP BY account_id, day
+    FROM {plan} WHERE credits > 0 GROUP BY account_id, day
 ) d ORDER BY d.account_id, d.day;
 CREATE INDEX ON usage_debit (account_id, day);
 ANALYZE usage_debit;
@@ -175,9 +192,9 @@ ON CONFLICT (account_id, day, kind)
 
 # The records as they will be written: each with the debit of its account and day.
 PLANNED_RECORDS = """(
-    SELECT p.record_id AS id, p.source, p.resource_id, p.charter_id, p.hour, p.unit_hours, p.rate_id,
+    SELECT {record_id} AS id, p.source, p.resource_id, p.charter_id, p.hour, p.unit_hours, p.rate_id,
            p.rate_value, p.credits, d.transaction_id
-    FROM usage_plan p LEFT JOIN usage_debit d ON p.credits > 0 AND d.account_id = p.account_id AND d.day = p.day
+    FROM {plan} p LEFT JOIN usage_debit d ON p.credits > 0 AND d.account_id = p.account_id AND d.day = p.day
 )"""
 
 # No ON CONFLICT: the plan set aside every key already posted, under the ledger lock, so a
@@ -188,34 +205,30 @@ INSERT INTO {T["record"]} (id, source, resource_id, charter_id, hour, unit_hours
                            transaction_id, posted_at, batch_id)
 SELECT r.id, r.source, r.resource_id, r.charter_id, r.hour, r.unit_hours, r.rate_id, r.rate_value, r.credits,
        r.transaction_id, %(now)s, %(batch)s
-FROM {PLANNED_RECORDS} r
+FROM {{planned}} r
 ORDER BY r.id
 """  # noqa: S608 - table names come from the models; values are bound
 
 
-# The records' ids in the key's order: numbered here, or (Staged lines) from their seq.
+# The records' ids in the key's order.
 NUMBERED = "%(first_id)s - 1 + ROW_NUMBER() OVER (ORDER BY f.charter_id, f.hour, f.resource_id, f.source)"
-FROM_SEQ = "%(first_id)s - 1 + (f.seq - %(after)s)"
 
 
 @dataclass(frozen=True)
-class Staged:
-    """Lines already in the database (table_sql's imports): the rows of `table` (seq, source,
-    resource_id, charter_id, hour, unit_hours) with `after < seq <= last`, read where they lie
-    instead of COPYed into a staging table. They are the first of their keys, none posted
-    before (checked under the ledger lock that the caller still holds, so the plan need not
-    look again), numbered by seq in the key's order without gaps (so seq gives the records'
-    ids, with no sort)."""
+class Priced:
+    """A batch already planned in the database (table_sql's imports): `table` holds `lines` rows
+    with the plan's columns but the record id (seq, source, resource_id, charter_id, hour,
+    unit_hours, account_id, day, rate_id, rate_value, credits), priced under the ledger lock the
+    caller still holds. They are the first of their keys, none posted before, their accounts
+    open, their resources known, and the records' ids reserved: a record's id is its seq plus
+    `offset` (seq runs in the key's order)."""
 
     table: str
-    after: int
-    last: int
+    lines: int
+    offset: int
 
-    def sql(self) -> str:
-        return (
-            f"(SELECT seq, source, resource_id, charter_id, hour, unit_hours FROM {self.table} "  # noqa: S608
-            f"WHERE seq > {int(self.after)} AND seq <= {int(self.last)})"
-        )
+    def record_id(self) -> str:
+        return f"p.seq + {int(self.offset)}"
 
 
 def _copy(lines: Iterable[batches.UsageLine]) -> int:
@@ -230,7 +243,7 @@ def _copy(lines: Iterable[batches.UsageLine]) -> int:
     return count
 
 
-def _reserve_ids(cursor, count: int) -> int:
+def reserve_ids(cursor, count: int) -> int:
     """The first of `count` usage record ids taken from the records' sequence at once (one call,
     where nextval per row cost a fifth of the plan); the ledger lock the caller holds keeps any
     other posting from drawing ids meanwhile."""
@@ -246,7 +259,7 @@ def _column(cursor, sql: str) -> list:
     return [row[0] for row in cursor.fetchall()]
 
 
-def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> batches.BatchResult:
+def post(lines: Iterable[batches.UsageLine] | Priced, *, source: str, actor) -> batches.BatchResult:
     """Charge the lines in SQL; the caller holds the ledger lock in its transaction."""
     result = batches.BatchResult()
     with connection.cursor() as cursor:
@@ -254,54 +267,27 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         # The plan sorts the whole batch (first line of each key): in memory.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(STAGE)
-        # Staged lines are already the first of their keys, none posted before: the plan need
-        # not look again.
-        staged = lines if isinstance(lines, Staged) else None
-        fresh = staged is not None
-        if staged is not None:
-            stage = staged.sql()
-            result.lines = max(0, staged.last - staged.after)
+        if isinstance(lines, Priced):
+            # Planned already (table_sql): the plan is the table, its accounts open and locked
+            # below, as posting's lock order wants them.
+            result.lines, plan, record_id = lines.lines, lines.table, lines.record_id()
+            if not result.lines:
+                return result
+            summary = _summary(cursor, plan)
+            accounts = batches.open_accounts([charter for charter, *_ in summary], actor)
         else:
-            stage = "usage_stage"
             result.lines = _copy(cast(Iterable[batches.UsageLine], lines))
-            cursor.execute("ANALYZE usage_stage")
-        if not result.lines:
-            return result
-        resource_ids = _column(cursor, f"SELECT DISTINCT resource_id FROM {stage} s")  # noqa: S608
-        batches.check_resources(resource_ids)
-        new = "" if fresh else NOT_POSTED.format(**T, f="s")
-        fresh_charters = _column(cursor, f"SELECT DISTINCT charter_id FROM {stage} s {new}")  # noqa: S608
-        if not fresh_charters:
-            return result
-        accounts = batches.open_accounts(fresh_charters, actor)
-        cursor.execute("CREATE TEMP TABLE usage_resource (id bigint, name text, unit text) ON COMMIT DROP")
-        cursor.executemany(
-            "INSERT INTO usage_resource VALUES (%s, %s, %s)",
-            [(r.pk, r.name, r.unit) for r in Resource.objects.filter(pk__in=resource_ids)],
-        )
-        plan = PLAN.format(
-            **T,
-            firsts=f"SELECT * FROM {stage} s" if fresh else FIRSTS,  # noqa: S608 - our own tables
-            record_id=FROM_SEQ if fresh else NUMBERED,
-            not_posted="" if fresh else NOT_POSTED.format(**T, f="f"),
-        )
-        first_id = _reserve_ids(cursor, result.lines)
-        cursor.execute(
-            plan,
-            {
-                "zone": timezone.get_current_timezone_name(),
-                "first_id": first_id,
-                "after": staged.after if staged is not None else 0,
-            },
-        )
-        cursor.execute(DEBITS.format(**T))
+            if not result.lines:
+                return result
+            plan, record_id = "usage_plan", "p.record_id"
+            accounts = _plan(cursor, result.lines, actor)
+            if accounts is None:
+                return result
+            summary = _summary(cursor, plan)
+        cursor.execute(DEBITS.format(**T, plan=plan))
         cursor.execute(LOTS.format(**T))
         cursor.execute(ENTRIES, [accounts[0].pk])
-        cursor.execute(
-            "SELECT charter_id, COUNT(*), COUNT(*) FILTER (WHERE credits > 0), COALESCE(SUM(credits), 0) "
-            "FROM usage_plan GROUP BY charter_id ORDER BY charter_id"
-        )
-        for charter, records, charged, amount in cursor.fetchall():
+        for charter, records, charged, amount in summary:
             result.posted += records
             result.debits += charged
             result.by_charter[charter] = Decimal(amount)
@@ -309,12 +295,13 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
         result.transactions = _column(cursor, "SELECT COUNT(*) FROM usage_debit")[0]
         if not result.posted:
             return result
+        planned = PLANNED_RECORDS.format(plan=plan, record_id=record_id)
         # The root over the records as they will be written (a leaf per debit, hashing its
         # records: leaves.GROUPED_LEAF_SQL), then the batch and its event, then the rows.
-        root, _ = leaves.stream_root(leaves.sql_entries_v3(PLANNED_RECORDS, "usage_entry"))
+        root, _ = leaves.stream_root(leaves.sql_entries_v3(planned, "usage_entry"))
         batch = batches.record_batch(result, source=source, actor=actor, root=root, leaves=3)
         now = timezone.now()
-        cursor.execute(RECORDS, {"now": now, "batch": batch.pk})
+        cursor.execute(RECORDS.format(planned=planned), {"now": now, "batch": batch.pk})
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         cursor.execute(TRANSACTIONS, {"now": now, "actor": actor_id, "source": source[:64]})
         cursor.execute(ENTRY_ROWS)
@@ -326,3 +313,34 @@ def post(lines: Iterable[batches.UsageLine] | Staged, *, source: str, actor) -> 
     result.alerts = batches.raise_alerts(by_pk[pk] for pk in sorted(charged))
     result.credits = result.credits.quantize(Decimal("0.0001")) if result.credits else ZERO
     return result
+
+
+def _plan(cursor, lines: int, actor) -> dict[int, CreditAccount] | None:
+    """`usage_plan` from the lines COPYed into `usage_stage`, and the accounts charged (None if
+    every key was posted before)."""
+    cursor.execute("ANALYZE usage_stage")
+    resource_ids = _column(cursor, "SELECT DISTINCT resource_id FROM usage_stage")
+    batches.check_resources(resource_ids)
+    new = NOT_POSTED.format(**T, f="s")
+    fresh_charters = _column(cursor, f"SELECT DISTINCT charter_id FROM usage_stage s {new}")  # noqa: S608
+    if not fresh_charters:
+        return None
+    accounts = batches.open_accounts(fresh_charters, actor)
+    cursor.execute("CREATE TEMP TABLE usage_resource (id bigint, name text, unit text) ON COMMIT DROP")
+    cursor.executemany(
+        "INSERT INTO usage_resource VALUES (%s, %s, %s)",
+        [(r.pk, r.name, r.unit) for r in Resource.objects.filter(pk__in=resource_ids)],
+    )
+    first_id = reserve_ids(cursor, lines)
+    plan = PLAN.format(**T, firsts=FIRSTS, record_id=NUMBERED, not_posted=NOT_POSTED.format(**T, f="f"))
+    cursor.execute(plan, {"zone": timezone.get_current_timezone_name(), "first_id": first_id})
+    return accounts
+
+
+def _summary(cursor, plan: str) -> list[tuple]:
+    """(charter, records, records that charged, credits) for each charter of the plan."""
+    cursor.execute(
+        "SELECT charter_id, COUNT(*), COUNT(*) FILTER (WHERE credits > 0), COALESCE(SUM(credits), 0) "  # noqa: S608
+        f"FROM {plan} GROUP BY charter_id ORDER BY charter_id"
+    )
+    return cursor.fetchall()

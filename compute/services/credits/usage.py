@@ -98,7 +98,7 @@ class _DryRun(Exception):
 
 
 def post_usage_batch(
-    lines: Iterable[batches.UsageLine] | batch_sql.Staged, *, source: str, actor=None, dry_run: bool = False
+    lines: Iterable[batches.UsageLine] | batch_sql.Priced, *, source: str, actor=None, dry_run: bool = False
 ) -> batches.BatchResult:
     """Post a batch of usage lines in one transaction (compute.services.credits.batches).
 
@@ -112,7 +112,7 @@ def post_usage_batch(
             posting.lock_ledger()
             if connection.vendor == "postgresql":
                 result = batch_sql.post(lines, source=source, actor=actor)
-            elif isinstance(lines, batch_sql.Staged):
+            elif isinstance(lines, batch_sql.Priced):
                 raise TypeError("Lines staged in SQL are PostgreSQL's alone.")
             else:
                 result = batches.post_in_python(list(lines), source=source, actor=actor)

@@ -7,6 +7,7 @@ import base64
 import contextlib
 import dataclasses
 import datetime
+import io
 import json
 from decimal import Decimal
 
@@ -31,7 +32,17 @@ from compute.models import (
     UsageBatch,
     UsageRecord,
 )
-from compute.services.credits import batches, debits, leaves, pools, posting, resources, usage, verification
+from compute.services.credits import (
+    batches,
+    debits,
+    leaves,
+    pools,
+    posting,
+    resources,
+    table_sql,
+    usage,
+    verification,
+)
 from governance.exceptions import DomainError
 from governance.models import AuditEvent
 from governance.transparency.replay import replay
@@ -161,6 +172,64 @@ class BatchAgainstOneByOneTests(HypothesisTestCase, BatchWorld):
         bounds = sorted({0, *(min(c, len(usage_lines)) for c in cuts), len(usage_lines)})
         for start, end in zip(bounds, bounds[1:], strict=False):
             usage.post_usage_batch(usage_lines[start:end], source="test")
+        self.assertEqual(snapshot(), expected)
+        self.assertEqual(verification.verify_ledger().problems, [])
+        self.assertEqual(replay(), [])
+
+    @pytest.mark.postgres
+    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        rate_changes=st.lists(st.tuples(st.integers(0, 1), st.integers(1, 23), st.integers(0, 12)), max_size=3),
+        lines=lines_strategy,
+        again=st.lists(st.integers(0, 39), max_size=8),
+        before=st.integers(0, 10),
+        batch_size=st.integers(1, 12),
+    )
+    def test_a_table_import_charges_what_posting_each_row_in_turn_charges(
+        self, rate_changes, lines, again, before, batch_size
+    ):
+        """The COPY import (table_sql) checks, deduplicates and prices the whole table in one
+        statement, then posts it a partition at a time: the same charges as posting each row."""
+        self.approve(self.request_credits(D("400"), by=self.admin, charter=self.wind))
+        for resource, hour, rate in sorted(rate_changes, key=lambda change: change[1]):
+            target = (self.gpu, self.cpu)[resource]
+            at = self.base + datetime.timedelta(hours=hour)
+            if not target.rates.filter(effective_from=at).exists():
+                resources.set_rate(self.admin, target, rate=D(rate) / 4, effective_from=at)
+        # A table has one source; each row's amount is its own (its last digit is the row's
+        # number), so that which row of a key was charged shows.
+        usage_lines = [self.line(c, r, h, amount + D(n) / 10000) for n, (c, r, h, amount, _) in enumerate(lines)]
+        # Some hours are reported again further down the table, with other amounts.
+        table = usage_lines + [
+            dataclasses.replace(usage_lines[n], unit_hours=usage_lines[n].unit_hours + 1)
+            for n in again
+            if n < len(usage_lines)
+        ]
+        earlier = usage_lines[: min(before, len(usage_lines))]
+        self.one_by_one(earlier)  # some of the table's hours were posted before it came
+
+        try:
+            with transaction.atomic():
+                self.one_by_one(table)
+                expected = snapshot()
+                raise Rollback
+        except Rollback:
+            pass
+
+        names = {self.gpu.pk: self.gpu.name, self.cpu.pk: self.cpu.name}
+        rows = "".join(
+            f"{line.hour:%Y-%m-%dT%H:%M:%SZ},{names[line.resource_id]},{line.charter_id},{line.unit_hours}\n"
+            for line in table
+        )
+        summary = table_sql.import_csv(
+            io.StringIO("hour,resource,charter,unit_hours\n" + rows), source="slurm", batch_size=batch_size
+        )
+        self.assertEqual(summary.errors, [])
+        self.assertEqual(
+            summary.posted,
+            len({(x.resource_id, x.charter_id, x.hour) for x in table})
+            - len({(x.resource_id, x.charter_id, x.hour) for x in earlier}),
+        )
         self.assertEqual(snapshot(), expected)
         self.assertEqual(verification.verify_ledger().problems, [])
         self.assertEqual(replay(), [])
