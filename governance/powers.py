@@ -617,6 +617,7 @@ NOT_ACTS: set[str] = {
     "compute.services.credits.accounting.sreport_lines",
     "compute.services.credits.accounting.table_lines",
     "compute.services.credits.batch_sql.post",
+    "compute.services.credits.batch_sql.reserve_ids",
     "compute.services.credits.batches.check_resources",
     "compute.services.credits.batches.day_memo",
     "compute.services.credits.batches.open_accounts",

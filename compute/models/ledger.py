@@ -391,6 +391,8 @@ class UsageRecord(AppendOnlyModel):
         ),
     )
     posted_at = models.DateTimeField(default=timezone.now, editable=False)
+    # No index: a batch's records are the run of ids it names (UsageBatch.record_ids), so an
+    # index entry per record for a value shared by a quarter of a million of them bought nothing.
     batch = models.ForeignKey(
         "compute.UsageBatch",
         on_delete=models.PROTECT,
@@ -399,6 +401,7 @@ class UsageRecord(AppendOnlyModel):
         editable=False,
         related_name="records",
         db_constraint=False,
+        db_index=False,
         help_text="The batch that posted it; its audit event commits to this debit.",
     )
 
@@ -469,6 +472,12 @@ class UsageBatch(AppendOnlyModel):
     debits = models.PositiveIntegerField(help_text="Of those, the ones that charged credits.")
     credits = models.DecimalField(**CREDITS)
     root = models.BinaryField(max_length=32, help_text="Merkle root over the batch's debits.")
+    first_record = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The id of its first usage record: its `posted` records have the ids that follow, without gaps.",
+    )
     leaves = models.PositiveSmallIntegerField(
         default=3,
         editable=False,
@@ -485,6 +494,21 @@ class UsageBatch(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"Usage batch #{self.pk} from {self.source}: {self.posted} record(s)"
+
+    def record_ids(self) -> range:
+        """The ids of its usage records (their posting services number a batch's records in
+        one run under the ledger lock; verify_ledger checks that each record lies in its run)."""
+        first = self.first_record or 0
+        return range(first, first + self.posted)
+
+    def usage_records(self):
+        """Its records, found by their run of ids (the primary key) rather than an index on
+        the batch."""
+        records = UsageRecord.objects.filter(batch_id=self.pk)
+        if self.first_record is None:  # posted before batches named their runs (migration 0018)
+            return records
+        ids = self.record_ids()
+        return records.filter(pk__gte=ids.start, pk__lt=ids.stop)
 
 
 # --- Requests --------------------------------------------------------------------------------

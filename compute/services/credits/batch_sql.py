@@ -224,11 +224,16 @@ class Priced:
     `offset` (seq runs in the key's order)."""
 
     table: str
+    after: int  # the seq before its first row
     lines: int
     offset: int
 
     def record_id(self) -> str:
         return f"p.seq + {int(self.offset)}"
+
+    @property
+    def first_record(self) -> int:
+        return self.after + 1 + self.offset
 
 
 def _copy(lines: Iterable[batches.UsageLine]) -> int:
@@ -271,6 +276,7 @@ def post(lines: Iterable[batches.UsageLine] | Priced, *, source: str, actor) -> 
             # Planned already (table_sql): the plan is the table, its accounts open and locked
             # below, as posting's lock order wants them.
             result.lines, plan, record_id = lines.lines, lines.table, lines.record_id()
+            first_record = lines.first_record
             if not result.lines:
                 return result
             summary = _summary(cursor, plan)
@@ -280,9 +286,10 @@ def post(lines: Iterable[batches.UsageLine] | Priced, *, source: str, actor) -> 
             if not result.lines:
                 return result
             plan, record_id = "usage_plan", "p.record_id"
-            accounts = _plan(cursor, result.lines, actor)
-            if accounts is None:
+            planned = _plan(cursor, result.lines, actor)
+            if planned is None:
                 return result
+            accounts, first_record = planned
             summary = _summary(cursor, plan)
         cursor.execute(DEBITS.format(**T, plan=plan))
         cursor.execute(LOTS.format(**T))
@@ -295,13 +302,13 @@ def post(lines: Iterable[batches.UsageLine] | Priced, *, source: str, actor) -> 
         result.transactions = _column(cursor, "SELECT COUNT(*) FROM usage_debit")[0]
         if not result.posted:
             return result
-        planned = PLANNED_RECORDS.format(plan=plan, record_id=record_id)
+        records = PLANNED_RECORDS.format(plan=plan, record_id=record_id)
         # The root over the records as they will be written (a leaf per debit, hashing its
         # records: leaves.GROUPED_LEAF_SQL), then the batch and its event, then the rows.
-        root, _ = leaves.stream_root(leaves.sql_entries_v3(planned, "usage_entry"))
-        batch = batches.record_batch(result, source=source, actor=actor, root=root, leaves=3)
+        root, _ = leaves.stream_root(leaves.sql_entries_v3(records, "usage_entry"))
+        batch = batches.record_batch(result, source=source, actor=actor, root=root, leaves=3, first_record=first_record)
         now = timezone.now()
-        cursor.execute(RECORDS.format(planned=planned), {"now": now, "batch": batch.pk})
+        cursor.execute(RECORDS.format(planned=records), {"now": now, "batch": batch.pk})
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         cursor.execute(TRANSACTIONS, {"now": now, "actor": actor_id, "source": source[:64]})
         cursor.execute(ENTRY_ROWS)
@@ -315,9 +322,9 @@ def post(lines: Iterable[batches.UsageLine] | Priced, *, source: str, actor) -> 
     return result
 
 
-def _plan(cursor, lines: int, actor) -> dict[int, CreditAccount] | None:
-    """`usage_plan` from the lines COPYed into `usage_stage`, and the accounts charged (None if
-    every key was posted before)."""
+def _plan(cursor, lines: int, actor) -> tuple[dict[int, CreditAccount], int] | None:
+    """`usage_plan` from the lines COPYed into `usage_stage`: the accounts charged and the first
+    record's id (None if every key was posted before)."""
     cursor.execute("ANALYZE usage_stage")
     resource_ids = _column(cursor, "SELECT DISTINCT resource_id FROM usage_stage")
     batches.check_resources(resource_ids)
@@ -334,7 +341,7 @@ def _plan(cursor, lines: int, actor) -> dict[int, CreditAccount] | None:
     first_id = reserve_ids(cursor, lines)
     plan = PLAN.format(**T, firsts=FIRSTS, record_id=NUMBERED, not_posted=NOT_POSTED.format(**T, f="f"))
     cursor.execute(plan, {"zone": timezone.get_current_timezone_name(), "first_id": first_id})
-    return accounts
+    return accounts, first_id
 
 
 def _summary(cursor, plan: str) -> list[tuple]:

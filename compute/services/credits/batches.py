@@ -120,11 +120,13 @@ def check_resources(resource_ids: Iterable[int]) -> None:
         raise ValidationError({"resource": f"No resource with id {', '.join(map(str, sorted(unknown)))}."})
 
 
-def record_batch(result: BatchResult, *, source: str, actor, root: bytes, leaves: int) -> UsageBatch:
+def record_batch(result: BatchResult, *, source: str, actor, root: bytes, leaves: int, first_record: int) -> UsageBatch:
     """The batch's row and its one audit event, committing to every record and debit through
-    `root` (over leaves of that version: compute.services.credits.leaves)."""
+    `root` (over leaves of that version: compute.services.credits.leaves). Its records are the
+    `result.posted` ids from `first_record` on."""
     batch = UsageBatch.objects.create(
         leaves=leaves,
+        first_record=first_record,
         source=source[:64],
         actor=actor if actor is not None and actor.is_authenticated else None,
         lines=result.lines,
@@ -318,7 +320,7 @@ def post_in_python(lines: list[UsageLine], *, source: str, actor) -> BatchResult
         for r in records
     ]
     root, _ = leaves.stream_root(leaves.python_entries_v3(ordered, debit_entries))
-    batch = record_batch(result, source=source, actor=actor, root=root, leaves=3)
+    batch = record_batch(result, source=source, actor=actor, root=root, leaves=3, first_record=first_id)
     LedgerEntry.objects.bulk_create(entries, batch_size=5000)
     for record in records:
         record.batch = batch

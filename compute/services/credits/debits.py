@@ -69,12 +69,12 @@ class DebitProof:
         return answer
 
 
-def _records_v2(batch_id: int) -> list[tuple]:
-    return list(UsageRecord.objects.filter(batch_id=batch_id).order_by("pk").values_list(*RECORD_FIELDS))
+def _records_v2(batch: UsageBatch) -> list[tuple]:
+    return list(batch.usage_records().order_by("pk").values_list(*RECORD_FIELDS))
 
 
-def _records_v3(batch_id: int) -> list[tuple]:
-    return list(UsageRecord.objects.filter(batch_id=batch_id).order_by("pk").values_list("pk", *RECORD_FIELDS))
+def _records_v3(batch: UsageBatch) -> list[tuple]:
+    return list(batch.usage_records().order_by("pk").values_list("pk", *RECORD_FIELDS))
 
 
 def _debit_entries(transaction_ids) -> dict[int, list]:
@@ -88,41 +88,49 @@ def _debit_entries(transaction_ids) -> dict[int, list]:
 
 def batch_entries(batch_id: int, leaves: int = 2) -> Iterator[bytes]:
     """The leaf entries of a batch as its tables hold it now (for replay and proofs)."""
+    batch = UsageBatch.objects.get(pk=batch_id)
     record = UsageRecord._meta.db_table
-    # The batch's records and its debits' entries, as subqueries for the SQL of versions 2 and 3.
+    # The batch's records (by their run of ids, the primary key: UsageBatch.record_ids) and its
+    # debits' entries, as subqueries for the SQL of versions 2 and 3.
+    params = {"batch": batch.pk, "first": batch.record_ids().start, "end": batch.record_ids().stop}
+
+    def own(u: str) -> str:
+        ids = f" AND {u}id >= %(first)s AND {u}id < %(end)s" if batch.first_record is not None else ""
+        return f"{u}batch_id = %(batch)s{ids}"
+
     tables = (
-        f"(SELECT * FROM {record} WHERE batch_id = %(batch)s)",  # noqa: S608 - the model's table
+        f"(SELECT * FROM {record} WHERE {own('')})",  # noqa: S608 - the model's table
         f"(SELECT * FROM {LedgerEntry._meta.db_table} WHERE transaction_id IN "  # noqa: S608
-        f"(SELECT transaction_id FROM {record} WHERE batch_id = %(batch)s))",
-        {"batch": batch_id},
+        f"(SELECT transaction_id FROM {record} WHERE {own('')}))",
+        params,
     )
     if leaves == 3:
         if connection.vendor == "postgresql":
             yield from sql_entries_v3(*tables)
             return
-        records = _records_v3(batch_id)
+        records = _records_v3(batch)
         yield from python_entries_v3(records, _debit_entries({r[1] for r in records if r[1] is not None}))
         return
     if leaves == 2:
         if connection.vendor == "postgresql":
             yield from sql_entries_v2(*tables)
             return
-        records = _records_v2(batch_id)
+        records = _records_v2(batch)
         yield from python_entries_v2(records, _debit_entries({r[0] for r in records if r[0] is not None}))
         return
     if connection.vendor == "postgresql":
         yield from sql_entries(
-            UsageRecord._meta.db_table,
-            f"(SELECT e.* FROM {LedgerEntry._meta.db_table} e JOIN {UsageRecord._meta.db_table} u "  # noqa: S608
-            "ON u.transaction_id = e.transaction_id WHERE u.batch_id = %s)",
-            "WHERE r.batch_id = %s",
-            [batch_id, batch_id],
+            f"(SELECT * FROM {record} WHERE {own('')})",  # noqa: S608 - the model's table
+            f"(SELECT e.* FROM {LedgerEntry._meta.db_table} e JOIN {record} u "  # noqa: S608
+            f"ON u.transaction_id = e.transaction_id WHERE {own('u.')})",
+            "",
+            params,
         )
         return
-    records = list(UsageRecord.objects.filter(batch_id=batch_id).order_by().values_list(*RECORD_FIELDS))
+    records = list(batch.usage_records().order_by().values_list(*RECORD_FIELDS))
     entries: dict[int, list] = defaultdict(list)
     for txn, account, pool, amount in LedgerEntry.objects.filter(
-        transaction__usage_records__batch_id=batch_id
+        transaction_id__in=batch.usage_records().values("transaction_id")
     ).values_list("transaction_id", "account_id", "pool_id", "amount"):
         entries[txn].append((account, pool, amount))
     records.sort(key=lambda r: (r[1], r[2], r[3], r[4]))
@@ -155,7 +163,7 @@ def debit_proof(record: UsageRecord) -> DebitProof:
 
 def _grouped_proof(batch: UsageBatch, record: UsageRecord, text: str, entries: list[bytes]) -> DebitProof:
     """A record's proof in a batch of version 3: the texts of its leaf's records and that leaf."""
-    group = UsageRecord.objects.filter(batch_id=batch.pk)
+    group = batch.usage_records()
     if record.transaction_id is not None:
         group = group.filter(transaction_id=record.transaction_id)
     else:

@@ -260,7 +260,7 @@ def stream_root(entries: Iterable[bytes], *, hashed: bool = False) -> tuple[byte
     return root, size
 
 
-def sql_entries(records: str, entries: str, where: str = "", params: list | None = None) -> Iterator[bytes]:
+def sql_entries(records: str, entries: str, where: str = "", params: list | dict | None = None) -> Iterator[bytes]:
     """The leaf entries PostgreSQL computes over `records` and `entries` (tables or subqueries)."""
     with connection.cursor() as cursor:
         cursor.execute(LEAF_SQL.format(records=records, entries=entries, where=where), params or [])

@@ -1,14 +1,16 @@
 """A usage table (CSV of hour, resource, charter, unit_hours) imported on PostgreSQL without
-Python touching its rows: the file is COPYed as text into a session table, checked and
-converted in SQL (the few distinct resource and charter names are resolved as
-accounting.table_lines resolves them), then posted in batches straight from that table
-(batch_sql.Staged), each batch one transaction and one audit event. Nothing is posted when a
-row is bad, unless told to skip bad rows; a dry run rolls everything back.
+Python touching its rows: the file is COPYed as text into a session table; one statement then
+checks and converts every row (the few distinct resource and charter names are resolved as
+accounting.table_lines resolves them), sets aside the keys already posted and prices the rest
+into a partition per batch (PRICED); each partition is posted as it lies (batch_sql.Priced),
+one transaction and one audit event a batch. Nothing is posted when a row is bad, unless told
+to skip bad rows; a dry run rolls everything back.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import time
 from typing import TextIO
 
@@ -26,7 +28,7 @@ NUMBER_RE = r"^\s*(\d+(\.\d*)?|\.\d+)\s*$"
 
 # One pass over the rows: each row's problem, and the good rows converted (a conversion is only
 # made where the checks found nothing, so a bad row never raises). The fence (OFFSET 0) keeps
-# the patterns evaluated once a row. A time without a zone is UTC: _check reads the table in a
+# the patterns evaluated once a row. A time without a zone is UTC: _price reads the table in a
 # session whose time zone is UTC, and truncates to the hour there. The unit-hours are checked
 # as text, or, when COPY read them as numbers itself (_load's first try; a number it could not
 # read sent the table the text way), only for what a number may still be: negative or NaN.
@@ -65,7 +67,7 @@ TYPED_NUMBER_CHECKS = """
 
 # The shapes exports write their times in: a time of one of them skips HOUR_RE, which costs
 # PostgreSQL ten times as much as LIKE (1.2 s of a million rows' 2.5 s check). Its characters are
-# left to the cast to judge: one it cannot read fails the statement, and _check then checks
+# left to the cast to judge: one it cannot read fails the statement, and _price then checks
 # every time by the pattern (the strict way) to say which rows are bad.
 HOUR_SHAPES = [
     f"____-__-__{t}__:__{s}{z}" for t in ("T", " ") for s in (":__", "") for z in ("Z", "+__:__", "-__:__", "")
@@ -166,13 +168,23 @@ def import_csv(
                 raise accounting.RollBack
     except accounting.RollBack:
         summary.batches = summary.alerts = 0
-    except DatabaseError as error:
-        raise ValidationError(f"The table could not be read: {str(error).splitlines()[0]}") from error
+    except (DatabaseError, psycopg.Error) as error:  # COPY's own cursor raises psycopg's errors
+        raise ValidationError(f"The table could not be read: {_said(error)}") from error
     finally:
         with connection.cursor() as cursor:
             cursor.execute(DROP)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _said(error: Exception) -> str:
+    """The database's reason, with the row COPY stopped at (its lines are the table's rows)."""
+    reason = str(error).splitlines()[0]
+    cause = error.__cause__ if isinstance(error.__cause__, psycopg.Error) else error
+    context = getattr(getattr(cause, "diag", None), "context", None) or ""
+    if found := re.search(r"COPY usage_raw, line (\d+)", context):
+        return f"row {found.group(1)}: {reason}"
+    return reason
 
 
 class _Refused(Exception):
@@ -181,7 +193,7 @@ class _Refused(Exception):
 
 def _load(handle: TextIO, names: list[str], resources: dict[str, int]) -> tuple[bool, int]:
     """COPY the table into `usage_raw`: first with COPY reading the unit-hours as numbers (the
-    fast way), and if any of them is not one, again with every column as text, for _check to say
+    fast way), and if any of them is not one, again with every column as text, for _price to say
     which rows are bad. Whether the numbers were read typed, and the rows read."""
     start = handle.tell()
     try:
@@ -307,7 +319,7 @@ def _post(summary, *, resolved, total, source, actor, batch_size, progress, star
     summary.already_posted = summary.lines = resolved - total
     for n, first in enumerate(range(0, total, batch_size)):
         lines = min(batch_size, total - first)
-        staged = batch_sql.Priced(f"usage_fresh_{n}", lines, offset)
+        staged = batch_sql.Priced(f"usage_fresh_{n}", first, lines, offset)
         summary.add(usage.post_usage_batch(staged, source=source, actor=actor))
         summary.lines = resolved - total + first + lines
         if progress:

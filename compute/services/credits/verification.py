@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 
 from compute.choices import AccountKind, TransactionKind
@@ -28,7 +28,8 @@ def verify_ledger() -> LedgerReport:
     zero (overall and per pool), every cached balance equals its entries' sum, every pool's
     total equals its funding, no pool has allocated more than it holds, and the accounts'
     daily summaries equal their entries; every usage record names a resource, charter, rate,
-    debit and batch that exist, and every debit charged exactly what its records say."""
+    debit and batch that exist (and lies in its batch's run of ids), and every debit charged
+    exactly what its records say."""
     problems: list[str] = []
     per_pool = LedgerEntry.objects.values("transaction", "pool").annotate(total=Sum("amount")).order_by("transaction")
     problems += [
@@ -105,6 +106,14 @@ def _usage_problems() -> list[str]:
             .values_list("pk", flat=True)[:10]
         )
         problems += [f"Usage record #{pk} names a {field} that does not exist." for pk in orphans]
+    # A batch's records are found by the run of ids it names: one outside it would escape the
+    # batch's replay.
+    astray = (
+        UsageRecord.objects.filter(batch__first_record__isnull=False)
+        .filter(Q(pk__lt=F("batch__first_record")) | Q(pk__gte=F("batch__first_record") + F("batch__posted")))
+        .values_list("pk", "batch_id")[:10]
+    )
+    problems += [f"Usage record #{pk} lies outside the ids its batch #{batch} names." for pk, batch in astray]
     charged = dict(
         UsageRecord.objects.filter(transaction__isnull=False)
         .values("transaction")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import SimpleTestCase
 
 from compute.choices import MappingKind
@@ -249,6 +250,18 @@ class AccountingImportTests(CreditsTestCase):
             out, _ = self.run_import(path, source="table", batch_size=2, no_progress=True)
         self.assertIn("Charged 25.075 credits for 6 hour(s) of usage in 3 debit(s), 3 batch(es)", out)
         self.assertEqual(UsageRecord.objects.get(resource=self.cpu).hour, HOUR)
+
+    def test_a_table_cut_off_in_a_row_is_a_command_error_and_nothing_is_written(self):
+        csv = f"hour,resource,charter,unit_hours\n2026-03-01T10:00:00Z,Aurora GPU cluster,{self.charter.pk},2\n2026-"
+        with TemporaryDirectory() as folder:
+            path = Path(folder) / "usage.csv"
+            path.write_text(csv)
+            with self.assertRaises(CommandError) as raised:
+                self.run_import(path, source="table", no_progress=True)
+        # PostgreSQL's COPY stops at the row; the Python reader names it among the bad rows.
+        self.assertIn("row 2: " if connection.vendor == "postgresql" else "1 row(s) could not", str(raised.exception))
+        self.assertFalse(UsageRecord.objects.exists())
+        self.assertEqual(self.account().balance, D(1000))
 
     def test_an_impossible_hour_in_a_table_is_a_command_error_and_nothing_is_written(self):
         csv = f"hour,resource,charter,unit_hours\n2026-03-01T10:00:00Z,Aurora GPU cluster,{self.charter.pk},2\n"

@@ -365,7 +365,7 @@ class BatchTests(BatchWorld):
         resources.set_rate(self.admin, self.cpu, rate=D("0"), effective_from=self.base - datetime.timedelta(days=1))
         lines = [self.line(c, r, hour, f"{hour % 4}.125") for c in (0, 1) for r in (0, 1) for hour in range(30)]
         result = usage.post_usage_batch(lines, source="x")
-        records = debits._records_v3(result.batch.pk)
+        records = debits._records_v3(result.batch)
         entries = debits._debit_entries({r[1] for r in records if r[1] is not None})
         in_python = list(leaves.python_entries_v3(records, entries))
         self.assertEqual(list(debits.batch_entries(result.batch.pk, 3)), in_python)
@@ -376,6 +376,27 @@ class BatchTests(BatchWorld):
         record = UsageRecord.objects.filter(batch=result.batch).first()
         raw_update(UsageRecord._meta.db_table, "unit_hours = 1 WHERE id = %s", [record.pk])
         self.assertIn(f"usage batch {result.batch.pk}'s 4 record(s) or their debits differ", " ".join(replay()))
+
+    def test_a_batch_names_the_run_of_ids_its_records_hold(self):
+        first = usage.post_usage_batch([self.line(0, 0, hour, "3") for hour in range(4)], source="x").batch
+        usage.post_usage(source="alone", resource=self.gpu, charter=self.charter, hour=self.base, unit_hours=1)
+        second = usage.post_usage_batch([self.line(1, 1, hour, "2") for hour in range(3)], source="x").batch
+        for batch, count in ((first, 4), (second, 3)):
+            ids = list(UsageRecord.objects.filter(batch=batch).order_by("pk").values_list("pk", flat=True))
+            self.assertEqual(ids, list(batch.record_ids()))
+            self.assertEqual(len(ids), count)
+            self.assertEqual(list(batch.usage_records().order_by("pk").values_list("pk", flat=True)), ids)
+        self.assertEqual(verification.verify_ledger().problems, [])
+
+    def test_a_record_moved_out_of_its_batchs_run_is_found(self):
+        batch = usage.post_usage_batch([self.line(0, 0, hour, "3") for hour in range(4)], source="x").batch
+        alone = usage.post_usage(source="alone", resource=self.gpu, charter=self.charter, hour=self.base, unit_hours=1)
+        record = UsageRecord.objects.get(transaction=alone)
+        raw_update(UsageRecord._meta.db_table, "batch_id = %s WHERE id = %s", [batch.pk, record.pk])
+        self.assertIn(
+            f"Usage record #{record.pk} lies outside the ids its batch #{batch.pk} names.",
+            verification.verify_ledger().problems,
+        )
 
     def test_an_unknown_charter_refuses_the_whole_batch(self):
         bad = batches.usage_line(source="s", resource_id=self.gpu.pk, charter_id=999999, hour=self.base, unit_hours=1)
