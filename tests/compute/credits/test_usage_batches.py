@@ -125,6 +125,16 @@ class BatchWorld(CreditsTestCase):
             unit_hours=unit_hours,
         )
 
+    def charged_one_by_one(self, lines) -> dict:
+        """The snapshot after posting each line on its own, rolled back."""
+        try:
+            with transaction.atomic():
+                self.one_by_one(lines)
+                expected = snapshot()
+                raise Rollback
+        except Rollback:
+            return expected
+
     def one_by_one(self, lines):
         for line in lines:
             usage.post_usage(
@@ -161,13 +171,7 @@ class BatchAgainstOneByOneTests(HypothesisTestCase, BatchWorld):
                 resources.set_rate(self.admin, target, rate=D(rate) / 4, effective_from=at)
         usage_lines = [self.line(*spec) for spec in lines]
 
-        try:
-            with transaction.atomic():
-                self.one_by_one(usage_lines)
-                expected = snapshot()
-                raise Rollback
-        except Rollback:
-            pass
+        expected = self.charged_one_by_one(usage_lines)
 
         bounds = sorted({0, *(min(c, len(usage_lines)) for c in cuts), len(usage_lines)})
         for start, end in zip(bounds, bounds[1:], strict=False):
@@ -208,13 +212,7 @@ class BatchAgainstOneByOneTests(HypothesisTestCase, BatchWorld):
         earlier = usage_lines[: min(before, len(usage_lines))]
         self.one_by_one(earlier)  # some of the table's hours were posted before it came
 
-        try:
-            with transaction.atomic():
-                self.one_by_one(table)
-                expected = snapshot()
-                raise Rollback
-        except Rollback:
-            pass
+        expected = self.charged_one_by_one(table)
 
         names = {self.gpu.pk: self.gpu.name, self.cpu.pk: self.cpu.name}
         rows = "".join(
