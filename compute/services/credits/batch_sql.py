@@ -74,7 +74,9 @@ RATES = """rates AS (
 PRICE = """a.id AS account_id, ({f}.hour AT TIME ZONE %(zone)s)::date AS day,
        r.id AS rate_id, COALESCE(r.rate, 0)::numeric(12, 4) AS rate_value,
        ROUND({f}.unit_hours * COALESCE(r.rate, 0), 4)::numeric(18, 4) AS credits"""
-PRICING = """JOIN {account} a ON a.charter_id = {f}.charter_id
+# (A table import prices its rows before each batch opens its charters' accounts: a charter
+# without one is priced with no account, and batch_sql.Priced fills it in once it is open.)
+PRICING = """LEFT JOIN {account} a ON a.charter_id = {f}.charter_id
 LEFT JOIN rates r ON r.resource_id = {f}.resource_id AND {f}.hour >= r.since AND {f}.hour < r.until"""
 
 # Each record priced at the rate in effect at its hour, with the day whose debit charges it.
@@ -219,9 +221,10 @@ class Priced:
     """A batch already planned in the database (table_sql's imports): `table` holds `lines` rows
     with the plan's columns but the record id (seq, source, resource_id, charter_id, hour,
     unit_hours, account_id, day, rate_id, rate_value, credits), priced under the ledger lock the
-    caller still holds. They are the first of their keys, none posted before, their accounts
-    open, their resources known, and the records' ids reserved: a record's id is its seq plus
-    `offset` (seq runs in the key's order)."""
+    caller still holds. They are the first of their keys, none posted before, their resources
+    known, and the records' ids reserved: a record's id is its seq plus `offset` (seq runs in
+    the key's order). A charter that had no account yet is priced without one: the batch opens
+    it and fills it in."""
 
     table: str
     after: int  # the seq before its first row
@@ -281,6 +284,11 @@ def post(lines: Iterable[batches.UsageLine] | Priced, *, source: str, actor) -> 
                 return result
             summary = _summary(cursor, plan)
             accounts = batches.open_accounts([charter for charter, *_ in summary], actor)
+            # Accounts this batch has just opened, for the rows priced before they were.
+            cursor.execute(
+                f"UPDATE {plan} p SET account_id = a.id FROM {T['account']} a "  # noqa: S608 - our own tables
+                "WHERE p.account_id IS NULL AND a.charter_id = p.charter_id"
+            )
         else:
             result.lines = _copy(cast(Iterable[batches.UsageLine], lines))
             if not result.lines:

@@ -20,7 +20,7 @@ from django.db import DatabaseError, DataError, connection, transaction
 from django.utils import timezone
 
 from compute.models import Resource
-from compute.services.credits import accounting, batch_sql, batches, posting, usage
+from compute.services.credits import accounting, batch_sql, posting, usage
 
 COLUMNS = ("hour", "resource", "charter", "unit_hours")
 HOUR_RE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*$"
@@ -143,20 +143,11 @@ def import_csv(
                 cursor.execute("SET LOCAL work_mem = '256MB'")
             typed, summary.rows = _load(handle, names, resources)
             posting.lock_ledger()
-            try:
-                with transaction.atomic():
-                    summary.errors, total = _price(
-                        typed, rows=summary.rows, source=source, batch_size=batch_size, actor=actor
-                    )
-                    if summary.errors and not skip_bad_rows:
-                        raise _Refused  # nothing is posted, no account opened
-            except _Refused:
-                pass
-            else:
-                resolved = summary.rows - len(summary.errors)
+            summary.errors, total = _price(typed, rows=summary.rows, source=source, batch_size=batch_size)
+            if not summary.errors or skip_bad_rows:
                 _post(
                     summary,
-                    resolved=resolved,
+                    resolved=summary.rows - len(summary.errors),
                     total=total,
                     source=source,
                     actor=actor,
@@ -185,10 +176,6 @@ def _said(error: Exception) -> str:
     if found := re.search(r"COPY usage_raw, line (\d+)", context):
         return f"row {found.group(1)}: {reason}"
     return reason
-
-
-class _Refused(Exception):
-    """The table has bad rows and is not to be posted in part."""
 
 
 def _load(handle: TextIO, names: list[str], resources: dict[str, int]) -> tuple[bool, int]:
@@ -280,13 +267,11 @@ CREATE TEMP TABLE usage_fresh (
 """
 
 
-def _price(typed: bool, *, rows: int, source: str, batch_size: int, actor) -> tuple[list[str], int]:
+def _price(typed: bool, *, rows: int, source: str, batch_size: int) -> tuple[list[str], int]:
     """The table checked and its fresh rows priced into `usage_fresh` (PRICED): the rows'
-    problems, and how many rows are to be posted. The caller holds the ledger lock."""
+    problems, and how many rows are to be posted. The caller holds the ledger lock. Nothing is
+    written outside the session's tables: each batch opens the accounts it charges."""
     with connection.cursor() as cursor:
-        # Every account the table may charge is open before it is priced (the plan names them).
-        cursor.execute("SELECT id FROM usage_raw_charter WHERE id IS NOT NULL")
-        batches.open_accounts([charter for (charter,) in cursor.fetchall()], actor)
         cursor.execute(PRICED_TABLE)
         for n, first in enumerate(range(0, rows, batch_size)):
             cursor.execute(

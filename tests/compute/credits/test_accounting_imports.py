@@ -16,10 +16,10 @@ from django.test import SimpleTestCase
 
 from compute.choices import MappingKind
 from compute.collectors import slurm
-from compute.models import AccountingMapping, LedgerTransaction, UsageBatch, UsageImport, UsageRecord
+from compute.models import AccountingMapping, CreditAccount, LedgerTransaction, UsageBatch, UsageImport, UsageRecord
 from compute.services.credits import accounting
 from governance.models import AuditEvent
-from tests.compute.credits import CreditsTestCase
+from tests.compute.credits import CreditsTestCase, make_charter
 
 D = Decimal
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -169,6 +169,25 @@ class AccountingImportTests(CreditsTestCase):
             with self.assertRaisesMessage(CommandError, "the others were posted"):
                 self.run_import(path, source="table", skip_bad_rows=True)
         self.assertEqual(self.account().balance, D(995))
+
+    def test_an_account_is_opened_only_for_a_charter_the_table_charges(self):
+        charged = make_charter(self.body, "Tidal survey", lead=self.orgs.council)
+        refused = make_charter(self.body, "Glacier survey", lead=self.orgs.council)
+        csv = "hour,resource,charter,unit_hours\n"
+        csv += f"2026-03-01T10:00:00Z,Nowhere cluster,{refused.pk},2\n"  # its only row is bad
+        csv += "".join(f"2026-03-01T{h:02}:00:00Z,Aurora GPU cluster,{charged.pk},2\n" for h in range(11, 16))
+        with TemporaryDirectory() as folder:
+            path = Path(folder) / "usage.csv"
+            path.write_text(csv)
+            with self.assertRaisesMessage(CommandError, "the others were posted"):
+                # Batches of two: the charter's account is opened by the first, used by the rest.
+                self.run_import(path, source="table", skip_bad_rows=True, batch_size=2, no_progress=True)
+        self.assertFalse(CreditAccount.objects.filter(charter=refused).exists())
+        account = CreditAccount.objects.get(charter=charged)
+        records = UsageRecord.objects.filter(charter=charged)
+        self.assertEqual(records.count(), 5)
+        self.assertEqual(account.balance, -sum(records.values_list("credits", flat=True)))
+        self.assertLess(account.balance, 0)  # usage is never refused: no allocation, an overdraft
 
     def test_the_same_file_again_answers_at_once_and_charges_nothing(self):
         csv = "hour,resource,charter,unit_hours\n"
